@@ -1,0 +1,136 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Package config defines tcpping.yml: modules of probe settings and the static
+// targets that use them. It loads, defaults and validates the file and imports
+// no other package of this project.
+package config
+
+import (
+	"reflect"
+	"time"
+)
+
+// DefaultModuleName is the name of the module that always exists.
+const DefaultModuleName = "default"
+
+// Config is a loaded, validated tcpping.yml. Nothing mutates a Config after
+// Load or Parse returns it; a reload builds a new one.
+type Config struct {
+	// Modules maps module names to their settings. It always contains
+	// DefaultModuleName.
+	Modules map[string]Module `yaml:"modules"`
+	// Targets are the static targets, in file order.
+	Targets []Target `yaml:"targets"`
+}
+
+// Module is one set of probe settings. Keys a module leaves out take the
+// values of DefaultModule.
+type Module struct {
+	Interval            Duration  `yaml:"interval"`
+	Timeout             Duration  `yaml:"timeout"`
+	Adaptive            bool      `yaml:"adaptive"`
+	MinTimeout          Duration  `yaml:"min_timeout"`
+	MaxTimeout          Duration  `yaml:"max_timeout"`
+	ReconnectAfter      int       `yaml:"reconnect_after"`
+	DialTimeout         Duration  `yaml:"dial_timeout"`
+	ReconnectBackoff    Duration  `yaml:"reconnect_backoff"`
+	MaxReconnectBackoff Duration  `yaml:"max_reconnect_backoff"`
+	IPProtocol          string    `yaml:"ip_protocol"`
+	IPProtocolFallback  bool      `yaml:"ip_protocol_fallback"`
+	SourceIPAddress     string    `yaml:"source_ip_address"`
+	TOS                 int       `yaml:"tos"`
+	Buckets             []float64 `yaml:"buckets,flow"`
+	// NativeHistogramBucketFactor is the growth factor of the native
+	// histogram's buckets; 0 disables the native histogram.
+	NativeHistogramBucketFactor float64 `yaml:"native_histogram_bucket_factor"`
+	KernelTimestamps            bool    `yaml:"kernel_timestamps"`
+}
+
+// Target is one static target.
+type Target struct {
+	// Name identifies the target; it is the target label on /metrics.
+	Name string `yaml:"name"`
+	// Address is host:port of an echo server.
+	Address string `yaml:"address"`
+	// Module names the module whose settings apply; empty means default.
+	Module string `yaml:"module,omitempty"`
+	// Labels are extra labels on this target's series.
+	Labels map[string]string `yaml:"labels,omitempty"`
+}
+
+// DefaultBuckets returns the built-in classic histogram buckets, in seconds:
+// 100 µs doubling up to 3.2768 s. Each call returns a fresh slice.
+func DefaultBuckets() []float64 {
+	b := make([]float64, 16)
+	for i := range b {
+		b[i] = 0.0001 * float64(uint(1)<<i)
+	}
+	return b
+}
+
+// DefaultModule returns the built-in module settings. Each call returns a
+// fresh value, so no two modules share a slice.
+func DefaultModule() Module {
+	return Module{
+		Interval:                    Duration(time.Second),
+		Timeout:                     Duration(time.Second),
+		Adaptive:                    true,
+		MinTimeout:                  Duration(100 * time.Millisecond),
+		MaxTimeout:                  Duration(3 * time.Second),
+		ReconnectAfter:              3,
+		DialTimeout:                 Duration(5 * time.Second),
+		ReconnectBackoff:            Duration(500 * time.Millisecond),
+		MaxReconnectBackoff:         Duration(30 * time.Second),
+		IPProtocol:                  "ip6",
+		IPProtocolFallback:          true,
+		SourceIPAddress:             "",
+		TOS:                         0,
+		Buckets:                     DefaultBuckets(),
+		NativeHistogramBucketFactor: 1.1,
+		KernelTimestamps:            true,
+	}
+}
+
+// Default returns the configuration used when the default config file does
+// not exist: the built-in default module and no static targets.
+func Default() *Config {
+	return &Config{Modules: map[string]Module{DefaultModuleName: DefaultModule()}}
+}
+
+// ModuleFor returns the module a target uses.
+func (c *Config) ModuleFor(t Target) (Module, bool) {
+	name := t.Module
+	if name == "" {
+		name = DefaultModuleName
+	}
+	m, ok := c.Modules[name]
+	return m, ok
+}
+
+// MaxInFlight returns the most probes that can be in flight at once on one
+// connection under m: ceil(T/interval) + 1, where T is the fixed timeout, or
+// max_timeout when adaptive.
+func (m Module) MaxInFlight() int {
+	t := m.Timeout
+	if m.Adaptive {
+		t = m.MaxTimeout
+	}
+	n := (t + m.Interval - 1) / m.Interval
+	return int(n) + 1
+}
+
+// Equal reports whether two modules have the same settings.
+func (m Module) Equal(o Module) bool {
+	return reflect.DeepEqual(m, o)
+}
