@@ -1,0 +1,121 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package prober
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// ErrNoAddress is returned when a host has no address of a usable family.
+var ErrNoAddress = errors.New("no address of a usable family")
+
+// dial resolves the target per ip_protocol and connects to it from
+// source_ip_address with the module's TOS, within dial_timeout.
+func (p *Prober) dial(ctx context.Context) dialResult {
+	m := p.opts.Module
+	ctx, cancel := context.WithTimeout(ctx, m.DialTimeout.D())
+	defer cancel()
+
+	host, port, err := net.SplitHostPort(p.opts.Address)
+	if err != nil {
+		return dialResult{err: fmt.Errorf("address %q: %w", p.opts.Address, err)}
+	}
+	ip, err := resolve(ctx, net.DefaultResolver, host, m.IPProtocol, m.IPProtocolFallback)
+	if err != nil {
+		return dialResult{err: err}
+	}
+	network := "tcp4"
+	if !ip.Is4() {
+		network = "tcp6"
+	}
+	d := net.Dialer{Control: socketControl(m.TOS)}
+	if m.SourceIPAddress != "" {
+		src, err := netip.ParseAddr(m.SourceIPAddress)
+		if err != nil {
+			return dialResult{err: fmt.Errorf("source_ip_address: %w", err)}
+		}
+		if src.Unmap().Is4() != ip.Is4() {
+			return dialResult{err: fmt.Errorf("source %s and target %s differ in address family", src, ip)}
+		}
+		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice(), Zone: src.Zone()}
+	}
+	start := time.Now()
+	conn, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+	handshake := time.Since(start)
+	if err != nil {
+		return dialResult{err: err}
+	}
+	return dialResult{conn: conn, handshake: handshake}
+}
+
+// lookuper is the part of *net.Resolver that resolve needs.
+type lookuper interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// resolve picks one address for host: the first of the preferred family
+// (ip4 or ip6), else, if fallback is allowed, the first of the other, as
+// blackbox_exporter's ip_protocol and ip_protocol_fallback do.
+func resolve(ctx context.Context, r lookuper, host, preferred string, fallback bool) (netip.Addr, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		ip = ip.Unmap()
+		if !fallback && ip.Is4() != (preferred == "ip4") {
+			return netip.Addr{}, fmt.Errorf("%s is not an %s address and ip_protocol_fallback is off: %w", ip, preferred, ErrNoAddress)
+		}
+		return ip, nil
+	}
+	addrs, err := r.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("resolve %s: %w", host, err)
+	}
+	var other netip.Addr
+	for _, a := range addrs {
+		a = a.Unmap()
+		if a.Is4() == (preferred == "ip4") {
+			return a, nil
+		}
+		if !other.IsValid() {
+			other = a
+		}
+	}
+	if fallback && other.IsValid() {
+		return other, nil
+	}
+	return netip.Addr{}, fmt.Errorf("resolve %s: no %s address: %w", host, preferred, ErrNoAddress)
+}
+
+// socketControl returns a net.Dialer Control function that sets the IP TOS
+// (IPv4) or traffic class (IPv6) byte before connect, so the handshake
+// carries it too.
+func socketControl(tos int) func(network, address string, c syscall.RawConn) error {
+	if tos == 0 {
+		return nil
+	}
+	return func(network, _ string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) { serr = setTOS(fd, network == "tcp6", tos) }); err != nil {
+			return err
+		}
+		if serr != nil {
+			return fmt.Errorf("set tos %d: %w", tos, serr)
+		}
+		return nil
+	}
+}

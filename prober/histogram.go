@@ -1,0 +1,194 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package prober
+
+import (
+	"math"
+	"sort"
+)
+
+// Native histogram parameters, as in client_golang: the schema range of the
+// exposition format, the default zero threshold (2^-128) and a bucket cap that
+// keeps a prober's memory bounded whatever RTTs it sees.
+const (
+	nativeSchemaMax      = 8
+	nativeSchemaMin      = -4
+	nativeZeroThreshold  = 2.938735877055719e-39
+	nativeMaxBucketCount = 160
+)
+
+// HistogramSnapshot is a copy of a prober's RTT histogram.
+type HistogramSnapshot struct {
+	// Count and Sum are the number and sum (seconds) of observations.
+	Count uint64
+	Sum   float64
+	// UpperBounds are the classic bucket bounds (shared and immutable);
+	// Counts has len(UpperBounds)+1 non-cumulative counts, the last one
+	// for +Inf.
+	UpperBounds []float64
+	Counts      []uint64
+	// Native reports whether native buckets are kept. Bucket i of
+	// NativeCounts has index NativeOffset+i in the exponential schema
+	// Schema: it counts values in (base^(k-1), base^k] with
+	// base = 2^(2^-Schema).
+	Native        bool
+	Schema        int32
+	ZeroThreshold float64
+	ZeroCount     uint64
+	NativeOffset  int
+	NativeCounts  []uint64
+}
+
+// histogram accumulates RTTs. It is not safe for concurrent use: the prober
+// guards it with its mutex.
+type histogram struct {
+	upper  []float64
+	counts []uint64
+	count  uint64
+	sum    float64
+
+	native    bool
+	schema    int32
+	bounds    []float64 // frexp fractions of bucket bounds, for schema > 0
+	zeroCount uint64
+	offset    int
+	native1   []uint64
+}
+
+// pickSchema returns the highest-resolution schema whose growth factor
+// 2^(2^-schema) does not exceed factor, as client_golang does.
+func pickSchema(factor float64) int32 {
+	floor := math.Floor(math.Log2(math.Log2(factor)))
+	switch {
+	case floor <= -nativeSchemaMax:
+		return nativeSchemaMax
+	case floor >= -nativeSchemaMin:
+		return nativeSchemaMin
+	default:
+		return -int32(floor)
+	}
+}
+
+// schemaBounds returns, for schema > 0, the 2^schema fractions in [0.5, 1)
+// at which buckets start within one power of two.
+func schemaBounds(schema int32) []float64 {
+	if schema <= 0 {
+		return nil
+	}
+	n := 1 << schema
+	b := make([]float64, n)
+	for j := range b {
+		b[j] = math.Exp2(float64(j)/float64(n) - 1)
+	}
+	return b
+}
+
+func newHistogram(upper []float64, factor float64) *histogram {
+	h := &histogram{upper: upper, counts: make([]uint64, len(upper)+1)}
+	if factor > 1 {
+		h.native = true
+		h.setSchema(pickSchema(factor))
+	}
+	return h
+}
+
+func (h *histogram) setSchema(s int32) {
+	h.schema = s
+	h.bounds = schemaBounds(s)
+}
+
+// nativeKey returns the index of the native bucket holding v > 0, following
+// client_golang's histogram.observe so that both agree to the bit.
+func (h *histogram) nativeKey(v float64) int {
+	frac, exp := math.Frexp(v)
+	if h.schema > 0 {
+		return sort.SearchFloat64s(h.bounds, frac) + (exp-1)*len(h.bounds)
+	}
+	key := exp
+	if frac == 0.5 {
+		key--
+	}
+	offset := (1 << -h.schema) - 1
+	return (key + offset) >> -h.schema
+}
+
+func (h *histogram) observe(v float64) {
+	i := sort.SearchFloat64s(h.upper, v) // first bound >= v: le semantics
+	h.counts[i]++
+	h.count++
+	h.sum += v
+	if !h.native {
+		return
+	}
+	if v <= nativeZeroThreshold {
+		h.zeroCount++
+		return
+	}
+	h.addNative(h.nativeKey(v))
+}
+
+func (h *histogram) addNative(k int) {
+	if len(h.native1) == 0 {
+		h.offset = k
+		h.native1 = append(h.native1, 1)
+		return
+	}
+	lo, hi := h.offset, h.offset+len(h.native1)-1
+	if k < lo || k > hi {
+		nlo, nhi := min(lo, k), max(hi, k)
+		if nhi-nlo+1 > nativeMaxBucketCount && h.schema > nativeSchemaMin {
+			// Too wide a spread for this resolution: halve it, as
+			// client_golang does when it hits its bucket limit.
+			h.halveResolution()
+			h.addNative((k + 1) >> 1)
+			return
+		}
+		grown := make([]uint64, nhi-nlo+1)
+		copy(grown[lo-nlo:], h.native1)
+		h.native1, h.offset = grown, nlo
+	}
+	h.native1[k-h.offset]++
+}
+
+// halveResolution lowers the schema by one: bucket k of schema s lies
+// within bucket ceil(k/2) of schema s-1.
+func (h *histogram) halveResolution() {
+	nlo := (h.offset + 1) >> 1
+	nhi := (h.offset + len(h.native1)) >> 1
+	merged := make([]uint64, nhi-nlo+1)
+	for i, c := range h.native1 {
+		merged[((h.offset+i+1)>>1)-nlo] += c
+	}
+	h.native1, h.offset = merged, nlo
+	h.setSchema(h.schema - 1)
+}
+
+// snapshot returns a deep copy.
+func (h *histogram) snapshot() HistogramSnapshot {
+	s := HistogramSnapshot{
+		Count:       h.count,
+		Sum:         h.sum,
+		UpperBounds: h.upper,
+		Counts:      append([]uint64(nil), h.counts...),
+		Native:      h.native,
+	}
+	if h.native {
+		s.Schema = h.schema
+		s.ZeroThreshold = nativeZeroThreshold
+		s.ZeroCount = h.zeroCount
+		s.NativeOffset = h.offset
+		s.NativeCounts = append([]uint64(nil), h.native1...)
+	}
+	return s
+}

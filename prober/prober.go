@@ -1,0 +1,187 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Package prober keeps one long-lived TCP connection per target and sends a
+// 24-byte echo frame on it every interval. It measures each frame's round
+// trip, counts timeouts, late replies and connection drops, and keeps an
+// RFC 6298 adaptive timeout. Probers are read through Snapshot only; this
+// package knows nothing of HTTP or Prometheus.
+package prober
+
+import (
+	"context"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+
+	"github.com/tcpping/tcpping_exporter/config"
+)
+
+// Options identify a prober and carry its settings.
+type Options struct {
+	// Name is the target's name (the static target's name; for dynamic
+	// probers the address).
+	Name string
+	// Address is host:port of the echo server.
+	Address string
+	// ModuleName and Module are the module's name and settings.
+	ModuleName string
+	Module     config.Module
+	// Labels are the target's extra labels. They must not be modified
+	// after New.
+	Labels map[string]string
+	// Dynamic marks probers started by /probe rather than by the config.
+	Dynamic bool
+	// NoSplay starts probing as soon as the first connection attempt
+	// ends instead of at a start offset spread over the interval.
+	NoSplay bool
+}
+
+// State is a prober's connection state.
+type State int
+
+// Connection states.
+const (
+	StateConnecting State = iota
+	StateConnected
+	StateBackoff
+	StateStopped
+)
+
+func (s State) String() string {
+	switch s {
+	case StateConnecting:
+		return "connecting"
+	case StateConnected:
+		return "connected"
+	case StateBackoff:
+		return "backoff"
+	default:
+		return "stopped"
+	}
+}
+
+// Snapshot is a copy of a prober's state at one moment. It holds no
+// pointer into live state, except the immutable Labels and bucket bounds.
+type Snapshot struct {
+	Sent, Received, Timeouts, Late, Dropped, Retransmits uint64
+	// Unexpected counts replies that matched no probe: duplicates, unknown
+	// sequence numbers.
+	Unexpected uint64
+	// InFlight is the number of probes sent and awaiting their reply or
+	// timeout; Sent == Received + Timeouts + InFlight always holds.
+	InFlight  int
+	Connected bool
+	State     State
+	// LastRTT is the most recent RTT, SRTT the smoothed RTT and Timeout
+	// the timeout in force now.
+	LastRTT, SRTT, Timeout time.Duration
+	// ConnectDuration is the TCP handshake time of the current (or last)
+	// connection.
+	ConnectDuration time.Duration
+	// LastProbeOK reports whether the most recent completed probe was
+	// answered in time.
+	LastProbeOK bool
+	// Results counts completed probes and failed connection attempts; it
+	// is zero until the prober has a first result.
+	Results   uint64
+	LastError string
+	// RecentTimeouts is the number of timeouts in the last minute.
+	RecentTimeouts uint64
+	Events         []Event
+	Histogram      HistogramSnapshot
+	Started        time.Time
+}
+
+// Prober probes one target. Create it with New, start it with Start and
+// stop it with Stop.
+type Prober struct {
+	opts   Options
+	logger log.Logger
+	splay  time.Duration
+
+	mu sync.Mutex
+	st state
+
+	firstResult chan struct{}
+	cancel      context.CancelFunc
+	done        chan struct{}
+}
+
+// New returns a prober for opts. It does not start probing.
+func New(opts Options, logger log.Logger) *Prober {
+	if logger == nil {
+		logger = log.NewNopLogger()
+	}
+	p := &Prober{
+		opts: opts,
+		logger: log.With(logger, "component", "prober", "target", opts.Name,
+			"address", opts.Address, "module", opts.ModuleName),
+		firstResult: make(chan struct{}),
+		done:        make(chan struct{}),
+	}
+	if !opts.NoSplay {
+		p.splay = splayOffset(opts.Name+"\x00"+opts.Address, opts.Module.Interval.D())
+	}
+	p.st.init(opts.Module)
+	p.st.first = p.firstResult
+	return p
+}
+
+// splayOffset spreads the start of targets over the interval so thousands
+// of targets do not probe in lockstep. It hashes the identity, so a target
+// keeps its phase across restarts.
+func splayOffset(id string, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	return time.Duration(h.Sum64() % uint64(interval))
+}
+
+// Options returns the options the prober was created with.
+func (p *Prober) Options() Options { return p.opts }
+
+// Start starts probing in the background until ctx is cancelled or Stop is
+// called.
+func (p *Prober) Start(ctx context.Context) {
+	ctx, p.cancel = context.WithCancel(ctx)
+	go func() {
+		defer close(p.done)
+		p.run(ctx)
+	}()
+}
+
+// Stop stops probing, closes the connection and waits until every
+// goroutine of the prober has exited.
+func (p *Prober) Stop() {
+	if p.cancel != nil {
+		p.cancel()
+		<-p.done
+	}
+}
+
+// FirstResult is closed when the prober has its first result: a reply, a
+// timeout or a failed connection attempt.
+func (p *Prober) FirstResult() <-chan struct{} { return p.firstResult }
+
+// Snapshot returns a copy of the prober's current state.
+func (p *Prober) Snapshot() Snapshot {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.st.snapshot(now)
+}

@@ -1,0 +1,348 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package prober
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tcpping/tcpping_exporter/config"
+)
+
+// The servers in this file are written from DESIGN.md's byte layout alone,
+// without the wire or echo packages, so they check wire compatibility.
+
+var testMagic = []byte("TCPPING\x00")
+
+// testServer is a TCP server on 127.0.0.1 whose per-connection behaviour
+// is a function. It counts accepted connections.
+type testServer struct {
+	ln       net.Listener
+	accepted atomic.Int64
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    []net.Conn
+}
+
+func startServer(t *testing.T, handle func(c net.Conn)) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{ln: ln}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.accepted.Add(1)
+			s.mu.Lock()
+			s.conns = append(s.conns, c)
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	t.Cleanup(s.close)
+	return s
+}
+
+func (s *testServer) addr() string { return s.ln.Addr().String() }
+
+func (s *testServer) close() {
+	_ = s.ln.Close()
+	s.mu.Lock()
+	for _, c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// readFrame reads one 24-byte frame and checks its magic by hand.
+func readFrame(c net.Conn) ([]byte, error) {
+	f := make([]byte, 24)
+	if _, err := io.ReadFull(c, f); err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(f[:8], testMagic) {
+		return nil, errors.New("bad magic from prober")
+	}
+	return f, nil
+}
+
+// echoHandler reflects each frame unchanged.
+func echoHandler(c net.Conn) {
+	for {
+		f, err := readFrame(c)
+		if err != nil {
+			return
+		}
+		if _, err := c.Write(f); err != nil {
+			return
+		}
+	}
+}
+
+// delayedEchoHandler reflects each frame d after it arrived, in order,
+// while reading on: frames pipeline.
+func delayedEchoHandler(d time.Duration) func(net.Conn) {
+	return func(c net.Conn) {
+		type item struct {
+			f  []byte
+			at time.Time
+		}
+		q := make(chan item, 1024)
+		go func() {
+			defer close(q)
+			for {
+				f, err := readFrame(c)
+				if err != nil {
+					return
+				}
+				q <- item{f, time.Now().Add(d)}
+			}
+		}()
+		for it := range q {
+			time.Sleep(time.Until(it.at))
+			if _, err := c.Write(it.f); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// testModule is a fast module for tests.
+func testModule(interval, timeout time.Duration, adaptive bool) config.Module {
+	m := config.DefaultModule()
+	m.Interval = config.Duration(interval)
+	m.Timeout = config.Duration(timeout)
+	m.Adaptive = adaptive
+	m.MinTimeout = config.Duration(min(timeout, 10*time.Millisecond))
+	m.MaxTimeout = config.Duration(max(timeout, 500*time.Millisecond))
+	m.ReconnectBackoff = config.Duration(50 * time.Millisecond)
+	m.MaxReconnectBackoff = config.Duration(400 * time.Millisecond)
+	m.DialTimeout = config.Duration(time.Second)
+	m.IPProtocol = "ip4"
+	return m
+}
+
+// startProber starts a prober and checks the invariant on every snapshot
+// it takes through the returned function, until the test ends.
+func startProber(t *testing.T, addr string, m config.Module) (*Prober, func() Snapshot) {
+	t.Helper()
+	p := New(Options{Name: "t", Address: addr, ModuleName: "test", Module: m, NoSplay: true}, nil)
+	p.Start(context.Background())
+	t.Cleanup(p.Stop)
+	maxInFlight := m.MaxInFlight()
+	snap := func() Snapshot {
+		s := p.Snapshot()
+		checkInvariant(t, s, maxInFlight)
+		return s
+	}
+	// A background checker snapshots as fast as a busy scraper would.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tk.C:
+				checkInvariant(t, p.Snapshot(), maxInFlight)
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return p, snap
+}
+
+func checkInvariant(t *testing.T, s Snapshot, maxInFlight int) {
+	t.Helper()
+	if s.Sent != s.Received+s.Timeouts+uint64(s.InFlight) {
+		t.Errorf("invariant broken: sent %d != received %d + timeouts %d + in_flight %d",
+			s.Sent, s.Received, s.Timeouts, s.InFlight)
+	}
+	if s.InFlight > maxInFlight {
+		t.Errorf("in_flight %d > bound %d", s.InFlight, maxInFlight)
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestProbesMinimalEchoServer(t *testing.T) {
+	srv := startServer(t, echoHandler)
+	_, snap := startProber(t, srv.addr(), testModule(10*time.Millisecond, 500*time.Millisecond, true))
+	waitFor(t, "20 replies", 5*time.Second, func() bool { return snap().Received >= 20 })
+	s := snap()
+	if !s.Connected || s.State != StateConnected {
+		t.Errorf("connected = %v, state %v", s.Connected, s.State)
+	}
+	if s.LastRTT <= 0 || s.SRTT <= 0 || s.ConnectDuration <= 0 {
+		t.Errorf("last RTT %v, SRTT %v, connect %v: want > 0", s.LastRTT, s.SRTT, s.ConnectDuration)
+	}
+	if s.Histogram.Count != s.Received {
+		t.Errorf("histogram count %d != received %d", s.Histogram.Count, s.Received)
+	}
+	if s.Dropped != 0 || s.Late != 0 || s.Unexpected != 0 {
+		t.Errorf("dropped %d late %d unexpected %d, want 0", s.Dropped, s.Late, s.Unexpected)
+	}
+	if n := srv.accepted.Load(); n != 1 {
+		t.Errorf("server accepted %d connections, want exactly 1 persistent one", n)
+	}
+	if !s.LastProbeOK {
+		t.Error("last probe not OK")
+	}
+}
+
+func TestFrameBytesOnTheWire(t *testing.T) {
+	frames := make(chan []byte, 4)
+	srv := startServer(t, func(c net.Conn) {
+		for {
+			f, err := readFrame(c)
+			if err != nil {
+				return
+			}
+			select {
+			case frames <- f:
+			default:
+			}
+			_, _ = c.Write(f)
+		}
+	})
+	before := time.Now()
+	startProber(t, srv.addr(), testModule(20*time.Millisecond, 500*time.Millisecond, true))
+	var prev uint64
+	for i := range 3 {
+		var f []byte
+		select {
+		case f = <-frames:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no frame received")
+		}
+		if len(f) != 24 || !bytes.Equal(f[:8], testMagic) {
+			t.Fatalf("frame % x: want 24 bytes starting with TCPPING\\0", f)
+		}
+		seq := binary.LittleEndian.Uint64(f[8:16])
+		ts := int64(binary.LittleEndian.Uint64(f[16:24]))
+		if i > 0 && seq != prev+1 {
+			t.Errorf("seq %d after %d: want consecutive", seq, prev)
+		}
+		prev = seq
+		if ts < before.UnixNano() || ts > time.Now().UnixNano() {
+			t.Errorf("timestamp %d not the sender's Unix time in ns", ts)
+		}
+	}
+}
+
+func TestPipelinedReplies(t *testing.T) {
+	// Replies take 3.5 intervals: about four probes are in flight at once
+	// on the one connection, and all must be matched.
+	srv := startServer(t, delayedEchoHandler(35*time.Millisecond))
+	_, snap := startProber(t, srv.addr(), testModule(10*time.Millisecond, 300*time.Millisecond, false))
+	maxSeen := 0
+	waitFor(t, "30 replies", 10*time.Second, func() bool {
+		s := snap()
+		maxSeen = max(maxSeen, s.InFlight)
+		return s.Received >= 30
+	})
+	s := snap()
+	if s.Timeouts != 0 || s.Late != 0 {
+		t.Errorf("timeouts %d late %d, want 0", s.Timeouts, s.Late)
+	}
+	if maxSeen < 2 {
+		t.Errorf("at most %d in flight: frames were not pipelined", maxSeen)
+	}
+	if s.LastRTT < 35*time.Millisecond {
+		t.Errorf("last RTT %v < the server's 35ms delay", s.LastRTT)
+	}
+}
+
+func TestSplitAndCoalescedReplies(t *testing.T) {
+	tests := []struct {
+		name     string
+		interval time.Duration
+		handle   func(net.Conn)
+	}{
+		{"byte by byte", 50 * time.Millisecond, func(c net.Conn) {
+			for {
+				f, err := readFrame(c)
+				if err != nil {
+					return
+				}
+				for i := range f {
+					if _, err := c.Write(f[i : i+1]); err != nil {
+						return
+					}
+					time.Sleep(100 * time.Microsecond)
+				}
+			}
+		}},
+		{"three frames per segment", 5 * time.Millisecond, func(c net.Conn) {
+			var batch []byte
+			for {
+				f, err := readFrame(c)
+				if err != nil {
+					return
+				}
+				batch = append(batch, f...)
+				if len(batch) == 3*24 {
+					if _, err := c.Write(batch); err != nil {
+						return
+					}
+					batch = batch[:0]
+				}
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startServer(t, tt.handle)
+			_, snap := startProber(t, srv.addr(), testModule(tt.interval, time.Second, false))
+			waitFor(t, "15 replies", 10*time.Second, func() bool { return snap().Received >= 15 })
+			if s := snap(); s.Unexpected != 0 || s.Dropped != 0 || s.Late != 0 {
+				t.Errorf("unexpected %d dropped %d late %d, want 0", s.Unexpected, s.Dropped, s.Late)
+			}
+		})
+	}
+}

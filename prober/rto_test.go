@@ -1,0 +1,108 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package prober
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+func TestRTOEstimator(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name     string
+		adaptive bool
+		samples  []time.Duration
+		backoffs int
+		wantSRTT time.Duration
+		wantRTO  time.Duration
+	}{
+		{"initial timeout before any sample", true, nil, 0, 0, 1000 * ms},
+		// First sample R: SRTT=R, RTTVAR=R/2, RTO=R+4*R/2=3R.
+		{"first sample", true, []time.Duration{200 * ms}, 0, 200 * ms, 600 * ms},
+		// Second sample 100ms: RTTVAR=3/4*100+1/4*100=100, SRTT=7/8*200+1/8*100=187.5, RTO=587.5.
+		{"second sample", true, []time.Duration{200 * ms, 100 * ms}, 0, 187500 * time.Microsecond, 587500 * time.Microsecond},
+		// Tiny steady RTT: RTO = SRTT + max(G, 4*RTTVAR), clamped to min 100ms.
+		{"clamped to min_timeout", true, []time.Duration{10 * time.Microsecond}, 0, 10 * time.Microsecond, 100 * ms},
+		{"clamped to max_timeout", true, []time.Duration{2 * time.Second}, 0, 2 * time.Second, 3 * time.Second},
+		{"timeout doubles", true, []time.Duration{100 * ms}, 1, 100 * ms, 600 * ms},
+		{"doubling stops at max", true, []time.Duration{100 * ms}, 5, 100 * ms, 3 * time.Second},
+		{"fixed timeout ignores samples", false, []time.Duration{10 * ms, 20 * ms}, 3, 11250 * time.Microsecond, 1000 * ms},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newRTOEstimator(tt.adaptive, time.Second, 100*ms, 3*time.Second)
+			for _, s := range tt.samples {
+				e.sample(s)
+			}
+			for range tt.backoffs {
+				e.backoff()
+			}
+			if e.smoothed() != tt.wantSRTT || e.timeout() != tt.wantRTO {
+				t.Errorf("SRTT %v RTO %v, want %v %v", e.smoothed(), e.timeout(), tt.wantSRTT, tt.wantRTO)
+			}
+		})
+	}
+}
+
+func TestRTOGranularity(t *testing.T) {
+	// A perfectly steady RTT drives RTTVAR to 0; G keeps RTO above SRTT.
+	e := newRTOEstimator(true, time.Second, time.Nanosecond, time.Hour)
+	for range 200 {
+		e.sample(5 * time.Millisecond)
+	}
+	if got, want := e.timeout(), 5*time.Millisecond+rtoGranularity; got != want {
+		t.Errorf("RTO %v, want SRTT + G = %v", got, want)
+	}
+}
+
+func TestPickSchema(t *testing.T) {
+	tests := []struct {
+		factor float64
+		want   int32
+	}{
+		{1.1, 3}, {2, 0}, {4, -1}, {1.0001, 8}, {1e6, -4}, {1.5, 1},
+	}
+	for _, tt := range tests {
+		if got := pickSchema(tt.factor); got != tt.want {
+			t.Errorf("pickSchema(%v) = %d, want %d", tt.factor, got, tt.want)
+		}
+		// The chosen growth factor never exceeds the requested one.
+		if g := math.Exp2(math.Exp2(-float64(tt.want))); tt.want > -4 && tt.want < 8 && g > tt.factor+1e-12 {
+			t.Errorf("schema %d grows by %v > %v", tt.want, g, tt.factor)
+		}
+	}
+}
+
+func TestHistogramNativeBucketCap(t *testing.T) {
+	h := newHistogram([]float64{1}, 1.0001) // schema 8: 256 buckets per doubling
+	for v := 1e-6; v < 10; v *= 1.01 {
+		h.observe(v)
+	}
+	s := h.snapshot()
+	if len(s.NativeCounts) > nativeMaxBucketCount {
+		t.Errorf("%d native buckets, cap is %d", len(s.NativeCounts), nativeMaxBucketCount)
+	}
+	if s.Schema >= 8 {
+		t.Errorf("schema %d: resolution was not reduced", s.Schema)
+	}
+	var n uint64
+	for _, c := range s.NativeCounts {
+		n += c
+	}
+	if n+s.ZeroCount != s.Count {
+		t.Errorf("native buckets hold %d observations, count is %d", n+s.ZeroCount, s.Count)
+	}
+}

@@ -1,0 +1,285 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package prober
+
+import (
+	"time"
+
+	"github.com/tcpping/tcpping_exporter/config"
+)
+
+// maxEvents is how many recent connection events a prober remembers.
+const maxEvents = 8
+
+// Event is one connection event: connected, lost, dial failed, declared dead.
+type Event struct {
+	Time time.Time
+	Text string
+}
+
+// probe is one frame in flight.
+type probe struct {
+	seq      uint64
+	sent     time.Time
+	deadline time.Time
+}
+
+// recentWindow counts events over the last minute in six 10-second slots:
+// coarse, but a handful of words per prober.
+type recentWindow struct {
+	slot  [6]uint64
+	epoch [6]int64
+}
+
+func (w *recentWindow) add(now time.Time) {
+	e := now.Unix() / 10
+	i := e % 6
+	if w.epoch[i] != e {
+		w.epoch[i], w.slot[i] = e, 0
+	}
+	w.slot[i]++
+}
+
+func (w *recentWindow) sum(now time.Time) uint64 {
+	e := now.Unix() / 10
+	var n uint64
+	for i := range w.slot {
+		if e-w.epoch[i] < 6 {
+			n += w.slot[i]
+		}
+	}
+	return n
+}
+
+// state is everything a prober measures. The prober's mutex guards it.
+type state struct {
+	sent, received, timeouts, late, dropped, retransmits, unexpected uint64
+	results                                                          uint64
+
+	seq         uint64
+	inflight    []probe
+	connGen     uint64 // generation of the current connection; 0 = none
+	connFirst   uint64 // first sequence number sent on this connection
+	lastReplied uint64 // highest sequence number answered on this connection
+	connected   bool
+	status      State
+	consecutive int // consecutive timeouts on this connection
+
+	lastRTT, connectDur time.Duration
+	lastOK              bool
+	lastErr             string
+	recent              recentWindow
+	events              [maxEvents]Event
+	nEvents             int
+
+	first chan struct{} // closed at the first result
+
+	rto     *rtoEstimator
+	hist    *histogram
+	started time.Time
+}
+
+func (s *state) init(m config.Module) {
+	s.rto = newRTOEstimator(m.Adaptive, m.Timeout.D(), m.MinTimeout.D(), m.MaxTimeout.D())
+	s.hist = newHistogram(m.Buckets, m.NativeHistogramBucketFactor)
+	s.started = time.Now()
+	s.status = StateConnecting
+}
+
+// result counts a completed probe or a failed connection attempt and
+// closes the first-result channel the first time.
+func (s *state) result() {
+	if s.results == 0 && s.first != nil {
+		close(s.first)
+	}
+	s.results++
+}
+
+func (s *state) event(now time.Time, text string) {
+	s.events[s.nEvents%maxEvents] = Event{Time: now, Text: text}
+	s.nEvents++
+}
+
+// send records a probe sent on the current connection and returns its
+// sequence number.
+func (s *state) send(now time.Time) uint64 {
+	s.seq++
+	s.sent++
+	s.inflight = append(s.inflight, probe{seq: s.seq, sent: now, deadline: now.Add(s.rto.timeout())})
+	return s.seq
+}
+
+// sendDisconnected records a probe that fell due with no connection: it is
+// sent and timed out at once.
+func (s *state) sendDisconnected(now time.Time) {
+	s.seq++
+	s.sent++
+	s.timeout(now)
+}
+
+func (s *state) timeout(now time.Time) {
+	s.timeouts++
+	s.result()
+	s.lastOK = false
+	s.recent.add(now)
+}
+
+// replyResult says what a reply was.
+type replyResult int
+
+const (
+	replyMatched replyResult = iota
+	replyLate
+	replyUnexpected
+	replyStale
+)
+
+// reply matches a reply read at recv on connection gen to its probe.
+func (s *state) reply(gen, seq uint64, recv time.Time) (replyResult, time.Duration) {
+	if gen != s.connGen {
+		return replyStale, 0
+	}
+	for i := range s.inflight {
+		if s.inflight[i].seq != seq {
+			continue
+		}
+		rtt := recv.Sub(s.inflight[i].sent)
+		if rtt < 0 {
+			rtt = 0
+		}
+		s.inflight = append(s.inflight[:i], s.inflight[i+1:]...)
+		s.received++
+		s.result()
+		s.lastRTT = rtt
+		s.lastOK = true
+		s.consecutive = 0
+		s.lastReplied = max(s.lastReplied, seq)
+		s.hist.observe(rtt.Seconds())
+		s.rto.sample(rtt)
+		return replyMatched, rtt
+	}
+	// Echo servers answer in order, so a reply for a sequence number sent
+	// on this connection, above every one answered so far and no longer in
+	// flight, is one whose probe already timed out. Anything else is a
+	// duplicate or a number we never sent.
+	if seq >= s.connFirst && seq <= s.seq && seq > s.lastReplied {
+		s.lastReplied = seq
+		s.late++
+		return replyLate, 0
+	}
+	s.unexpected++
+	return replyUnexpected, 0
+}
+
+// expire times out every probe whose deadline has passed. It reports
+// whether the connection must now be declared dead.
+func (s *state) expire(now time.Time, reconnectAfter int) bool {
+	kept := s.inflight[:0]
+	expired := 0
+	for _, pr := range s.inflight {
+		if now.Before(pr.deadline) {
+			kept = append(kept, pr)
+			continue
+		}
+		expired++
+	}
+	s.inflight = kept
+	for range expired {
+		s.timeout(now)
+		s.consecutive++
+		s.rto.backoff()
+	}
+	return expired > 0 && reconnectAfter > 0 && s.consecutive >= reconnectAfter
+}
+
+// nextDeadline returns the earliest deadline in flight.
+func (s *state) nextDeadline() (time.Time, bool) {
+	var d time.Time
+	for i, pr := range s.inflight {
+		if i == 0 || pr.deadline.Before(d) {
+			d = pr.deadline
+		}
+	}
+	return d, len(s.inflight) > 0
+}
+
+// connUp records a new connection.
+func (s *state) connUp(now time.Time, gen uint64, handshake time.Duration, remote string) {
+	s.connGen = gen
+	s.connFirst = s.seq + 1
+	s.lastReplied = s.seq
+	s.connected = true
+	s.status = StateConnected
+	s.consecutive = 0
+	s.connectDur = handshake
+	s.event(now, "connected to "+remote+" in "+handshake.String())
+}
+
+// connDown records the loss of the current connection: its probes in
+// flight time out and it counts as dropped.
+func (s *state) connDown(now time.Time, why string) {
+	for range s.inflight {
+		s.timeout(now)
+	}
+	s.inflight = s.inflight[:0]
+	s.connGen = 0
+	s.connected = false
+	s.status = StateBackoff
+	s.dropped++
+	s.lastErr = why
+	s.event(now, "connection lost: "+why)
+}
+
+// dialFailed records a failed connection attempt.
+func (s *state) dialFailed(now time.Time, why string) {
+	s.dropped++
+	s.result()
+	s.lastOK = false
+	s.status = StateBackoff
+	s.lastErr = why
+	s.event(now, "connect failed: "+why)
+}
+
+func (s *state) snapshot(now time.Time) Snapshot {
+	snap := Snapshot{
+		Sent:            s.sent,
+		Received:        s.received,
+		Timeouts:        s.timeouts,
+		Late:            s.late,
+		Dropped:         s.dropped,
+		Retransmits:     s.retransmits,
+		Unexpected:      s.unexpected,
+		InFlight:        len(s.inflight),
+		Connected:       s.connected,
+		State:           s.status,
+		LastRTT:         s.lastRTT,
+		SRTT:            s.rto.smoothed(),
+		Timeout:         s.rto.timeout(),
+		ConnectDuration: s.connectDur,
+		LastProbeOK:     s.lastOK,
+		Results:         s.results,
+		LastError:       s.lastErr,
+		RecentTimeouts:  s.recent.sum(now),
+		Histogram:       s.hist.snapshot(),
+		Started:         s.started,
+	}
+	n := min(s.nEvents, maxEvents)
+	if n > 0 {
+		snap.Events = make([]Event, 0, n)
+		for i := s.nEvents - n; i < s.nEvents; i++ {
+			snap.Events = append(snap.Events, s.events[i%maxEvents])
+		}
+	}
+	return snap
+}
