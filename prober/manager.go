@@ -15,10 +15,13 @@ package prober
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -26,26 +29,58 @@ import (
 	"github.com/tcpping/tcpping_exporter/config"
 )
 
-// Manager owns the static probers of the loaded config. Reconcile brings
-// them in line with a new config, keeping every prober whose identity is
-// unchanged, so its connection and counters survive a reload.
+// ErrTooManyTargets is returned when a new dynamic prober would exceed the
+// configured cap.
+var ErrTooManyTargets = errors.New("too many dynamic targets")
+
+// ManagerOptions configure a Manager.
+type ManagerOptions struct {
+	// MaxDynamic caps the number of dynamic probers.
+	MaxDynamic int
+	// IdleTimeout stops a dynamic prober not requested for this long.
+	IdleTimeout time.Duration
+}
+
+// Manager owns every prober: the static ones of the loaded config and the
+// dynamic ones started on request. Reconcile brings the static probers in
+// line with a new config, keeping every prober whose identity is unchanged,
+// so its connection and counters survive a reload.
 type Manager struct {
+	opts   ManagerOptions
 	logger log.Logger
 	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
 
-	mu     sync.RWMutex
-	static map[string]*Prober // by target name
-	order  []*Prober          // static probers sorted by name
+	mu       sync.RWMutex
+	static   map[string]*Prober // by target name
+	byKey    map[string]*Prober // static probers by module and address
+	order    []*Prober          // static probers sorted by name
+	dynamic  map[string]*dynamicProber
+	stopping bool
+}
+
+type dynamicProber struct {
+	p        *Prober
+	lastUsed atomic.Int64 // Unix nanoseconds of the last request
 }
 
 // NewManager returns a Manager whose probers run until ctx is done or Stop
 // is called.
-func NewManager(ctx context.Context, logger log.Logger) *Manager {
+func NewManager(ctx context.Context, opts ManagerOptions, logger log.Logger) *Manager {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
-	return &Manager{logger: logger, ctx: ctx, static: map[string]*Prober{}}
+	ctx, cancel := context.WithCancel(ctx)
+	m := &Manager{
+		opts: opts, logger: logger, ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		static: map[string]*Prober{}, byKey: map[string]*Prober{}, dynamic: map[string]*dynamicProber{},
+	}
+	go m.sweep()
+	return m
 }
+
+func probeKey(module, address string) string { return module + "\x00" + address }
 
 // sameIdentity reports whether a running prober can be kept for opts.
 func sameIdentity(a, b Options) bool {
@@ -67,41 +102,62 @@ func StaticOptions(cfg *config.Config) []Options {
 	return opts
 }
 
+// ReconcileResult counts what a Reconcile did.
+type ReconcileResult struct {
+	Started, Kept, Stopped, DynamicStopped int
+}
+
 // Reconcile starts, keeps, restarts and stops static probers so that they
-// match cfg. It returns how many were started, kept and stopped.
-func (m *Manager) Reconcile(cfg *config.Config) (started, kept, stopped int) {
+// match cfg, and stops dynamic probers whose module changed or vanished.
+func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
+	var res ReconcileResult
 	want := StaticOptions(cfg)
 	m.mu.Lock()
+	if m.stopping {
+		m.mu.Unlock()
+		return res
+	}
 	next := make(map[string]*Prober, len(want))
 	var toStop []*Prober
 	for _, o := range want {
 		if old, ok := m.static[o.Name]; ok && sameIdentity(old.opts, o) {
 			next[o.Name] = old
-			kept++
+			res.Kept++
 			continue
 		}
 		p := New(o, m.logger)
 		p.Start(m.ctx)
 		next[o.Name] = p
-		started++
+		res.Started++
 	}
 	for name, old := range m.static {
 		if next[name] != old {
 			toStop = append(toStop, old)
 		}
 	}
+	res.Stopped = len(toStop)
+	for k, d := range m.dynamic {
+		mod, ok := cfg.Modules[d.p.opts.ModuleName]
+		if !ok || !mod.Equal(d.p.opts.Module) {
+			toStop = append(toStop, d.p)
+			delete(m.dynamic, k)
+			res.DynamicStopped++
+		}
+	}
 	m.static = next
+	m.byKey = make(map[string]*Prober, len(next))
+	for _, p := range next {
+		m.byKey[probeKey(p.opts.ModuleName, p.opts.Address)] = p
+	}
 	m.order = slices.SortedFunc(maps.Values(next), func(a, b *Prober) int {
 		return strings.Compare(a.opts.Name, b.opts.Name)
 	})
 	m.mu.Unlock()
 	// Stop outside the lock: scrapes need not wait for connections to close.
-	for _, p := range toStop {
-		p.Stop()
-	}
-	stopped = len(toStop)
-	level.Info(m.logger).Log("msg", "static probers reconciled", "started", started, "kept", kept, "stopped", stopped)
-	return started, kept, stopped
+	stopAll(toStop)
+	level.Info(m.logger).Log("msg", "probers reconciled", "started", res.Started, "kept", res.Kept,
+		"stopped", res.Stopped, "dynamic_stopped", res.DynamicStopped)
+	return res
 }
 
 // Static returns the static probers sorted by target name. The slice must
@@ -112,14 +168,129 @@ func (m *Manager) Static() []*Prober {
 	return m.order
 }
 
+// Counts returns the number of static and dynamic probers.
+func (m *Manager) Counts() (static, dynamic int) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.order), len(m.dynamic)
+}
+
+// Dynamic returns all dynamic probers, sorted by module and address.
+func (m *Manager) Dynamic() []*Prober {
+	m.mu.RLock()
+	out := make([]*Prober, 0, len(m.dynamic))
+	for _, d := range m.dynamic {
+		out = append(out, d.p)
+	}
+	m.mu.RUnlock()
+	slices.SortFunc(out, func(a, b *Prober) int {
+		return strings.Compare(probeKey(a.opts.ModuleName, a.opts.Address), probeKey(b.opts.ModuleName, b.opts.Address))
+	})
+	return out
+}
+
+// Get returns the prober for (module, address): a static one if the config
+// has one, else a dynamic one, which it starts if there is none yet. created
+// reports a new prober. It fails with ErrTooManyTargets at the cap. Every
+// call marks a dynamic prober as used.
+func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *Prober, created bool, err error) {
+	key := probeKey(moduleName, address)
+	now := time.Now().UnixNano()
+	m.mu.RLock()
+	if p, ok := m.byKey[key]; ok {
+		m.mu.RUnlock()
+		return p, false, nil
+	}
+	if d, ok := m.dynamic[key]; ok {
+		d.lastUsed.Store(now)
+		m.mu.RUnlock()
+		return d.p, false, nil
+	}
+	m.mu.RUnlock()
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Look again: another request may have started it meanwhile.
+	if p, ok := m.byKey[key]; ok {
+		return p, false, nil
+	}
+	if d, ok := m.dynamic[key]; ok {
+		d.lastUsed.Store(now)
+		return d.p, false, nil
+	}
+	if m.stopping {
+		return nil, false, context.Canceled
+	}
+	if len(m.dynamic) >= m.opts.MaxDynamic {
+		return nil, false, ErrTooManyTargets
+	}
+	p = New(Options{Name: address, Address: address, ModuleName: moduleName, Module: mod, Dynamic: true, NoSplay: true}, m.logger)
+	d := &dynamicProber{p: p}
+	d.lastUsed.Store(now)
+	m.dynamic[key] = d
+	p.Start(m.ctx)
+	level.Info(m.logger).Log("msg", "dynamic prober started", "address", address, "module", moduleName)
+	return p, true, nil
+}
+
+// sweep stops dynamic probers idle for longer than IdleTimeout. It looks
+// every tenth of the timeout (at most every second), so a prober stops
+// within 10 % + 1 s of expiring.
+func (m *Manager) sweep() {
+	defer close(m.done)
+	if m.opts.IdleTimeout <= 0 {
+		<-m.ctx.Done()
+		return
+	}
+	period := min(m.opts.IdleTimeout/10, time.Second)
+	period = max(period, time.Millisecond)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case now := <-t.C:
+			m.expire(now)
+		}
+	}
+}
+
+func (m *Manager) expire(now time.Time) {
+	cutoff := now.Add(-m.opts.IdleTimeout).UnixNano()
+	var idle []*Prober
+	m.mu.Lock()
+	for k, d := range m.dynamic {
+		if d.lastUsed.Load() < cutoff {
+			idle = append(idle, d.p)
+			delete(m.dynamic, k)
+		}
+	}
+	m.mu.Unlock()
+	for _, p := range idle {
+		level.Info(m.logger).Log("msg", "dynamic prober idle, stopped", "address", p.opts.Address, "module", p.opts.ModuleName)
+	}
+	stopAll(idle)
+}
+
 // Stop stops every prober and waits for them.
 func (m *Manager) Stop() {
 	m.mu.Lock()
-	all := m.order
-	m.static, m.order = map[string]*Prober{}, nil
+	m.stopping = true
+	all := slices.Clone(m.order)
+	for _, d := range m.dynamic {
+		all = append(all, d.p)
+	}
+	m.static, m.byKey, m.order, m.dynamic = map[string]*Prober{}, map[string]*Prober{}, nil, map[string]*dynamicProber{}
 	m.mu.Unlock()
+	m.cancel()
+	<-m.done
+	stopAll(all)
+}
+
+func stopAll(ps []*Prober) {
 	var wg sync.WaitGroup
-	for _, p := range all {
+	for _, p := range ps {
 		wg.Go(p.Stop)
 	}
 	wg.Wait()

@@ -1,0 +1,202 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package prober
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tcpping/tcpping_exporter/config"
+)
+
+func testConfig(targets ...config.Target) *config.Config {
+	cfg := config.Default()
+	cfg.Modules["default"] = testModule(10*time.Millisecond, 200*time.Millisecond, true)
+	cfg.Targets = targets
+	return cfg
+}
+
+// localPort is the local port of a prober's connection, as the server saw
+// it: the server records each accepted connection's remote address.
+func localPorts(s *testServer) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, c := range s.conns {
+		out = append(out, c.RemoteAddr().String())
+	}
+	return out
+}
+
+func TestReconcileKeepsUnchangedTargets(t *testing.T) {
+	srv := startServer(t, echoHandler)
+	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
+	t.Cleanup(m.Stop)
+	a := config.Target{Name: "a", Address: srv.addr(), Labels: map[string]string{"site": "x"}}
+	b := config.Target{Name: "b", Address: srv.addr()}
+	c := config.Target{Name: "c", Address: srv.addr()}
+	res := m.Reconcile(testConfig(a, b, c))
+	if res.Started != 3 {
+		t.Fatalf("started %d, want 3", res.Started)
+	}
+	waitFor(t, "3 connections", 5*time.Second, func() bool { return srv.accepted.Load() == 3 })
+	byName := func() map[string]*Prober {
+		out := map[string]*Prober{}
+		for _, p := range m.Static() {
+			out[p.opts.Name] = p
+		}
+		return out
+	}
+	before := byName()
+	waitFor(t, "replies on a", 5*time.Second, func() bool { return before["a"].Snapshot().Received >= 5 })
+	snapA := before["a"].Snapshot()
+
+	// b changes address label set, c is removed, d is new, a is unchanged.
+	b2 := b
+	b2.Labels = map[string]string{"site": "y"}
+	d := config.Target{Name: "d", Address: srv.addr()}
+	res = m.Reconcile(testConfig(a, b2, d))
+	if res != (ReconcileResult{Started: 2, Kept: 1, Stopped: 2}) {
+		t.Errorf("reconcile = %+v, want 2 started (b, d), 1 kept (a), 2 stopped (b, c)", res)
+	}
+	after := byName()
+	if after["a"] != before["a"] {
+		t.Error("unchanged target a was restarted")
+	}
+	if after["b"] == before["b"] {
+		t.Error("changed target b was kept")
+	}
+	if _, ok := after["c"]; ok {
+		t.Error("removed target c still runs")
+	}
+	if s := after["a"].Snapshot(); s.Sent < snapA.Sent || s.Received < snapA.Received || s.Dropped != 0 {
+		t.Errorf("a's counters went back or it reconnected: before %+v after %+v", snapA, s)
+	}
+	// a kept its one TCP connection: the server saw exactly 3 + 2 connections.
+	waitFor(t, "new connections for b and d", 5*time.Second, func() bool { return srv.accepted.Load() == 5 })
+	if n := srv.accepted.Load(); n != 5 {
+		t.Errorf("%d connections accepted, want 5: %v", n, localPorts(srv))
+	}
+	if before["c"].Snapshot().State != StateStopped {
+		t.Error("removed prober c not stopped")
+	}
+
+	// A module change restarts the targets that use it.
+	cfg := testConfig(a, b2, d)
+	mod := cfg.Modules["default"]
+	mod.Interval = config.Duration(20 * time.Millisecond)
+	cfg.Modules["default"] = mod
+	if res := m.Reconcile(cfg); res.Started != 3 || res.Kept != 0 {
+		t.Errorf("module change: %+v, want all 3 restarted", res)
+	}
+}
+
+func TestDynamicProbers(t *testing.T) {
+	srv := startServer(t, echoHandler)
+	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 50, IdleTimeout: time.Hour}, nil)
+	t.Cleanup(m.Stop)
+	mod := testModule(50*time.Millisecond, 200*time.Millisecond, true)
+
+	// 200 concurrent requests for 50 new targets start exactly 50 probers.
+	// Distinct addresses: 127.0.0.x on the server's port all reach it.
+	_, port, _ := net.SplitHostPort(srv.addr())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	created := 0
+	for i := range 200 {
+		wg.Go(func() {
+			addr := net.JoinHostPort(fmt.Sprintf("127.0.0.%d", 1+i%50), port)
+			_, c, err := m.Get("default", mod, addr)
+			if err != nil {
+				t.Error(err)
+			}
+			if c {
+				mu.Lock()
+				created++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if _, n := m.Counts(); n != 50 || created != 50 {
+		t.Fatalf("%d dynamic probers, %d created; want 50", n, created)
+	}
+	// At the cap, a new target is refused; existing ones are still served.
+	if _, _, err := m.Get("default", mod, "127.0.0.99:"+port); err != ErrTooManyTargets {
+		t.Errorf("51st target: err %v, want ErrTooManyTargets", err)
+	}
+	if _, c, err := m.Get("default", mod, "127.0.0.1:"+port); err != nil || c {
+		t.Errorf("existing target: created %v err %v", c, err)
+	}
+	// A static prober for (module, address) is returned as is.
+	m.Reconcile(testConfig(config.Target{Name: "s", Address: "127.0.0.1:" + port}))
+	p, c, err := m.Get("default", mod, "127.0.0.1:"+port)
+	if err != nil || c || p.opts.Dynamic {
+		t.Errorf("static target: dynamic %v created %v err %v", p.opts.Dynamic, c, err)
+	}
+	// That reload's default module differs from mod, the module the
+	// dynamic probers run with, so they were all stopped.
+	if _, n := m.Counts(); n != 0 {
+		t.Errorf("%d dynamic probers survived a change of their module, want 0", n)
+	}
+}
+
+func TestDynamicProbersSurviveReloadWithSameModule(t *testing.T) {
+	srv := startServer(t, echoHandler)
+	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 5, IdleTimeout: time.Hour}, nil)
+	t.Cleanup(m.Stop)
+	cfg := testConfig()
+	p, _, err := m.Get("default", cfg.Modules["default"], srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Reconcile(testConfig())
+	if q, c, _ := m.Get("default", cfg.Modules["default"], srv.addr()); q != p || c {
+		t.Error("dynamic prober with an unchanged module did not survive the reload")
+	}
+	m.Reconcile(config.Default()) // default module changed
+	if p.Snapshot().State != StateStopped {
+		t.Error("dynamic prober whose module changed still runs")
+	}
+}
+
+func TestDynamicIdleTimeout(t *testing.T) {
+	srv := startServer(t, echoHandler)
+	idle := 300 * time.Millisecond
+	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 5, IdleTimeout: idle}, nil)
+	t.Cleanup(m.Stop)
+	mod := testModule(50*time.Millisecond, 200*time.Millisecond, true)
+	p, _, _ := m.Get("default", mod, srv.addr())
+	// Requests keep it alive past the timeout.
+	for range 6 {
+		time.Sleep(idle / 3)
+		if _, c, _ := m.Get("default", mod, srv.addr()); c {
+			t.Fatal("prober in use was stopped")
+		}
+	}
+	start := time.Now()
+	waitFor(t, "idle prober stopped", idle+idle/10+2*time.Second, func() bool {
+		_, n := m.Counts()
+		return n == 0
+	})
+	if took := time.Since(start); took < idle-50*time.Millisecond {
+		t.Errorf("stopped after %v idle, before the %v timeout", took, idle)
+	}
+	if p.Snapshot().State != StateStopped {
+		t.Error("idle prober not stopped")
+	}
+}
