@@ -91,6 +91,8 @@ type Snapshot struct {
 	// ConnectDuration is the TCP handshake time of the current (or last)
 	// connection.
 	ConnectDuration time.Duration
+	// LocalAddr is the local address of the current (or last) connection.
+	LocalAddr string
 	// LastProbeOK reports whether the most recent completed probe was
 	// answered in time.
 	LastProbeOK bool

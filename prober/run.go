@@ -203,7 +203,7 @@ func (l *loop) dialed(ctx context.Context, r dialResult) {
 	l.gen++
 	l.conn = r.conn
 	p.mu.Lock()
-	p.st.connUp(now, l.gen, r.handshake, r.conn.RemoteAddr().String())
+	p.st.connUp(now, l.gen, r.handshake, r.conn.LocalAddr().String(), r.conn.RemoteAddr().String())
 	p.mu.Unlock()
 	level.Info(p.logger).Log("msg", "connected", "remote_addr", r.conn.RemoteAddr(),
 		"duration_seconds", r.handshake.Seconds())

@@ -77,6 +77,7 @@ type state struct {
 	consecutive int // consecutive timeouts on this connection
 
 	lastRTT, connectDur time.Duration
+	localAddr           string
 	lastOK              bool
 	lastErr             string
 	recent              recentWindow
@@ -215,7 +216,7 @@ func (s *state) nextDeadline() (time.Time, bool) {
 }
 
 // connUp records a new connection.
-func (s *state) connUp(now time.Time, gen uint64, handshake time.Duration, remote string) {
+func (s *state) connUp(now time.Time, gen uint64, handshake time.Duration, local, remote string) {
 	s.connGen = gen
 	s.connFirst = s.seq + 1
 	s.lastReplied = s.seq
@@ -223,7 +224,8 @@ func (s *state) connUp(now time.Time, gen uint64, handshake time.Duration, remot
 	s.status = StateConnected
 	s.consecutive = 0
 	s.connectDur = handshake
-	s.event(now, "connected to "+remote+" in "+handshake.String())
+	s.localAddr = local
+	s.event(now, "connected from "+local+" to "+remote+" in "+handshake.String())
 }
 
 // connDown records the loss of the current connection: its probes in
@@ -267,6 +269,7 @@ func (s *state) snapshot(now time.Time) Snapshot {
 		SRTT:            s.rto.smoothed(),
 		Timeout:         s.rto.timeout(),
 		ConnectDuration: s.connectDur,
+		LocalAddr:       s.localAddr,
 		LastProbeOK:     s.lastOK,
 		Results:         s.results,
 		LastError:       s.lastErr,

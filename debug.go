@@ -1,0 +1,59 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tcpping/tcpping_exporter/prober"
+)
+
+// writeDebug writes a prober's state and recent events as text, for
+// /probe?debug=true.
+func writeDebug(w io.Writer, p *prober.Prober) {
+	o := p.Options()
+	s := p.Snapshot()
+	kind := "static"
+	if o.Dynamic {
+		kind = "dynamic"
+	}
+	fmt.Fprintf(w, "Prober %s (%s)\n", o.Name, kind)
+	fmt.Fprintf(w, "address:           %s\n", o.Address)
+	fmt.Fprintf(w, "module:            %s\n", o.ModuleName)
+	fmt.Fprintf(w, "state:             %s\n", s.State)
+	fmt.Fprintf(w, "started:           %s\n", s.Started.UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "timeout in force:  %s (adaptive %v, min %s, max %s)\n", s.Timeout, o.Module.Adaptive, o.Module.MinTimeout, o.Module.MaxTimeout)
+	fmt.Fprintf(w, "smoothed RTT:      %s\n", s.SRTT)
+	fmt.Fprintf(w, "last RTT:          %s\n", s.LastRTT)
+	fmt.Fprintf(w, "connect duration:  %s\n", s.ConnectDuration)
+	fmt.Fprintf(w, "local address:     %s\n", s.LocalAddr)
+	fmt.Fprintf(w, "interval:          %s\n", o.Module.Interval)
+	fmt.Fprintf(w, "sent %d, received %d, timeouts %d, in flight %d, late %d, dropped %d, unexpected %d\n",
+		s.Sent, s.Received, s.Timeouts, s.InFlight, s.Late, s.Dropped, s.Unexpected)
+	fmt.Fprintf(w, "timeouts in the last minute: %d\n", s.RecentTimeouts)
+	lastErr := s.LastError
+	if lastErr == "" {
+		lastErr = "none"
+	}
+	fmt.Fprintf(w, "last error:        %s\n", lastErr)
+	fmt.Fprintln(w, "\nRecent connection events:")
+	if len(s.Events) == 0 {
+		fmt.Fprintln(w, "  none")
+	}
+	for _, e := range s.Events {
+		fmt.Fprintf(w, "  %s  %s\n", e.Time.UTC().Format("2006-01-02T15:04:05.000Z"), e.Text)
+	}
+}

@@ -1,0 +1,277 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// selfSignedCert writes a fresh self-signed certificate for 127.0.0.1 and
+// its key into dir and returns their paths and a pool that trusts it.
+func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "tcpping test"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile = writeFile(t, dir, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	keyFile = writeFile(t, dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func TestTLSAndBasicAuth(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSignedCert(t, dir)
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webCfg := writeFile(t, dir, "web.yml", fmt.Sprintf(`tls_server_config:
+  cert_file: %s
+  key_file: %s
+basic_auth_users:
+  prometheus: %s
+`, certFile, keyFile, hash))
+	web, echoPort := freePort(t), freePort(t)
+	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
+	p := startBinary(t, dir, "--config.file="+cfg, "--web.config.file="+webCfg,
+		"--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
+		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))
+
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	url := fmt.Sprintf("https://127.0.0.1:%d/metrics", web)
+	get := func(user, pass string) int {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return -1
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for get("prometheus", "s3cret") != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("TLS endpoint never answered 200 with the right credentials")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tests := []struct {
+		name, user, pass string
+		want             int
+	}{
+		{"no credentials", "", "", http.StatusUnauthorized},
+		{"wrong password", "prometheus", "nope", http.StatusUnauthorized},
+		{"unknown user", "admin", "s3cret", http.StatusUnauthorized},
+		{"right credentials", "prometheus", "s3cret", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := get(tt.user, tt.pass); got != tt.want {
+				t.Errorf("HTTP %d, want %d", got, tt.want)
+			}
+		})
+	}
+	t.Run("plain HTTP is refused", func(t *testing.T) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", web))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				t.Error("plain HTTP scrape succeeded on a TLS listener")
+			}
+		}
+	})
+	t.Run("metrics over TLS", func(t *testing.T) {
+		authed := &http.Client{Timeout: 5 * time.Second, Transport: basicAuth{client.Transport, "prometheus", "s3cret"}}
+		waitMetric(t, authed, url, "tcp_echo_received_total", map[string]string{"target": "self"}, 1)
+	})
+	if code, _ := p.stop(t); code != 0 {
+		t.Errorf("exit code %d, want 0", code)
+	}
+}
+
+// basicAuth adds credentials to every request.
+type basicAuth struct {
+	next       http.RoundTripper
+	user, pass string
+}
+
+func (b basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.SetBasicAuth(b.user, b.pass)
+	return b.next.RoundTrip(r)
+}
+
+// runBinary runs the exporter to completion and returns its exit code and
+// output.
+func runBinary(t *testing.T, dir string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatal(err)
+		}
+	}
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+func TestConfigCheckAndStartupErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.yml", selfConfig(4000))
+	bad := writeFile(t, dir, "bad.yml", "modules:\n  fast:\n    tos: 300\n")
+	typo := writeFile(t, dir, "typo.yml", "targets:\n  - name: a\n    adress: 127.0.0.1:4000\n")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  []string
+	}{
+		{"valid file", []string{"--config.check", "--config.file=" + good}, 0, []string{"OK"}},
+		{"out of range value", []string{"--config.check", "--config.file=" + bad}, 1, []string{"tos", "fast"}},
+		{"unknown key", []string{"--config.check", "--config.file=" + typo}, 1, []string{"adress", `"a"`}},
+		{"missing explicit file", []string{"--config.check", "--config.file=" + filepath.Join(dir, "nope.yml")}, 1, []string{"nope.yml"}},
+		{"missing default file", []string{"--config.check"}, 0, []string{"not found"}},
+		{"startup with missing explicit file", []string{"--config.file=" + filepath.Join(dir, "nope.yml"),
+			"--web.listen-address=127.0.0.1:0", "--no-echo"}, 1, []string{"nope.yml"}},
+		{"startup with invalid file", []string{"--config.file=" + bad, "--web.listen-address=127.0.0.1:0", "--no-echo"}, 1, []string{"tos"}},
+		{"bad log format", []string{"--log.format=xml", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"log.format", "xml"}},
+		{"bad allowed network", []string{"--echo.allowed-network=10.0.0.0/33", "--echo.listen-address=127.0.0.1:0",
+			"--web.listen-address=127.0.0.1:0", "--config.file=" + good}, 1, []string{"echo.allowed-network"}},
+		{"version", []string{"--version"}, 0, []string{"tcpping_exporter, version", "go version"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out := runBinary(t, dir, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d; output:\n%s", code, tt.wantCode, out)
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestMissingDefaultConfigStartsWithDefaults(t *testing.T) {
+	dir := t.TempDir() // no tcpping.yml here
+	web := freePort(t)
+	p := startBinary(t, dir, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web), "--no-echo", "--log.format=json")
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", web)
+	mfs := waitMetric(t, http.DefaultClient, url, "tcpping_exporter_config_last_reload_successful", nil, 1)
+	if v, _ := value(mfs, "tcpping_exporter_probers", map[string]string{"source": "static"}); v != 0 {
+		t.Errorf("%v static probers, want 0", v)
+	}
+	if _, ok := mfs["tcp_echo_server_connections"]; ok {
+		t.Error("echo server metrics exported with --no-echo")
+	}
+	if code, _ := p.stop(t); code != 0 {
+		t.Errorf("exit code %d, want 0", code)
+	}
+	// Every log line is JSON with the house keys.
+	lines := strings.Split(strings.TrimSpace(p.stderr.String()), "\n")
+	sawDefault := false
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Errorf("log line is not JSON: %q", l)
+			continue
+		}
+		if m["ts"] == nil || m["level"] == nil || m["msg"] == nil || m["caller"] == nil {
+			t.Errorf("log line lacks ts, level, msg or caller: %q", l)
+		}
+		if strings.Contains(fmt.Sprint(m["msg"]), "not found") {
+			sawDefault = true
+		}
+	}
+	if !sawDefault {
+		t.Error("missing default config file was not logged")
+	}
+}
+
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool not installed (Debian package prometheus); CI must install it")
+		}
+		t.Skip("promtool not installed; install Debian package prometheus")
+	}
+	dir := t.TempDir()
+	web, echoPort := freePort(t), freePort(t)
+	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
+	startBinary(t, dir, "--config.file="+cfg, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
+		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", web)
+	waitMetric(t, http.DefaultClient, url, "tcp_echo_received_total", map[string]string{"target": "self"}, 2)
+	_, body, err := scrape(http.DefaultClient, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,143 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package echo
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/go-kit/log/level"
+)
+
+// acceptLoop accepts on l until Shutdown (nil) or a permanent error.
+// Temporary errors, such as running out of file descriptors, are retried
+// with a backoff from 5ms doubling to 1s, as net/http does.
+func (s *Server) acceptLoop(l net.Listener) error {
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err == nil {
+			delay = 0
+			s.admit(c)
+			continue
+		}
+		if s.closing() {
+			return nil
+		}
+		if !temporary(err) {
+			return fmt.Errorf("accept on %s: %w", l.Addr(), err)
+		}
+		delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
+		if s.acceptLog.allow(time.Now()) {
+			level.Warn(s.logger).Log("msg", "accept failed, retrying", "address", l.Addr(), "err", err)
+		}
+		retry.Reset(delay)
+		select {
+		case <-retry.C:
+		case <-s.done:
+			return nil
+		}
+	}
+}
+
+// temporary reports whether an accept error is worth retrying: resource
+// exhaustion (EMFILE, ENFILE, ENOBUFS, ENOMEM), interruptions and timeouts.
+func temporary(err error) bool {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Temporary() || errno == syscall.ENOBUFS || errno == syscall.ENOMEM ||
+			errno == syscall.ECONNABORTED || errno == syscall.ECONNRESET
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// admit applies the access checks to a new connection and, if it passes,
+// starts its goroutine. Refused connections are counted before they are
+// closed.
+func (s *Server) admit(c net.Conn) {
+	if !s.allowed(c.RemoteAddr()) {
+		s.refuse(c, reasonNotAllowed, errNotAllowed)
+		return
+	}
+	n := s.active.Add(1)
+	if limit := s.opts.MaxConnections; limit > 0 && n > int64(limit) {
+		s.active.Add(-1)
+		s.refuse(c, reasonLimit, errLimit)
+		return
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.active.Add(-1)
+		_ = c.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.m.accepted.Inc()
+	s.m.connections.Inc()
+	go s.serveConn(c)
+}
+
+// refuse counts, logs (rate-limited) and closes a connection refused at
+// accept.
+func (s *Server) refuse(c net.Conn, r reason, err error) {
+	s.m.reject(r)
+	if s.rejectLog[r].allow(time.Now()) {
+		level.Warn(s.logger).Log("msg", "connection rejected", "remote_addr", c.RemoteAddr(), "err", err)
+	} else {
+		level.Debug(s.logger).Log("msg", "connection rejected", "remote_addr", c.RemoteAddr(), "err", err)
+	}
+	_ = c.Close()
+}
+
+// forget drops c from the connections Shutdown must close.
+func (s *Server) forget(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// allowed reports whether a client at addr may be served.
+func (s *Server) allowed(addr net.Addr) bool {
+	if len(s.opts.AllowedNetworks) == 0 {
+		return true
+	}
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	return allowedAddr(s.opts.AllowedNetworks, ta.AddrPort().Addr())
+}
+
+// allowedAddr reports whether ip is in one of nets. An IPv4-mapped IPv6
+// address is matched as the IPv4 address it maps.
+func allowedAddr(nets []netip.Prefix, ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range nets {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}

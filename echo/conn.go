@@ -1,0 +1,149 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package echo
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/tcpping/tcpping_exporter/internal/wire"
+)
+
+// readBufferSize is the fixed per-connection read buffer: 85 frames. It is
+// the only per-connection allocation besides the goroutine, so 10,000
+// connections cost about 20 MiB of buffers. One read drains up to 85
+// pipelined frames, far more than a prober keeps in flight.
+const readBufferSize = 85 * wire.FrameSize
+
+// errIdle is the cause logged for a connection closed for idleness.
+var errIdle = errors.New("idle timeout")
+
+// serveConn echoes frames on c until the client leaves, misbehaves or the
+// server shuts down, then closes c and releases its slot. The caller has
+// already counted c in s.active, the gauge and s.wg.
+func (s *Server) serveConn(c net.Conn) {
+	remote := c.RemoteAddr()
+	defer func() {
+		_ = c.Close()
+		s.forget(c)
+		s.active.Add(-1)
+		s.m.connections.Dec()
+		s.wg.Done()
+	}()
+	level.Debug(s.logger).Log("msg", "connection opened", "remote_addr", remote)
+
+	r, err := s.echo(c)
+	if s.closing() {
+		// Shutdown closed c under us: whatever the read or write saw is
+		// not the client's doing.
+		r, err = reasonNone, nil
+	}
+	// Count before the deferred Close, so a client that sees EOF also sees
+	// the counter already incremented.
+	s.m.reject(r)
+	s.logClosed(r, remote, err)
+}
+
+// echo is the read-check-write loop. It returns why the connection ended and
+// the error that ended it (nil or io.EOF when the client closed cleanly).
+//
+// Each read is followed at once by one write of every complete frame it
+// finished, so a frame is never held back waiting for more data; a partial
+// trailing frame (at most 23 bytes) moves to the front of the buffer for the
+// next read. Bytes are checked against the magic as soon as they arrive, so
+// garbage is refused from its first wrong byte, and nothing from the first
+// bad frame on is ever written back.
+func (s *Server) echo(c net.Conn) (reason, error) {
+	buf := make([]byte, readBufferSize)
+	pending := 0
+	for {
+		if err := c.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout)); err != nil {
+			return reasonNone, err
+		}
+		n, rerr := c.Read(buf[pending:])
+		total := pending + n
+		end, ok := scanFrames(buf[:total])
+		if end > 0 {
+			if r, err := s.write(c, buf[:end]); err != nil {
+				return r, err
+			}
+		}
+		if !ok {
+			return reasonBadMagic, wire.ErrBadMagic
+		}
+		if rerr != nil {
+			if errors.Is(rerr, os.ErrDeadlineExceeded) {
+				return reasonIdle, errIdle
+			}
+			return reasonNone, rerr
+		}
+		pending = copy(buf, buf[end:total])
+	}
+}
+
+// write writes frames back under the write deadline and counts them.
+func (s *Server) write(c net.Conn, frames []byte) (reason, error) {
+	if err := c.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout)); err != nil {
+		return reasonNone, err
+	}
+	n, err := c.Write(frames)
+	if k := n / wire.FrameSize; k > 0 {
+		s.m.frames.Add(float64(k))
+	}
+	switch {
+	case err == nil:
+		return reasonNone, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The client does not read its echoes: its receive buffer and our
+		// send buffer are full.
+		return reasonWriteTimeout, err
+	default:
+		return reasonNone, err
+	}
+}
+
+// scanFrames returns the length of the longest prefix of b made of whole
+// frames with a valid magic, and false if the bytes after that prefix cannot
+// start a frame (a wrong magic, detected from its first wrong byte).
+func scanFrames(b []byte) (end int, ok bool) {
+	for len(b)-end >= wire.FrameSize {
+		if !wire.ValidPrefix(b[end : end+wire.FrameSize]) {
+			return end, false
+		}
+		end += wire.FrameSize
+	}
+	return end, wire.ValidPrefix(b[end:])
+}
+
+// logClosed logs the end of a connection: at Warn, rate-limited, when the
+// server closed a misbehaving client, else at Debug.
+func (s *Server) logClosed(r reason, remote net.Addr, err error) {
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	if (r == reasonBadMagic || r == reasonWriteTimeout) && s.rejectLog[r].allow(time.Now()) {
+		level.Warn(s.logger).Log("msg", "connection closed", "remote_addr", remote, "err", err)
+		return
+	}
+	if err == nil {
+		level.Debug(s.logger).Log("msg", "connection closed", "remote_addr", remote)
+		return
+	}
+	level.Debug(s.logger).Log("msg", "connection closed", "remote_addr", remote, "err", err)
+}

@@ -1,0 +1,193 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package echo
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// testTimeout bounds every blocking step of a test. It is generous because
+// the tests run under -race on small machines.
+const testTimeout = 10 * time.Second
+
+// frame builds the frame with sequence number seq by hand from the byte
+// layout of DESIGN.md ("Wire format"), deliberately without the wire package,
+// so the tests check the server against the contract and not against itself.
+func frame(seq uint64) []byte {
+	b := make([]byte, 24)
+	copy(b[0:8], "TCPPING\x00")
+	binary.LittleEndian.PutUint64(b[8:16], seq)
+	binary.LittleEndian.PutUint64(b[16:24], uint64(time.Now().UnixNano()))
+	return b
+}
+
+// frames concatenates frames first, first+1, … first+n-1.
+func frames(first uint64, n int) []byte {
+	var b []byte
+	for i := range n {
+		b = append(b, frame(first+uint64(i))...)
+	}
+	return b
+}
+
+// startServer starts a server on 127.0.0.1:0 (unless opts names addresses)
+// with metrics on a fresh registry, and stops it at cleanup, checking that
+// Serve returned nil.
+func startServer(tb testing.TB, opts Options, logger log.Logger) (*Server, *prometheus.Registry) {
+	tb.Helper()
+	if len(opts.ListenAddresses) == 0 {
+		opts.ListenAddresses = []string{"127.0.0.1:0"}
+	}
+	if logger == nil {
+		logger = log.NewNopLogger()
+	}
+	reg := prometheus.NewRegistry()
+	s, err := New(opts, logger, reg)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	if err := s.Listen(); err != nil {
+		tb.Fatalf("Listen: %v", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(context.Background()) }()
+	tb.Cleanup(func() {
+		s.Shutdown()
+		select {
+		case err := <-errc:
+			if err != nil {
+				tb.Errorf("Serve = %v, want nil", err)
+			}
+		case <-time.After(testTimeout):
+			tb.Error("Serve did not return after Shutdown")
+		}
+	})
+	return s, reg
+}
+
+// addr returns the server's first bound address as host:port.
+func addr(tb testing.TB, s *Server) string {
+	tb.Helper()
+	addrs := s.Addrs()
+	if len(addrs) == 0 {
+		tb.Fatal("server has no address")
+	}
+	return addrs[0].String()
+}
+
+// dial connects to address with every read and write under testTimeout, and
+// closes the connection at cleanup.
+func dial(tb testing.TB, address string) net.Conn {
+	tb.Helper()
+	c, err := net.DialTimeout("tcp", address, testTimeout)
+	if err != nil {
+		tb.Fatalf("dial %s: %v", address, err)
+	}
+	tb.Cleanup(func() { _ = c.Close() })
+	if err := c.SetDeadline(time.Now().Add(testTimeout)); err != nil {
+		tb.Fatalf("set deadline: %v", err)
+	}
+	return c
+}
+
+// exchange writes one frame on c and checks that the same bytes come back.
+func exchange(c net.Conn, seq uint64) error {
+	out := frame(seq)
+	if _, err := c.Write(out); err != nil {
+		return fmt.Errorf("write frame %d: %w", seq, err)
+	}
+	in := make([]byte, len(out))
+	if _, err := io.ReadFull(c, in); err != nil {
+		return fmt.Errorf("read echo of frame %d: %w", seq, err)
+	}
+	if !bytes.Equal(in, out) {
+		return fmt.Errorf("echo of frame %d = % x, want % x", seq, in, out)
+	}
+	return nil
+}
+
+// roundTrip is exchange for the test goroutine.
+func roundTrip(tb testing.TB, c net.Conn, seq uint64) {
+	tb.Helper()
+	if err := exchange(c, seq); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// readUntilClosed reads c until the server closes it and returns what came
+// back. A read that times out instead fails the test.
+func readUntilClosed(tb testing.TB, c net.Conn) []byte {
+	tb.Helper()
+	var got []byte
+	buf := make([]byte, 512)
+	for {
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			tb.Fatalf("connection still open after %s (read %d bytes)", testTimeout, len(got))
+		}
+		return got // io.EOF, or a reset if we had sent unread bytes
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after testTimeout.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.Now().Add(testTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// rejected returns tcp_echo_server_rejected_total for r.
+func rejected(s *Server, r reason) float64 {
+	return testutil.ToFloat64(s.m.rejected[r])
+}
+
+// waitRejected waits until the rejected counter for r reaches want.
+func waitRejected(tb testing.TB, s *Server, r reason, want float64) {
+	tb.Helper()
+	waitFor(tb, fmt.Sprintf("rejected_total{reason=%q} == %v", r, want), func() bool {
+		return rejected(s, r) == want
+	})
+}
+
+// waitConnections waits until the connections gauge reaches want.
+func waitConnections(tb testing.TB, s *Server, want float64) {
+	tb.Helper()
+	waitFor(tb, fmt.Sprintf("connections == %v", want), func() bool {
+		return testutil.ToFloat64(s.m.connections) == want
+	})
+}

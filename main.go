@@ -1,0 +1,223 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Command tcpping_exporter measures TCP round-trip time, loss and connection
+// stability to its targets over one long-lived connection each, exposes
+// them to Prometheus, and runs the echo server for the other end.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/tcpping/tcpping_exporter/collector"
+	"github.com/tcpping/tcpping_exporter/echo"
+	"github.com/tcpping/tcpping_exporter/prober"
+)
+
+const defaultConfigFile = "tcpping.yml"
+
+// shutdownTimeout bounds graceful shutdown.
+const shutdownTimeout = 4 * time.Second
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// flags are the parsed command line.
+type flags struct {
+	configFile, telemetryPath, logLevel, logFormat string
+	configCheck, echo                              bool
+	echoAddrs, echoAllowed                         []string
+	echoMaxConns, maxDynamic                       int
+	echoIdle, probeIdle                            time.Duration
+	configGiven                                    bool
+}
+
+// run is the whole program; it returns the exit code so deferred calls run.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := kingpin.New("tcpping_exporter", "Prometheus exporter for TCP round-trip time, loss and connection stability, with the echo server for the other end.")
+	var f flags
+	app.Flag("config.file", "YAML config file. If the default file is missing, the built-in default module runs with no static targets.").
+		Default(defaultConfigFile).IsSetByUser(&f.configGiven).StringVar(&f.configFile)
+	app.Flag("config.check", "Validate the config file, print the result and exit 0 or 1.").BoolVar(&f.configCheck)
+	toolkitFlags := kingpinflag.AddFlags(app, ":2112")
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
+	app.Flag("echo", "Run the echo server (--no-echo to disable).").Default("true").BoolVar(&f.echo)
+	app.Flag("echo.listen-address", "Address the echo server listens on; repeatable.").Default(":4000").StringsVar(&f.echoAddrs)
+	app.Flag("echo.max-connections", "Most concurrent echo connections; beyond it new ones are closed at once.").Default("10000").IntVar(&f.echoMaxConns)
+	app.Flag("echo.idle-timeout", "Close an echo connection that sends nothing for this long.").Default("60s").DurationVar(&f.echoIdle)
+	app.Flag("echo.allowed-network", "CIDR allowed to use the echo server; repeatable (default: any).").StringsVar(&f.echoAllowed)
+	app.Flag("probe.max-dynamic-targets", "Cap on probers started by /probe.").Default("1000").IntVar(&f.maxDynamic)
+	app.Flag("probe.idle-timeout", "Stop a /probe prober not requested for this long.").Default("15m").DurationVar(&f.probeIdle)
+	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").StringVar(&f.logLevel)
+	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&f.logFormat)
+	app.Version(version.Print("tcpping_exporter"))
+	app.HelpFlag.Short('h')
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
+		return 2
+	}
+	if f.configCheck {
+		return checkConfig(f, stdout, stderr)
+	}
+	logs, err := newLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
+		return 2
+	}
+	if err := serve(f, toolkitFlags, logs); err != nil {
+		level.Error(logs.root).Log("msg", "exiting on error", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// checkConfig implements --config.check.
+func checkConfig(f flags, stdout, stderr io.Writer) int {
+	cfg, found, err := loadConfig(f.configFile, f.configGiven)
+	if err != nil {
+		fmt.Fprintf(stderr, "config %s: FAILED: %s\n", f.configFile, err)
+		return 1
+	}
+	if !found {
+		fmt.Fprintf(stdout, "config %s: not found; the built-in default module and no static targets would run\n", f.configFile)
+		return 0
+	}
+	fmt.Fprintf(stdout, "config %s: OK: %d modules, %d targets\n", f.configFile, len(cfg.Modules), len(cfg.Targets))
+	return 0
+}
+
+// serve wires the components and runs until SIGTERM or SIGINT.
+func serve(f flags, toolkitFlags *web.FlagConfig, logs loggers) error {
+	logger := logs.root
+	level.Info(logger).Log("msg", "starting tcpping_exporter", "version", version.Info())
+	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("tcpping_exporter"),
+	)
+
+	var echoSrv *echo.Server
+	if f.echo {
+		nets, err := parseNetworks(f.echoAllowed)
+		if err != nil {
+			return err
+		}
+		echoSrv, err = echo.New(echo.Options{
+			ListenAddresses: f.echoAddrs,
+			MaxConnections:  f.echoMaxConns,
+			IdleTimeout:     f.echoIdle,
+			AllowedNetworks: nets,
+		}, logger, reg)
+		if err != nil {
+			return fmt.Errorf("echo server: %w", err)
+		}
+		if err := echoSrv.Listen(); err != nil {
+			return fmt.Errorf("echo server: %w", err)
+		}
+	}
+
+	probeCtx, stopProbers := context.WithCancel(context.Background())
+	defer stopProbers()
+	manager := prober.NewManager(probeCtx, prober.ManagerOptions{MaxDynamic: f.maxDynamic, IdleTimeout: f.probeIdle}, logger)
+	rl := newReloader(f.configFile, f.configGiven, manager, logger, reg)
+	if err := rl.reload(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	reg.MustRegister(collector.NewProberCount(manager.Counts))
+
+	mux := routes{
+		telemetryPath: f.telemetryPath,
+		gatherer:      prometheus.Gatherers{reg, rl},
+		reloader:      rl,
+		manager:       manager,
+		logger:        logger,
+	}.mux()
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	errc := make(chan error, 2)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go rl.run(ctx, hup)
+	if echoSrv != nil {
+		go func() {
+			if err := echoSrv.Serve(ctx); err != nil {
+				errc <- fmt.Errorf("echo server: %w", err)
+			}
+		}()
+	}
+	go func() {
+		if err := web.ListenAndServe(srv, toolkitFlags, logs.slog()); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("web server: %w", err)
+		}
+	}()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		level.Info(logger).Log("msg", "shutting down")
+	case runErr = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		level.Warn(logger).Log("msg", "web server shutdown", "err", err)
+	}
+	stop()
+	if echoSrv != nil {
+		echoSrv.Shutdown()
+	}
+	manager.Stop()
+	level.Info(logger).Log("msg", "stopped")
+	return runErr
+}
+
+// parseNetworks parses --echo.allowed-network values.
+func parseNetworks(cidrs []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("--echo.allowed-network %q: %w", c, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

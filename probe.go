@@ -1,0 +1,212 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tcpping/tcpping_exporter/collector"
+	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/prober"
+)
+
+// Scrape timeout handling, as blackbox_exporter: the header less an offset
+// that leaves time to answer, 90 % of it when the offset would leave under
+// minProbeWait, and defaultProbeWait without the header.
+const (
+	scrapeTimeoutOffset = 500 * time.Millisecond
+	minProbeWait        = 100 * time.Millisecond
+	defaultProbeWait    = 10 * time.Second
+	maxTargetLength     = 1024
+)
+
+// probeHandler serves /probe?target=HOST:PORT&module=NAME.
+type probeHandler struct {
+	manager *prober.Manager
+	config  func() *config.Config
+	logger  log.Logger
+}
+
+// probeRequest is a validated /probe request.
+type probeRequest struct {
+	target, module string
+	debug          bool
+	wait           time.Duration
+}
+
+// parseProbeRequest validates the query and headers of a /probe request. Its
+// errors are one line, for a 400 answer.
+func parseProbeRequest(r *http.Request) (probeRequest, error) {
+	q := r.URL.Query()
+	req := probeRequest{target: q.Get("target"), module: q.Get("module")}
+	if req.module == "" {
+		req.module = config.DefaultModuleName
+	}
+	if err := validateTarget(req.target); err != nil {
+		return req, err
+	}
+	if len(req.module) > 256 || strings.ContainsFunc(req.module, unicode.IsControl) {
+		return req, errors.New("module: invalid module name")
+	}
+	switch d := q.Get("debug"); d {
+	case "", "false":
+	case "true":
+		req.debug = true
+	default:
+		return req, fmt.Errorf("debug: want true or false, got %q", truncate(d))
+	}
+	wait, err := probeWait(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"))
+	if err != nil {
+		return req, err
+	}
+	req.wait = wait
+	return req, nil
+}
+
+// validateTarget checks that target is host:port with a port 1–65535 and a
+// host that is an IP address or a DNS name.
+func validateTarget(target string) error {
+	switch {
+	case target == "":
+		return errors.New("target parameter is missing")
+	case len(target) > maxTargetLength:
+		return fmt.Errorf("target: longer than %d bytes", maxTargetLength)
+	case strings.ContainsFunc(target, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }):
+		return fmt.Errorf("target %q: contains control or space characters", truncate(target))
+	}
+	host, port, err := net.SplitHostPort(target)
+	if err != nil {
+		return fmt.Errorf("target %q: want host:port: %s", truncate(target), errText(err))
+	}
+	if host == "" {
+		return fmt.Errorf("target %q: missing host", truncate(target))
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("target %q: port must be a number from 1 to 65535", truncate(target))
+	}
+	if net.ParseIP(host) == nil && !validHostname(host) {
+		return fmt.Errorf("target %q: host is neither an IP address nor a DNS name", truncate(target))
+	}
+	return nil
+}
+
+// validHostname accepts DNS names: labels of letters, digits, '-' and '_'
+// separated by dots, 253 bytes at most.
+func validHostname(h string) bool {
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, c := range label {
+			if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// probeWait returns how long a first request may wait for a new prober's
+// first result, from Prometheus' scrape timeout header.
+func probeWait(header string) (time.Duration, error) {
+	if header == "" {
+		return defaultProbeWait, nil
+	}
+	secs, err := strconv.ParseFloat(header, 64)
+	if err != nil || secs <= 0 || secs > 3600 {
+		return 0, fmt.Errorf("X-Prometheus-Scrape-Timeout-Seconds: want seconds in (0, 3600], got %q", truncate(header))
+	}
+	timeout := time.Duration(secs * float64(time.Second))
+	if wait := timeout - scrapeTimeoutOffset; wait >= minProbeWait {
+		return wait, nil
+	}
+	return timeout * 9 / 10, nil
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+func errText(err error) string {
+	var ae *net.AddrError
+	if errors.As(err, &ae) {
+		return ae.Err
+	}
+	return err.Error()
+}
+
+func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req, err := parseProbeRequest(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	mod, ok := h.config().Modules[req.module]
+	if !ok {
+		http.Error(w, fmt.Sprintf("unknown module %q", truncate(req.module)), http.StatusBadRequest)
+		return
+	}
+	p, created, err := h.manager.Get(req.module, mod, req.target)
+	switch {
+	case errors.Is(err, prober.ErrTooManyTargets):
+		http.Error(w, fmt.Sprintf("%s: the exporter already runs --probe.max-dynamic-targets probers", err), http.StatusServiceUnavailable)
+		return
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	if created {
+		// The first request waits for the first result, within the scrape
+		// timeout, so its answer says something.
+		t := time.NewTimer(req.wait)
+		select {
+		case <-p.FirstResult():
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+		t.Stop()
+	}
+	if req.debug {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		writeDebug(w, p)
+		return
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector.NewProbe(p))
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:          promLogger{h.logger},
+		EnableOpenMetrics: true,
+	}).ServeHTTP(w, r)
+	level.Debug(h.logger).Log("msg", "probe served", "target", req.target, "module", req.module, "created", created)
+}

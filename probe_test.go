@@ -1,0 +1,344 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/prober"
+)
+
+// testEchoServer reflects 24-byte frames on 127.0.0.1 (written from the
+// byte layout, not with our echo package).
+func testEchoServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() {
+				buf := make([]byte, 24)
+				for {
+					if _, err := io.ReadFull(c, buf); err != nil {
+						return
+					}
+					if _, err := c.Write(buf); err != nil {
+						return
+					}
+				}
+			})
+		}
+	})
+	return ln.Addr().String()
+}
+
+// probeServer is an httptest server with the exporter's routes.
+func probeServer(t *testing.T, cfg *config.Config, maxDynamic int) (*httptest.Server, *prober.Manager) {
+	t.Helper()
+	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: maxDynamic, IdleTimeout: time.Hour}, nil)
+	t.Cleanup(m.Stop)
+	m.Reconcile(cfg)
+	h := probeHandler{manager: m, config: func() *config.Config { return cfg }, logger: nopLogger()}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, m
+}
+
+func fastConfig() *config.Config {
+	cfg := config.Default()
+	mod := cfg.Modules["default"]
+	mod.Interval = config.Duration(50 * time.Millisecond)
+	mod.IPProtocol = "ip4"
+	cfg.Modules["default"] = mod
+	return cfg
+}
+
+func get(t *testing.T, u string, header map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestProbeBadRequests(t *testing.T) {
+	srv, m := probeServer(t, fastConfig(), 10)
+	tests := []struct {
+		name   string
+		query  string
+		header map[string]string
+		want   string
+	}{
+		{"missing target", "", nil, "target parameter is missing"},
+		{"empty target", "target=", nil, "target parameter is missing"},
+		{"no port", "target=127.0.0.1", nil, "host:port"},
+		{"port 0", "target=127.0.0.1:0", nil, "port"},
+		{"port too big", "target=127.0.0.1:65536", nil, "port"},
+		{"port not a number", "target=127.0.0.1:http", nil, "port"},
+		{"no host", "target=:4000", nil, "missing host"},
+		{"unknown module", "target=127.0.0.1:4000&module=nope", nil, `unknown module "nope"`},
+		{"huge target", "target=" + strings.Repeat("a", 10000) + ":4000", nil, "longer than"},
+		{"control characters", "target=" + url.QueryEscape("a\r\nb:4000"), nil, "control"},
+		{"NUL", "target=" + url.QueryEscape("a\x00:4000"), nil, "control"},
+		{"bad host", "target=" + url.QueryEscape("a/b:4000"), nil, "DNS name"},
+		{"bad debug", "target=127.0.0.1:4000&debug=yes", nil, "debug"},
+		{"bad timeout header", "target=127.0.0.1:4000", map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "soon"}, "Timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := get(t, srv.URL+"/probe?"+tt.query, tt.header)
+			if code != http.StatusBadRequest {
+				t.Errorf("HTTP %d, want 400", code)
+			}
+			if !strings.Contains(body, tt.want) || strings.Count(strings.TrimSpace(body), "\n") > 0 {
+				t.Errorf("body %q: want one line containing %q", body, tt.want)
+			}
+		})
+	}
+	if _, n := m.Counts(); n != 0 {
+		t.Errorf("bad requests started %d probers", n)
+	}
+}
+
+func TestProbeNewTarget(t *testing.T) {
+	addr := testEchoServer(t)
+	srv, m := probeServer(t, fastConfig(), 10)
+	start := time.Now()
+	code, body := get(t, srv.URL+"/probe?target="+addr, nil)
+	if code != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", code, body)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("first request took %v", time.Since(start))
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := value(mfs, "probe_success", nil); !ok || v != 1 {
+		t.Errorf("probe_success = %v (present %v), want 1 after waiting for the first result", v, ok)
+	}
+	if v, _ := value(mfs, "tcp_echo_received_total", nil); v < 1 {
+		t.Errorf("tcp_echo_received_total = %v, want >= 1", v)
+	}
+	for _, mf := range mfs {
+		for _, mm := range mf.GetMetric() {
+			for _, lp := range mm.GetLabel() {
+				switch lp.GetName() {
+				case "target", "address", "module":
+					t.Errorf("%s carries label %s", mf.GetName(), lp.GetName())
+				}
+			}
+		}
+	}
+	if _, n := m.Counts(); n != 1 {
+		t.Errorf("%d dynamic probers, want 1", n)
+	}
+	// The second request is answered from the same prober.
+	get(t, srv.URL+"/probe?target="+addr, nil)
+	if _, n := m.Counts(); n != 1 {
+		t.Errorf("%d dynamic probers after a second request, want 1", n)
+	}
+}
+
+func TestProbeWaitIsBoundedByScrapeTimeout(t *testing.T) {
+	// A server that accepts and never answers, with a 3s fixed timeout:
+	// the first result comes after 3s, so the answer must come at the
+	// header's 1.5s less the 0.5s offset.
+	cfg := fastConfig()
+	mod := cfg.Modules["default"]
+	mod.Adaptive = false
+	mod.Timeout = config.Duration(3 * time.Second)
+	cfg.Modules["default"] = mod
+	srv, _ := probeServer(t, cfg, 10)
+	addr := stallingServer(t)
+	start := time.Now()
+	code, body := get(t, srv.URL+"/probe?target="+addr, map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "1.5"})
+	took := time.Since(start)
+	if code != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", code, body)
+	}
+	if took < 900*time.Millisecond || took > 3*time.Second {
+		t.Errorf("answered after %v, want about 1.5s - 0.5s = 1s", took)
+	}
+	if !strings.Contains(body, "probe_success 0") {
+		t.Errorf("probe_success not 0 for a server that never answers:\n%s", body)
+	}
+}
+
+// stallingServer accepts connections and never answers.
+func stallingServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() { _, _ = io.Copy(io.Discard, c) })
+		}
+	})
+	return ln.Addr().String()
+}
+
+func TestProbeWait(t *testing.T) {
+	tests := []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", 10 * time.Second},
+		{"10", 9500 * time.Millisecond},
+		{"0.6", 100 * time.Millisecond},
+		{"0.55", 495 * time.Millisecond}, // 0.05s left after the offset: 90 %
+		{"0.2", 180 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		got, err := probeWait(tt.header)
+		if err != nil || got != tt.want {
+			t.Errorf("probeWait(%q) = %v, %v; want %v", tt.header, got, err, tt.want)
+		}
+	}
+}
+
+func TestProbeCapAndConcurrency(t *testing.T) {
+	addr := testEchoServer(t)
+	_, port, _ := net.SplitHostPort(addr)
+	srv, m := probeServer(t, fastConfig(), 50)
+	var wg sync.WaitGroup
+	codes := make(chan int, 200)
+	for i := range 200 {
+		wg.Go(func() {
+			target := net.JoinHostPort("127.0.0."+itoa(1+i%50), port)
+			resp, err := http.Get(srv.URL + "/probe?target=" + target)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("HTTP %d, want 200", c)
+		}
+	}
+	if _, n := m.Counts(); n != 50 {
+		t.Fatalf("%d dynamic probers for 50 targets, want exactly 50", n)
+	}
+	code, body := get(t, srv.URL+"/probe?target=127.0.0.200:"+port, nil)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "max-dynamic-targets") {
+		t.Errorf("51st target: HTTP %d %q, want 503 naming the cap", code, body)
+	}
+}
+
+func TestProbeDebug(t *testing.T) {
+	addr := testEchoServer(t)
+	srv, _ := probeServer(t, fastConfig(), 10)
+	code, body := get(t, srv.URL+"/probe?debug=true&target="+addr, nil)
+	if code != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", code, body)
+	}
+	for _, want := range []string{"state:", "connected", "timeout in force:", "smoothed RTT:", "last error:", "Recent connection events:", "local address:", " to " + addr} {
+		if !strings.Contains(body, want) {
+			t.Errorf("debug output lacks %q:\n%s", want, body)
+		}
+	}
+}
+
+func TestProbeExistingStaticTarget(t *testing.T) {
+	addr := testEchoServer(t)
+	cfg := fastConfig()
+	cfg.Targets = []config.Target{{Name: "s", Address: addr}}
+	srv, m := probeServer(t, cfg, 10)
+	code, body := get(t, srv.URL+"/probe?target="+addr, nil)
+	if code != http.StatusOK || !strings.Contains(body, "tcp_echo_sent_total") {
+		t.Fatalf("HTTP %d: %s", code, body)
+	}
+	if _, n := m.Counts(); n != 0 {
+		t.Errorf("a static target's /probe started %d dynamic probers", n)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func nopLogger() log.Logger { return log.NewNopLogger() }

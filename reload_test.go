@@ -1,0 +1,148 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// debugLocalAddr returns the local address of a prober's connection from
+// /probe?debug=true.
+func debugLocalAddr(t *testing.T, base, target string) string {
+	t.Helper()
+	code, body := get(t, base+"/probe?debug=true&target="+target, nil)
+	if code != http.StatusOK {
+		t.Fatalf("debug: HTTP %d: %s", code, body)
+	}
+	m := regexp.MustCompile(`local address:\s+(\S+)`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no local address in debug output:\n%s", body)
+	}
+	return m[1]
+}
+
+func post(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(u, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestReloadReconcilesWithoutLosingCounters(t *testing.T) {
+	dir := t.TempDir()
+	web, echoPort := freePort(t), freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", web)
+	echoA := fmt.Sprintf("127.0.0.1:%d", echoPort)
+	echoB := fmt.Sprintf("127.0.0.2:%d", echoPort)
+	echoC := fmt.Sprintf("127.0.0.3:%d", echoPort)
+	config := func(targets string) string {
+		return "modules:\n  default:\n    interval: 50ms\n  other:\n    interval: 50ms\ntargets:\n" + targets
+	}
+	cfgFile := writeFile(t, dir, "tcpping.yml", config(fmt.Sprintf(`  - {name: a, address: "%s", labels: {site: x}}
+  - {name: b, address: "%s"}
+  - {name: gone, address: "%s"}
+`, echoA, echoB, echoC)))
+	p := startBinary(t, dir, "--config.file="+cfgFile, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
+		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort),
+		"--echo.listen-address=127.0.0.2:"+strconv.Itoa(echoPort),
+		"--echo.listen-address=127.0.0.3:"+strconv.Itoa(echoPort))
+	metrics := base + "/metrics"
+	mfs := waitMetric(t, http.DefaultClient, metrics, "tcp_echo_received_total", map[string]string{"target": "a"}, 5)
+	waitMetric(t, http.DefaultClient, metrics, "tcp_echo_received_total", map[string]string{"target": "b"}, 1)
+	portA := debugLocalAddr(t, base, echoA)
+	portB := debugLocalAddr(t, base, echoB)
+	sentA, _ := value(mfs, "tcp_echo_sent_total", map[string]string{"target": "a"})
+	ts1, _ := value(mfs, "tcpping_exporter_config_last_reload_success_timestamp_seconds", nil)
+
+	t.Run("GET is not allowed", func(t *testing.T) {
+		if code, _ := get(t, base+"/-/reload", nil); code != http.StatusMethodNotAllowed {
+			t.Errorf("GET /-/reload: HTTP %d, want 405", code)
+		}
+	})
+
+	// a unchanged, b's labels change, gone is removed, new is added.
+	writeFile(t, dir, "tcpping.yml", config(fmt.Sprintf(`  - {name: a, address: "%s", labels: {site: x}}
+  - {name: b, address: "%s", labels: {site: y}}
+  - {name: new, address: "%s", module: other}
+`, echoA, echoB, echoC)))
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	mfs = waitMetric(t, http.DefaultClient, metrics, "tcp_echo_received_total", map[string]string{"target": "new"}, 1)
+	if _, ok := value(mfs, "tcp_echo_sent_total", map[string]string{"target": "gone"}); ok {
+		t.Error("removed target's series still on /metrics")
+	}
+	if v, _ := value(mfs, "tcp_echo_sent_total", map[string]string{"target": "a"}); v < sentA {
+		t.Errorf("unchanged target's sent went back from %v to %v", sentA, v)
+	}
+	if v, _ := value(mfs, "tcp_echo_dropped_total", map[string]string{"target": "a"}); v != 0 {
+		t.Errorf("unchanged target dropped %v connections", v)
+	}
+	if got := debugLocalAddr(t, base, echoA); got != portA {
+		t.Errorf("unchanged target's connection changed: local %s, was %s", got, portA)
+	}
+	if got := debugLocalAddr(t, base, echoB); got == portB {
+		t.Errorf("changed target b kept its connection %s", got)
+	}
+	if _, ok := value(mfs, "tcp_echo_sent_total", map[string]string{"target": "b", "site": "y"}); !ok {
+		t.Error("changed target b lacks its new label")
+	}
+	if ts2, _ := value(mfs, "tcpping_exporter_config_last_reload_success_timestamp_seconds", nil); ts2 <= ts1 {
+		t.Errorf("reload timestamp %v not after %v", ts2, ts1)
+	}
+
+	// A bad config is refused; the running one stays.
+	writeFile(t, dir, "tcpping.yml", config("  - {name: a, address: nowhere}\n"))
+	code, body := post(t, base+"/-/reload")
+	if code != http.StatusInternalServerError || !strings.Contains(body, "address") {
+		t.Errorf("bad reload: HTTP %d %q, want 500 naming the key", code, body)
+	}
+	_, text, _ := scrape(http.DefaultClient, metrics)
+	if !strings.Contains(text, "tcpping_exporter_config_last_reload_successful 0") {
+		t.Error("last_reload_successful is not 0 after a failed reload")
+	}
+	if !strings.Contains(text, `target="new"`) {
+		t.Error("the running config was dropped by a failed reload")
+	}
+	if got := debugLocalAddr(t, base, echoA); got != portA {
+		t.Errorf("failed reload touched target a's connection")
+	}
+
+	// Fixing it restores success.
+	writeFile(t, dir, "tcpping.yml", config(fmt.Sprintf("  - {name: a, address: \"%s\", labels: {site: x}}\n", echoA)))
+	if code, body := post(t, base+"/-/reload"); code != http.StatusOK {
+		t.Errorf("good reload: HTTP %d %q", code, body)
+	}
+	_, text, _ = scrape(http.DefaultClient, metrics)
+	if !strings.Contains(text, "tcpping_exporter_config_last_reload_successful 1") {
+		t.Error("last_reload_successful is not 1 after a good reload")
+	}
+	if strings.Contains(text, `target="b"`) {
+		t.Error("removed target b still exported")
+	}
+	if code, _ := p.stop(t); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}
