@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -342,3 +343,49 @@ func TestProbeExistingStaticTarget(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func nopLogger() log.Logger { return log.NewNopLogger() }
+
+func TestProbeNegotiatesProtobufWithNativeHistogram(t *testing.T) {
+	addr := testEchoServer(t)
+	srv, _ := probeServer(t, fastConfig(), 10)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/probe?target="+addr, nil)
+	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.Contains(ct, "protobuf") {
+		t.Fatalf("Content-Type %q, want protobuf", ct)
+	}
+	dec := expfmt.NewDecoder(resp.Body, expfmt.NewFormat(expfmt.TypeProtoDelim))
+	found := false
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); err != nil {
+			break
+		}
+		if mf.GetName() != "tcp_echo_rtt_seconds" {
+			continue
+		}
+		h := mf.GetMetric()[0].GetHistogram()
+		found = true
+		if h.GetSchema() != 3 || len(h.GetBucket()) != 16 || h.GetSampleCount() == 0 || len(h.GetPositiveSpan()) == 0 {
+			t.Errorf("histogram: schema %d, %d classic buckets, count %d, %d spans: want schema 3 with both bucket kinds",
+				h.GetSchema(), len(h.GetBucket()), h.GetSampleCount(), len(h.GetPositiveSpan()))
+		}
+	}
+	if !found {
+		t.Error("no tcp_echo_rtt_seconds in the protobuf response")
+	}
+
+	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0")
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp2.Body)
+	resp2.Body.Close()
+	if ct := resp2.Header.Get("Content-Type"); !strings.Contains(ct, "openmetrics") || !strings.HasSuffix(string(body), "# EOF\n") {
+		t.Errorf("OpenMetrics: Content-Type %q, body ends %q", ct, body[max(0, len(body)-20):])
+	}
+}

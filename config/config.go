@@ -17,8 +17,14 @@
 package config
 
 import (
+	"bytes"
+	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // DefaultModuleName is the name of the module that always exists.
@@ -37,24 +43,45 @@ type Config struct {
 // Module is one set of probe settings. Keys a module leaves out take the
 // values of DefaultModule.
 type Module struct {
-	Interval            Duration  `yaml:"interval"`
-	Timeout             Duration  `yaml:"timeout"`
-	Adaptive            bool      `yaml:"adaptive"`
-	MinTimeout          Duration  `yaml:"min_timeout"`
-	MaxTimeout          Duration  `yaml:"max_timeout"`
-	ReconnectAfter      int       `yaml:"reconnect_after"`
-	DialTimeout         Duration  `yaml:"dial_timeout"`
-	ReconnectBackoff    Duration  `yaml:"reconnect_backoff"`
-	MaxReconnectBackoff Duration  `yaml:"max_reconnect_backoff"`
-	IPProtocol          string    `yaml:"ip_protocol"`
-	IPProtocolFallback  bool      `yaml:"ip_protocol_fallback"`
-	SourceIPAddress     string    `yaml:"source_ip_address"`
-	TOS                 int       `yaml:"tos"`
-	Buckets             []float64 `yaml:"buckets,flow"`
+	// Interval is the time between probes on the connection.
+	Interval Duration `yaml:"interval"`
+	// Timeout is the initial timeout, and the fixed one when Adaptive is
+	// false. It lies in [MinTimeout, MaxTimeout].
+	Timeout Duration `yaml:"timeout"`
+	// Adaptive derives the timeout from the measured RTT (RFC 6298),
+	// clamped to [MinTimeout, MaxTimeout].
+	Adaptive bool `yaml:"adaptive"`
+	// MinTimeout is the lower bound of the timeout.
+	MinTimeout Duration `yaml:"min_timeout"`
+	// MaxTimeout is the upper bound of the timeout.
+	MaxTimeout Duration `yaml:"max_timeout"`
+	// ReconnectAfter is the number of consecutive timeouts that declare the
+	// connection dead; 0 means never.
+	ReconnectAfter int `yaml:"reconnect_after"`
+	// DialTimeout bounds each connection attempt.
+	DialTimeout Duration `yaml:"dial_timeout"`
+	// ReconnectBackoff is the first delay before a reconnection attempt; it
+	// doubles, with jitter, up to MaxReconnectBackoff.
+	ReconnectBackoff Duration `yaml:"reconnect_backoff"`
+	// MaxReconnectBackoff is the longest delay between reconnection attempts.
+	MaxReconnectBackoff Duration `yaml:"max_reconnect_backoff"`
+	// IPProtocol is the preferred address family: "ip4" or "ip6".
+	IPProtocol string `yaml:"ip_protocol"`
+	// IPProtocolFallback allows the other family when the preferred one has
+	// no address.
+	IPProtocolFallback bool `yaml:"ip_protocol_fallback"`
+	// SourceIPAddress is the local address to connect from; empty lets the
+	// kernel choose.
+	SourceIPAddress string `yaml:"source_ip_address"`
+	// TOS is the IP TOS / IPv6 traffic class byte of probe packets.
+	TOS int `yaml:"tos"`
+	// Buckets are the upper bounds of the classic RTT histogram, in seconds.
+	Buckets []float64 `yaml:"buckets,flow"`
 	// NativeHistogramBucketFactor is the growth factor of the native
 	// histogram's buckets; 0 disables the native histogram.
 	NativeHistogramBucketFactor float64 `yaml:"native_histogram_bucket_factor"`
-	KernelTimestamps            bool    `yaml:"kernel_timestamps"`
+	// KernelTimestamps takes a reply's arrival time from the kernel (Linux).
+	KernelTimestamps bool `yaml:"kernel_timestamps"`
 }
 
 // Target is one static target.
@@ -126,11 +153,45 @@ func (m Module) MaxInFlight() int {
 	if m.Adaptive {
 		t = m.MaxTimeout
 	}
-	n := (t + m.Interval - 1) / m.Interval
+	// Divide before rounding up: t + interval can overflow for durations
+	// near the largest that time.ParseDuration accepts.
+	n := t / m.Interval
+	if t%m.Interval != 0 {
+		n++
+	}
 	return int(n) + 1
 }
 
 // Equal reports whether two modules have the same settings.
 func (m Module) Equal(o Module) bool {
 	return reflect.DeepEqual(m, o)
+}
+
+// LabelNames returns the extra label names of all targets, each once, in
+// sorted order: the label names of every static target's series on /metrics,
+// where a target without one of them has it empty.
+func (c *Config) LabelNames() []string {
+	names := make(map[string]struct{})
+	for _, t := range c.Targets {
+		for name := range t.Labels {
+			names[name] = struct{}{}
+		}
+	}
+	return slices.Sorted(maps.Keys(names))
+}
+
+// YAML returns c as YAML, for the /config page: every key of every module
+// (durations as strings such as "1s", buckets in flow style), modules in name
+// order, targets in file order. Parse of the result gives a Config equal to c.
+func (c *Config) YAML() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return nil, fmt.Errorf("marshal config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("marshal config: %w", err)
+	}
+	return buf.Bytes(), nil
 }

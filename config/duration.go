@@ -29,15 +29,16 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // String returns d in Go duration syntax.
 func (d Duration) String() string { return time.Duration(d).String() }
 
-// UnmarshalYAML parses a Go duration string.
+// UnmarshalYAML parses a Go duration string such as "1s" or "250ms". A bare
+// number is an error, not a count of some unit: "interval: 5" is a typo for
+// 5s or 5ms, and guessing would hide it.
 func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
-	var s string
-	if err := node.Decode(&s); err != nil {
-		return fmt.Errorf("line %d: duration must be a string such as \"1s\"", node.Line)
+	if node.Kind != yaml.ScalarNode || node.ShortTag() != "!!str" {
+		return fmt.Errorf("want a duration such as \"1s\", got %s (line %d)", describe(node), node.Line)
 	}
-	v, err := time.ParseDuration(s)
+	v, err := time.ParseDuration(node.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: bad duration %q: %w", node.Line, s, err)
+		return fmt.Errorf("bad duration %q (line %d): %w", node.Value, node.Line, err)
 	}
 	*d = Duration(v)
 	return nil

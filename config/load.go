@@ -1,0 +1,194 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load reads the config file at path and parses it with Parse. Errors are
+// wrapped, so errors.Is(err, os.ErrNotExist) reports a missing file; each
+// line of a parse error starts with path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		// The *fs.PathError already names the file.
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, within(path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes and validates a config. An empty document (or one holding
+// only comments) gives Default(). The module named default always exists:
+// with built-in values unless data defines it. Keys a module leaves out take
+// the built-in values of DefaultModule, not those of the file's default
+// module. Errors name the key and the module or target; all problems found
+// are reported together, joined with errors.Join.
+func Parse(data []byte) (*Config, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	// KnownFields covers only what the Decoder decodes itself; Config,
+	// Module and Target check their own keys in UnmarshalYAML.
+	dec.KnownFields(true)
+	c := Default()
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("a second YAML document starts on line %d; the config must be one document", extra.Line)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// UnmarshalYAML decodes a config: a mapping with the keys modules and
+// targets. The module named default is added with built-in values unless
+// the mapping defines it. It reports every module and target that fails to
+// decode, each error prefixed with the module or target it is about.
+func (c *Config) UnmarshalYAML(node *yaml.Node) error {
+	es, err := entries(node)
+	if err != nil {
+		return err
+	}
+	out := Default()
+	var errs []error
+	for _, e := range es {
+		if _, ok := configKeys[e.key.Value]; !ok {
+			errs = append(errs, fmt.Errorf("unknown key %q (line %d)", e.key.Value, e.key.Line))
+			continue
+		}
+		if isNull(e.value) {
+			continue
+		}
+		switch e.key.Value {
+		case "modules":
+			errs = append(errs, out.decodeModules(e.value))
+		case "targets":
+			errs = append(errs, out.decodeTargets(e.value))
+		default:
+			// configKeys and this switch list the same keys; a test checks.
+			errs = append(errs, fmt.Errorf("key %q is not handled (line %d)", e.key.Value, e.key.Line))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	*c = *out
+	return nil
+}
+
+// decodeModules decodes the mapping of module names to modules into
+// c.Modules. Each module starts from DefaultModule; an empty one is exactly
+// the built-in module.
+func (c *Config) decodeModules(n *yaml.Node) error {
+	es, err := entries(n)
+	if err != nil {
+		return within("modules", err)
+	}
+	var errs []error
+	for _, e := range es {
+		name := e.key.Value
+		m := DefaultModule()
+		if !isNull(e.value) {
+			if err := m.UnmarshalYAML(resolve(e.value)); err != nil {
+				errs = append(errs, within(fmt.Sprintf("module %q", name), err))
+				continue
+			}
+		}
+		c.Modules[name] = m
+	}
+	return errors.Join(errs...)
+}
+
+// decodeTargets decodes the list of targets into c.Targets, in file order.
+func (c *Config) decodeTargets(n *yaml.Node) error {
+	n = resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		return fmt.Errorf("targets: want a list, got %s (line %d)", describe(n), n.Line)
+	}
+	var errs []error
+	for i, tn := range n.Content {
+		var t Target
+		if err := t.UnmarshalYAML(resolve(tn)); err != nil {
+			errs = append(errs, within(targetContext(i, tn), err))
+			continue
+		}
+		c.Targets = append(c.Targets, t)
+	}
+	return errors.Join(errs...)
+}
+
+// targetContext names the i-th target in errors: by its name if it has
+// one, else by its position.
+func targetContext(i int, n *yaml.Node) string {
+	n = resolve(n)
+	if n.Kind == yaml.MappingNode {
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			k, v := resolve(n.Content[j]), resolve(n.Content[j+1])
+			if k.Value == "name" && v.Kind == yaml.ScalarNode && v.Value != "" && checkName(v.Value) == nil {
+				return fmt.Sprintf("target %q", v.Value)
+			}
+		}
+	}
+	return fmt.Sprintf("targets[%d]", i)
+}
+
+// UnmarshalYAML decodes a module, starting from DefaultModule so that keys
+// it leaves out take the built-in values. Unknown, duplicate and mistyped
+// keys are errors that name the key. Ranges are checked by Validate, so that
+// one run reports every problem of the file.
+func (m *Module) UnmarshalYAML(node *yaml.Node) error {
+	// plain has Module's fields but not its methods, so decoding into it
+	// cannot recurse into this method.
+	type plain Module
+	p := plain(DefaultModule())
+	if err := decodeStruct(node, moduleKeys, &p); err != nil {
+		return err
+	}
+	*m = Module(p)
+	return nil
+}
+
+// UnmarshalYAML decodes a target. Unknown, duplicate and mistyped keys are
+// errors that name the key. Empty labels decode as nil, so that a target
+// survives a round trip through YAML unchanged.
+func (t *Target) UnmarshalYAML(node *yaml.Node) error {
+	// plain has Target's fields but not its methods, so decoding into it
+	// cannot recurse into this method.
+	type plain Target
+	var p plain
+	if err := decodeStruct(node, targetKeys, &p); err != nil {
+		return err
+	}
+	if len(p.Labels) == 0 {
+		p.Labels = nil
+	}
+	*t = Target(p)
+	return nil
+}

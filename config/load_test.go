@@ -1,0 +1,453 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package config
+
+import (
+	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// wantErr fails t unless err is non-nil and its message contains every one
+// of subs.
+func wantErr(t *testing.T, err error, subs ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want one containing %q", subs)
+	}
+	for _, s := range subs {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error lacks %q:\n%v", s, err)
+		}
+	}
+}
+
+// ms returns n milliseconds as a Duration.
+func ms(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
+
+func TestLoadGood(t *testing.T) {
+	c, err := Load("testdata/good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := Module{
+		Interval:                    ms(2000),
+		Timeout:                     ms(2000),
+		Adaptive:                    false,
+		MinTimeout:                  ms(200),
+		MaxTimeout:                  ms(5000),
+		ReconnectAfter:              5,
+		DialTimeout:                 ms(3000),
+		ReconnectBackoff:            ms(1000),
+		MaxReconnectBackoff:         ms(60000),
+		IPProtocol:                  "ip4",
+		IPProtocolFallback:          false,
+		SourceIPAddress:             "127.0.0.1",
+		TOS:                         184,
+		Buckets:                     []float64{0.001, 0.01, 0.1, 1},
+		NativeHistogramBucketFactor: 0,
+		KernelTimestamps:            false,
+	}
+	fast := DefaultModule()
+	fast.Interval = ms(100)
+	fast.MaxTimeout = ms(1000)
+	fast.TOS = 0x10
+	v6 := DefaultModule()
+	v6.IPProtocol = "ip6"
+	v6.IPProtocolFallback = false
+	v6.SourceIPAddress = "fe80::1%eth0"
+	v6.Buckets = []float64{0.0005, 0.005}
+	v6.NativeHistogramBucketFactor = 1.05
+	want := &Config{
+		Modules: map[string]Module{DefaultModuleName: def, "fast": fast, "v6": v6},
+		Targets: []Target{
+			{Name: "server1", Address: "192.168.1.10:4000", Labels: map[string]string{"site": "ams", "rack": "r1"}},
+			{Name: "server2", Address: "[2001:db8::1]:4000", Module: "fast", Labels: map[string]string{"site": "fra", "owner": ""}},
+			{Name: "server3", Address: "echo.example.com:65535", Module: "default"},
+			{Name: "server4", Address: "localhost:1", Module: "v6"},
+		},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("parsed\n%+v\nwant\n%+v", c, want)
+	}
+
+	// Keys fast leaves out take the built-in values, not those of the
+	// file's default module, which sets every key differently.
+	builtin := DefaultModule()
+	got := c.Modules["fast"]
+	tests := []struct {
+		key             string
+		got, want, file any
+	}{
+		{"timeout", got.Timeout, builtin.Timeout, def.Timeout},
+		{"adaptive", got.Adaptive, builtin.Adaptive, def.Adaptive},
+		{"min_timeout", got.MinTimeout, builtin.MinTimeout, def.MinTimeout},
+		{"reconnect_after", got.ReconnectAfter, builtin.ReconnectAfter, def.ReconnectAfter},
+		{"dial_timeout", got.DialTimeout, builtin.DialTimeout, def.DialTimeout},
+		{"reconnect_backoff", got.ReconnectBackoff, builtin.ReconnectBackoff, def.ReconnectBackoff},
+		{"max_reconnect_backoff", got.MaxReconnectBackoff, builtin.MaxReconnectBackoff, def.MaxReconnectBackoff},
+		{"ip_protocol", got.IPProtocol, builtin.IPProtocol, def.IPProtocol},
+		{"ip_protocol_fallback", got.IPProtocolFallback, builtin.IPProtocolFallback, def.IPProtocolFallback},
+		{"source_ip_address", got.SourceIPAddress, builtin.SourceIPAddress, def.SourceIPAddress},
+		{"buckets", got.Buckets, builtin.Buckets, def.Buckets},
+		{"native_histogram_bucket_factor", got.NativeHistogramBucketFactor, builtin.NativeHistogramBucketFactor, def.NativeHistogramBucketFactor},
+		{"kernel_timestamps", got.KernelTimestamps, builtin.KernelTimestamps, def.KernelTimestamps},
+	}
+	for _, tt := range tests {
+		t.Run("unset "+tt.key+" is built in", func(t *testing.T) {
+			if reflect.DeepEqual(tt.want, tt.file) {
+				t.Fatalf("good.yml's default module must set %s to a value other than the built-in %v", tt.key, tt.want)
+			}
+			if !reflect.DeepEqual(tt.got, tt.want) {
+				t.Errorf("fast.%s = %v, want the built-in %v (default module has %v)", tt.key, tt.got, tt.want, tt.file)
+			}
+		})
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string // substrings of the error: the key and the module or target
+	}{
+		// Structure and syntax.
+		{"invalid-unknown-top-key.yml", []string{`unknown key "modulez"`}},
+		{"invalid-root-not-mapping.yml", []string{"want a mapping", "line 1"}},
+		{"invalid-multiple-documents.yml", []string{"second YAML document", "line 3"}},
+		{"invalid-syntax.yml", []string{"line"}},
+		{"invalid-modules-not-mapping.yml", []string{"modules:", "want a mapping"}},
+		{"invalid-module-not-mapping.yml", []string{`module "fast"`, "want a mapping"}},
+		{"invalid-targets-not-list.yml", []string{"targets:", "want a list"}},
+		{"invalid-target-not-mapping.yml", []string{"targets[0]", "want a mapping"}},
+		{"invalid-duplicate-top-key.yml", []string{"duplicate", `"targets"`}},
+		{"invalid-duplicate-module.yml", []string{"modules:", "duplicate", `"fast"`, "line 4"}},
+		{"invalid-duplicate-module-key.yml", []string{`module "fast"`, "duplicate", `"tos"`}},
+		{"invalid-duplicate-target-key.yml", []string{`target "server1"`, "duplicate", `"address"`}},
+		{"invalid-duplicate-label.yml", []string{`target "server1"`, "labels", "duplicate", `"site"`}},
+		{"invalid-bad-merge.yml", []string{`module "fast"`, "<<"}},
+		{"invalid-quoted-merge-key.yml", []string{`module "fast"`, `unknown key "<<"`}},
+
+		// Unknown keys.
+		{"invalid-unknown-module-key.yml", []string{`module "fast": unknown key "intervall"`}},
+		{"invalid-unknown-target-key.yml", []string{`target "server1": unknown key "adress"`}},
+		{"invalid-unknown-target-key-no-name.yml", []string{`targets[0]: unknown key "adress"`}},
+		{"invalid-unknown-merged-key.yml", []string{`module "fast": unknown key "intervall"`}},
+
+		// Types.
+		{"invalid-bad-duration.yml", []string{`module "fast"`, "interval", `"5x"`}},
+		{"invalid-duration-number.yml", []string{`module "fast"`, "interval", "duration"}},
+		{"invalid-duration-list.yml", []string{`module "fast"`, "timeout", "duration"}},
+		{"invalid-type-tos.yml", []string{`module "fast"`, "tos", `"abc"`}},
+		{"invalid-type-tos-float.yml", []string{`module "fast"`, "tos", `"1.5"`}},
+		{"invalid-type-adaptive.yml", []string{`module "fast"`, "adaptive", `"maybe"`}},
+		{"invalid-type-reconnect-after.yml", []string{`module "fast"`, "reconnect_after"}},
+		{"invalid-type-bucket.yml", []string{`module "fast"`, "buckets", "item 1", `"abc"`}},
+		{"invalid-type-buckets.yml", []string{`module "fast"`, "buckets", "want a list"}},
+		{"invalid-type-native-factor.yml", []string{`module "fast"`, "native_histogram_bucket_factor"}},
+		{"invalid-type-target-name.yml", []string{"targets[0]", "name"}},
+		{"invalid-type-labels.yml", []string{`target "server1"`, "labels"}},
+		{"invalid-type-label-value.yml", []string{`target "server1"`, "labels", "site"}},
+
+		// Module ranges.
+		{"invalid-interval-zero.yml", []string{`module "fast"`, "interval", "greater than 0"}},
+		{"invalid-interval-negative.yml", []string{`module "fast"`, "interval", "-1s"}},
+		{"invalid-timeout-zero.yml", []string{`module "fast"`, "timeout", "greater than 0"}},
+		{"invalid-dial-timeout-zero.yml", []string{`module "fast"`, "dial_timeout"}},
+		{"invalid-min-timeout-zero.yml", []string{`module "fast"`, "min_timeout"}},
+		{"invalid-max-timeout-zero.yml", []string{`module "fast"`, "max_timeout"}},
+		{"invalid-timeout-above-max.yml", []string{`module "fast": timeout: must be between min_timeout (100ms) and max_timeout (3s)`}},
+		{"invalid-timeout-below-min.yml", []string{`module "fast"`, "timeout", "min_timeout"}},
+		{"invalid-min-above-max.yml", []string{`module "fast"`, "max_timeout", "min_timeout"}},
+		{"invalid-default-timeout.yml", []string{`module "default"`, "timeout"}},
+		{"invalid-reconnect-after-negative.yml", []string{`module "fast"`, "reconnect_after", "-1"}},
+		{"invalid-reconnect-backoff-zero.yml", []string{`module "fast"`, "reconnect_backoff"}},
+		{"invalid-max-reconnect-backoff.yml", []string{`module "fast"`, "max_reconnect_backoff", "reconnect_backoff"}},
+		{"invalid-ip-protocol.yml", []string{`module "fast"`, "ip_protocol", `"tcp"`}},
+		{"invalid-ip-protocol-empty.yml", []string{`module "fast"`, "ip_protocol"}},
+		{"invalid-source-ip-hostname.yml", []string{`module "fast"`, "source_ip_address", `"localhost"`}},
+		{"invalid-source-ip-cidr.yml", []string{`module "fast"`, "source_ip_address", `"10.0.0.0/8"`}},
+		{"invalid-tos-256.yml", []string{`module "fast"`, "tos", "256"}},
+		{"invalid-tos-negative.yml", []string{`module "fast"`, "tos", "-1"}},
+		{"invalid-buckets-empty.yml", []string{`module "fast"`, "buckets", "empty"}},
+		{"invalid-buckets-not-increasing.yml", []string{`module "fast"`, "buckets", "increasing"}},
+		{"invalid-buckets-equal.yml", []string{`module "fast"`, "buckets", "increasing"}},
+		{"invalid-bucket-negative.yml", []string{`module "fast"`, "buckets", "positive"}},
+		{"invalid-bucket-zero.yml", []string{`module "fast"`, "buckets", "positive"}},
+		{"invalid-bucket-inf.yml", []string{`module "fast"`, "buckets", "finite"}},
+		{"invalid-bucket-nan.yml", []string{`module "fast"`, "buckets", "finite"}},
+		{"invalid-native-factor-one.yml", []string{`module "fast"`, "native_histogram_bucket_factor"}},
+		{"invalid-native-factor-half.yml", []string{`module "fast"`, "native_histogram_bucket_factor", "0.5"}},
+		{"invalid-native-factor-negative.yml", []string{`module "fast"`, "native_histogram_bucket_factor"}},
+		{"invalid-native-factor-inf.yml", []string{`module "fast"`, "native_histogram_bucket_factor"}},
+		{"invalid-module-name-empty.yml", []string{`module ""`, "name"}},
+		{"invalid-module-name-control.yml", []string{`module "fa\tst"`, "name", "control"}},
+
+		// Targets.
+		{"invalid-target-missing-name.yml", []string{"targets[0]", "name", "required"}},
+		{"invalid-target-name-control.yml", []string{"targets[0]", "name", "control"}},
+		{"invalid-target-duplicate-name.yml", []string{`target "server1"`, "name", "targets[0]", "targets[2]"}},
+		{"invalid-target-missing-address.yml", []string{`target "server1"`, "address", "required"}},
+		{"invalid-address-missing-port.yml", []string{`target "server1": address: missing port in "10.0.0.1"`}},
+		{"invalid-address-empty-port.yml", []string{`target "server1"`, "address", "missing port"}},
+		{"invalid-address-missing-host.yml", []string{`target "server1"`, "address", "missing host"}},
+		{"invalid-address-port-zero.yml", []string{`target "server1"`, "address", "port 0"}},
+		{"invalid-address-port-65536.yml", []string{`target "server1"`, "address", "port 65536"}},
+		{"invalid-address-port-not-numeric.yml", []string{`target "server1"`, "address", `port "echo"`}},
+		{"invalid-address-ipv6-no-brackets.yml", []string{`target "server1"`, "address", "brackets"}},
+		{"invalid-address-host-space.yml", []string{`target "server1"`, "address", `"echo host"`}},
+		{"invalid-target-unknown-module.yml", []string{`target "server1"`, "module", `"fastt"`}},
+		{"invalid-label-reserved-target.yml", []string{`target "server1"`, "labels", `"target"`, "reserved"}},
+		{"invalid-label-reserved-address.yml", []string{`target "server1"`, "labels", `"address"`, "reserved"}},
+		{"invalid-label-reserved-module.yml", []string{`target "server1"`, "labels", `"module"`, "reserved"}},
+		{"invalid-label-reserved-instance.yml", []string{`target "server1"`, "labels", `"instance"`, "reserved"}},
+		{"invalid-label-reserved-job.yml", []string{`target "server1"`, "labels", `"job"`, "reserved"}},
+		{"invalid-label-reserved-le.yml", []string{`target "server1"`, "labels", `"le"`, "reserved"}},
+		{"invalid-label-dunder.yml", []string{`target "server1"`, "labels", `"__meta_site"`, "reserved"}},
+		{"invalid-label-name-invalid.yml", []string{`target "server1"`, "labels", `"site-name"`}},
+		{"invalid-label-name-digit.yml", []string{`target "server1"`, "labels", `"1site"`}},
+		{"invalid-label-name-empty.yml", []string{`target "server1"`, "labels", `invalid label name ""`}},
+
+		// Every problem is reported at once.
+		{"invalid-many.yml", []string{`module "alpha": interval`, `module "zeta": tos`, `target "b": address`, `target "a": module`}},
+	}
+	tested := map[string]bool{}
+	for _, tt := range tests {
+		tested[tt.file] = true
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", tt.file)
+			c, err := Load(path)
+			if c != nil {
+				t.Errorf("got a config with the error")
+			}
+			wantErr(t, err, append(tt.want, path)...)
+			// Our own wording, not the library's, which names Go types.
+			for _, leak := range []string{"unmarshal", "config.", "yaml.Node", "map["} {
+				if strings.Contains(err.Error(), leak) {
+					t.Errorf("error mentions %q:\n%v", leak, err)
+				}
+			}
+		})
+	}
+	t.Run("every fixture is tested", func(t *testing.T) {
+		files, err := filepath.Glob("testdata/invalid-*.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if !tested[filepath.Base(f)] {
+				t.Errorf("%s is not in the table", f)
+			}
+		}
+	})
+}
+
+func TestLoadReportsEveryProblemInOrder(t *testing.T) {
+	_, err := Load("testdata/invalid-many.yml")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	want := []string{`module "alpha"`, `module "zeta"`, `target "b"`, `target "a"`}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%v", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], "testdata/invalid-many.yml: "+w+": ") {
+			t.Errorf("line %d = %q, want it to start with the file name and %s", i, lines[i], w)
+		}
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nope.yml")
+	c, err := Load(path)
+	if c != nil {
+		t.Error("got a config for a missing file")
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("errors.Is(%v, os.ErrNotExist) = false", err)
+	}
+	wantErr(t, err, "nope.yml")
+}
+
+func TestParseEmpty(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+	}{
+		{"empty file", ""},
+		{"only comments", "# nothing here\n\n# nor here\n"},
+		{"empty document", "---\n"},
+		{"null document", "~\n"},
+		{"empty keys", "modules:\ntargets:\n"},
+		{"empty collections", "modules: {}\ntargets: []\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c, Default()) {
+				t.Errorf("got %+v, want Default()", c)
+			}
+			if len(c.Targets) != 0 || len(c.Modules) != 1 {
+				t.Errorf("got %d modules and %d targets, want the default module only", len(c.Modules), len(c.Targets))
+			}
+		})
+	}
+}
+
+func TestParseModuleDefaults(t *testing.T) {
+	slow := DefaultModule()
+	slow.Interval = ms(5000)
+	tests := []struct {
+		name string
+		data string
+		want map[string]Module
+	}{
+		{
+			name: "override default interval only",
+			data: "modules:\n  default:\n    interval: 5s\n",
+			want: map[string]Module{DefaultModuleName: slow},
+		},
+		{
+			name: "empty module is the built-in one",
+			data: "modules:\n  plain:\n",
+			want: map[string]Module{DefaultModuleName: DefaultModule(), "plain": DefaultModule()},
+		},
+		{
+			name: "empty value keeps the built-in value",
+			data: "modules:\n  default:\n    interval: 5s\n    buckets:\n    timeout: ~\n",
+			want: map[string]Module{DefaultModuleName: slow},
+		},
+		{
+			name: "other modules ignore the file's default",
+			data: "modules:\n  default:\n    interval: 5s\n  other:\n    tos: 0\n",
+			want: map[string]Module{DefaultModuleName: slow, "other": DefaultModule()},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c.Modules, tt.want) {
+				t.Errorf("modules\n%+v\nwant\n%+v", c.Modules, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseMergeKeys(t *testing.T) {
+	c, err := Load("testdata/merge.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := DefaultModule()
+	base.Interval = ms(2000)
+	base.TOS = 8
+	base.Buckets = []float64{0.01, 0.1, 1}
+	fast := base
+	fast.Interval = ms(100)
+	fast.Buckets = slices.Clone(base.Buckets)
+	many := base
+	many.TOS = 1 // the earlier mapping of a merge list wins
+	many.Buckets = slices.Clone(base.Buckets)
+	shared := DefaultModule()
+	shared.Buckets = slices.Clone(base.Buckets)
+	want := map[string]Module{
+		DefaultModuleName: DefaultModule(),
+		"base":            base,
+		"fast":            fast,
+		"many":            many,
+		"same":            base,
+		"shared":          shared,
+	}
+	if !reflect.DeepEqual(c.Modules, want) {
+		t.Errorf("modules\n%+v\nwant\n%+v", c.Modules, want)
+	}
+	wantTargets := []Target{
+		{Name: "server1", Address: "10.0.0.1:4000", Module: "fast", Labels: map[string]string{"site": "ams"}},
+		{Name: "server2", Address: "10.0.0.1:4000", Module: "fast", Labels: map[string]string{"site": "ams", "rack": "r1"}},
+	}
+	if !reflect.DeepEqual(c.Targets, wantTargets) {
+		t.Errorf("targets\n%+v\nwant\n%+v", c.Targets, wantTargets)
+	}
+}
+
+func TestParseSelfMerge(t *testing.T) {
+	// An anchor may be merged into itself; that must neither hang nor fail.
+	c, err := Parse([]byte("modules:\n  a: &a {tos: 3, <<: *a}\n  b: {<<: [*a, *a]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Modules["a"].TOS != 3 || c.Modules["b"].TOS != 3 {
+		t.Errorf("tos = %d, %d; want 3, 3", c.Modules["a"].TOS, c.Modules["b"].TOS)
+	}
+}
+
+func TestParseBucketsNotShared(t *testing.T) {
+	data := "modules:\n  a: {}\n  b: {}\n  c: {buckets: &b [1, 2]}\n  d: {buckets: *b}\n"
+	c, err := Parse([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, changed, other string }{
+		{"built-in buckets", "a", "b"},
+		{"built-in and default module", "a", DefaultModuleName},
+		{"aliased buckets", "c", "d"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := c.Modules[tt.other].Buckets[0]
+			c.Modules[tt.changed].Buckets[0] = 42
+			if got := c.Modules[tt.other].Buckets[0]; got != before {
+				t.Errorf("changing module %s's buckets changed module %s's: %v", tt.changed, tt.other, got)
+			}
+		})
+	}
+}
+
+func TestKeySetsFromTags(t *testing.T) {
+	tests := []struct {
+		name string
+		got  keySet
+		want []string
+	}{
+		// Config.UnmarshalYAML handles exactly these keys.
+		{"config", configKeys, []string{"modules", "targets"}},
+		{"module", moduleKeys, []string{
+			"adaptive", "buckets", "dial_timeout", "interval", "ip_protocol", "ip_protocol_fallback",
+			"kernel_timestamps", "max_reconnect_backoff", "max_timeout", "min_timeout",
+			"native_histogram_bucket_factor", "reconnect_after", "reconnect_backoff", "source_ip_address",
+			"timeout", "tos",
+		}},
+		{"target", targetKeys, []string{"address", "labels", "module", "name"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := slices.Sorted(maps.Keys(tt.got)); !slices.Equal(got, tt.want) {
+				t.Errorf("keys %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
