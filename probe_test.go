@@ -34,9 +34,9 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// testEchoServer reflects 24-byte frames on 127.0.0.1 (written from the
-// byte layout, not with our echo package).
-func testEchoServer(t *testing.T) string {
+// tcpServer runs handle for every connection to a 127.0.0.1 listener
+// until the test ends.
+func tcpServer(t *testing.T, handle func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -63,20 +63,31 @@ func testEchoServer(t *testing.T) string {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
-			wg.Go(func() {
-				buf := make([]byte, 24)
-				for {
-					if _, err := io.ReadFull(c, buf); err != nil {
-						return
-					}
-					if _, err := c.Write(buf); err != nil {
-						return
-					}
-				}
-			})
+			wg.Go(func() { handle(c) })
 		}
 	})
 	return ln.Addr().String()
+}
+
+// testEchoServer reflects 24-byte frames on 127.0.0.1 (written from the
+// byte layout, not with our echo package).
+func testEchoServer(t *testing.T) string {
+	return tcpServer(t, func(c net.Conn) {
+		buf := make([]byte, 24)
+		for {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return
+			}
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// stallingServer accepts connections and never answers.
+func stallingServer(t *testing.T) string {
+	return tcpServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
 }
 
 // probeServer is an httptest server with the exporter's routes.
@@ -222,40 +233,6 @@ func TestProbeWaitIsBoundedByScrapeTimeout(t *testing.T) {
 	if !strings.Contains(body, "probe_success 0") {
 		t.Errorf("probe_success not 0 for a server that never answers:\n%s", body)
 	}
-}
-
-// stallingServer accepts connections and never answers.
-func stallingServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() { _, _ = io.Copy(io.Discard, c) })
-		}
-	})
-	return ln.Addr().String()
 }
 
 func TestProbeWait(t *testing.T) {
