@@ -244,6 +244,7 @@ func TestBinaryServesMetricsAndStopsOnSIGTERM(t *testing.T) {
 		"tcp_echo_sent_total", "tcp_echo_received_total", "tcp_echo_timeouts_total", "tcp_echo_dropped_total",
 		"tcp_echo_rtt_seconds", "tcp_echo_last_rtt_seconds", "tcp_echo_connected", "tcp_echo_estimated_timeout_seconds",
 		"tcp_echo_late_total", "tcp_echo_smoothed_rtt_seconds", "tcp_echo_connect_duration_seconds",
+		"tcp_echo_retransmits_total", "tcp_echo_in_flight",
 	} {
 		if _, ok := value(mfs, name, self); !ok {
 			t.Errorf("%s%v missing", name, self)

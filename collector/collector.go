@@ -36,7 +36,7 @@ var baseLabels = [...]string{"target", "address", "module"}
 
 // descs are the per-prober metric descriptions for one label set.
 type descs struct {
-	sent, received, timeouts, late, dropped, unexpected *prometheus.Desc
+	sent, received, timeouts, late, dropped, unexpected, retrans *prometheus.Desc
 	rtt, lastRTT, connected, timeout, srtt, connect     *prometheus.Desc
 	inFlight                                            *prometheus.Desc
 }
@@ -52,6 +52,7 @@ func newDescs(labels []string) descs {
 		late:       d("late_total", "Echo replies that arrived after their probe had timed out."),
 		dropped:    d("dropped_total", "Established connections lost plus failed connection attempts."),
 		unexpected: d("unexpected_replies_total", "Echo replies that matched no probe sent on the connection: duplicates, unknown sequence numbers or bad magic."),
+		retrans:    d("retransmits_total", "Kernel TCP retransmissions on this target's connections, from TCP_INFO (Linux; 0 elsewhere)."),
 		rtt:        d("rtt_seconds", "Round-trip time of echo replies received in time, in seconds."),
 		lastRTT:    d("last_rtt_seconds", "Most recent round-trip time, in seconds."),
 		connected:  d("connected", "Whether the probe connection is established (1) or not (0)."),
@@ -64,7 +65,7 @@ func newDescs(labels []string) descs {
 
 func (d descs) describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{
-		d.sent, d.received, d.timeouts, d.late, d.dropped, d.unexpected,
+		d.sent, d.received, d.timeouts, d.late, d.dropped, d.unexpected, d.retrans,
 		d.rtt, d.lastRTT, d.connected, d.timeout, d.srtt, d.connect, d.inFlight,
 	} {
 		ch <- x
@@ -85,6 +86,7 @@ func (d descs) collect(ch chan<- prometheus.Metric, s *prober.Snapshot, lv []str
 	counter(d.late, s.Late)
 	counter(d.dropped, s.Dropped)
 	counter(d.unexpected, s.Unexpected)
+	counter(d.retrans, s.Retransmits)
 	ch <- newHistogram(d.rtt, &s.Histogram, s.Started, lv)
 	gauge(d.lastRTT, s.LastRTT.Seconds())
 	gauge(d.connected, boolFloat(s.Connected))

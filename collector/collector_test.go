@@ -93,6 +93,9 @@ tcp_echo_late_total{address="192.0.2.1:4000",module="default",rack="",site="ams"
 # HELP tcp_echo_received_total Echo replies matched to an in-flight probe before its timeout.
 # TYPE tcp_echo_received_total counter
 tcp_echo_received_total{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
+# HELP tcp_echo_retransmits_total Kernel TCP retransmissions on this target's connections, from TCP_INFO (Linux; 0 elsewhere).
+# TYPE tcp_echo_retransmits_total counter
+tcp_echo_retransmits_total{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
 # HELP tcp_echo_rtt_seconds Round-trip time of echo replies received in time, in seconds.
 # TYPE tcp_echo_rtt_seconds histogram
 tcp_echo_rtt_seconds_bucket{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a",le="0.001"} 0

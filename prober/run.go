@@ -32,6 +32,10 @@ import (
 // passes, the reader simply reads again.
 const readIdleDeadline = time.Minute
 
+// retransmitSampleEvery bounds how often TCP_INFO is read: a syscall per
+// probe would cost more than the probe itself at short intervals.
+const retransmitSampleEvery = time.Second
+
 type dialResult struct {
 	conn      net.Conn
 	handshake time.Duration
@@ -55,6 +59,8 @@ type loop struct {
 
 	ticking  bool
 	nextTick time.Time
+	// retransSampled is when TCP_INFO was last read.
+	retransSampled time.Time
 	redialAt time.Time
 	backoff  time.Duration
 	failing  bool // the last dial failed; later failures log at debug
@@ -163,6 +169,9 @@ func (l *loop) probe() {
 	seq := p.st.send(sent)
 	timeout := p.st.rto.timeout()
 	p.mu.Unlock()
+	if sent.Sub(l.retransSampled) >= retransmitSampleEvery {
+		l.sampleRetransmits(sent)
+	}
 	wire.Frame{Seq: seq, UnixNano: uint64(sent.UnixNano())}.Put(l.frame[:])
 	_ = l.conn.SetWriteDeadline(sent.Add(timeout))
 	if _, err := l.conn.Write(l.frame[:]); err != nil {
@@ -211,9 +220,20 @@ func (l *loop) dialed(ctx context.Context, r dialResult) {
 	go p.read(r.conn, l.gen, l.readErr, l.readDone)
 }
 
+// sampleRetransmits reads the connection's kernel retransmission count.
+func (l *loop) sampleRetransmits(now time.Time) {
+	l.retransSampled = now
+	if n, ok := socketRetransmits(l.conn); ok {
+		l.p.mu.Lock()
+		l.p.st.setConnRetransmits(n)
+		l.p.mu.Unlock()
+	}
+}
+
 // closeConn drops the current connection and schedules a redial.
 func (l *loop) closeConn(now time.Time, why string) {
 	p := l.p
+	l.sampleRetransmits(now)
 	p.mu.Lock()
 	answered := p.st.lastReplied >= p.st.connFirst
 	p.st.connDown(now, why)

@@ -64,7 +64,10 @@ func (w *recentWindow) sum(now time.Time) uint64 {
 
 // state is everything a prober measures. The prober's mutex guards it.
 type state struct {
-	sent, received, timeouts, late, dropped, retransmits, unexpected uint64
+	sent, received, timeouts, late, dropped, unexpected uint64
+	// retransClosed sums the retransmissions of closed connections;
+	// retransConn is the current connection's count.
+	retransClosed, retransConn uint64
 	results                                                          uint64
 
 	seq         uint64
@@ -228,6 +231,9 @@ func (s *state) connUp(now time.Time, gen uint64, handshake time.Duration, local
 	s.event(now, "connected from "+local+" to "+remote+" in "+handshake.String())
 }
 
+// setConnRetransmits records the current connection's kernel count.
+func (s *state) setConnRetransmits(n uint64) { s.retransConn = max(s.retransConn, n) }
+
 // connDown records the loss of the current connection: its probes in
 // flight time out and it counts as dropped.
 func (s *state) connDown(now time.Time, why string) {
@@ -239,6 +245,8 @@ func (s *state) connDown(now time.Time, why string) {
 	s.connected = false
 	s.status = StateBackoff
 	s.dropped++
+	s.retransClosed += s.retransConn
+	s.retransConn = 0
 	s.lastErr = why
 	s.event(now, "connection lost: "+why)
 }
@@ -260,7 +268,7 @@ func (s *state) snapshot(now time.Time) Snapshot {
 		Timeouts:        s.timeouts,
 		Late:            s.late,
 		Dropped:         s.dropped,
-		Retransmits:     s.retransmits,
+		Retransmits:     s.retransClosed + s.retransConn,
 		Unexpected:      s.unexpected,
 		InFlight:        len(s.inflight),
 		Connected:       s.connected,

@@ -1,0 +1,55 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+
+//go:build linux
+
+package prober
+
+import (
+	"net"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// retransmitsSupported reports whether socketRetransmits works here.
+const retransmitsSupported = true
+
+// socketRetransmits returns the kernel's count of TCP retransmissions on
+// the connection: tcpi_total_retrans of TCP_INFO (struct tcp_info in
+// https://github.com/torvalds/linux/blob/master/include/uapi/linux/tcp.h).
+func socketRetransmits(c net.Conn) (uint64, bool) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return 0, false
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	var (
+		n    uint64
+		gerr error
+	)
+	if err := raw.Control(func(fd uintptr) {
+		var info *unix.TCPInfo
+		info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+		if gerr == nil {
+			n = uint64(info.Total_retrans)
+		}
+	}); err != nil || gerr != nil {
+		return 0, false
+	}
+	return n, true
+}
