@@ -37,8 +37,8 @@ var baseLabels = [...]string{"target", "address", "module"}
 // descs are the per-prober metric descriptions for one label set.
 type descs struct {
 	sent, received, timeouts, late, dropped, unexpected, retrans *prometheus.Desc
-	rtt, lastRTT, connected, timeout, srtt, connect     *prometheus.Desc
-	inFlight                                            *prometheus.Desc
+	rtt, lastRTT, connected, timeout, srtt, connect              *prometheus.Desc
+	inFlight                                                     *prometheus.Desc
 }
 
 func newDescs(labels []string) descs {

@@ -61,10 +61,10 @@ type loop struct {
 	nextTick time.Time
 	// retransSampled is when TCP_INFO was last read.
 	retransSampled time.Time
-	redialAt time.Time
-	backoff  time.Duration
-	failing  bool // the last dial failed; later failures log at debug
-	frame    [wire.FrameSize]byte
+	redialAt       time.Time
+	backoff        time.Duration
+	failing        bool // the last dial failed; later failures log at debug
+	frame          [wire.FrameSize]byte
 }
 
 // run is the prober's single scheduling goroutine: it sends one probe per

@@ -68,7 +68,7 @@ type state struct {
 	// retransClosed sums the retransmissions of closed connections;
 	// retransConn is the current connection's count.
 	retransClosed, retransConn uint64
-	results                                                          uint64
+	results                    uint64
 
 	seq         uint64
 	inflight    []probe
