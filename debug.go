@@ -40,6 +40,11 @@ func writeDebug(w io.Writer, p *prober.Prober) {
 	fmt.Fprintf(w, "last RTT:          %s\n", s.LastRTT)
 	fmt.Fprintf(w, "connect duration:  %s\n", s.ConnectDuration)
 	fmt.Fprintf(w, "local address:     %s\n", s.LocalAddr)
+	ts := "user-space time"
+	if s.KernelTimestamps {
+		ts = "kernel receive timestamps"
+	}
+	fmt.Fprintf(w, "reply timing:      %s\n", ts)
 	fmt.Fprintf(w, "interval:          %s\n", o.Module.Interval)
 	fmt.Fprintf(w, "sent %d, received %d, timeouts %d, in flight %d, late %d, dropped %d, unexpected %d\n",
 		s.Sent, s.Received, s.Timeouts, s.InFlight, s.Late, s.Dropped, s.Unexpected)

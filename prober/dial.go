@@ -45,7 +45,7 @@ func (p *Prober) dial(ctx context.Context) dialResult {
 	if !ip.Is4() {
 		network = "tcp6"
 	}
-	d := net.Dialer{Control: socketControl(m.TOS)}
+	d := net.Dialer{Control: socketControl(m.TOS, m.KernelTimestamps)}
 	if m.SourceIPAddress != "" {
 		src, err := netip.ParseAddr(m.SourceIPAddress)
 		if err != nil {
@@ -103,14 +103,22 @@ func resolve(ctx context.Context, r lookuper, host, preferred string, fallback b
 
 // socketControl returns a net.Dialer Control function that sets the IP TOS
 // (IPv4) or traffic class (IPv6) byte before connect, so the handshake
-// carries it too.
-func socketControl(tos int) func(network, address string, c syscall.RawConn) error {
-	if tos == 0 {
+// carries it too, and turns on kernel receive timestamps early (a failure
+// there only means user-space time: newReceiver reports it).
+func socketControl(tos int, kernelTS bool) func(network, address string, c syscall.RawConn) error {
+	if tos == 0 && !kernelTS {
 		return nil
 	}
 	return func(network, _ string, c syscall.RawConn) error {
 		var serr error
-		if err := c.Control(func(fd uintptr) { serr = setTOS(fd, network == "tcp6", tos) }); err != nil {
+		if err := c.Control(func(fd uintptr) {
+			if kernelTS {
+				_ = enableRxTimestamps(fd)
+			}
+			if tos != 0 {
+				serr = setTOS(fd, network == "tcp6", tos)
+			}
+		}); err != nil {
 			return err
 		}
 		if serr != nil {

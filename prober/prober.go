@@ -93,6 +93,9 @@ type Snapshot struct {
 	ConnectDuration time.Duration
 	// LocalAddr is the local address of the current (or last) connection.
 	LocalAddr string
+	// KernelTimestamps reports whether the current (or last) connection
+	// times replies by the kernel's receive timestamp.
+	KernelTimestamps bool
 	// LastProbeOK reports whether the most recent completed probe was
 	// answered in time.
 	LastProbeOK bool
@@ -118,8 +121,12 @@ type Prober struct {
 	st state
 
 	firstResult chan struct{}
-	cancel      context.CancelFunc
-	done        chan struct{}
+	// afterSend, if set (by tests), runs after each probe is written: it
+	// stands for this goroutine being descheduled at the worst moment.
+	afterSend func()
+
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // New returns a prober for opts. It does not start probing.

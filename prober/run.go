@@ -27,14 +27,12 @@ import (
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
-// readIdleDeadline bounds each read on a probe connection. Liveness is
-// decided by probe timeouts (reconnect_after), not by this deadline: when it
-// passes, the reader simply reads again.
-const readIdleDeadline = time.Minute
-
 // retransmitSampleEvery bounds how often TCP_INFO is read: a syscall per
 // probe would cost more than the probe itself at short intervals.
 const retransmitSampleEvery = time.Second
+
+// longAgo is a read deadline in the past, to wake a blocked read.
+var longAgo = time.Unix(1, 0)
 
 type dialResult struct {
 	conn      net.Conn
@@ -42,80 +40,69 @@ type dialResult struct {
 	err       error
 }
 
-type readError struct {
-	gen uint64
-	err error
-}
-
-// loop holds the state the run goroutine alone owns.
+// loop is the state the prober's one goroutine owns. While connected, the
+// goroutine blocks in a read whose deadline is the next thing to do (a
+// probe due, a timeout expiring), so the socket's netpoller deadline is the
+// prober's only timer and no second goroutine or lock hand-off sits between
+// a reply's arrival and its accounting.
 type loop struct {
-	p        *Prober
-	conn     net.Conn
-	gen      uint64
-	dialing  bool
-	dialCh   chan dialResult
-	readErr  chan readError
-	readDone chan struct{}
+	p       *Prober
+	conn    net.Conn
+	rx      receiver
+	dialing bool
+	dialCh  chan dialResult
 
 	ticking  bool
 	nextTick time.Time
+	deadline time.Time // read deadline in force
+	redialAt time.Time
+	backoff  time.Duration
+	failing  bool // the last dial failed; later failures log at debug
 	// retransSampled is when TCP_INFO was last read.
 	retransSampled time.Time
-	redialAt       time.Time
-	backoff        time.Duration
-	failing        bool // the last dial failed; later failures log at debug
-	frame          [wire.FrameSize]byte
+
+	frame   [wire.FrameSize]byte
+	buf     [wire.FrameSize]byte
+	pending int // bytes of a partial frame in buf
 }
 
-// run is the prober's single scheduling goroutine: it sends one probe per
-// interval on a monotonic schedule, times probes out at their deadline,
-// dials and redials with backoff. A reader goroutine per connection matches
-// replies.
+// run sends one probe per interval on a monotonic schedule, times probes
+// out at their deadline, matches replies, and dials and redials with
+// backoff, until ctx is done.
 func (p *Prober) run(ctx context.Context) {
 	l := &loop{
 		p:        p,
 		dialCh:   make(chan dialResult, 1),
-		readErr:  make(chan readError, 1),
 		redialAt: time.Now().Add(p.splay),
 		backoff:  p.opts.Module.ReconnectBackoff.D(),
 	}
 	defer l.shutdown()
 	level.Debug(p.logger).Log("msg", "prober starting", "splay", p.splay)
-
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	for {
+	for ctx.Err() == nil {
+		if l.conn != nil {
+			l.serveConn(ctx)
+			continue
+		}
 		now := time.Now()
-		l.step(ctx, now)
-		timer.Reset(l.wake(now).Sub(now))
+		l.stepDisconnected(ctx, now)
+		timer.Reset(l.wakeDisconnected(now).Sub(now))
 		select {
 		case <-ctx.Done():
-			return
 		case <-timer.C:
 		case r := <-l.dialCh:
 			l.dialing = false
 			l.dialed(ctx, r)
-		case e := <-l.readErr:
-			if e.gen == l.gen && l.conn != nil {
-				l.closeConn(time.Now(), describeReadErr(e.err))
-			}
 		}
 	}
 }
 
-// step does whatever is due at now: timeouts, a dial, a probe.
-func (l *loop) step(ctx context.Context, now time.Time) {
+// stepDisconnected counts probes due while disconnected and starts a dial
+// when the backoff allows.
+func (l *loop) stepDisconnected(ctx context.Context, now time.Time) {
 	p := l.p
-	m := p.opts.Module
-	if l.conn != nil {
-		p.mu.Lock()
-		dead := p.st.expire(now, m.ReconnectAfter)
-		p.mu.Unlock()
-		if dead {
-			l.closeConn(now, fmt.Sprintf("no reply to %d consecutive probes", m.ReconnectAfter))
-		}
-	}
-	if l.conn == nil && !l.dialing && !now.Before(l.redialAt) {
+	if !l.dialing && !now.Before(l.redialAt) {
 		l.dialing = true
 		p.mu.Lock()
 		p.st.status = StateConnecting
@@ -123,62 +110,191 @@ func (l *loop) step(ctx context.Context, now time.Time) {
 		go func() { l.dialCh <- p.dial(ctx) }()
 	}
 	if l.ticking && !now.Before(l.nextTick) {
-		l.probe()
-		// Stay on the monotonic grid start + k*interval. If we fell
-		// behind (process stalled), skip the missed slots rather than
-		// bursting them.
-		iv := m.Interval.D()
-		l.nextTick = l.nextTick.Add(iv)
-		if behind := now.Sub(l.nextTick); behind >= 0 {
-			l.nextTick = l.nextTick.Add((behind/iv + 1) * iv)
-		}
+		p.mu.Lock()
+		p.st.sendDisconnected(now)
+		p.mu.Unlock()
+		l.advanceTick(now)
 	}
 }
 
-// wake returns when step has something to do next.
-func (l *loop) wake(now time.Time) time.Time {
+func (l *loop) wakeDisconnected(now time.Time) time.Time {
 	w := now.Add(time.Hour)
 	if l.ticking && l.nextTick.Before(w) {
 		w = l.nextTick
 	}
-	if l.conn == nil && !l.dialing && l.redialAt.Before(w) {
+	if !l.dialing && l.redialAt.Before(w) {
 		w = l.redialAt
-	}
-	if l.conn != nil {
-		l.p.mu.Lock()
-		d, ok := l.p.st.nextDeadline()
-		l.p.mu.Unlock()
-		if ok && d.Before(w) {
-			w = d
-		}
 	}
 	return w
 }
 
-// probe sends one frame, or counts a probe due while disconnected.
-func (l *loop) probe() {
-	p := l.p
-	if l.conn == nil {
-		p.mu.Lock()
-		p.st.sendDisconnected(time.Now())
-		p.mu.Unlock()
-		return
+// advanceTick moves to the next slot of the grid start + k*interval. If
+// the process fell behind (it was stalled), missed slots are skipped rather
+// than sent in a burst.
+func (l *loop) advanceTick(now time.Time) {
+	iv := l.p.opts.Module.Interval.D()
+	l.nextTick = l.nextTick.Add(iv)
+	if behind := now.Sub(l.nextTick); behind >= 0 {
+		l.nextTick = l.nextTick.Add((behind/iv + 1) * iv)
 	}
+}
+
+// serveConn runs while connected: probes, timeouts and replies.
+func (l *loop) serveConn(ctx context.Context) {
+	conn := l.conn
+	// Cancellation wakes the blocked read.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(longAgo) })
+	defer stop()
+	m := l.p.opts.Module
+	for l.conn != nil && ctx.Err() == nil {
+		now := time.Now()
+		if l.expireDue(now, m.ReconnectAfter) {
+			return
+		}
+		if !now.Before(l.nextTick) {
+			if !l.probe() {
+				return
+			}
+			l.advanceTick(now)
+			continue
+		}
+		if wake := l.wakeConnected(); !wake.Equal(l.deadline) {
+			l.deadline = wake
+			_ = conn.SetReadDeadline(wake)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err := l.receive(true); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				l.deadline = time.Time{} // the past deadline may be ours or cancellation's
+				continue
+			}
+			l.closeConn(time.Now(), describeReadErr(err))
+			return
+		}
+	}
+}
+
+// expireDue times out probes whose deadline has passed. Replies already
+// waiting in the socket are read first: one that arrived in time must not
+// be counted as a timeout because this goroutine ran late. It reports
+// whether the connection was closed.
+func (l *loop) expireDue(now time.Time, reconnectAfter int) bool {
+	p := l.p
+	p.mu.Lock()
+	d, ok := p.st.nextDeadline()
+	p.mu.Unlock()
+	if !ok || now.Before(d) {
+		return false
+	}
+	if err := l.receive(false); err != nil {
+		l.closeConn(now, describeReadErr(err))
+		return true
+	}
+	p.mu.Lock()
+	dead := p.st.expire(now, reconnectAfter)
+	p.mu.Unlock()
+	if dead {
+		l.closeConn(now, fmt.Sprintf("no reply to %d consecutive probes", reconnectAfter))
+		return true
+	}
+	return false
+}
+
+// wakeConnected returns when serveConn has something to do next.
+func (l *loop) wakeConnected() time.Time {
+	w := l.nextTick
+	l.p.mu.Lock()
+	d, ok := l.p.st.nextDeadline()
+	l.p.mu.Unlock()
+	if ok && d.Before(w) {
+		w = d
+	}
+	return w
+}
+
+// receive reads replies. With block it waits (until the read deadline) for
+// at least some bytes; without, it takes only what is already there. Each
+// read ends at a frame boundary, so the kernel timestamp it returns belongs
+// to the frame it completes.
+func (l *loop) receive(block bool) error {
+	for {
+		n, kernelNs, err := l.rx.recv(l.buf[l.pending:], block)
+		recv := time.Now()
+		if n > 0 {
+			l.pending += n
+			if l.pending == wire.FrameSize {
+				l.pending = 0
+				if err := l.reply(recv, kernelNs); err != nil {
+					return err
+				}
+			} else if !wire.ValidPrefix(l.buf[:l.pending]) {
+				return l.badMagic()
+			}
+		}
+		switch {
+		case err == errWouldBlock:
+			return nil
+		case err != nil:
+			return err
+		case block:
+			return nil
+		}
+	}
+}
+
+func (l *loop) badMagic() error {
+	l.p.mu.Lock()
+	l.p.st.unexpected++
+	l.p.mu.Unlock()
+	return fmt.Errorf("reply: %w", wire.ErrBadMagic)
+}
+
+// reply accounts one complete frame read at recv (kernel arrival time
+// kernelNs, Unix ns, or 0 if unknown).
+func (l *loop) reply(recv time.Time, kernelNs int64) error {
+	f, err := wire.Decode(l.buf[:])
+	if err != nil {
+		return l.badMagic()
+	}
+	p := l.p
+	p.mu.Lock()
+	res := p.st.reply(f.Seq, recv, kernelNs)
+	p.mu.Unlock()
+	switch res {
+	case replyLate:
+		level.Debug(p.logger).Log("msg", "late reply", "seq", f.Seq)
+	case replyUnexpected:
+		level.Debug(p.logger).Log("msg", "unexpected reply", "seq", f.Seq)
+	}
+	return nil
+}
+
+// probe sends one frame. It reports false if the connection was lost.
+func (l *loop) probe() bool {
+	p := l.p
 	sent := time.Now() // taken immediately before the write
+	if sent.Sub(l.retransSampled) >= retransmitSampleEvery {
+		l.sampleRetransmits(sent)
+		sent = time.Now()
+	}
 	p.mu.Lock()
 	seq := p.st.send(sent)
 	timeout := p.st.rto.timeout()
 	p.mu.Unlock()
-	if sent.Sub(l.retransSampled) >= retransmitSampleEvery {
-		l.sampleRetransmits(sent)
-	}
 	wire.Frame{Seq: seq, UnixNano: uint64(sent.UnixNano())}.Put(l.frame[:])
 	_ = l.conn.SetWriteDeadline(sent.Add(timeout))
 	if _, err := l.conn.Write(l.frame[:]); err != nil {
 		// A partial write would desynchronise the stream: the connection
 		// is unusable either way.
 		l.closeConn(time.Now(), "write: "+errText(err))
+		return false
 	}
+	if p.afterSend != nil {
+		p.afterSend()
+	}
+	return true
 }
 
 // dialed handles the end of a connection attempt.
@@ -209,15 +325,19 @@ func (l *loop) dialed(ctx context.Context, r dialResult) {
 		return
 	}
 	l.failing = false
-	l.gen++
 	l.conn = r.conn
+	l.pending = 0
+	l.deadline = time.Time{}
+	rx, kernel, err := newReceiver(r.conn, p.opts.Module.KernelTimestamps)
+	if err != nil {
+		level.Info(p.logger).Log("msg", "kernel receive timestamps unavailable, using user-space time", "err", err)
+	}
+	l.rx = rx
 	p.mu.Lock()
-	p.st.connUp(now, l.gen, r.handshake, r.conn.LocalAddr().String(), r.conn.RemoteAddr().String())
+	p.st.connUp(now, r.handshake, r.conn.LocalAddr().String(), r.conn.RemoteAddr().String(), kernel)
 	p.mu.Unlock()
 	level.Info(p.logger).Log("msg", "connected", "remote_addr", r.conn.RemoteAddr(),
 		"duration_seconds", r.handshake.Seconds())
-	l.readDone = make(chan struct{})
-	go p.read(r.conn, l.gen, l.readErr, l.readDone)
 }
 
 // sampleRetransmits reads the connection's kernel retransmission count.
@@ -240,12 +360,8 @@ func (l *loop) closeConn(now time.Time, why string) {
 	p.mu.Unlock()
 	level.Warn(p.logger).Log("msg", "connection lost", "err", why)
 	_ = l.conn.Close()
-	<-l.readDone
-	select { // the reader reports at most once; drop a stale report
-	case <-l.readErr:
-	default:
-	}
 	l.conn = nil
+	l.rx = nil
 	if answered {
 		// A connection that worked resets the backoff; one that never
 		// answered keeps doubling it, so a server that accepts and
@@ -265,7 +381,7 @@ func (l *loop) scheduleRedial(now time.Time) {
 	l.backoff = min(2*l.backoff, maxB)
 }
 
-// shutdown closes the connection and waits for the reader and any dial.
+// shutdown closes the connection and waits for any dial in progress.
 func (l *loop) shutdown() {
 	p := l.p
 	if l.dialing {
@@ -275,7 +391,6 @@ func (l *loop) shutdown() {
 	}
 	if l.conn != nil {
 		_ = l.conn.Close()
-		<-l.readDone
 	}
 	p.mu.Lock()
 	p.st.connected = false
@@ -284,55 +399,12 @@ func (l *loop) shutdown() {
 	level.Debug(p.logger).Log("msg", "prober stopped")
 }
 
-// read matches the replies on one connection until it fails.
-func (p *Prober) read(conn net.Conn, gen uint64, errs chan<- readError, done chan<- struct{}) {
-	defer close(done)
-	var buf [16 * wire.FrameSize]byte
-	have := 0
-	for {
-		_ = conn.SetReadDeadline(time.Now().Add(readIdleDeadline))
-		n, err := conn.Read(buf[have:])
-		recv := time.Now()
-		have += n
-		off := 0
-		for ; have-off >= wire.FrameSize; off += wire.FrameSize {
-			f, derr := wire.Decode(buf[off : off+wire.FrameSize])
-			if derr != nil {
-				p.mu.Lock()
-				p.st.unexpected++
-				p.mu.Unlock()
-				errs <- readError{gen, fmt.Errorf("reply: %w", derr)}
-				return
-			}
-			p.handleReply(gen, f.Seq, recv)
-		}
-		have = copy(buf[:], buf[off:have])
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				continue
-			}
-			errs <- readError{gen, err}
-			return
-		}
-	}
-}
-
-func (p *Prober) handleReply(gen, seq uint64, recv time.Time) {
-	p.mu.Lock()
-	res, _ := p.st.reply(gen, seq, recv)
-	p.mu.Unlock()
-	switch res {
-	case replyMatched:
-	case replyLate:
-		level.Debug(p.logger).Log("msg", "late reply", "seq", seq)
-	case replyUnexpected:
-		level.Debug(p.logger).Log("msg", "unexpected reply", "seq", seq)
-	}
-}
-
 func describeReadErr(err error) string {
 	if errors.Is(err, net.ErrClosed) {
 		return "closed"
+	}
+	if errors.Is(err, errEOF) {
+		return "closed by peer"
 	}
 	return "read: " + errText(err)
 }

@@ -72,7 +72,6 @@ type state struct {
 
 	seq         uint64
 	inflight    []probe
-	connGen     uint64 // generation of the current connection; 0 = none
 	connFirst   uint64 // first sequence number sent on this connection
 	lastReplied uint64 // highest sequence number answered on this connection
 	connected   bool
@@ -81,6 +80,7 @@ type state struct {
 
 	lastRTT, connectDur time.Duration
 	localAddr           string
+	kernelTS            bool // replies are timed by the kernel
 	lastOK              bool
 	lastErr             string
 	recent              recentWindow
@@ -146,32 +146,48 @@ const (
 	replyMatched replyResult = iota
 	replyLate
 	replyUnexpected
-	replyStale
 )
 
-// reply matches a reply read at recv on connection gen to its probe.
-func (s *state) reply(gen, seq uint64, recv time.Time) (replyResult, time.Duration) {
-	if gen != s.connGen {
-		return replyStale, 0
-	}
+// reply matches a reply to its probe. recv is when it was read; kernelNs,
+// if not 0, is when the kernel received it (Unix ns), which is used as the
+// arrival time when it is consistent with recv.
+func (s *state) reply(seq uint64, recv time.Time, kernelNs int64) replyResult {
 	for i := range s.inflight {
-		if s.inflight[i].seq != seq {
+		pr := s.inflight[i]
+		if pr.seq != seq {
 			continue
 		}
-		rtt := recv.Sub(s.inflight[i].sent)
-		if rtt < 0 {
-			rtt = 0
+		rtt := recv.Sub(pr.sent)
+		if kernelNs != 0 {
+			// The kernel clock is the wall clock: measure against the
+			// wall time of the send. It can only be earlier than the
+			// read; if it is not, or is before the send, the wall
+			// clock stepped, and the monotonic reading stands.
+			if k := time.Duration(kernelNs - pr.sent.UnixNano()); k > 0 && k <= rtt {
+				rtt = k
+			}
 		}
+		rtt = max(rtt, 0)
 		s.inflight = append(s.inflight[:i], s.inflight[i+1:]...)
+		s.lastReplied = max(s.lastReplied, seq)
+		if pr.sent.Add(rtt).After(pr.deadline) {
+			// It arrived after its deadline, though it was read before
+			// the timeout was processed: a timeout and a late reply,
+			// exactly as if the timeout had been counted on time.
+			s.timeout(recv)
+			s.consecutive++
+			s.rto.backoff()
+			s.late++
+			return replyLate
+		}
 		s.received++
 		s.result()
 		s.lastRTT = rtt
 		s.lastOK = true
 		s.consecutive = 0
-		s.lastReplied = max(s.lastReplied, seq)
 		s.hist.observe(rtt.Seconds())
 		s.rto.sample(rtt)
-		return replyMatched, rtt
+		return replyMatched
 	}
 	// Echo servers answer in order, so a reply for a sequence number sent
 	// on this connection, above every one answered so far and no longer in
@@ -180,10 +196,10 @@ func (s *state) reply(gen, seq uint64, recv time.Time) (replyResult, time.Durati
 	if seq >= s.connFirst && seq <= s.seq && seq > s.lastReplied {
 		s.lastReplied = seq
 		s.late++
-		return replyLate, 0
+		return replyLate
 	}
 	s.unexpected++
-	return replyUnexpected, 0
+	return replyUnexpected
 }
 
 // expire times out every probe whose deadline has passed. It reports
@@ -219,8 +235,8 @@ func (s *state) nextDeadline() (time.Time, bool) {
 }
 
 // connUp records a new connection.
-func (s *state) connUp(now time.Time, gen uint64, handshake time.Duration, local, remote string) {
-	s.connGen = gen
+func (s *state) connUp(now time.Time, handshake time.Duration, local, remote string, kernelTS bool) {
+	s.kernelTS = kernelTS
 	s.connFirst = s.seq + 1
 	s.lastReplied = s.seq
 	s.connected = true
@@ -241,7 +257,6 @@ func (s *state) connDown(now time.Time, why string) {
 		s.timeout(now)
 	}
 	s.inflight = s.inflight[:0]
-	s.connGen = 0
 	s.connected = false
 	s.status = StateBackoff
 	s.dropped++
@@ -263,27 +278,28 @@ func (s *state) dialFailed(now time.Time, why string) {
 
 func (s *state) snapshot(now time.Time) Snapshot {
 	snap := Snapshot{
-		Sent:            s.sent,
-		Received:        s.received,
-		Timeouts:        s.timeouts,
-		Late:            s.late,
-		Dropped:         s.dropped,
-		Retransmits:     s.retransClosed + s.retransConn,
-		Unexpected:      s.unexpected,
-		InFlight:        len(s.inflight),
-		Connected:       s.connected,
-		State:           s.status,
-		LastRTT:         s.lastRTT,
-		SRTT:            s.rto.smoothed(),
-		Timeout:         s.rto.timeout(),
-		ConnectDuration: s.connectDur,
-		LocalAddr:       s.localAddr,
-		LastProbeOK:     s.lastOK,
-		Results:         s.results,
-		LastError:       s.lastErr,
-		RecentTimeouts:  s.recent.sum(now),
-		Histogram:       s.hist.snapshot(),
-		Started:         s.started,
+		Sent:             s.sent,
+		Received:         s.received,
+		Timeouts:         s.timeouts,
+		Late:             s.late,
+		Dropped:          s.dropped,
+		Retransmits:      s.retransClosed + s.retransConn,
+		Unexpected:       s.unexpected,
+		InFlight:         len(s.inflight),
+		Connected:        s.connected,
+		State:            s.status,
+		LastRTT:          s.lastRTT,
+		SRTT:             s.rto.smoothed(),
+		Timeout:          s.rto.timeout(),
+		ConnectDuration:  s.connectDur,
+		LocalAddr:        s.localAddr,
+		KernelTimestamps: s.kernelTS,
+		LastProbeOK:      s.lastOK,
+		Results:          s.results,
+		LastError:        s.lastErr,
+		RecentTimeouts:   s.recent.sum(now),
+		Histogram:        s.hist.snapshot(),
+		Started:          s.started,
 	}
 	n := min(s.nEvents, maxEvents)
 	if n > 0 {

@@ -1,0 +1,36 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package prober
+
+import (
+	"errors"
+	"io"
+	"net"
+)
+
+// connReceiver reads through net.Conn with user-space time only. It cannot
+// read without blocking, so replies waiting when a timeout falls due are
+// read after it.
+type connReceiver struct{ c net.Conn }
+
+func (r connReceiver) recv(buf []byte, block bool) (int, int64, error) {
+	if !block {
+		return 0, 0, errWouldBlock
+	}
+	n, err := r.c.Read(buf)
+	if errors.Is(err, io.EOF) {
+		err = errEOF
+	}
+	return n, 0, err
+}

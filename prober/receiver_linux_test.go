@@ -1,0 +1,109 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+//go:build linux
+
+package prober
+
+import (
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestKernelTimestampsSurviveAStalledReader proves replies are timed by the
+// kernel: the prober's goroutine stalls for 30 ms after every send, so a
+// reply that arrives in microseconds is read 30 ms late. With kernel
+// timestamps the RTT stays in microseconds and, with a 10 ms timeout, the
+// reply still counts as received; with user-space time the same reply is
+// 30 ms "late".
+func TestKernelTimestampsSurviveAStalledReader(t *testing.T) {
+	const stall = 30 * time.Millisecond
+	tests := []struct {
+		name        string
+		kernel      bool
+		wantKernel  bool
+		wantFastRTT bool
+	}{
+		{"kernel timestamps", true, true, true},
+		{"user-space time", false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startServer(t, echoHandler)
+			m := testModule(50*time.Millisecond, 10*time.Millisecond, false)
+			m.KernelTimestamps = tt.kernel
+			m.ReconnectAfter = 0
+			p := New(Options{Name: "t", Address: srv.addr(), Module: m, NoSplay: true}, nil)
+			p.afterSend = func() { time.Sleep(stall) }
+			p.Start(t.Context())
+			t.Cleanup(p.Stop)
+			waitFor(t, "5 completed probes", 10*time.Second, func() bool {
+				s := p.Snapshot()
+				return s.Received+s.Timeouts >= 5
+			})
+			s := p.Snapshot()
+			if s.KernelTimestamps != tt.wantKernel {
+				t.Errorf("kernel timestamps in use = %v, want %v", s.KernelTimestamps, tt.wantKernel)
+			}
+			if tt.wantFastRTT {
+				if s.Received < 5 || s.Timeouts != 0 || s.Late != 0 {
+					t.Errorf("received %d timeouts %d late %d: replies that arrived in time must count as received",
+						s.Received, s.Timeouts, s.Late)
+				}
+				if s.LastRTT >= stall/2 || s.Histogram.Sum/float64(s.Histogram.Count) >= (stall/2).Seconds() {
+					t.Errorf("last RTT %v, mean %vs: the reader's stall leaked into the RTT", s.LastRTT, s.Histogram.Sum/float64(s.Histogram.Count))
+				}
+				return
+			}
+			// In user space the stall is all we can see: each reply is
+			// read 30 ms after the send, past its 10 ms deadline.
+			if s.Received != 0 || s.Late < 4 || s.Timeouts < 4 {
+				t.Errorf("received %d late %d timeouts %d: want every reply late", s.Received, s.Late, s.Timeouts)
+			}
+		})
+	}
+}
+
+func TestParseTimestampNS(t *testing.T) {
+	space := unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{})))
+	build := func(level, typ int32, ts unix.Timespec) []byte {
+		b := make([]byte, space)
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+		h.Level, h.Type = level, typ
+		h.SetLen(unix.CmsgLen(int(unsafe.Sizeof(ts))))
+		*(*unix.Timespec)(unsafe.Pointer(&b[unix.CmsgLen(0)])) = ts
+		return b
+	}
+	ts := unix.NsecToTimespec(1_700_000_000_123_456_789)
+	tests := []struct {
+		name string
+		oob  []byte
+		want int64
+	}{
+		{"timestamp", build(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, ts), 1_700_000_000_123_456_789},
+		{"after another message", append(build(unix.SOL_IP, 1, ts), build(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, ts)...), 1_700_000_000_123_456_789},
+		{"other message only", build(unix.SOL_SOCKET, unix.SCM_RIGHTS, ts), 0},
+		{"truncated", build(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, ts)[:10], 0},
+		{"empty", nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseTimestampNS(tt.oob); got != tt.want {
+				t.Errorf("parseTimestampNS = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
