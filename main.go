@@ -164,7 +164,7 @@ func serve(f flags, toolkitFlags *web.FlagConfig, logs loggers) error {
 
 	mux := routes{
 		telemetryPath: f.telemetryPath,
-		gatherer:      prometheus.Gatherers{reg, rl},
+		gatherer:      collector.Merge(func() prometheus.Gatherer { return reg }, rl.targetsGatherer),
 		reloader:      rl,
 		manager:       manager,
 		logger:        logger,

@@ -25,7 +25,6 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tcpping/tcpping_exporter/collector"
 	"github.com/tcpping/tcpping_exporter/config"
@@ -42,7 +41,7 @@ type reloader struct {
 	manager  *prober.Manager
 
 	current atomic.Pointer[config.Config]
-	targets atomic.Pointer[prometheus.Registry] // static targets' series
+	targets atomic.Pointer[collector.Collector] // static targets' series
 
 	success   prometheus.Gauge
 	timestamp prometheus.Gauge
@@ -103,20 +102,17 @@ func (r *reloader) reload() (err error) {
 // label names fit cfg's targets.
 func (r *reloader) apply(cfg *config.Config) {
 	r.manager.Reconcile(cfg)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector.New(r.manager.Static, cfg.LabelNames()))
-	r.targets.Store(reg)
+	r.targets.Store(collector.New(r.manager.Static, cfg.LabelNames()))
 	r.current.Store(cfg)
 }
 
-// Gather gathers the static targets' series; it makes reloader a
-// prometheus.Gatherer for the /metrics handler.
-func (r *reloader) Gather() ([]*dto.MetricFamily, error) {
-	reg := r.targets.Load()
-	if reg == nil {
-		return nil, nil
+// targetsGatherer returns the gatherer of the static targets' series for
+// the config in force.
+func (r *reloader) targetsGatherer() prometheus.Gatherer {
+	if c := r.targets.Load(); c != nil {
+		return c
 	}
-	return reg.Gather()
+	return nil
 }
 
 // run serves reload requests and SIGHUP until ctx is done.

@@ -12,18 +12,14 @@
 // limitations under the License.
 
 // Package collector turns prober snapshots into Prometheus metrics at
-// scrape time. Nothing is measured here: Collect copies each prober's state
-// once and emits const metrics, so a scrape never blocks probing and series
-// of targets that are gone disappear with them.
+// scrape time. Nothing is measured here: each prober's state is copied once
+// per scrape and turned into series, so a scrape never blocks probing and
+// the series of targets that are gone disappear with them.
 package collector
 
 import (
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tcpping/tcpping_exporter/prober"
 )
@@ -34,67 +30,47 @@ const namespace = "tcp_echo"
 // before the targets' extra labels.
 var baseLabels = [...]string{"target", "address", "module"}
 
-// descs are the per-prober metric descriptions for one label set.
-type descs struct {
-	sent, received, timeouts, late, dropped, unexpected, retrans *prometheus.Desc
-	rtt, lastRTT, connected, timeout, srtt, connect              *prometheus.Desc
-	inFlight                                                     *prometheus.Desc
+// scalar describes one counter or gauge per prober. The table below is the
+// single definition both the Collector and the Gatherer paths use.
+type scalar struct {
+	name, help string
+	counter    bool
+	value      func(s *prober.Snapshot) float64
 }
 
-func newDescs(labels []string) descs {
-	d := func(name, help string) *prometheus.Desc {
-		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
-	}
-	return descs{
-		sent:       d("sent_total", "Echo probes due, one per interval; a probe due while disconnected counts as sent and timed out."),
-		received:   d("received_total", "Echo replies matched to an in-flight probe before its timeout."),
-		timeouts:   d("timeouts_total", "Echo probes with no reply within their timeout, including those in flight when a connection dropped."),
-		late:       d("late_total", "Echo replies that arrived after their probe had timed out."),
-		dropped:    d("dropped_total", "Established connections lost plus failed connection attempts."),
-		unexpected: d("unexpected_replies_total", "Echo replies that matched no probe sent on the connection: duplicates, unknown sequence numbers or bad magic."),
-		retrans:    d("retransmits_total", "Kernel TCP retransmissions on this target's connections, from TCP_INFO (Linux; 0 elsewhere)."),
-		rtt:        d("rtt_seconds", "Round-trip time of echo replies received in time, in seconds."),
-		lastRTT:    d("last_rtt_seconds", "Most recent round-trip time, in seconds."),
-		connected:  d("connected", "Whether the probe connection is established (1) or not (0)."),
-		timeout:    d("estimated_timeout_seconds", "Probe timeout in force now, in seconds."),
-		srtt:       d("smoothed_rtt_seconds", "Smoothed round-trip time of the RFC 6298 timeout estimator, in seconds."),
-		connect:    d("connect_duration_seconds", "TCP handshake time of the current connection, in seconds."),
-		inFlight:   d("in_flight", "Echo probes sent and awaiting their reply or timeout; sent equals received plus timeouts plus in_flight."),
-	}
+var scalars = [...]scalar{
+	{"sent_total", "Echo probes due, one per interval; a probe due while disconnected counts as sent and timed out.", true,
+		func(s *prober.Snapshot) float64 { return float64(s.Sent) }},
+	{"received_total", "Echo replies matched to an in-flight probe before its timeout.", true,
+		func(s *prober.Snapshot) float64 { return float64(s.Received) }},
+	{"timeouts_total", "Echo probes with no reply within their timeout, including those in flight when a connection dropped.", true,
+		func(s *prober.Snapshot) float64 { return float64(s.Timeouts) }},
+	{"late_total", "Echo replies that arrived after their probe had timed out.", true,
+		func(s *prober.Snapshot) float64 { return float64(s.Late) }},
+	{"dropped_total", "Established connections lost plus failed connection attempts.", true,
+		func(s *prober.Snapshot) float64 { return float64(s.Dropped) }},
+	{"unexpected_replies_total", "Echo replies that matched no probe sent on the connection: duplicates, unknown sequence numbers or bad magic.", true,
+		func(s *prober.Snapshot) float64 { return float64(s.Unexpected) }},
+	{"retransmits_total", "Kernel TCP retransmissions on this target's connections, from TCP_INFO (Linux; 0 elsewhere).", true,
+		func(s *prober.Snapshot) float64 { return float64(s.Retransmits) }},
+	{"last_rtt_seconds", "Most recent round-trip time, in seconds.", false,
+		func(s *prober.Snapshot) float64 { return s.LastRTT.Seconds() }},
+	{"connected", "Whether the probe connection is established (1) or not (0).", false,
+		func(s *prober.Snapshot) float64 { return boolFloat(s.Connected) }},
+	{"estimated_timeout_seconds", "Probe timeout in force now, in seconds.", false,
+		func(s *prober.Snapshot) float64 { return s.Timeout.Seconds() }},
+	{"smoothed_rtt_seconds", "Smoothed round-trip time of the RFC 6298 timeout estimator, in seconds.", false,
+		func(s *prober.Snapshot) float64 { return s.SRTT.Seconds() }},
+	{"connect_duration_seconds", "TCP handshake time of the current connection, in seconds.", false,
+		func(s *prober.Snapshot) float64 { return s.ConnectDuration.Seconds() }},
+	{"in_flight", "Echo probes sent and awaiting their reply or timeout; sent equals received plus timeouts plus in_flight.", false,
+		func(s *prober.Snapshot) float64 { return float64(s.InFlight) }},
 }
 
-func (d descs) describe(ch chan<- *prometheus.Desc) {
-	for _, x := range []*prometheus.Desc{
-		d.sent, d.received, d.timeouts, d.late, d.dropped, d.unexpected, d.retrans,
-		d.rtt, d.lastRTT, d.connected, d.timeout, d.srtt, d.connect, d.inFlight,
-	} {
-		ch <- x
-	}
-}
-
-// collect emits one prober's series from its snapshot.
-func (d descs) collect(ch chan<- prometheus.Metric, s *prober.Snapshot, lv []string) {
-	counter := func(desc *prometheus.Desc, v uint64) {
-		ch <- prometheus.MustNewConstMetricWithCreatedTimestamp(desc, prometheus.CounterValue, float64(v), s.Started, lv...)
-	}
-	gauge := func(desc *prometheus.Desc, v float64) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, lv...)
-	}
-	counter(d.sent, s.Sent)
-	counter(d.received, s.Received)
-	counter(d.timeouts, s.Timeouts)
-	counter(d.late, s.Late)
-	counter(d.dropped, s.Dropped)
-	counter(d.unexpected, s.Unexpected)
-	counter(d.retrans, s.Retransmits)
-	ch <- newHistogram(d.rtt, &s.Histogram, s.Started, lv)
-	gauge(d.lastRTT, s.LastRTT.Seconds())
-	gauge(d.connected, boolFloat(s.Connected))
-	gauge(d.timeout, s.Timeout.Seconds())
-	gauge(d.srtt, s.SRTT.Seconds())
-	gauge(d.connect, s.ConnectDuration.Seconds())
-	gauge(d.inFlight, float64(s.InFlight))
-}
+const (
+	rttName = "rtt_seconds"
+	rttHelp = "Round-trip time of echo replies received in time, in seconds."
+)
 
 func boolFloat(b bool) float64 {
 	if b {
@@ -103,37 +79,86 @@ func boolFloat(b bool) float64 {
 	return 0
 }
 
+// descs are the per-prober Descs for one label set.
+type descs struct {
+	scalars [len(scalars)]*prometheus.Desc
+	rtt     *prometheus.Desc
+}
+
+func newDescs(labels []string) descs {
+	var d descs
+	for i, m := range scalars {
+		d.scalars[i] = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", m.name), m.help, labels, nil)
+	}
+	d.rtt = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", rttName), rttHelp, labels, nil)
+	return d
+}
+
+func (d *descs) describe(ch chan<- *prometheus.Desc) {
+	for _, x := range d.scalars {
+		ch <- x
+	}
+	ch <- d.rtt
+}
+
+// collect emits one prober's series from its snapshot.
+func (d *descs) collect(ch chan<- prometheus.Metric, s *prober.Snapshot, lv []string) {
+	for i, m := range scalars {
+		if m.counter {
+			ch <- prometheus.MustNewConstMetricWithCreatedTimestamp(d.scalars[i], prometheus.CounterValue, m.value(s), s.Started, lv...)
+		} else {
+			ch <- prometheus.MustNewConstMetric(d.scalars[i], prometheus.GaugeValue, m.value(s), lv...)
+		}
+	}
+	m := &histogramMetric{desc: d.rtt, labels: prometheus.MakeLabelPairs(d.rtt, lv)}
+	n := len(s.Histogram.UpperBounds)
+	fillHistogram(&m.h, &s.Histogram, timestamp(s.Started), make([]dto.Bucket, n), make([]uint64, n), s.Histogram.UpperBounds)
+	ch <- m
+}
+
 // Collector exposes the static probers on /metrics. Its label names are
-// fixed at construction: target, address and module, then the targets' extra label names
-// (the union across targets; a target without one has it empty). A reload
-// that changes the union builds a new Collector.
+// fixed at construction: target, address and module, then the targets'
+// extra label names (the union across targets; a target without one has it
+// empty). A reload that changes the union builds a new Collector.
+//
+// It is a prometheus.Collector, and also a prometheus.Gatherer whose Gather
+// builds the metric families directly from the snapshots: with thousands of
+// targets that is several times cheaper than a Registry, which sorts, hashes
+// and checks every series of every scrape.
 type Collector struct {
 	probers    func() []*prober.Prober
 	extraNames []string
+	labelNames []string
 	d          descs
+	cache      labelCache
 }
 
 // New returns a Collector over the probers that probers returns at each
 // scrape, with the given extra label names (sorted, unique).
 func New(probers func() []*prober.Prober, extraLabelNames []string) *Collector {
 	labels := append(baseLabels[:len(baseLabels):len(baseLabels)], extraLabelNames...)
-	return &Collector{probers: probers, extraNames: extraLabelNames, d: newDescs(labels)}
+	return &Collector{probers: probers, extraNames: extraLabelNames, labelNames: labels, d: newDescs(labels)}
 }
 
 // Describe sends every Desc.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) { c.d.describe(ch) }
 
+// labelValues returns a prober's label values in c's label order.
+func (c *Collector) labelValues(p *prober.Prober) []string {
+	o := p.Options()
+	lv := make([]string, 0, len(c.labelNames))
+	lv = append(lv, o.Name, o.Address, o.ModuleName)
+	for _, n := range c.extraNames {
+		lv = append(lv, o.Labels[n])
+	}
+	return lv
+}
+
 // Collect snapshots every prober and emits its series.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	lv := make([]string, len(baseLabels)+len(c.extraNames))
 	for _, p := range c.probers() {
-		o := p.Options()
-		lv[0], lv[1], lv[2] = o.Name, o.Address, o.ModuleName
-		for i, n := range c.extraNames {
-			lv[3+i] = o.Labels[n]
-		}
 		s := p.Snapshot()
-		c.d.collect(ch, &s, lv)
+		c.d.collect(ch, &s, c.labelValues(p))
 	}
 }
 
@@ -167,68 +192,4 @@ func (c *ProbeCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.p.Snapshot()
 	c.d.collect(ch, &s, nil)
 	ch <- prometheus.MustNewConstMetric(c.success, prometheus.GaugeValue, boolFloat(s.Connected && s.LastProbeOK))
-}
-
-// histogram is a const metric carrying both classic and native buckets,
-// which client_golang's const constructors cannot combine.
-type histogram struct {
-	desc   *prometheus.Desc
-	labels []*dto.LabelPair
-	h      dto.Histogram
-}
-
-func newHistogram(desc *prometheus.Desc, s *prober.HistogramSnapshot, created time.Time, lv []string) prometheus.Metric {
-	m := &histogram{desc: desc, labels: prometheus.MakeLabelPairs(desc, lv)}
-	h := &m.h
-	h.SampleCount = proto.Uint64(s.Count)
-	h.SampleSum = proto.Float64(s.Sum)
-	h.CreatedTimestamp = timestamppb.New(created)
-	h.Bucket = make([]*dto.Bucket, len(s.UpperBounds))
-	var cum uint64
-	for i, ub := range s.UpperBounds {
-		cum += s.Counts[i]
-		h.Bucket[i] = &dto.Bucket{CumulativeCount: proto.Uint64(cum), UpperBound: proto.Float64(ub)}
-	}
-	if s.Native {
-		h.Schema = proto.Int32(s.Schema)
-		h.ZeroThreshold = proto.Float64(s.ZeroThreshold)
-		h.ZeroCount = proto.Uint64(s.ZeroCount)
-		h.PositiveSpan, h.PositiveDelta = spans(s.NativeOffset, s.NativeCounts)
-	}
-	return m
-}
-
-// spans encodes dense native bucket counts starting at index offset as
-// spans and deltas. Empty buckets inside the range stay in one span (a
-// delta of 0 costs less than a new span); leading and trailing ones are
-// trimmed. With no observations a single empty span marks the histogram as
-// native, as client_golang does.
-func spans(offset int, counts []uint64) ([]*dto.BucketSpan, []int64) {
-	lo, hi := 0, len(counts)
-	for lo < hi && counts[lo] == 0 {
-		lo++
-	}
-	for hi > lo && counts[hi-1] == 0 {
-		hi--
-	}
-	if lo == hi {
-		return []*dto.BucketSpan{{Offset: proto.Int32(0), Length: proto.Uint32(0)}}, nil
-	}
-	deltas := make([]int64, 0, hi-lo)
-	var prev int64
-	for _, c := range counts[lo:hi] {
-		deltas = append(deltas, int64(c)-prev)
-		prev = int64(c)
-	}
-	return []*dto.BucketSpan{{Offset: proto.Int32(int32(offset + lo)), Length: proto.Uint32(uint32(hi - lo))}}, deltas
-}
-
-// Desc returns the metric's Desc.
-func (m *histogram) Desc() *prometheus.Desc { return m.desc }
-
-// Write fills out with the histogram and its labels.
-func (m *histogram) Write(out *dto.Metric) error {
-	out.Label = m.labels
-	out.Histogram = &m.h
-	return nil
 }

@@ -16,6 +16,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"slices"
 	"io"
 	"net"
 	"strings"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/tcpping/tcpping_exporter/config"
 	"github.com/tcpping/tcpping_exporter/prober"
@@ -269,6 +271,98 @@ func BenchmarkCollect1000(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := reg.Gather(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestGatherMatchesCollect checks that the fast Gather path exposes
+// exactly what the Collector path does through a Registry.
+func TestGatherMatchesCollect(t *testing.T) {
+	addr := echoServer(t)
+	var ps []*prober.Prober
+	for i, labels := range []map[string]string{{"site": "ams"}, {"rack": "r1"}, nil} {
+		p := prober.New(prober.Options{Name: fmt.Sprintf("p%d", i), Address: addr, ModuleName: "default", Module: fastModule(),
+			Labels: labels, NoSplay: true}, nil)
+		p.Start(context.Background())
+		t.Cleanup(p.Stop)
+		ps = append(ps, p)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, p := range ps {
+		for p.Snapshot().Received < 3 {
+			if time.Now().After(deadline) {
+				t.Fatal("no replies")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	// Stop probing so both paths see the same counters.
+	for _, p := range ps {
+		p.Stop()
+	}
+	c := New(func() []*prober.Prober { return ps }, []string{"rack", "site"})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	want, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wb, gb strings.Builder
+	for _, mf := range want {
+		_, _ = expfmt.MetricFamilyToText(&wb, mf)
+	}
+	for _, mf := range got {
+		_, _ = expfmt.MetricFamilyToText(&gb, mf)
+	}
+	// The Registry sorts series by label values; Gather keeps prober
+	// order. Compare the lines as sets.
+	sorted := func(s string) string {
+		lines := strings.Split(s, "\n")
+		slices.Sort(lines)
+		return strings.Join(lines, "\n")
+	}
+	if sorted(wb.String()) != sorted(gb.String()) {
+		t.Errorf("Gather differs from Collect.\nGather:\n%s\nCollect:\n%s", gb.String(), wb.String())
+	}
+	if problems, err := testutil.GatherAndLint(c); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %v", err, problems)
+	}
+	// The label cache forgets probers that are gone.
+	c2 := New(func() []*prober.Prober { return ps[:1] }, nil)
+	_, _ = c2.Gather()
+	ps = ps[:1]
+	if _, err := c.Gather(); err != nil || len(c.cache.m) != 1 {
+		t.Errorf("label cache holds %d probers after one remained (err %v)", len(c.cache.m), err)
+	}
+}
+
+func TestMergeRejectsDuplicateFamilies(t *testing.T) {
+	c := New(func() []*prober.Prober { return nil }, nil)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "tcp_echo_sent_total", Help: "x"}))
+	ps := []*prober.Prober{prober.New(prober.Options{Name: "a", Address: "192.0.2.1:1", Module: config.DefaultModule()}, nil)}
+	c = New(func() []*prober.Prober { return ps }, nil)
+	g := Merge(func() prometheus.Gatherer { return reg }, func() prometheus.Gatherer { return c })
+	if _, err := g.Gather(); err == nil || !strings.Contains(err.Error(), "tcp_echo_sent_total") {
+		t.Errorf("err = %v, want the duplicate family named", err)
+	}
+}
+
+func BenchmarkGather1000(b *testing.B) {
+	m := config.DefaultModule()
+	ps := make([]*prober.Prober, 1000)
+	for i := range ps {
+		ps[i] = prober.New(prober.Options{Name: fmt.Sprintf("t%d", i), Address: "192.0.2.1:4000", ModuleName: "default", Module: m}, nil)
+	}
+	c := New(func() []*prober.Prober { return ps }, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Gather(); err != nil {
 			b.Fatal(err)
 		}
 	}

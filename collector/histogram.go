@@ -1,0 +1,101 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package collector
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tcpping/tcpping_exporter/prober"
+)
+
+// nativeZeroThreshold is shared by every histogram's ZeroThreshold
+// pointer; encoders only read it.
+var nativeZeroThreshold = func() *float64 { v := 2.938735877055719e-39; return &v }()
+
+func timestamp(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
+
+// fillHistogram writes s into h with both classic and native buckets. The
+// bucket structs and cumulative counts live in the caller's slabs (one
+// allocation for many histograms); upper bound pointers point into bounds,
+// which is immutable.
+func fillHistogram(h *dto.Histogram, s *prober.HistogramSnapshot, created *timestamppb.Timestamp,
+	buckets []dto.Bucket, cum []uint64, bounds []float64,
+) {
+	h.SampleCount = proto.Uint64(s.Count)
+	h.SampleSum = proto.Float64(s.Sum)
+	h.CreatedTimestamp = created
+	h.Bucket = make([]*dto.Bucket, len(bounds))
+	var c uint64
+	for i := range bounds {
+		c += s.Counts[i]
+		cum[i] = c
+		buckets[i].CumulativeCount = &cum[i]
+		buckets[i].UpperBound = &bounds[i]
+		h.Bucket[i] = &buckets[i]
+	}
+	if s.Native {
+		h.Schema = proto.Int32(s.Schema)
+		h.ZeroThreshold = nativeZeroThreshold
+		h.ZeroCount = proto.Uint64(s.ZeroCount)
+		h.PositiveSpan, h.PositiveDelta = spans(s.NativeOffset, s.NativeCounts)
+	}
+}
+
+// histogramMetric is a const metric carrying both classic and native
+// buckets, which client_golang's const constructors cannot combine.
+type histogramMetric struct {
+	desc   *prometheus.Desc
+	labels []*dto.LabelPair
+	h      dto.Histogram
+}
+
+// Desc returns the metric's Desc.
+func (m *histogramMetric) Desc() *prometheus.Desc { return m.desc }
+
+// Write fills out with the histogram and its labels.
+func (m *histogramMetric) Write(out *dto.Metric) error {
+	out.Label = m.labels
+	out.Histogram = &m.h
+	return nil
+}
+
+// spans encodes dense native bucket counts starting at index offset as
+// spans and deltas. Empty buckets inside the range stay in one span (a
+// delta of 0 costs less than a new span); leading and trailing ones are
+// trimmed. With no observations a single empty span marks the histogram as
+// native, as client_golang does.
+func spans(offset int, counts []uint64) ([]*dto.BucketSpan, []int64) {
+	lo, hi := 0, len(counts)
+	for lo < hi && counts[lo] == 0 {
+		lo++
+	}
+	for hi > lo && counts[hi-1] == 0 {
+		hi--
+	}
+	if lo == hi {
+		return []*dto.BucketSpan{{Offset: proto.Int32(0), Length: proto.Uint32(0)}}, nil
+	}
+	deltas := make([]int64, 0, hi-lo)
+	var prev int64
+	for _, c := range counts[lo:hi] {
+		deltas = append(deltas, int64(c)-prev)
+		prev = int64(c)
+	}
+	return []*dto.BucketSpan{{Offset: proto.Int32(int32(offset + lo)), Length: proto.Uint32(uint32(hi - lo))}}, deltas
+}
