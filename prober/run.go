@@ -55,9 +55,11 @@ type loop struct {
 	ticking  bool
 	nextTick time.Time
 	deadline time.Time // read deadline in force
-	redialAt time.Time
-	backoff  time.Duration
-	failing  bool // the last dial failed; later failures log at debug
+	// writeDeadline is the write deadline in force.
+	writeDeadline time.Time
+	redialAt      time.Time
+	backoff       time.Duration
+	failing       bool // the last dial failed; later failures log at debug
 	// retransSampled is when TCP_INFO was last read.
 	retransSampled time.Time
 
@@ -284,7 +286,14 @@ func (l *loop) probe() bool {
 	timeout := p.st.rto.timeout()
 	p.mu.Unlock()
 	wire.Frame{Seq: seq, UnixNano: uint64(sent.UnixNano())}.Put(l.frame[:])
-	_ = l.conn.SetWriteDeadline(sent.Add(timeout))
+	// A write blocks only when the send buffer is full, which a 24-byte
+	// frame per interval never fills on a live path. The deadline is moved
+	// only when less than half a timeout is left: each move costs a runtime
+	// timer update.
+	if l.writeDeadline.Sub(sent) < timeout/2 {
+		l.writeDeadline = sent.Add(timeout)
+		_ = l.conn.SetWriteDeadline(l.writeDeadline)
+	}
 	if _, err := l.conn.Write(l.frame[:]); err != nil {
 		// A partial write would desynchronise the stream: the connection
 		// is unusable either way.
@@ -327,7 +336,7 @@ func (l *loop) dialed(ctx context.Context, r dialResult) {
 	l.failing = false
 	l.conn = r.conn
 	l.pending = 0
-	l.deadline = time.Time{}
+	l.deadline, l.writeDeadline = time.Time{}, time.Time{}
 	rx, kernel, err := newReceiver(r.conn, p.opts.Module.KernelTimestamps)
 	if err != nil {
 		level.Info(p.logger).Log("msg", "kernel receive timestamps unavailable, using user-space time", "err", err)
