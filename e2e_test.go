@@ -26,7 +26,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -250,28 +249,30 @@ func TestMissingDefaultConfigStartsWithDefaults(t *testing.T) {
 }
 
 func TestPromtoolCheckMetrics(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool not installed (Debian package prometheus); CI must install it")
-		}
-		t.Skip("promtool not installed; install Debian package prometheus")
-	}
+	promtool := requireTool(t, "promtool", "prometheus")
 	dir := t.TempDir()
 	web, echoPort := freePort(t), freePort(t)
 	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
 	startBinary(t, dir, "--config.file="+cfg, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
 		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))
-	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", web)
-	waitMetric(t, http.DefaultClient, url, "tcp_echo_received_total", map[string]string{"target": "self"}, 2)
-	_, body, err := scrape(http.DefaultClient, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(body)
-	out, err := cmd.CombinedOutput()
-	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	base := fmt.Sprintf("http://127.0.0.1:%d", web)
+	waitMetric(t, http.DefaultClient, base+"/metrics", "tcp_echo_received_total", map[string]string{"target": "self"}, 2)
+	for _, path := range []string{
+		"/metrics",
+		fmt.Sprintf("/probe?target=127.0.0.1:%d", echoPort),                // the static prober
+		fmt.Sprintf("/probe?target=localhost:%d&module=default", echoPort), // a new dynamic one
+	} {
+		t.Run(path, func(t *testing.T) {
+			_, body, err := scrape(http.DefaultClient, base+path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(promtool, "check", "metrics")
+			cmd.Stdin = strings.NewReader(body)
+			out, err := cmd.CombinedOutput()
+			if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+				t.Errorf("promtool check metrics: %v\n%s", err, out)
+			}
+		})
 	}
 }
