@@ -37,6 +37,8 @@ type rawReceiver struct {
 	// method values made once rather than closures allocated per read.
 	buf      []byte
 	oob      [64]byte
+	iov      unix.Iovec
+	msg      unix.Msghdr
 	n        int
 	kernelNs int64
 	err      error
@@ -110,24 +112,36 @@ func (r *rawReceiver) readNow(fd uintptr) {
 	}
 }
 
+// recvmsg calls recvmsg(2) directly: unix.Recvmsg allocates the sender's
+// address on every call, and this is the hot path of every reply.
 func (r *rawReceiver) recvmsg(fd uintptr, flags int) {
-	var oob []byte
-	if r.kernel {
-		oob = r.oob[:]
-	}
-	n, oobn, _, _, err := unix.Recvmsg(int(fd), r.buf, oob, flags)
 	r.n, r.kernelNs, r.err = 0, 0, nil
+	if len(r.buf) == 0 {
+		return
+	}
+	r.iov.Base = &r.buf[0]
+	r.iov.SetLen(len(r.buf))
+	r.msg = unix.Msghdr{Iov: &r.iov}
+	r.msg.SetIovlen(1)
+	if r.kernel {
+		r.msg.Control = &r.oob[0]
+		r.msg.SetControllen(len(r.oob))
+	}
+	n, _, errno := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.msg)), uintptr(flags))
+	for errno == unix.EINTR {
+		n, _, errno = unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.msg)), uintptr(flags))
+	}
 	switch {
-	case err != nil:
-		r.err = err
+	case errno != 0:
+		r.err = errno
 		return
 	case n == 0:
 		r.err = errEOF
 		return
 	}
-	r.n = n
-	if oobn > 0 {
-		r.kernelNs = parseTimestampNS(r.oob[:oobn])
+	r.n = int(n)
+	if oobn := int(r.msg.Controllen); oobn > 0 && r.kernel {
+		r.kernelNs = parseTimestampNS(r.oob[:min(oobn, len(r.oob))])
 	}
 }
 
