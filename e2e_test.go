@@ -196,6 +196,8 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		{"bad allowed network", []string{"--echo.allowed-network=10.0.0.0/33", "--echo.listen-address=127.0.0.1:0",
 			"--web.listen-address=127.0.0.1:0", "--config.file=" + good}, 1, []string{"echo.allowed-network"}},
 		{"version", []string{"--version"}, 0, []string{"tcpping_exporter, version", "go version"}},
+		{"telemetry path on another route", []string{"--web.telemetry-path=/probe", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"web.telemetry-path", "/probe"}},
+		{"relative telemetry path", []string{"--web.telemetry-path=metrics", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"must start with /"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

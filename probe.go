@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -108,7 +109,7 @@ func validateTarget(target string) error {
 	if err != nil || n < 1 || n > 65535 {
 		return fmt.Errorf("target %q: port must be a number from 1 to 65535", truncate(target))
 	}
-	if net.ParseIP(host) == nil && !validHostname(host) {
+	if _, err := netip.ParseAddr(host); err != nil && !validHostname(host) {
 		return fmt.Errorf("target %q: host is neither an IP address nor a DNS name", truncate(target))
 	}
 	return nil

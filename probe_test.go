@@ -235,6 +235,19 @@ func TestProbeWaitIsBoundedByScrapeTimeout(t *testing.T) {
 	}
 }
 
+func TestValidateTargetAcceptsWhatConfigAccepts(t *testing.T) {
+	for _, target := range []string{
+		"127.0.0.1:4000", "[::1]:4000", "[fe80::1%lo]:4000", "echo.example.net:4000", "echo-1.example.net.:1", "host_x:65535",
+	} {
+		if err := validateTarget(target); err != nil {
+			t.Errorf("validateTarget(%q) = %v", target, err)
+		}
+		if err := config.ValidateAddress(target); err != nil {
+			t.Errorf("config.ValidateAddress(%q) = %v: the two disagree", target, err)
+		}
+	}
+}
+
 func TestProbeWait(t *testing.T) {
 	tests := []struct {
 		header string

@@ -16,6 +16,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -51,6 +52,26 @@ func (rt routes) mux() *http.ServeMux {
 		mux.Handle("/", landingHandler{telemetryPath: rt.telemetryPath, manager: rt.manager})
 	}
 	return mux
+}
+
+// reservedPaths are the routes --web.telemetry-path may not take.
+var reservedPaths = [...]string{"/probe", "/config", "/-/healthy", "/-/reload"}
+
+// validateTelemetryPath checks --web.telemetry-path: an absolute path of
+// plain characters that is not another endpoint's route.
+func validateTelemetryPath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("--web.telemetry-path %q: must start with /", p)
+	}
+	if strings.ContainsAny(p, "{} \t\n?#%") {
+		return fmt.Errorf("--web.telemetry-path %q: must be a plain path", p)
+	}
+	for _, r := range reservedPaths {
+		if p == r {
+			return fmt.Errorf("--web.telemetry-path %q: that path is the %s endpoint", p, r)
+		}
+	}
+	return nil
 }
 
 func healthy(w http.ResponseWriter, _ *http.Request) {

@@ -149,6 +149,16 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 	for _, p := range next {
 		m.byKey[probeKey(p.opts.ModuleName, p.opts.Address)] = p
 	}
+	// A dynamic prober whose (module, address) is now a static target
+	// would never be asked for again (/probe answers from the static
+	// one) but would go on probing until it idled out: stop it now.
+	for k, d := range m.dynamic {
+		if _, ok := m.byKey[k]; ok {
+			toStop = append(toStop, d.p)
+			delete(m.dynamic, k)
+			res.DynamicStopped++
+		}
+	}
 	m.order = slices.SortedFunc(maps.Values(next), func(a, b *Prober) int {
 		return strings.Compare(a.opts.Name, b.opts.Name)
 	})

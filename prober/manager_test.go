@@ -200,3 +200,24 @@ func TestDynamicIdleTimeout(t *testing.T) {
 		t.Error("idle prober not stopped")
 	}
 }
+
+func TestDynamicProberGivesWayToStaticTarget(t *testing.T) {
+	srv := startServer(t, echoHandler)
+	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 5, IdleTimeout: time.Hour}, nil)
+	t.Cleanup(m.Stop)
+	cfg := testConfig()
+	dyn, _, err := m.Get("default", cfg.Modules["default"], srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := m.Reconcile(testConfig(config.Target{Name: "s", Address: srv.addr()}))
+	if res.DynamicStopped != 1 {
+		t.Errorf("reconcile %+v: the dynamic prober of a now-static target was not stopped", res)
+	}
+	if _, n := m.Counts(); n != 0 || dyn.Snapshot().State != StateStopped {
+		t.Errorf("%d dynamic probers, state %v: want 0 and stopped", n, dyn.Snapshot().State)
+	}
+	if p, _, _ := m.Get("default", cfg.Modules["default"], srv.addr()); p.Options().Dynamic {
+		t.Error("/probe is not answered by the static prober")
+	}
+}
