@@ -81,6 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&f.logFormat)
 	app.Version(version.Print("tcpping_exporter"))
 	app.HelpFlag.Short('h')
+	addServiceFlag(app, args, stdout) // Windows: --service=install|uninstall|start|stop
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
 	if _, err := app.Parse(args); err != nil {
@@ -92,6 +93,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logs, err := newLogger(stderr, f.logFormat, f.logLevel)
 	if err != nil {
+		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
+		return 2
+	}
+	if err := validateTelemetryPath(f.telemetryPath); err != nil {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2
 	}
@@ -123,7 +128,9 @@ func serve(f flags, toolkitFlags *web.FlagConfig, logs loggers) error {
 	level.Info(logger).Log("msg", "starting tcpping_exporter", "version", version.Info())
 	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	svcCtx, svcDone := serviceContext(logger) // a Windows service stops on the service manager's Stop or Shutdown
+	defer svcDone()
+	ctx, stop := signal.NotifyContext(svcCtx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
 	reg := prometheus.NewRegistry()
@@ -201,10 +208,12 @@ func serve(f flags, toolkitFlags *web.FlagConfig, logs loggers) error {
 		level.Warn(logger).Log("msg", "web server shutdown", "err", err)
 	}
 	stop()
+	// Probers first: the self-probe would otherwise log its connection
+	// lost to our own echo server.
+	manager.Stop()
 	if echoSrv != nil {
 		echoSrv.Shutdown()
 	}
-	manager.Stop()
 	level.Info(logger).Log("msg", "stopped")
 	return runErr
 }

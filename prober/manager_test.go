@@ -196,9 +196,8 @@ func TestDynamicIdleTimeout(t *testing.T) {
 	if took := time.Since(start); took < idle-50*time.Millisecond {
 		t.Errorf("stopped after %v idle, before the %v timeout", took, idle)
 	}
-	if p.Snapshot().State != StateStopped {
-		t.Error("idle prober not stopped")
-	}
+	// Counts drops the prober before its goroutine has finished stopping.
+	waitFor(t, "idle prober stopped", 5*time.Second, func() bool { return p.Snapshot().State == StateStopped })
 }
 
 func TestDynamicProberGivesWayToStaticTarget(t *testing.T) {
