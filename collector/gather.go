@@ -88,6 +88,11 @@ func (c *Collector) labelPairs(p *prober.Prober) []*dto.LabelPair {
 func (c *Collector) Gather() ([]*dto.MetricFamily, error) {
 	ps := c.probers()
 	n := len(ps)
+	if n == 0 {
+		// No static targets: no families (an empty family is an error to
+		// promhttp).
+		return nil, nil
+	}
 	snaps := make([]prober.Snapshot, n)
 	for i, p := range ps {
 		snaps[i] = p.Snapshot()

@@ -27,9 +27,11 @@ import (
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
-// retransmitSampleEvery bounds how often TCP_INFO is read: a syscall per
-// probe would cost more than the probe itself at short intervals.
-const retransmitSampleEvery = time.Second
+// retransmitSampleEvery bounds how often TCP_INFO is read (and it is read
+// again when a connection closes): a syscall per probe would cost a
+// measurable share of a probe's CPU, and retransmission counts need not be
+// fresher than a scrape interval or two.
+const retransmitSampleEvery = 5 * time.Second
 
 // longAgo is a read deadline in the past, to wake a blocked read.
 var longAgo = time.Unix(1, 0)
@@ -221,7 +223,10 @@ func (l *loop) wakeConnected() time.Time {
 // read ends at a frame boundary, so the kernel timestamp it returns belongs
 // to the frame it completes.
 func (l *loop) receive(block bool) error {
-	for {
+	// A drain reads at most this many times: a peer that floods us must
+	// not keep the goroutine from its schedule.
+	const maxDrain = 64
+	for range maxDrain {
 		n, kernelNs, err := l.rx.recv(l.buf[l.pending:], block)
 		recv := time.Now()
 		if n > 0 {
@@ -244,6 +249,7 @@ func (l *loop) receive(block bool) error {
 			return nil
 		}
 	}
+	return nil
 }
 
 func (l *loop) badMagic() error {

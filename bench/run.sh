@@ -1,0 +1,657 @@
+#!/usr/bin/env bash
+# Copyright 2026 The tcpping_exporter Authors
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+# http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+# bench/run.sh: runs the real tcpping_exporter binary at three loads next to
+# the C floor references (bench/floor) and a packet capture (bench/wiretruth),
+# and prints one markdown table. Run by hand on a quiet machine, as root (for
+# the capture); see bench/README.md. Every knob is an environment variable:
+#
+#   SMOKE=1 bash bench/run.sh            # < 2 min, small sizes: checks the tooling
+#   bash bench/run.sh                    # the full run, < 15 min
+#   W3_TARGETS=5000 W3_WINDOW=30 bash bench/run.sh
+#
+# All traffic stays on $HOST (127.0.0.1 by default).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+
+if [[ ${SMOKE:-0} == 1 ]]; then
+	: "${W1_WINDOW:=5}" "${W2_TARGETS:=1000}" "${W2_WINDOW:=5}"
+	: "${W3_TARGETS:=1000}" "${W3_WINDOW:=10}" "${WARMUP:=2}"
+fi
+: "${HOST:=127.0.0.1}"             # every listener and every target
+: "${PORT_BASE:=24000}"            # ports PORT_BASE .. PORT_BASE+40 are used
+: "${WARMUP:=3}"                   # seconds between all connected and a window
+: "${W1_INTERVAL_MS:=10}" "${W1_WINDOW:=30}"
+: "${W2_TARGETS:=1000}" "${W2_INTERVAL_MS:=100}" "${W2_WINDOW:=60}"
+: "${W3_TARGETS:=10000}" "${W3_INTERVAL_MS:=1000}" "${W3_WINDOW:=60}"
+: "${SCRAPE_EVERY:=1}"             # seconds between scrapes in W3's scrape window
+: "${SCRAPE_FORMATS:=text,proto,text-gzip}"
+: "${KERNEL_TIMESTAMPS:=true}"     # the bench module's kernel_timestamps
+: "${C_SLACK_US:=1000}"            # C pinger timer slack, as the Go runtime's 1 ms epoll sleeps
+: "${CAPTURE:=1}"                  # 0: no packet capture, no wire rows
+: "${MAX_RUNTIME:=1800}"           # seconds; the whole run is killed after this
+: "${BIN:=}"                       # a prebuilt tcpping_exporter; empty: go build the checkout
+: "${GO_ENV:=}"                    # extra environment of the Go processes, e.g. GOMAXPROCS=1
+: "${TASKSET_PROBER:=}"            # CPU list for the probers (Go and C), e.g. 0; empty: no pinning
+: "${TASKSET_ECHO:=}"              # CPU list for the echo servers (Go and C)
+: "${PHASES:=w1 w2 x2 w3}"         # workloads to run (x2: W2 crossed, Go prober/C echo and C pinger/Go echo)
+: "${WORKDIR:=}"                   # logs, configs, captures; empty: a new /tmp dir
+: "${KEEP:=0}"                     # 1: keep WORKDIR
+: "${TABLE_FROM:=}"                # a results.txt of an earlier run: print its table, run nothing
+
+OWN_WORKDIR=0
+if [[ -z $WORKDIR ]]; then
+	WORKDIR=$(mktemp -d /tmp/tcpping-bench.XXXXXX)
+	OWN_WORKDIR=1
+else
+	mkdir -p "$WORKDIR"
+fi
+CLK_TCK=$(getconf CLK_TCK)
+PIDS=()
+
+log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
+fail() {
+	log "FATAL: $*"
+	exit 1
+}
+
+# ---------------------------------------------------------------- processes
+
+# start NAME CMD...: runs CMD in the background, output in WORKDIR/NAME.log;
+# sets LAST_PID.
+start() {
+	local name=$1
+	shift
+	"$@" >"$WORKDIR/$name.log" 2>&1 &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+}
+
+# pin KIND: the taskset prefix (as words) for a prober or echo process.
+pin() {
+	local cpus=$TASKSET_PROBER
+	[[ $1 == echo ]] && cpus=$TASKSET_ECHO
+	[[ -z $cpus ]] || echo "taskset -c $cpus"
+}
+
+# stop PID: TERM, then KILL after 5 s. Only ever our own children.
+stop() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# cleanup stops what is still running. It removes WORKDIR only if this run
+# created it, KEEP is not 1 and the run succeeded.
+cleanup() {
+	local rc=$? pid
+	for pid in "${PIDS[@]}"; do
+		kill -0 "$pid" 2>/dev/null && stop "$pid"
+	done
+	[[ -n ${WATCHDOG:-} ]] && kill "$WATCHDOG" 2>/dev/null
+	if [[ $KEEP == 1 || $OWN_WORKDIR == 0 || $rc != 0 ]]; then
+		log "logs kept in $WORKDIR"
+	else
+		rm -rf "$WORKDIR"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Bound the whole run in time whatever happens.
+(
+	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+	sleep "$MAX_RUNTIME" &
+	sp=$!
+	wait "$sp"
+	kill -TERM $$
+) &
+WATCHDOG=$!
+
+# --------------------------------------------------------------- measuring
+
+now() { echo "$EPOCHREALTIME"; }
+
+# cpu_ticks PID: utime+stime of every thread, in clock ticks.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+
+# rss_kib PID: VmRSS in KiB.
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# kv LINE KEY: the value of KEY=value in a line of key=value pairs.
+kv() {
+	awk -v k="$2" '{for (i = 1; i <= NF; i++) {n = index($i, "="); if (substr($i, 1, n - 1) == k) {print substr($i, n + 1); exit}}}' <<<"$1"
+}
+
+# calc EXPR [DECIMALS]: EXPR in awk; nan when it divides by zero or uses nan.
+# Anything not a number in EXPR (n/a, a missing value) also gives nan.
+calc() {
+	local v
+	if [[ $1 == *n/a* || $1 == *nan* ]]; then
+		echo nan
+		return
+	fi
+	v=$(awk -v d="${2:-2}" "function div(a, b) { if (b == 0) { bad = 1; return 0 } return a / b }
+		BEGIN { v = $1; if (bad) print \"nan\"; else printf \"%.*f\n\", d, v }" 2>/dev/null) || v=nan
+	[[ $v =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || v=nan
+	echo "$v"
+}
+
+# snap URL [EXTRA]: one /metrics snapshot, with the time it was taken.
+snap() {
+	local t0 line t1
+	t0=$(now)
+	line=$(promstat snap -url "$1" ${2:+-extra "$2"}) || fail "scrape $1"
+	t1=$(now)
+	echo "$line t=$(calc "($t0 + $t1) / 2" 6)"
+}
+
+# stats PID LOG: a C reference's stats line (SIGUSR1), with its time.
+stats() {
+	local pid=$1 logf=$2 n i t
+	n=$(grep -c '^stats' "$logf" || true)
+	t=$(now)
+	kill -USR1 "$pid"
+	for i in $(seq 100); do
+		(($(grep -c '^stats' "$logf" || true) > n)) && break
+		sleep 0.02
+	done
+	(($(grep -c '^stats' "$logf" || true) > n)) || fail "no stats from pid $pid"
+	echo "$(grep '^stats' "$logf" | tail -1) t=$(calc "($t + $(now)) / 2" 6)"
+}
+
+# cpu_now PID...: prints "ticks_pid1 ticks_pid2 ... t" now.
+cpu_now() {
+	local out="" pid
+	for pid in "$@"; do out+="$(cpu_ticks "$pid") "; done
+	echo "$out$(now)"
+}
+
+# cpu_rate BEFORE AFTER I: CPU seconds per second of the I-th process
+# (1-based) between two cpu_now lines.
+cpu_rate() {
+	local n
+	n=$(awk '{print NF}' <<<"$1")
+	calc "div(($(awk -v i="$3" '{print $i}' <<<"$2") - $(awk -v i="$3" '{print $i}' <<<"$1")) / $CLK_TCK, $(awk -v n="$n" '{print $n}' <<<"$2") - $(awk -v n="$n" '{print $n}' <<<"$1"))" 6
+}
+
+# rate KEY BEFORE AFTER: per second, between two snapshots.
+rate() { calc "div($(kv "$3" "$1") - $(kv "$2" "$1"), $(kv "$3" t) - $(kv "$2" t))" 3; }
+
+# wait_established N SECONDS PORT...: waits until N client sockets to the
+# PORTs are established (counted by ss, without touching the prober).
+wait_established() {
+	local want=$1 secs=$2 filter="" p i
+	shift 2
+	for p in "$@"; do filter+="${filter:+ or }dport = :$p"; done
+	for i in $(seq $((secs * 5))); do
+		(($(ss -Htn state established "( $filter )" | wc -l) >= want)) && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# ----------------------------------------------------------------- capture
+
+# cap_start PORT NAME: captures TCP to/from PORT on lo; sets CAP_PID.
+cap_start() {
+	CAP_PID=""
+	[[ $CAPTURE == 1 ]] || return 0
+	start "$2.dumpcap" dumpcap -q -i lo -B 64 -f "tcp port $1" -w "$WORKDIR/$2.pcapng"
+	CAP_PID=$LAST_PID
+	local i
+	for i in $(seq 100); do
+		grep -qs "Capturing on" "$WORKDIR/$2.dumpcap.log" && return 0
+		kill -0 "$CAP_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "dumpcap did not start: $(cat "$WORKDIR/$2.dumpcap.log")"
+}
+
+# cap_stop NAME: stops the capture and sets CAP_DROPS to the packets the
+# kernel dropped. dumpcap gets the kernel's packets in blocks that it may
+# still be waiting for: stopped at once, it loses the last fraction of a
+# second. Not in a $(...) subshell, which could not wait for dumpcap.
+cap_stop() {
+	CAP_DROPS=n/a
+	[[ -n $CAP_PID ]] || return 0
+	sleep 1
+	kill -INT "$CAP_PID" 2>/dev/null || true
+	wait "$CAP_PID" 2>/dev/null || true
+	CAP_DROPS=$(sed -n "s/.*received\/dropped on interface.*: [0-9]*\/\([0-9]*\).*/\1/p" "$WORKDIR/$1.dumpcap.log" | head -1)
+}
+
+# wire NAME SERVER_PORT SEQ_MIN SEQ_MAX: wiretruth's summary over a seq range.
+wire() {
+	if [[ $CAPTURE != 1 ]] || (($4 < $3)); then
+		echo "frames=0 mean_us=nan"
+		return
+	fi
+	wiretruth -r "$WORKDIR/$1.pcapng" -server-port "$2" -seq-min "$3" -seq-max "$4" \
+		-frames "$WORKDIR/$1.frames.csv" || echo "frames=0 mean_us=nan"
+}
+
+# ------------------------------------------------------------------ results
+
+declare -A R # results by name, e.g. R[w2.go.cpu_probe_us]
+ROWS=()
+
+# r KEY: a result, or n/a.
+r() { echo "${R[$1]:-n/a}"; }
+
+# row WORKLOAD METRIC GO_KEY C_KEY GOAL: one table row. GOAL is a verdict
+# text or "—". The ratio is GO/C where both are numbers.
+row() {
+	local go=${R[$3]:-n/a} c=${R[$4]:-—} ratio="—"
+	if [[ $go =~ ^-?[0-9.]+$ && $c =~ ^-?[0-9.]+$ && $(calc "$c != 0" 0) == 1 ]]; then
+		ratio=$(calc "div($go, $c)" 2)
+	fi
+	ROWS+=("| $1 | $2 | $go | $c | $ratio | $5 |")
+}
+
+# verdict VALUE OP LIMIT TEXT: "TEXT: met" or "TEXT: NOT met" (or "n/a").
+verdict() {
+	if [[ ! $1 =~ ^-?[0-9.]+$ ]]; then
+		echo "$4: n/a"
+	elif awk "BEGIN { exit !($1 $2 $3) }"; then
+		echo "$4: met"
+	else
+		echo "$4: NOT met"
+	fi
+}
+
+# ------------------------------------------------------------------ phases
+
+# go_config FILE N INTERVAL_MS PORT EXTRA_NAME EXTRA_PORT: N targets on
+# HOST:PORT plus one named EXTRA_NAME on HOST:EXTRA_PORT.
+go_config() {
+	local f=$1 n=$2 iv=$3 port=$4 xname=$5 xport=$6 i
+	{
+		echo "modules:"
+		echo "  bench:"
+		echo "    interval: ${iv}ms"
+		echo "    ip_protocol: ip4"
+		echo "    kernel_timestamps: $KERNEL_TIMESTAMPS"
+		echo "targets:"
+		for ((i = 0; i < n; i++)); do
+			printf '  - {name: t%05d, address: "%s:%d", module: bench}\n' "$i" "$HOST" "$port"
+		done
+		printf '  - {name: %s, address: "%s:%d", module: bench}\n' "$xname" "$HOST" "$xport"
+	} >"$f"
+}
+
+# echo_start KIND ID N PORT0: an echo server, Go (tcpping_exporter --no-...
+# with no targets) or C, on ports PORT0 (main) and PORT0+1 (extra), for N+1
+# connections. Sets EPID, EKIND, EID and EURL (Go: its /metrics).
+echo_start() {
+	EKIND=$1 EID=$2
+	local n=$3 pe=$4 px=$(($4 + 1)) i
+	if [[ $EKIND == go ]]; then
+		EURL="http://$HOST:$(($4 + 2))/metrics"
+		start "$EID.echo" $(pin echo) env $GO_ENV "$BIN" --config.file="$WORKDIR/empty.yml" \
+			--web.listen-address="$HOST:$(($4 + 2))" \
+			--echo.listen-address="$HOST:$pe" --echo.listen-address="$HOST:$px" \
+			--echo.max-connections=$((n + 100)) --log.level=warn
+		EPID=$LAST_PID
+		promstat wait -url "$EURL" -connected 0 -timeout 20s || fail "$EID: echo server did not start"
+		snap "$EURL" >/dev/null
+	else
+		start "$EID.echo" $(pin echo) "$WORKDIR/floor/echo" -l "$HOST:$pe" -l "$HOST:$px" -t "$MAX_RUNTIME"
+		EPID=$LAST_PID
+		for i in $(seq 100); do
+			grep -qs listening "$WORKDIR/$EID.echo.log" && break
+			sleep 0.05
+		done
+	fi
+	ERSS0=$(rss_kib "$EPID")
+}
+
+# echo_count: "frames=N t=T" from the running echo server.
+echo_count() {
+	local line
+	if [[ $EKIND == go ]]; then
+		line=$(snap "$EURL")
+		echo "frames=$(kv "$line" echo_frames) t=$(kv "$line" t)"
+	else
+		stats "$EPID" "$WORKDIR/$EID.echo.log"
+	fi
+}
+
+# echo_results E0 E1 C0 C1 N: the echo server's CPU per echo (the second
+# process of the cpu_now lines) and RSS per connection.
+echo_results() {
+	R[$EID.cpu_echo_us]=$(calc "div($(cpu_rate "$3" "$4" 2), $(rate frames "$1" "$2")) * 1e6" 2)
+	R[$EID.rss_e]=$(rss_kib "$EPID")
+	R[$EID.rss_kib_conn_e]=$(calc "div(${R[$EID.rss_e]} - $ERSS0, $5 + 1)" 2)
+}
+
+# go_phase ID ECHO N INTERVAL_MS WINDOW PORT0 [scrapes]: the tcpping_exporter
+# prober process (--no-echo, N targets plus one named extra on its own echo
+# port, captured on the wire) against an echo server of kind ECHO (go or
+# c). Results go to R[ID.*]; with "scrapes", a second window is scraped.
+go_phase() {
+	local id=$1 ekind=$2 n=$3 iv=$4 window=$5 p=$6 scrapes=${7:-}
+	local pe=$p px=$((p + 1)) wp=$((p + 3))
+	local purl="http://$HOST:$wp/metrics"
+	log "$id: tcpping_exporter prober, $n targets + 1 extra @ ${iv} ms, $ekind echo server"
+	go_config "$WORKDIR/$id.yml" "$n" "$iv" "$pe" extra "$px"
+	echo_start "$ekind" "$id" "$n" "$pe"
+	cap_start "$px" "$id"
+	start "$id.prober" $(pin prober) env $GO_ENV "$BIN" --no-echo --config.file="$WORKDIR/$id.yml" \
+		--web.listen-address="$HOST:$wp" --log.level=warn
+	local ppid=$LAST_PID
+	# Wait for the connections without scraping, so that the first RSS
+	# reading shows probing alone, before any scrape garbage.
+	wait_established $((n + 1)) $((30 + n / 200)) "$pe" "$px" || fail "$id: not all targets connected"
+	sleep "$WARMUP"
+	R[$id.rss_p_noscrape]=$(rss_kib "$ppid")
+	R[$id.rss_noscrape_kib_target]=$(calc "div(${R[$id.rss_p_noscrape]} - ${R[base.rss]}, $n + 1)" 2)
+	promstat wait -url "$purl" -connected $((n + 1)) -timeout 10s || fail "$id: not all targets connected"
+
+	# Window A: no scrape but the two that delimit it.
+	local s0 e0 c0 c1 s1 e1
+	s0=$(snap "$purl" extra)
+	e0=$(echo_count)
+	c0=$(cpu_now "$ppid" "$EPID")
+	sleep "$window"
+	c1=$(cpu_now "$ppid" "$EPID")
+	s1=$(snap "$purl" extra)
+	e1=$(echo_count)
+	R[$id.rss_p]=$(rss_kib "$ppid")
+	echo "A0 $s0" >>"$WORKDIR/$id.snaps"
+	echo "A1 $s1" >>"$WORKDIR/$id.snaps"
+	go_results "$id" "$n" "$s0" "$s1" "$c0" "$c1"
+	echo_results "$e0" "$e1" "$c0" "$c1" "$n"
+
+	if [[ -n $scrapes ]]; then
+		go_scrapes "$id" "$n" "$purl" "$window" "$ppid"
+	fi
+
+	stop "$ppid"
+	cap_stop "$id"
+	R[$id.cap_drops]=$CAP_DROPS
+	stop "$EPID"
+	go_wire "$id" "$px" "$s0" "$s1"
+}
+
+# go_scrapes ID N URL WINDOW PPID: window B, the same as A but scraped every
+# SCRAPE_EVERY s meanwhile, cycling through SCRAPE_FORMATS.
+go_scrapes() {
+	local id=$1 n=$2 purl=$3 window=$4 ppid=$5 b0 b1 d0 d1 f line nscr
+	log "$id: scrape window, a scrape every ${SCRAPE_EVERY} s for ${window} s"
+	b0=$(snap "$purl" extra)
+	d0=$(cpu_now "$ppid")
+	promstat scrapes -url "$purl" -every "${SCRAPE_EVERY}s" -duration "${window}s" \
+		-formats "$SCRAPE_FORMATS" >"$WORKDIR/$id.scrapes" || fail "$id: scrapes"
+	d1=$(cpu_now "$ppid")
+	b1=$(snap "$purl" extra)
+	R[$id.rss_p_scraped]=$(rss_kib "$ppid")
+	R[$id.rss_p_scraped_kib_target]=$(calc "div(${R[$id.rss_p_scraped]} - ${R[base.rss]}, $n + 1)" 2)
+	for f in ${SCRAPE_FORMATS//,/ }; do
+		line=$(grep "^format=$f " "$WORKDIR/$id.scrapes")
+		R[$id.scrape_${f}_ms]=$(calc "$(kv "$line" median_ms)" 1)
+		R[$id.scrape_${f}_kib]=$(calc "$(kv "$line" median_bytes) / 1024" 0)
+	done
+	R[$id.rtt_scraped_us]=$(calc "div($(kv "$b1" rtt_sum) - $(kv "$b0" rtt_sum), $(kv "$b1" rtt_count) - $(kv "$b0" rtt_count)) * 1e6" 1)
+	R[$id.rtt_scraped_ratio]=$(calc "div(${R[$id.rtt_scraped_us]}, ${R[$id.rtt_us]})" 3)
+	nscr=$(awk '{n = index($2, "="); s += substr($2, n + 1)} END {print s}' "$WORKDIR/$id.scrapes")
+	R[$id.cpu_scrape_ms]=$(calc "div(($(cpu_rate "$d0" "$d1" 1) - ${R[$id.cpu_rate_p]}) * ($(kv "$b1" t) - $(kv "$b0" t)), $nscr) * 1e3" 1)
+}
+
+# go_results ID N S0 S1 C0 C1: the prober's numbers over window A.
+go_results() {
+	local id=$1 n=$2 s0=$3 s1=$4 c0=$5 c1=$6 probes_s
+	probes_s=$(calc "$(rate sent "$s0" "$s1") + $(rate x_sent "$s0" "$s1")" 3)
+	R[$id.probes_s]=$(calc "$probes_s" 0)
+	R[$id.cpu_rate_p]=$(cpu_rate "$c0" "$c1" 1)
+	R[$id.cpu_probe_us]=$(calc "div(${R[$id.cpu_rate_p]}, $probes_s) * 1e6" 2)
+	R[$id.rtt_us]=$(calc "div($(kv "$s1" rtt_sum) - $(kv "$s0" rtt_sum), $(kv "$s1" rtt_count) - $(kv "$s0" rtt_count)) * 1e6" 1)
+	R[$id.xrtt_us]=$(calc "div($(kv "$s1" x_rtt_sum) - $(kv "$s0" x_rtt_sum), $(kv "$s1" x_rtt_count) - $(kv "$s0" x_rtt_count)) * 1e6" 1)
+	R[$id.timeouts]=$(calc "$(kv "$s1" timeouts) + $(kv "$s1" x_timeouts) - $(kv "$s0" timeouts) - $(kv "$s0" x_timeouts)" 0)
+	R[$id.connected]=$(calc "$(kv "$s1" connected) + $(kv "$s1" x_connected)" 0)/$((n + 1))
+	R[$id.rss_kib_target]=$(calc "div(${R[$id.rss_p]} - ${R[base.rss]}, $n + 1)" 2)
+}
+
+# go_wire ID PORT S0 S1: the extra target's reported mean vs its wire mean,
+# over exactly the replies received between the two snapshots: seq numbers
+# start at 1 and, without timeouts, reply k carries seq k.
+go_wire() {
+	local id=$1 port=$2 s0=$3 s1=$4 lo hi line
+	lo=$(calc "$(kv "$s0" x_rtt_count) + 1" 0)
+	hi=$(calc "$(kv "$s1" x_rtt_count)" 0)
+	line=$(wire "$id" "$port" "$lo" "$hi")
+	echo "$line" >"$WORKDIR/$id.wire"
+	R[$id.wire_us]=$(calc "$(kv "$line" mean_us)" 1)
+	R[$id.wire_frames]="$(kv "$line" frames)/$((hi - lo + 1))"
+	R[$id.over_wire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.wire_us]}" 1)
+	if [[ $(kv "$s1" x_timeouts) != 0 || $(kv "$s1" x_late) != 0 ]]; then
+		approximate "$id"
+	fi
+}
+
+# c_phase ID ECHO N INTERVAL_MS WINDOW PORT0: the C pinger at the same load
+# against an echo server of kind ECHO (c or go).
+c_phase() {
+	local id=$1 ekind=$2 n=$3 iv=$4 window=$5 p=$6
+	local pe=$p px=$((p + 1)) limit=$((window + WARMUP + 60 + n / 200)) i
+	log "$id: C pinger, $n connections + 1 extra @ ${iv} ms, $ekind echo server"
+	echo_start "$ekind" "$id" "$n" "$pe"
+	cap_start "$px" "$id"
+	start "$id.pinger" $(pin prober) "$WORKDIR/floor/pinger" -n "$n" -x "$px" -i $((iv * 1000)) -s "$C_SLACK_US" -t "$limit" "$HOST" "$pe"
+	local ppid=$LAST_PID
+	for i in $(seq $((200 + n / 20))); do
+		grep -qs connected "$WORKDIR/$id.pinger.log" && break
+		kill -0 "$ppid" 2>/dev/null || fail "$id: C pinger: $(cat "$WORKDIR/$id.pinger.log")"
+		sleep 0.05
+	done
+	sleep "$WARMUP"
+	local s0 e0 c0 c1 s1 e1 probes_s
+	s0=$(stats "$ppid" "$WORKDIR/$id.pinger.log")
+	e0=$(echo_count)
+	c0=$(cpu_now "$ppid" "$EPID")
+	sleep "$window"
+	c1=$(cpu_now "$ppid" "$EPID")
+	s1=$(stats "$ppid" "$WORKDIR/$id.pinger.log")
+	e1=$(echo_count)
+	R[$id.rss_p]=$(rss_kib "$ppid")
+	echo_results "$e0" "$e1" "$c0" "$c1" "$n"
+	stop "$ppid"
+	cap_stop "$id"
+	R[$id.cap_drops]=$CAP_DROPS
+	stop "$EPID"
+
+	probes_s=$(calc "$(rate sent "$s0" "$s1") + $(rate xsent "$s0" "$s1")" 3)
+	R[$id.probes_s]=$(calc "$probes_s" 0)
+	R[$id.cpu_probe_us]=$(calc "div($(cpu_rate "$c0" "$c1" 1), $probes_s) * 1e6" 2)
+	R[$id.rtt_us]=$(calc "div($(kv "$s1" rtt_sum_ns) - $(kv "$s0" rtt_sum_ns), $(kv "$s1" recv) - $(kv "$s0" recv)) / 1e3" 1)
+	R[$id.xrtt_us]=$(calc "div($(kv "$s1" xrtt_sum_ns) - $(kv "$s0" xrtt_sum_ns), $(kv "$s1" xrecv) - $(kv "$s0" xrecv)) / 1e3" 1)
+	R[$id.timeouts]=$(calc "$(kv "$s1" overwritten) - $(kv "$s0" overwritten)" 0)
+	R[$id.connected]="$(kv "$s1" conns)/$((n + 1))"
+	R[$id.rss_kib_target]=$(calc "div(${R[$id.rss_p]}, $n + 1)" 2)
+
+	local lo hi line
+	lo=$(($(kv "$s0" xrecv) + 1))
+	hi=$(kv "$s1" xrecv)
+	line=$(wire "$id" "$px" "$lo" "$hi")
+	echo "$line" >"$WORKDIR/$id.wire"
+	R[$id.wire_us]=$(calc "$(kv "$line" mean_us)" 1)
+	R[$id.wire_frames]="$(kv "$line" frames)/$((hi - lo + 1))"
+	R[$id.over_wire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.wire_us]}" 1)
+	[[ $(kv "$s1" xoverwritten) == 0 ]] || approximate "$id"
+}
+
+# approximate ID: the extra connection had a timeout, so reply k no longer
+# carries seq k: the reported and wire means cover different probes.
+approximate() {
+	R[$1.wire_frames]+=" (extra had timeouts: not the same probes)"
+	R[$1.over_wire_us]+=" (approx.)"
+}
+
+# baseline: RSS of a prober process with no targets, after a scrape.
+baseline() {
+	local wp=$((PORT_BASE + 40))
+	start base $(pin prober) env $GO_ENV "$BIN" --no-echo --config.file="$WORKDIR/empty.yml" \
+		--web.listen-address="$HOST:$wp" --log.level=warn
+	local pid=$LAST_PID
+	promstat wait -url "http://$HOST:$wp/metrics" -connected 0 -timeout 20s || fail "baseline did not start"
+	sleep 1
+	snap "http://$HOST:$wp/metrics" >/dev/null
+	R[base.rss]=$(rss_kib "$pid")
+	stop "$pid"
+}
+
+# ------------------------------------------------------------------- table
+
+# load_rows W NAME N: the rows of workload W (w2 or w3) with N targets.
+load_rows() {
+	local w=$1 name=$2 n=$3
+	R[$w.go.rtt_ratio]=$(calc "div($(r $w.go.rtt_us), $(r w1.go.xrtt_us))" 2)
+	R[$w.c.rtt_ratio]=$(calc "div($(r $w.c.rtt_us), $(r w1.c.xrtt_us))" 2)
+	local cpu_ratio echo_ratio
+	cpu_ratio=$(calc "div($(r $w.go.cpu_probe_us), $(r $w.c.cpu_probe_us))" 2)
+	echo_ratio=$(calc "div($(r $w.go.cpu_echo_us), $(r $w.c.cpu_echo_us))" 2)
+	row "$name" "probes/s in window" $w.go.probes_s $w.c.probes_s "—"
+	row "$name" "connected at window end" $w.go.connected $w.c.connected "—"
+	row "$name" "timeouts in window (C: given up)" $w.go.timeouts $w.c.timeouts "—"
+	row "$name" "prober CPU µs/probe" $w.go.cpu_probe_us $w.c.cpu_probe_us "$(verdict "$cpu_ratio" "<=" 1.2 "≤ 1.2× C")"
+	row "$name" "echo CPU µs/echo" $w.go.cpu_echo_us $w.c.cpu_echo_us "$(verdict "$echo_ratio" "<=" 1.2 "≤ 1.2× C")"
+	local rss_goal="—"
+	if [[ $w == w3 ]]; then
+		rss_goal=$(verdict "$(r $w.go.rss_kib_target)" "<=" 4 "≤ 4 KiB")
+		if [[ $(r $w.go.connected) != "$((n + 1))/$((n + 1))" || $(r $w.go.timeouts) != 0 ]]; then
+			rss_goal="≤ 4 KiB with all connected, 0 timeouts: NOT met"
+		fi
+	fi
+	row "$name" "prober RSS KiB/target, probing before any scrape" $w.go.rss_noscrape_kib_target - "—"
+	row "$name" "prober RSS KiB/target after the window (C: VmRSS/conn)" $w.go.rss_kib_target $w.c.rss_kib_target "$rss_goal"
+	row "$name" "echo RSS KiB/connection" $w.go.rss_kib_conn_e $w.c.rss_kib_conn_e "—"
+	row "$name" "reported mean RTT µs" $w.go.rtt_us $w.c.rtt_us "—"
+	row "$name" "mean RTT / W1 mean RTT" $w.go.rtt_ratio $w.c.rtt_ratio "$(verdict "$(r $w.go.rtt_ratio)" "<=" 1.2 "≤ 1.2")"
+	row "$name" "extra target reported mean RTT µs" $w.go.xrtt_us $w.c.xrtt_us "—"
+	row "$name" "extra target wire mean RTT µs" $w.go.wire_us $w.c.wire_us "—"
+	local over_goal="—"
+	[[ $w == w2 ]] && over_goal=$(verdict "$(r $w.go.over_wire_us)" "<=" 10 "≤ 10 µs")
+	row "$name" "extra target reported − wire µs" $w.go.over_wire_us $w.c.over_wire_us "$over_goal"
+}
+
+table() {
+	local w1="W1 1 target @${W1_INTERVAL_MS} ms"
+	local w2="W2 ${W2_TARGETS} targets @${W2_INTERVAL_MS} ms"
+	local w3="W3 ${W3_TARGETS} targets @${W3_INTERVAL_MS} ms"
+	R[w1.go.over_goal]=$(verdict "$(r w1.go.over_wire_us)" "<=" 10 "≤ 10 µs")
+	echo "| workload | metric | tcpping_exporter | C reference | ratio | goal |"
+	echo "|---|---|---|---|---|---|"
+	row "$w1" "reported mean RTT µs" w1.go.xrtt_us w1.c.xrtt_us "—"
+	row "$w1" "wire mean RTT µs (frames matched)" w1.go.wire_us w1.c.wire_us "—"
+	row "$w1" "reported − wire µs" w1.go.over_wire_us w1.c.over_wire_us "$(r w1.go.over_goal)"
+	load_rows w2 "$w2" "$W2_TARGETS"
+	local x2="W2 crossed"
+	row "$x2" "prober CPU µs/probe, Go prober → C echo" x2.goc.cpu_probe_us w2.c.cpu_probe_us "—"
+	row "$x2" "echo CPU µs/echo, C pinger → Go echo" x2.cgo.cpu_echo_us w2.c.cpu_echo_us "—"
+	row "$x2" "reported mean RTT µs, Go prober → C echo" x2.goc.rtt_us w2.c.rtt_us "—"
+	row "$x2" "reported mean RTT µs, C pinger → Go echo" x2.cgo.rtt_us w2.c.rtt_us "—"
+	row "$x2" "extra wire mean RTT µs, Go prober → C echo" x2.goc.wire_us w2.c.wire_us "—"
+	row "$x2" "extra wire mean RTT µs, C pinger → Go echo" x2.cgo.wire_us w2.c.wire_us "—"
+	row "$x2" "extra reported − wire µs, Go prober → C echo" x2.goc.over_wire_us w2.c.over_wire_us "—"
+	load_rows w3 "$w3" "$W3_TARGETS"
+	row "$w3" "prober RSS KiB/target after the scrape window" w3.go.rss_p_scraped_kib_target - "—"
+	local f goal
+	for f in ${SCRAPE_FORMATS//,/ }; do
+		goal="—"
+		[[ $f == text ]] && goal=$(verdict "$(r w3.go.scrape_text_ms)" "<=" 120 "≤ 120 ms")
+		row "$w3" "/metrics scrape median ms, $f" "w3.go.scrape_${f}_ms" - "$goal"
+		row "$w3" "/metrics scrape median KiB, $f" "w3.go.scrape_${f}_kib" - "—"
+	done
+	row "$w3" "prober CPU ms per scrape" w3.go.cpu_scrape_ms - "—"
+	row "$w3" "mean RTT µs, scraped every ${SCRAPE_EVERY} s" w3.go.rtt_scraped_us - "—"
+	row "$w3" "mean RTT scraped / not scraped" w3.go.rtt_scraped_ratio - "$(verdict "$(r w3.go.rtt_scraped_ratio)" "<=" 1.05 "≤ 1.05")"
+	printf '%s\n' "${ROWS[@]}"
+}
+
+# -------------------------------------------------------------------- main
+
+# header: the run's conditions, above the table.
+header() {
+	echo
+	echo "tcpping_exporter benchmark, $(date -u +%FT%TZ), $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "windows: W1 ${W1_WINDOW} s, W2 ${W2_WINDOW} s, W3 ${W3_WINDOW} s; warm-up ${WARMUP} s; empty prober RSS $(r base.rss) KiB; GO_ENV \"${GO_ENV}\"; taskset prober \"${TASKSET_PROBER}\" echo \"${TASKSET_ECHO}\";" \
+		"capture drops (go/C): w1 $(r w1.go.cap_drops)/$(r w1.c.cap_drops), w2 $(r w2.go.cap_drops)/$(r w2.c.cap_drops), x2 $(r x2.goc.cap_drops)/$(r x2.cgo.cap_drops), w3 $(r w3.go.cap_drops)/$(r w3.c.cap_drops);" \
+		"wire frames matched of expected: w1 go $(r w1.go.wire_frames), C $(r w1.c.wire_frames); w2 go $(r w2.go.wire_frames), C $(r w2.c.wire_frames);" \
+		"x2 go→C $(r x2.goc.wire_frames), C→go $(r x2.cgo.wire_frames); w3 go $(r w3.go.wire_frames), C $(r w3.c.wire_frames)"
+	echo
+}
+
+main() {
+	if [[ -n ${TABLE_FROM:-} ]]; then
+		# Print the table of an earlier run's results.txt again.
+		local k v
+		while IFS='=' read -r k v; do R[$k]=$v; done <"$TABLE_FROM"
+		header
+		table
+		return
+	fi
+	[[ $(uname) == Linux ]] || fail "Linux only (/proc, epoll)"
+	local p
+	for p in $(seq "$PORT_BASE" $((PORT_BASE + 40))); do
+		if ss -Htln "sport = :$p" | grep -q .; then fail "port $p is in use: set PORT_BASE"; fi
+	done
+	if [[ $CAPTURE == 1 ]] && ! command -v dumpcap >/dev/null; then
+		fail "dumpcap/tshark missing: apt-get install tshark, or CAPTURE=0"
+	fi
+	log "workdir $WORKDIR"
+	mkdir -p "$WORKDIR/bin" "$WORKDIR/floor"
+	if [[ -z $BIN ]]; then
+		log "go build $REPO"
+		(cd "$REPO" && go build -o "$WORKDIR/bin/tcpping_exporter" .) || fail "go build"
+		BIN=$WORKDIR/bin/tcpping_exporter
+	fi
+	(cd "$REPO" && go build -o "$WORKDIR/bin/" ./bench/promstat ./bench/wiretruth) || fail "go build bench tools"
+	make -s -C "$REPO/bench/floor" OUT="$WORKDIR/floor" || fail "building bench/floor"
+	export PATH="$WORKDIR/bin:$PATH"
+	echo "targets: []" >"$WORKDIR/empty.yml"
+	"$BIN" --version 2>&1 | head -1 >&2
+
+	baseline
+	if [[ " $PHASES " == *" w1 "* ]]; then
+		go_phase w1.go go 0 "$W1_INTERVAL_MS" "$W1_WINDOW" "$PORT_BASE"
+		c_phase w1.c c 0 "$W1_INTERVAL_MS" "$W1_WINDOW" $((PORT_BASE + 5))
+	fi
+	if [[ " $PHASES " == *" w2 "* ]]; then
+		go_phase w2.go go "$W2_TARGETS" "$W2_INTERVAL_MS" "$W2_WINDOW" $((PORT_BASE + 10))
+		c_phase w2.c c "$W2_TARGETS" "$W2_INTERVAL_MS" "$W2_WINDOW" $((PORT_BASE + 15))
+	fi
+	if [[ " $PHASES " == *" x2 "* ]]; then
+		go_phase x2.goc c "$W2_TARGETS" "$W2_INTERVAL_MS" "$W2_WINDOW" $((PORT_BASE + 30))
+		c_phase x2.cgo go "$W2_TARGETS" "$W2_INTERVAL_MS" "$W2_WINDOW" $((PORT_BASE + 35))
+	fi
+	if [[ " $PHASES " == *" w3 "* ]]; then
+		go_phase w3.go go "$W3_TARGETS" "$W3_INTERVAL_MS" "$W3_WINDOW" $((PORT_BASE + 20)) scrapes
+		c_phase w3.c c "$W3_TARGETS" "$W3_INTERVAL_MS" "$W3_WINDOW" $((PORT_BASE + 25))
+	fi
+
+	local k
+	for k in "${!R[@]}"; do echo "$k=${R[$k]}"; done | sort >"$WORKDIR/results.txt"
+	{
+		header
+		table
+	} | tee "$WORKDIR/table.md"
+}
+
+main "$@"

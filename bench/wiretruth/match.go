@@ -1,0 +1,218 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+const (
+	frameSize = 24
+	magic     = "TCPPING\x00"
+)
+
+// direction is one byte stream of one connection being cut into frames.
+type direction struct {
+	next   uint64 // TCP sequence number of the next byte expected; 0 before the first segment
+	buf    []byte
+	synced bool // buf starts at a frame boundary
+}
+
+// key identifies a probe: its connection and its sequence number.
+type key struct {
+	stream int
+	seq    uint64
+}
+
+// probe is one matched request/reply pair.
+type probe struct {
+	stream, clientPort int
+	seq                uint64
+	reqNs, repNs       int64
+}
+
+// matcher reassembles frames and matches replies to requests.
+type matcher struct {
+	o          options
+	dirs       map[[2]int]*direction // {stream, 0 request | 1 reply}
+	clientPort map[int]int
+	requests   map[key]int64
+	probes     []probe
+
+	// Counters for the summary: segments and bytes that were retransmitted
+	// (skipped), gaps (bytes missing from the capture), bytes skipped to
+	// find a frame start, replies with no request, duplicate requests.
+	retransmitted, gaps, resyncBytes, orphanReplies, dupRequests int
+}
+
+func newMatcher(o options) *matcher {
+	return &matcher{
+		o:          o,
+		dirs:       make(map[[2]int]*direction),
+		clientPort: make(map[int]int),
+		requests:   make(map[key]int64),
+	}
+}
+
+// add feeds one segment.
+func (m *matcher) add(s segment) {
+	var reply int
+	switch m.o.serverPort {
+	case s.dstPort:
+		m.clientPort[s.stream] = s.srcPort
+	case s.srcPort:
+		reply = 1
+		m.clientPort[s.stream] = s.dstPort
+	default:
+		return // not a connection to the echo server
+	}
+	if m.o.clientPort != 0 && m.clientPort[s.stream] != m.o.clientPort {
+		return
+	}
+	d := m.dirs[[2]int{s.stream, reply}]
+	if d == nil {
+		d = &direction{}
+		m.dirs[[2]int{s.stream, reply}] = d
+	}
+	data := s.payload
+	switch {
+	case d.next == 0:
+	case s.seq < d.next: // retransmission: keep only bytes not seen yet
+		m.retransmitted++
+		skip := d.next - s.seq
+		if skip >= uint64(len(data)) {
+			return
+		}
+		data = data[skip:]
+	case s.seq > d.next: // the capture lost bytes: find the next frame start
+		m.gaps++
+		d.buf, d.synced = d.buf[:0], false
+	}
+	d.next = max(d.next, s.seq) + uint64(len(data))
+	d.buf = append(d.buf, data...)
+	for _, f := range d.frames(m) {
+		if reply == 0 {
+			m.request(s, f)
+		} else {
+			m.reply(s, f)
+		}
+	}
+}
+
+// frames cuts whole frames off the front of d.buf.
+func (d *direction) frames(m *matcher) []uint64 {
+	var seqs []uint64
+	for {
+		if !d.synced {
+			i := bytes.Index(d.buf, []byte(magic))
+			if i < 0 {
+				keep := min(len(d.buf), len(magic)-1)
+				m.resyncBytes += len(d.buf) - keep
+				d.buf = append(d.buf[:0], d.buf[len(d.buf)-keep:]...)
+				return seqs
+			}
+			m.resyncBytes += i
+			d.buf = append(d.buf[:0], d.buf[i:]...)
+			d.synced = true
+		}
+		if len(d.buf) < frameSize {
+			return seqs
+		}
+		if string(d.buf[:len(magic)]) != magic {
+			d.synced = false
+			continue
+		}
+		seqs = append(seqs, binary.LittleEndian.Uint64(d.buf[8:16]))
+		d.buf = append(d.buf[:0], d.buf[frameSize:]...)
+	}
+}
+
+func (m *matcher) request(s segment, seq uint64) {
+	k := key{s.stream, seq}
+	if _, dup := m.requests[k]; dup {
+		m.dupRequests++
+		return
+	}
+	m.requests[k] = s.ns
+}
+
+func (m *matcher) reply(s segment, seq uint64) {
+	k := key{s.stream, seq}
+	req, ok := m.requests[k]
+	if !ok {
+		m.orphanReplies++
+		return
+	}
+	delete(m.requests, k)
+	if seq < m.o.seqMin || (m.o.seqMax != 0 && seq > m.o.seqMax) {
+		return
+	}
+	m.probes = append(m.probes, probe{stream: s.stream, clientPort: m.clientPort[s.stream], seq: seq, reqNs: req, repNs: s.ns})
+}
+
+// results are the matched probes and what could not be matched.
+type results struct {
+	m          *matcher
+	probes     []probe
+	unanswered int
+}
+
+func (m *matcher) results() results {
+	r := results{m: m, probes: m.probes}
+	for k := range m.requests {
+		if k.seq >= m.o.seqMin && (m.o.seqMax == 0 || k.seq <= m.o.seqMax) {
+			r.unanswered++
+		}
+	}
+	return r
+}
+
+// summary is one key=value line; times in microseconds.
+func (r results) summary() string {
+	rtts := make([]int64, len(r.probes))
+	var sum int64
+	streams := make(map[int]bool)
+	minSeq, maxSeq := uint64(0), uint64(0)
+	for i, p := range r.probes {
+		rtts[i] = p.repNs - p.reqNs
+		sum += rtts[i]
+		streams[p.stream] = true
+		if i == 0 || p.seq < minSeq {
+			minSeq = p.seq
+		}
+		maxSeq = max(maxSeq, p.seq)
+	}
+	slices.Sort(rtts)
+	us := func(ns int64) string { return fmt.Sprintf("%.3f", float64(ns)/1e3) }
+	q := func(f float64) string {
+		if len(rtts) == 0 {
+			return "nan"
+		}
+		return us(rtts[min(len(rtts)-1, int(f*float64(len(rtts))))])
+	}
+	mean := "nan"
+	if len(rtts) > 0 {
+		mean = fmt.Sprintf("%.3f", float64(sum)/float64(len(rtts))/1e3)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "frames=%d streams=%d seq_first=%d seq_last=%d mean_us=%s min_us=%s p50_us=%s p99_us=%s max_us=%s",
+		len(rtts), len(streams), minSeq, maxSeq, mean, q(0), q(0.5), q(0.99), q(1))
+	fmt.Fprintf(&b, " unanswered=%d orphan_replies=%d dup_requests=%d retransmitted=%d gaps=%d resync_bytes=%d",
+		r.unanswered, r.m.orphanReplies, r.m.dupRequests, r.m.retransmitted, r.m.gaps, r.m.resyncBytes)
+	return b.String()
+}
