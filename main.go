@@ -73,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("echo", "Run the echo server (--no-echo to disable).").Default("true").BoolVar(&f.echo)
 	app.Flag("echo.listen-address", "Address the echo server listens on; repeatable.").Default(":4000").StringsVar(&f.echoAddrs)
 	app.Flag("echo.max-connections", "Most concurrent echo connections; beyond it new ones are closed at once.").Default("10000").IntVar(&f.echoMaxConns)
-	app.Flag("echo.idle-timeout", "Close an echo connection that sends nothing for this long.").Default("60s").DurationVar(&f.echoIdle)
+	app.Flag("echo.idle-timeout", "Close an echo connection that completes no frame for this long.").Default("60s").DurationVar(&f.echoIdle)
 	app.Flag("echo.allowed-network", "CIDR allowed to use the echo server; repeatable (default: any).").StringsVar(&f.echoAllowed)
 	app.Flag("probe.max-dynamic-targets", "Cap on probers started by /probe.").Default("1000").IntVar(&f.maxDynamic)
 	app.Flag("probe.idle-timeout", "Stop a /probe prober not requested for this long.").Default("15m").DurationVar(&f.probeIdle)

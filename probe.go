@@ -142,7 +142,7 @@ func probeWait(header string) (time.Duration, error) {
 		return defaultProbeWait, nil
 	}
 	secs, err := strconv.ParseFloat(header, 64)
-	if err != nil || secs <= 0 || secs > 3600 {
+	if err != nil || !(secs > 0 && secs <= 3600) { // the negation also rejects NaN
 		return 0, fmt.Errorf("X-Prometheus-Scrape-Timeout-Seconds: want seconds in (0, 3600], got %q", truncate(header))
 	}
 	timeout := time.Duration(secs * float64(time.Second))

@@ -31,6 +31,10 @@ import (
 // pipelined frames, far more than a prober keeps in flight.
 const readBufferSize = 85 * wire.FrameSize
 
+// idleGrace is how long the server reads once more when the idle deadline
+// has passed, before it closes the connection as idle.
+const idleGrace = 100 * time.Millisecond
+
 // errIdle is the cause logged for a connection closed for idleness.
 var errIdle = errors.New("idle timeout")
 
@@ -73,29 +77,36 @@ func (s *Server) serveConn(c net.Conn) {
 // Deadlines are moved only when they are about to matter: changing one costs
 // a runtime timer update, and doing that twice per frame was a measurable
 // part of the server's CPU per echo. The idle deadline is exact all the
-// same: when it fires, the connection is closed only if nothing was read
-// for the whole idle timeout, else it is pushed to last read + timeout.
+// same: when it fires, the connection is closed only if no whole frame came
+// in for the whole idle timeout, else it is pushed to last frame + timeout.
+//
+// Idleness is counted in frames, not bytes, so a client that trickles a
+// frame a byte at a time (slowloris) holds its slot no longer than a silent
+// one. And it is the client's idleness, not the server's: time the server
+// spends blocked writing echoes does not count, and before closing, the
+// server reads once more (idleGrace), because it may itself have been what
+// stalled (a stopped process) while the client's frames waited in the
+// socket.
 func (s *Server) echo(c net.Conn) (reason, error) {
 	buf := make([]byte, readBufferSize)
 	pending := 0
 	idle := s.opts.IdleTimeout
-	lastRead := time.Now()
-	readDeadline := lastRead.Add(idle)
-	if err := c.SetReadDeadline(readDeadline); err != nil {
+	lastFrame := time.Now()
+	graced := false // the idle deadline passed and the grace read is on
+	if err := c.SetReadDeadline(lastFrame.Add(idle)); err != nil {
 		return reasonNone, err
 	}
 	var w deadlineWriter
 	for {
 		n, rerr := c.Read(buf[pending:])
-		if n > 0 {
-			lastRead = time.Now()
-		}
 		total := pending + n
 		end, ok := scanFrames(buf[:total])
 		if end > 0 {
-			if r, err := s.write(c, &w, buf[:end], lastRead); err != nil {
+			if r, err := s.write(c, &w, buf[:end], time.Now()); err != nil {
 				return r, err
 			}
+			// Taken after the write: time blocked in it is the server's.
+			lastFrame, graced = time.Now(), false
 		}
 		if !ok {
 			return reasonBadMagic, wire.ErrBadMagic
@@ -104,10 +115,16 @@ func (s *Server) echo(c net.Conn) (reason, error) {
 			if !errors.Is(rerr, os.ErrDeadlineExceeded) {
 				return reasonNone, rerr
 			}
-			if time.Since(lastRead) >= idle {
+			var readDeadline time.Time
+			switch {
+			case time.Since(lastFrame) < idle:
+				readDeadline = lastFrame.Add(idle)
+			case !graced:
+				graced = true
+				readDeadline = time.Now().Add(idleGrace)
+			default:
 				return reasonIdle, errIdle
 			}
-			readDeadline = lastRead.Add(idle)
 			if err := c.SetReadDeadline(readDeadline); err != nil {
 				return reasonNone, err
 			}
