@@ -55,10 +55,11 @@ func writeDebug(w io.Writer, p *prober.Prober) {
 	}
 	fmt.Fprintf(w, "last error:        %s\n", lastErr)
 	fmt.Fprintln(w, "\nRecent connection events:")
-	if len(s.Events) == 0 {
+	events := p.Events()
+	if len(events) == 0 {
 		fmt.Fprintln(w, "  none")
 	}
-	for _, e := range s.Events {
+	for _, e := range events {
 		fmt.Fprintf(w, "  %s  %s\n", e.Time.UTC().Format("2006-01-02T15:04:05.000Z"), e.Text)
 	}
 }

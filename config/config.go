@@ -135,13 +135,18 @@ func Default() *Config {
 	return &Config{Modules: map[string]Module{DefaultModuleName: DefaultModule()}}
 }
 
+// ModuleName returns the name of the module the target uses: its module,
+// or DefaultModuleName when it names none.
+func (t Target) ModuleName() string {
+	if t.Module == "" {
+		return DefaultModuleName
+	}
+	return t.Module
+}
+
 // ModuleFor returns the module a target uses.
 func (c *Config) ModuleFor(t Target) (Module, bool) {
-	name := t.Module
-	if name == "" {
-		name = DefaultModuleName
-	}
-	m, ok := c.Modules[name]
+	m, ok := c.Modules[t.ModuleName()]
 	return m, ok
 }
 

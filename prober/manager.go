@@ -53,9 +53,8 @@ type Manager struct {
 	done   chan struct{}
 
 	mu       sync.RWMutex
-	static   map[string]*Prober // by target name
-	byKey    map[string]*Prober // static probers by module and address
 	order    []*Prober          // static probers sorted by name
+	byKey    map[string]*Prober // static probers by module and address
 	dynamic  map[string]*dynamicProber
 	stopping bool
 }
@@ -74,7 +73,7 @@ func NewManager(ctx context.Context, opts ManagerOptions, logger log.Logger) *Ma
 	ctx, cancel := context.WithCancel(ctx)
 	m := &Manager{
 		opts: opts, logger: logger, ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		static: map[string]*Prober{}, byKey: map[string]*Prober{}, dynamic: map[string]*dynamicProber{},
+		byKey: map[string]*Prober{}, dynamic: map[string]*dynamicProber{},
 	}
 	go m.sweep()
 	return m
@@ -88,16 +87,12 @@ func sameIdentity(a, b Options) bool {
 		maps.Equal(a.Labels, b.Labels) && a.Module.Equal(b.Module)
 }
 
-// StaticOptions returns the prober options of every target in cfg.
-func StaticOptions(cfg *config.Config) []Options {
+// staticOptions returns the prober options of every target in cfg.
+func staticOptions(cfg *config.Config) []Options {
 	opts := make([]Options, 0, len(cfg.Targets))
 	for _, t := range cfg.Targets {
 		mod, _ := cfg.ModuleFor(t)
-		name := t.Module
-		if name == "" {
-			name = config.DefaultModuleName
-		}
-		opts = append(opts, Options{Name: t.Name, Address: t.Address, ModuleName: name, Module: mod, Labels: t.Labels})
+		opts = append(opts, Options{Name: t.Name, Address: t.Address, ModuleName: t.ModuleName(), Module: mod, Labels: t.Labels})
 	}
 	return opts
 }
@@ -111,17 +106,21 @@ type ReconcileResult struct {
 // match cfg, and stops dynamic probers whose module changed or vanished.
 func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 	var res ReconcileResult
-	want := StaticOptions(cfg)
+	want := staticOptions(cfg)
 	m.mu.Lock()
 	if m.stopping {
 		m.mu.Unlock()
 		return res
 	}
+	running := make(map[string]*Prober, len(m.order))
+	for _, p := range m.order {
+		running[p.opts.Name] = p
+	}
 	next := make(map[string]*Prober, len(want))
-	var toStop []*Prober
 	for _, o := range want {
-		if old, ok := m.static[o.Name]; ok && sameIdentity(old.opts, o) {
+		if old, ok := running[o.Name]; ok && sameIdentity(old.opts, o) {
 			next[o.Name] = old
+			delete(running, o.Name)
 			res.Kept++
 			continue
 		}
@@ -130,30 +129,20 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 		next[o.Name] = p
 		res.Started++
 	}
-	for name, old := range m.static {
-		if next[name] != old {
-			toStop = append(toStop, old)
-		}
-	}
+	toStop := slices.Collect(maps.Values(running)) // removed or changed
 	res.Stopped = len(toStop)
-	for k, d := range m.dynamic {
-		mod, ok := cfg.Modules[d.p.opts.ModuleName]
-		if !ok || !mod.Equal(d.p.opts.Module) {
-			toStop = append(toStop, d.p)
-			delete(m.dynamic, k)
-			res.DynamicStopped++
-		}
-	}
-	m.static = next
 	m.byKey = make(map[string]*Prober, len(next))
 	for _, p := range next {
 		m.byKey[probeKey(p.opts.ModuleName, p.opts.Address)] = p
 	}
-	// A dynamic prober whose (module, address) is now a static target
-	// would never be asked for again (/probe answers from the static
-	// one) but would go on probing until it idled out: stop it now.
+	// A dynamic prober keeps running only while its module is unchanged
+	// and its (module, address) is not a static target: /probe would
+	// answer from the static one, leaving the dynamic one probing unseen
+	// until it idled out.
 	for k, d := range m.dynamic {
-		if _, ok := m.byKey[k]; ok {
+		mod, ok := cfg.Modules[d.p.opts.ModuleName]
+		_, static := m.byKey[k]
+		if !ok || !mod.Equal(d.p.opts.Module) || static {
 			toStop = append(toStop, d.p)
 			delete(m.dynamic, k)
 			res.DynamicStopped++
@@ -199,6 +188,19 @@ func (m *Manager) Dynamic() []*Prober {
 	return out
 }
 
+// lookup returns the running prober for key, static first, and marks a
+// dynamic one as used at now. The caller holds m.mu.
+func (m *Manager) lookup(key string, now int64) *Prober {
+	if p, ok := m.byKey[key]; ok {
+		return p
+	}
+	if d, ok := m.dynamic[key]; ok {
+		d.lastUsed.Store(now)
+		return d.p
+	}
+	return nil
+}
+
 // Get returns the prober for (module, address): a static one if the config
 // has one, else a dynamic one, which it starts if there is none yet. created
 // reports a new prober. It fails with ErrTooManyTargets at the cap. Every
@@ -207,26 +209,17 @@ func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *
 	key := probeKey(moduleName, address)
 	now := time.Now().UnixNano()
 	m.mu.RLock()
-	if p, ok := m.byKey[key]; ok {
-		m.mu.RUnlock()
+	p = m.lookup(key, now)
+	m.mu.RUnlock()
+	if p != nil {
 		return p, false, nil
 	}
-	if d, ok := m.dynamic[key]; ok {
-		d.lastUsed.Store(now)
-		m.mu.RUnlock()
-		return d.p, false, nil
-	}
-	m.mu.RUnlock()
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// Look again: another request may have started it meanwhile.
-	if p, ok := m.byKey[key]; ok {
+	if p := m.lookup(key, now); p != nil {
 		return p, false, nil
-	}
-	if d, ok := m.dynamic[key]; ok {
-		d.lastUsed.Store(now)
-		return d.p, false, nil
 	}
 	if m.stopping {
 		return nil, false, context.Canceled
@@ -291,7 +284,7 @@ func (m *Manager) Stop() {
 	for _, d := range m.dynamic {
 		all = append(all, d.p)
 	}
-	m.static, m.byKey, m.order, m.dynamic = map[string]*Prober{}, map[string]*Prober{}, nil, map[string]*dynamicProber{}
+	m.byKey, m.order, m.dynamic = map[string]*Prober{}, nil, map[string]*dynamicProber{}
 	m.mu.Unlock()
 	m.cancel()
 	<-m.done

@@ -105,7 +105,6 @@ type Snapshot struct {
 	LastError string
 	// RecentTimeouts is the number of timeouts in the last minute.
 	RecentTimeouts uint64
-	Events         []Event
 	Histogram      HistogramSnapshot
 	Started        time.Time
 }
@@ -120,7 +119,6 @@ type Prober struct {
 	mu sync.Mutex
 	st state
 
-	firstResult chan struct{}
 	// afterSend, if set (by tests), runs after each probe is written: it
 	// stands for this goroutine being descheduled at the worst moment.
 	afterSend func()
@@ -138,14 +136,12 @@ func New(opts Options, logger log.Logger) *Prober {
 		opts: opts,
 		logger: log.With(logger, "component", "prober", "target", opts.Name,
 			"address", opts.Address, "module", opts.ModuleName),
-		firstResult: make(chan struct{}),
-		done:        make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	if !opts.NoSplay {
 		p.splay = splayOffset(opts.Name+"\x00"+opts.Address, opts.Module.Interval.D())
 	}
 	p.st.init(opts.Module)
-	p.st.first = p.firstResult
 	return p
 }
 
@@ -185,12 +181,21 @@ func (p *Prober) Stop() {
 
 // FirstResult is closed when the prober has its first result: a reply, a
 // timeout or a failed connection attempt.
-func (p *Prober) FirstResult() <-chan struct{} { return p.firstResult }
+func (p *Prober) FirstResult() <-chan struct{} { return p.st.first }
 
-// Snapshot returns a copy of the prober's current state.
+// Snapshot returns a copy of the prober's current state: what a scrape
+// needs, nothing more.
 func (p *Prober) Snapshot() Snapshot {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.st.snapshot(now)
+}
+
+// Events returns the recent connection events, oldest first, for the
+// debug page.
+func (p *Prober) Events() []Event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.st.recentEvents()
 }

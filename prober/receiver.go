@@ -13,22 +13,17 @@
 
 package prober
 
-import (
-	"errors"
-	"io"
-)
+import "errors"
 
 // errWouldBlock is returned by a non-blocking receive with nothing to read.
 var errWouldBlock = errors.New("no data ready")
-
-// errEOF is returned when the peer closed the connection.
-var errEOF = io.EOF
 
 // receiver reads reply bytes from one connection.
 type receiver interface {
 	// recv reads into buf. With block it waits, until the connection's
 	// read deadline, for at least one byte; without, it returns
-	// errWouldBlock when nothing is ready. kernelNs is the kernel's
+	// errWouldBlock when nothing is ready, and io.EOF when the peer closed
+	// the connection. kernelNs is the kernel's
 	// receive time of the data (Unix ns), or 0 if unknown.
 	recv(buf []byte, block bool) (n int, kernelNs int64, err error)
 }

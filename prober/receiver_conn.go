@@ -13,11 +13,7 @@
 
 package prober
 
-import (
-	"errors"
-	"io"
-	"net"
-)
+import "net"
 
 // connReceiver reads through net.Conn with user-space time only. It cannot
 // read without blocking, so replies waiting when a timeout falls due are
@@ -29,8 +25,5 @@ func (r connReceiver) recv(buf []byte, block bool) (int, int64, error) {
 		return 0, 0, errWouldBlock
 	}
 	n, err := r.c.Read(buf)
-	if errors.Is(err, io.EOF) {
-		err = errEOF
-	}
 	return n, 0, err
 }

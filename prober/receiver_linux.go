@@ -17,6 +17,7 @@ package prober
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"syscall"
 	"unsafe"
@@ -136,7 +137,7 @@ func (r *rawReceiver) recvmsg(fd uintptr, flags int) {
 		r.err = errno
 		return
 	case n == 0:
-		r.err = errEOF
+		r.err = io.EOF
 		return
 	}
 	r.n = int(n)

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -152,8 +153,14 @@ func (l *loop) serveConn(ctx context.Context) {
 	m := l.p.opts.Module
 	for l.conn != nil && ctx.Err() == nil {
 		now := time.Now()
-		if l.expireDue(now, m.ReconnectAfter) {
-			return
+		l.p.mu.Lock()
+		due, inFlight := l.p.st.nextDeadline()
+		l.p.mu.Unlock()
+		if inFlight && !now.Before(due) {
+			if l.expireDue(now, m.ReconnectAfter) {
+				return
+			}
+			continue
 		}
 		if !now.Before(l.nextTick) {
 			if !l.probe() {
@@ -162,7 +169,12 @@ func (l *loop) serveConn(ctx context.Context) {
 			l.advanceTick(now)
 			continue
 		}
-		if wake := l.wakeConnected(); !wake.Equal(l.deadline) {
+		// Sleep in the read until the next probe or the next deadline.
+		wake := l.nextTick
+		if inFlight && due.Before(wake) {
+			wake = due
+		}
+		if !wake.Equal(l.deadline) {
 			l.deadline = wake
 			_ = conn.SetReadDeadline(wake)
 		}
@@ -186,12 +198,6 @@ func (l *loop) serveConn(ctx context.Context) {
 // whether the connection was closed.
 func (l *loop) expireDue(now time.Time, reconnectAfter int) bool {
 	p := l.p
-	p.mu.Lock()
-	d, ok := p.st.nextDeadline()
-	p.mu.Unlock()
-	if !ok || now.Before(d) {
-		return false
-	}
 	if err := l.receive(false); err != nil {
 		l.closeConn(now, describeReadErr(err))
 		return true
@@ -206,18 +212,6 @@ func (l *loop) expireDue(now time.Time, reconnectAfter int) bool {
 	return false
 }
 
-// wakeConnected returns when serveConn has something to do next.
-func (l *loop) wakeConnected() time.Time {
-	w := l.nextTick
-	l.p.mu.Lock()
-	d, ok := l.p.st.nextDeadline()
-	l.p.mu.Unlock()
-	if ok && d.Before(w) {
-		w = d
-	}
-	return w
-}
-
 // receive reads replies. With block it waits (until the read deadline) for
 // at least some bytes; without, it takes only what is already there. Each
 // read ends at a frame boundary, so the kernel timestamp it returns belongs
@@ -228,12 +222,11 @@ func (l *loop) receive(block bool) error {
 	const maxDrain = 64
 	for range maxDrain {
 		n, kernelNs, err := l.rx.recv(l.buf[l.pending:], block)
-		recv := time.Now()
 		if n > 0 {
 			l.pending += n
 			if l.pending == wire.FrameSize {
 				l.pending = 0
-				if err := l.reply(recv, kernelNs); err != nil {
+				if err := l.reply(time.Now(), kernelNs); err != nil {
 					return err
 				}
 			} else if !wire.ValidPrefix(l.buf[:l.pending]) {
@@ -408,7 +401,6 @@ func (l *loop) shutdown() {
 		_ = l.conn.Close()
 	}
 	p.mu.Lock()
-	p.st.connected = false
 	p.st.status = StateStopped
 	p.mu.Unlock()
 	level.Debug(p.logger).Log("msg", "prober stopped")
@@ -418,7 +410,7 @@ func describeReadErr(err error) string {
 	if errors.Is(err, net.ErrClosed) {
 		return "closed"
 	}
-	if errors.Is(err, errEOF) {
+	if errors.Is(err, io.EOF) {
 		return "closed by peer"
 	}
 	return "read: " + errText(err)

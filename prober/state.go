@@ -74,7 +74,6 @@ type state struct {
 	inflight    []probe
 	connFirst   uint64 // first sequence number sent on this connection
 	lastReplied uint64 // highest sequence number answered on this connection
-	connected   bool
 	status      State
 	consecutive int // consecutive timeouts on this connection
 
@@ -95,6 +94,7 @@ type state struct {
 }
 
 func (s *state) init(m config.Module) {
+	s.first = make(chan struct{})
 	s.rto = newRTOEstimator(m.Adaptive, m.Timeout.D(), m.MinTimeout.D(), m.MaxTimeout.D())
 	s.hist = newHistogram(m.Buckets, m.NativeHistogramBucketFactor)
 	s.started = time.Now()
@@ -139,6 +139,15 @@ func (s *state) timeout(now time.Time) {
 	s.recent.add(now)
 }
 
+// probeTimedOut counts a probe on a live connection that got no reply in
+// time: a timeout that also counts towards declaring the connection dead
+// and backs the timeout off (RFC 6298 section 5.5).
+func (s *state) probeTimedOut(now time.Time) {
+	s.timeout(now)
+	s.consecutive++
+	s.rto.backoff()
+}
+
 // replyResult says what a reply was.
 type replyResult int
 
@@ -174,9 +183,7 @@ func (s *state) reply(seq uint64, recv time.Time, kernelNs int64) replyResult {
 			// It arrived after its deadline, though it was read before
 			// the timeout was processed: a timeout and a late reply,
 			// exactly as if the timeout had been counted on time.
-			s.timeout(recv)
-			s.consecutive++
-			s.rto.backoff()
+			s.probeTimedOut(recv)
 			s.late++
 			return replyLate
 		}
@@ -216,9 +223,7 @@ func (s *state) expire(now time.Time, reconnectAfter int) bool {
 	}
 	s.inflight = kept
 	for range expired {
-		s.timeout(now)
-		s.consecutive++
-		s.rto.backoff()
+		s.probeTimedOut(now)
 	}
 	return expired > 0 && reconnectAfter > 0 && s.consecutive >= reconnectAfter
 }
@@ -239,7 +244,6 @@ func (s *state) connUp(now time.Time, handshake time.Duration, local, remote str
 	s.kernelTS = kernelTS
 	s.connFirst = s.seq + 1
 	s.lastReplied = s.seq
-	s.connected = true
 	s.status = StateConnected
 	s.consecutive = 0
 	s.connectDur = handshake
@@ -257,7 +261,6 @@ func (s *state) connDown(now time.Time, why string) {
 		s.timeout(now)
 	}
 	s.inflight = s.inflight[:0]
-	s.connected = false
 	s.status = StateBackoff
 	s.dropped++
 	s.retransClosed += s.retransConn
@@ -277,7 +280,7 @@ func (s *state) dialFailed(now time.Time, why string) {
 }
 
 func (s *state) snapshot(now time.Time) Snapshot {
-	snap := Snapshot{
+	return Snapshot{
 		Sent:             s.sent,
 		Received:         s.received,
 		Timeouts:         s.timeouts,
@@ -286,7 +289,7 @@ func (s *state) snapshot(now time.Time) Snapshot {
 		Retransmits:      s.retransClosed + s.retransConn,
 		Unexpected:       s.unexpected,
 		InFlight:         len(s.inflight),
-		Connected:        s.connected,
+		Connected:        s.status == StateConnected,
 		State:            s.status,
 		LastRTT:          s.lastRTT,
 		SRTT:             s.rto.smoothed(),
@@ -301,12 +304,14 @@ func (s *state) snapshot(now time.Time) Snapshot {
 		Histogram:        s.hist.snapshot(),
 		Started:          s.started,
 	}
+}
+
+// recentEvents returns the remembered connection events, oldest first.
+func (s *state) recentEvents() []Event {
 	n := min(s.nEvents, maxEvents)
-	if n > 0 {
-		snap.Events = make([]Event, 0, n)
-		for i := s.nEvents - n; i < s.nEvents; i++ {
-			snap.Events = append(snap.Events, s.events[i%maxEvents])
-		}
+	out := make([]Event, 0, n)
+	for i := s.nEvents - n; i < s.nEvents; i++ {
+		out = append(out, s.events[i%maxEvents])
 	}
-	return snap
+	return out
 }

@@ -22,9 +22,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// retransmitsSupported reports whether socketRetransmits works here.
-const retransmitsSupported = true
-
 // socketRetransmits returns the kernel's count of TCP retransmissions on
 // the connection: tcpi_total_retrans of TCP_INFO (struct tcp_info in
 // https://github.com/torvalds/linux/blob/master/include/uapi/linux/tcp.h).

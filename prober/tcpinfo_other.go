@@ -17,8 +17,5 @@ package prober
 
 import "net"
 
-// retransmitsSupported reports whether socketRetransmits works here.
-const retransmitsSupported = false
-
 // socketRetransmits is not available off Linux.
 func socketRetransmits(net.Conn) (uint64, bool) { return 0, false }
