@@ -87,8 +87,9 @@ func parseProbeRequest(r *http.Request) (probeRequest, error) {
 	return req, nil
 }
 
-// validateTarget checks that target is host:port with a port 1–65535 and a
-// host that is an IP address or a DNS name.
+// validateTarget checks a /probe target: what config.ValidateAddress checks
+// of a static target, plus a length limit, no control or space characters,
+// and a host that is an IP address or a DNS name.
 func validateTarget(target string) error {
 	switch {
 	case target == "":
@@ -98,17 +99,13 @@ func validateTarget(target string) error {
 	case strings.ContainsFunc(target, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }):
 		return fmt.Errorf("target %q: contains control or space characters", truncate(target))
 	}
-	host, port, err := net.SplitHostPort(target)
-	if err != nil {
-		return fmt.Errorf("target %q: want host:port: %s", truncate(target), errText(err))
+	// The static targets' rule: host:port, a host, a port 1-65535.
+	if err := config.ValidateAddress(target); err != nil {
+		return fmt.Errorf("target %q: want host:port: %w", truncate(target), err)
 	}
-	if host == "" {
-		return fmt.Errorf("target %q: missing host", truncate(target))
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("target %q: port must be a number from 1 to 65535", truncate(target))
-	}
+	// Stricter for /probe, whose input comes off the network: the host must
+	// be an IP address or a DNS name.
+	host, _, _ := net.SplitHostPort(target)
 	if _, err := netip.ParseAddr(host); err != nil && !validHostname(host) {
 		return fmt.Errorf("target %q: host is neither an IP address nor a DNS name", truncate(target))
 	}
@@ -157,14 +154,6 @@ func truncate(s string) string {
 		return s[:64] + "..."
 	}
 	return s
-}
-
-func errText(err error) string {
-	var ae *net.AddrError
-	if errors.As(err, &ae) {
-		return ae.Err
-	}
-	return err.Error()
 }
 
 func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

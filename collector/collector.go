@@ -19,7 +19,6 @@ package collector
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tcpping/tcpping_exporter/prober"
 )
@@ -111,8 +110,7 @@ func (d *descs) collect(ch chan<- prometheus.Metric, s *prober.Snapshot, lv []st
 		}
 	}
 	m := &histogramMetric{desc: d.rtt, labels: prometheus.MakeLabelPairs(d.rtt, lv)}
-	n := len(s.Histogram.UpperBounds)
-	fillHistogram(&m.h, &s.Histogram, timestamp(s.Started), make([]dto.Bucket, n), make([]uint64, n), s.Histogram.UpperBounds)
+	fillHistogram(&m.h, &s.Histogram, timestamp(s.Started), newHistogramSlab(1, len(s.Histogram.UpperBounds)))
 	ch <- m
 }
 

@@ -150,8 +150,7 @@ func (c *Collector) gatherHistograms(snaps []prober.Snapshot, labels []*proberLa
 	for i := range snaps {
 		total += len(snaps[i].Histogram.UpperBounds)
 	}
-	buckets := make([]dto.Bucket, total)
-	cum := make([]uint64, total)
+	slab := newHistogramSlab(len(snaps), total)
 	hists := make([]dto.Histogram, len(snaps))
 	mf := &dto.MetricFamily{
 		Name:   proto.String(namespace + "_" + rttName),
@@ -159,12 +158,8 @@ func (c *Collector) gatherHistograms(snaps []prober.Snapshot, labels []*proberLa
 		Type:   dto.MetricType_HISTOGRAM.Enum(),
 		Metric: ptrs[:len(snaps):len(snaps)],
 	}
-	off := 0
 	for i := range snaps {
-		h := &snaps[i].Histogram
-		nb := len(h.UpperBounds)
-		fillHistogram(&hists[i], h, labels[i].created, buckets[off:off+nb], cum[off:off+nb], h.UpperBounds)
-		off += nb
+		slab = fillHistogram(&hists[i], &snaps[i].Histogram, labels[i].created, slab)
 		metrics[i].Label = labels[i].pairs
 		metrics[i].Histogram = &hists[i]
 		ptrs[i] = &metrics[i]

@@ -30,31 +30,56 @@ var nativeZeroThreshold = func() *float64 { v := 2.938735877055719e-39; return &
 
 func timestamp(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
 
-// fillHistogram writes s into h with both classic and native buckets. The
-// bucket structs and cumulative counts live in the caller's slabs (one
-// allocation for many histograms); upper bound pointers point into bounds,
-// which is immutable.
-func fillHistogram(h *dto.Histogram, s *prober.HistogramSnapshot, created *timestamppb.Timestamp,
-	buckets []dto.Bucket, cum []uint64, bounds []float64,
-) {
-	h.SampleCount = proto.Uint64(s.Count)
-	h.SampleSum = proto.Float64(s.Sum)
+// histogramSlab holds what fillHistogram points into. Gather allocates one
+// for all probers of a scrape; Collect one per histogram.
+type histogramSlab struct {
+	buckets []dto.Bucket
+	ptrs    []*dto.Bucket
+	cum     []uint64
+	vals    []histogramValues
+}
+
+// histogramValues are the scalar fields a dto.Histogram points to.
+type histogramValues struct {
+	count, zeroCount uint64
+	sum              float64
+	schema           int32
+}
+
+func newHistogramSlab(histograms, buckets int) histogramSlab {
+	return histogramSlab{
+		buckets: make([]dto.Bucket, buckets),
+		ptrs:    make([]*dto.Bucket, buckets),
+		cum:     make([]uint64, buckets),
+		vals:    make([]histogramValues, histograms),
+	}
+}
+
+// fillHistogram writes s into h with both classic and native buckets. It
+// takes its structs from the front of slab and returns the rest; upper
+// bound pointers point into s.UpperBounds, which is immutable.
+func fillHistogram(h *dto.Histogram, s *prober.HistogramSnapshot, created *timestamppb.Timestamp, slab histogramSlab) histogramSlab {
+	n := len(s.UpperBounds)
+	v := &slab.vals[0]
+	v.count, v.sum = s.Count, s.Sum
+	h.SampleCount, h.SampleSum = &v.count, &v.sum
 	h.CreatedTimestamp = created
-	h.Bucket = make([]*dto.Bucket, len(bounds))
+	h.Bucket = slab.ptrs[:n:n]
 	var c uint64
-	for i := range bounds {
+	for i := range n {
 		c += s.Counts[i]
-		cum[i] = c
-		buckets[i].CumulativeCount = &cum[i]
-		buckets[i].UpperBound = &bounds[i]
-		h.Bucket[i] = &buckets[i]
+		slab.cum[i] = c
+		slab.buckets[i].CumulativeCount = &slab.cum[i]
+		slab.buckets[i].UpperBound = &s.UpperBounds[i]
+		h.Bucket[i] = &slab.buckets[i]
 	}
 	if s.Native {
-		h.Schema = proto.Int32(s.Schema)
+		v.schema, v.zeroCount = s.Schema, s.ZeroCount
+		h.Schema, h.ZeroCount = &v.schema, &v.zeroCount
 		h.ZeroThreshold = nativeZeroThreshold
-		h.ZeroCount = proto.Uint64(s.ZeroCount)
 		h.PositiveSpan, h.PositiveDelta = spans(s.NativeOffset, s.NativeCounts)
 	}
+	return histogramSlab{buckets: slab.buckets[n:], ptrs: slab.ptrs[n:], cum: slab.cum[n:], vals: slab.vals[1:]}
 }
 
 // histogramMetric is a const metric carrying both classic and native
