@@ -226,7 +226,7 @@ func parseNetworks(cidrs []string) ([]netip.Prefix, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--echo.allowed-network %q: %w", c, err)
 		}
-		out = append(out, p.Masked())
+		out = append(out, p) // the echo server normalises prefixes
 	}
 	return out, nil
 }

@@ -122,17 +122,21 @@ func (r *reloader) run(ctx context.Context, hup <-chan os.Signal) {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if err := r.reload(); err != nil {
-				level.Warn(r.logger).Log("msg", "reload failed, keeping the running config", "err", err)
-			}
+			_ = r.reloadOrWarn()
 		case reply := <-r.requests:
-			err := r.reload()
-			if err != nil {
-				level.Warn(r.logger).Log("msg", "reload failed, keeping the running config", "err", err)
-			}
-			reply <- err
+			reply <- r.reloadOrWarn()
 		}
 	}
+}
+
+// reloadOrWarn reloads and logs a failure, which leaves the running config
+// in force; it returns the error for POST /-/reload to answer with.
+func (r *reloader) reloadOrWarn() error {
+	err := r.reload()
+	if err != nil {
+		level.Warn(r.logger).Log("msg", "reload failed, keeping the running config", "err", err)
+	}
+	return err
 }
 
 // ServeHTTP handles POST /-/reload.

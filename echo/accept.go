@@ -78,17 +78,15 @@ func (s *Server) admit(c net.Conn) {
 		s.refuse(c, reasonNotAllowed, errNotAllowed)
 		return
 	}
-	n := s.active.Add(1)
-	if limit := s.opts.MaxConnections; limit > 0 && n > int64(limit) {
-		s.active.Add(-1)
-		s.refuse(c, reasonLimit, errLimit)
-		return
-	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		s.active.Add(-1)
 		_ = c.Close()
+		return
+	}
+	if limit := s.opts.MaxConnections; limit > 0 && len(s.conns) >= limit {
+		s.mu.Unlock()
+		s.refuse(c, reasonLimit, errLimit)
 		return
 	}
 	s.conns[c] = struct{}{}

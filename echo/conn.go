@@ -40,13 +40,12 @@ var errIdle = errors.New("idle timeout")
 
 // serveConn echoes frames on c until the client leaves, misbehaves or the
 // server shuts down, then closes c and releases its slot. The caller has
-// already counted c in s.active, the gauge and s.wg.
+// already added c to s.conns, the gauge and s.wg.
 func (s *Server) serveConn(c net.Conn) {
 	remote := c.RemoteAddr()
 	defer func() {
 		_ = c.Close()
 		s.forget(c)
-		s.active.Add(-1)
 		s.m.connections.Dec()
 		s.wg.Done()
 	}()

@@ -28,7 +28,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -63,8 +62,8 @@ type Options struct {
 	// connection is closed at once and counted (reason "limit"). 0 means
 	// unlimited.
 	MaxConnections int
-	// IdleTimeout closes a connection that sends nothing for this long
-	// (reason "idle"). 0 means DefaultIdleTimeout.
+	// IdleTimeout closes a connection that completes no frame for this
+	// long (reason "idle"). 0 means DefaultIdleTimeout.
 	IdleTimeout time.Duration
 	// AllowedNetworks restricts the clients served; empty means any. A
 	// connection from elsewhere is closed at once (reason "not_allowed").
@@ -84,7 +83,6 @@ type Server struct {
 	logger log.Logger
 	m      *metrics
 
-	active    atomic.Int64 // connections being served, for MaxConnections
 	rejectLog [numReasons]logLimiter
 	acceptLog logLimiter
 
@@ -95,7 +93,7 @@ type Server struct {
 	closed    bool
 	serving   bool
 	listeners []net.Listener
-	conns     map[net.Conn]struct{}
+	conns     map[net.Conn]struct{} // connections being served; MaxConnections caps it
 }
 
 // New returns a Server for opts after checking them, and registers its
