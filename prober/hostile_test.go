@@ -29,52 +29,6 @@ import (
 // The hostile servers below speak DESIGN.md's byte layout by hand, wrongly
 // on purpose. Each runs one handler per connection until the test ends.
 
-// hostileServer is a 127.0.0.1 listener whose connections a handler serves.
-type hostileServer struct {
-	ln       net.Listener
-	accepted atomic.Int64
-}
-
-func startHostile(t *testing.T, handle func(c net.Conn, stop <-chan struct{})) *hostileServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &hostileServer{ln: ln}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.accepted.Add(1)
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				handle(c, stop)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		close(stop)
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return s
-}
-
 // hostileRead reads one 24-byte frame from the prober.
 func hostileRead(c net.Conn) ([]byte, bool) {
 	f := make([]byte, 24)
@@ -205,13 +159,13 @@ func TestHostileServers(t *testing.T) {
 		handle func(net.Conn, <-chan struct{})
 		// until is what the prober must reach; check what must hold then.
 		until func(Snapshot) bool
-		check func(t *testing.T, s Snapshot, srv *hostileServer)
+		check func(t *testing.T, s Snapshot, srv *testServer)
 	}{
 		{
 			name:   "wrong magic",
 			handle: hostileReflect(func(f []byte) []byte { copy(f, "TCPPONG\x00"); return f }),
 			until:  func(s Snapshot) bool { return s.Dropped >= 3 },
-			check: func(t *testing.T, s Snapshot, srv *hostileServer) {
+			check: func(t *testing.T, s Snapshot, srv *testServer) {
 				if s.Received != 0 || s.Unexpected < 3 {
 					t.Errorf("received %d unexpected %d: a reply with a wrong magic must count as unexpected, never as received", s.Received, s.Unexpected)
 				}
@@ -224,7 +178,7 @@ func TestHostileServers(t *testing.T) {
 			name:   "wrong sequence numbers",
 			handle: hostileReflect(func(f []byte) []byte { return hostileSetSeq(f, hostileSeq(f)+1<<40) }),
 			until:  func(s Snapshot) bool { return s.Dropped >= 2 && s.Unexpected >= 6 },
-			check: func(t *testing.T, s Snapshot, _ *hostileServer) {
+			check: func(t *testing.T, s Snapshot, _ *testServer) {
 				if s.Received != 0 || s.Late != 0 {
 					t.Errorf("received %d late %d: replies for numbers never sent must match nothing", s.Received, s.Late)
 				}
@@ -237,7 +191,7 @@ func TestHostileServers(t *testing.T) {
 			name:   "earlier sequence numbers",
 			handle: hostileReflect(func(f []byte) []byte { return hostileSetSeq(f, hostileSeq(f)-1) }),
 			until:  func(s Snapshot) bool { return s.Sent >= 50 },
-			check: func(t *testing.T, s Snapshot, _ *hostileServer) {
+			check: func(t *testing.T, s Snapshot, _ *testServer) {
 				// Each reply names the probe before the one it answers.
 				// That is indistinguishable from in-order replies one
 				// interval late, and must show as exactly that: the first
@@ -257,7 +211,7 @@ func TestHostileServers(t *testing.T) {
 				return append(append([]byte{}, f...), f...)
 			}),
 			until: func(s Snapshot) bool { return s.Received >= 50 },
-			check: func(t *testing.T, s Snapshot, _ *hostileServer) {
+			check: func(t *testing.T, s Snapshot, _ *testServer) {
 				if s.Timeouts != 0 || s.Late != 0 || s.Dropped != 0 {
 					t.Errorf("timeouts %d late %d dropped %d: every probe was answered in time", s.Timeouts, s.Late, s.Dropped)
 				}
@@ -283,7 +237,7 @@ func TestHostileServers(t *testing.T) {
 				}
 			},
 			until: func(s Snapshot) bool { return s.Received >= 5 },
-			check: func(t *testing.T, s Snapshot, _ *hostileServer) {
+			check: func(t *testing.T, s Snapshot, _ *testServer) {
 				if s.Unexpected != 0 || s.Dropped != 0 {
 					t.Errorf("unexpected %d dropped %d: a frame in 24 segments is still one frame", s.Unexpected, s.Dropped)
 				}
@@ -303,7 +257,7 @@ func TestHostileServers(t *testing.T) {
 				_, _ = io.Copy(io.Discard, c)
 			},
 			until: func(s Snapshot) bool { return s.Dropped >= 2 },
-			check: func(t *testing.T, s Snapshot, _ *hostileServer) {
+			check: func(t *testing.T, s Snapshot, _ *testServer) {
 				if s.Received != 0 || s.Timeouts < 6 {
 					t.Errorf("received %d timeouts %d: half a frame answers nothing", s.Received, s.Timeouts)
 				}
@@ -316,7 +270,7 @@ func TestHostileServers(t *testing.T) {
 				return f
 			}),
 			until: func(s Snapshot) bool { return s.Received >= 20 },
-			check: func(t *testing.T, s Snapshot, _ *hostileServer) {
+			check: func(t *testing.T, s Snapshot, _ *testServer) {
 				if s.LastRTT <= 0 || s.LastRTT > 100*time.Millisecond || s.Timeouts != 0 {
 					t.Errorf("last RTT %v timeouts %d: the RTT must come from the prober's own clock, not the echoed time", s.LastRTT, s.Timeouts)
 				}
@@ -330,7 +284,7 @@ func TestHostileServers(t *testing.T) {
 				}
 			},
 			until: func(s Snapshot) bool { return s.Dropped >= 3 },
-			check: func(t *testing.T, s Snapshot, _ *hostileServer) {
+			check: func(t *testing.T, s Snapshot, _ *testServer) {
 				if s.Received != 0 || s.Unexpected == 0 {
 					t.Errorf("received %d unexpected %d", s.Received, s.Unexpected)
 				}
@@ -339,8 +293,8 @@ func TestHostileServers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startHostile(t, tt.handle)
-			snap, stop := hostileProbe(t, srv.ln.Addr().String(), hostileModule())
+			srv := startServerStop(t, tt.handle)
+			snap, stop := hostileProbe(t, srv.addr(), hostileModule())
 			s := hostileWait(t, tt.name, snap, tt.until)
 			tt.check(t, s, srv)
 			stop()
@@ -357,7 +311,7 @@ func TestHostileServers(t *testing.T) {
 func TestFloodingServer(t *testing.T) {
 	const floodFor = 3 * time.Second
 	var written atomic.Int64
-	srv := startHostile(t, func(c net.Conn, stop <-chan struct{}) {
+	srv := startServerStop(t, func(c net.Conn, stop <-chan struct{}) {
 		// Unsolicited frames, 2048 per write, numbered far above anything
 		// the prober sends: all of them unexpected.
 		block := make([]byte, 0, 2048*24)
@@ -385,7 +339,7 @@ func TestFloodingServer(t *testing.T) {
 	})
 	m := hostileModule()
 	m.ReconnectAfter = 0 // keep the flooded connection: the flood is the test
-	snap, stop := hostileProbe(t, srv.ln.Addr().String(), m)
+	snap, stop := hostileProbe(t, srv.addr(), m)
 	first := hostileWait(t, "connected", snap, func(s Snapshot) bool { return s.Connected })
 	start := time.Now()
 	time.Sleep(floodFor / 2)

@@ -38,6 +38,7 @@ var testMagic = []byte("TCPPING\x00")
 type testServer struct {
 	ln       net.Listener
 	accepted atomic.Int64
+	stop     chan struct{} // closed when the test ends
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	conns    []net.Conn
@@ -45,11 +46,17 @@ type testServer struct {
 
 func startServer(t *testing.T, handle func(c net.Conn)) *testServer {
 	t.Helper()
+	return startServerStop(t, func(c net.Conn, _ <-chan struct{}) { handle(c) })
+}
+
+// startServerStop is startServer for handlers that run until told to stop.
+func startServerStop(t *testing.T, handle func(c net.Conn, stop <-chan struct{})) *testServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{ln: ln}
+	s := &testServer{ln: ln, stop: make(chan struct{})}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -66,7 +73,7 @@ func startServer(t *testing.T, handle func(c net.Conn)) *testServer {
 			go func() {
 				defer s.wg.Done()
 				defer c.Close()
-				handle(c)
+				handle(c, s.stop)
 			}()
 		}
 	}()
@@ -77,6 +84,7 @@ func startServer(t *testing.T, handle func(c net.Conn)) *testServer {
 func (s *testServer) addr() string { return s.ln.Addr().String() }
 
 func (s *testServer) close() {
+	close(s.stop)
 	_ = s.ln.Close()
 	s.mu.Lock()
 	for _, c := range s.conns {
