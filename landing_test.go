@@ -24,6 +24,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // chromium runs headless Chromium on url with the flags that keep it off
@@ -39,7 +41,7 @@ func chromium(t *testing.T, url string, extra ...string) (dom, log string) {
 		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0",
 	}, extra...)
 	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
-	var stderr syncBuffer
+	var stderr testenv.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

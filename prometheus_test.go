@@ -27,20 +27,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
-// requireTool finds a command the test needs. In CI a missing tool fails
-// the test; elsewhere it skips with the package to install.
+// requireTool finds a command the test needs (see testenv.LookPath).
 func requireTool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s not installed (Debian package %s); CI must install it", name, pkg)
-		}
-		t.Skipf("%s not installed; install Debian package %s", name, pkg)
-	}
-	return p
+	return testenv.LookPath(t, name, pkg)
 }
 
 // promResult is one series of a Prometheus instant query.
@@ -88,7 +82,7 @@ func startPrometheus(t *testing.T, dir, cfg string) string {
 	cfgFile := writeFile(t, dir, "prometheus.yml", cfg)
 	cmd := exec.Command(bin, "--config.file="+cfgFile, "--storage.tsdb.path="+dir+"/data",
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(port))
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

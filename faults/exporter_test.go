@@ -16,7 +16,6 @@
 package faults
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -37,25 +36,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // exporter is a tcpping_exporter process running in a namespace, serving
 // HTTP on webAddr there.
@@ -63,7 +46,7 @@ type exporter struct {
 	name, ns string
 	args     []string
 	cmd      *exec.Cmd
-	out      *syncBuffer
+	out      *testenv.Buffer
 	done     chan struct{}
 	client   *http.Client
 }
@@ -84,7 +67,7 @@ func startExporter(t *testing.T, ns, name, cfg string, args ...string) *exporter
 func launch(t *testing.T, ns, name string, args []string) *exporter {
 	t.Helper()
 	e := &exporter{
-		name: name, ns: ns, args: args, out: &syncBuffer{}, done: make(chan struct{}),
+		name: name, ns: ns, args: args, out: &testenv.Buffer{}, done: make(chan struct{}),
 		client: &http.Client{
 			Timeout:   5 * time.Second,
 			Transport: &http.Transport{DialContext: nsDialer(ns, netip.Addr{}), MaxIdleConnsPerHost: 1},

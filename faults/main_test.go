@@ -18,9 +18,9 @@ package faults
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // binary is the tcpping_exporter under test, built once by TestMain (with
@@ -29,7 +29,7 @@ var binary string
 
 func TestMain(m *testing.M) {
 	code := func() int {
-		if os.Geteuid() != 0 && os.Getenv("CI") == "" {
+		if os.Geteuid() != 0 && !testenv.InCI() {
 			return m.Run() // every test skips; nothing to build
 		}
 		dir, err := os.MkdirTemp("", "tcpping-faults")
@@ -38,15 +38,8 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		binary = filepath.Join(dir, "tcpping_exporter")
-		args := []string{"build", "-o", binary}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		build := exec.Command("go", append(args, "github.com/tcpping/tcpping_exporter")...)
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "build:", err)
+		if binary, err = testenv.Build(dir, raceEnabled); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		return m.Run()

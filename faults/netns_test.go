@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // Addresses inside the namespaces. They exist only there: the host never
@@ -57,20 +59,11 @@ const nsPrefix = "tfi"
 // ip, nft and ss, and the binary built.
 func requireSuite(t *testing.T) {
 	t.Helper()
-	ci := os.Getenv("CI") != ""
 	if os.Geteuid() != 0 {
-		if ci {
-			t.Fatal("the fault-injection suite needs root (network namespaces, nftables); CI runs as root")
-		}
-		t.Skip("the fault-injection suite needs root (network namespaces, nftables)")
+		testenv.Unavailable(t, "the fault-injection suite needs root (network namespaces, nftables)")
 	}
 	for _, tool := range []struct{ cmd, pkg string }{{"ip", "iproute2"}, {"nft", "nftables"}, {"ss", "iproute2"}} {
-		if _, err := exec.LookPath(tool.cmd); err != nil {
-			if ci {
-				t.Fatalf("%s not installed (Debian package %s); CI must install it", tool.cmd, tool.pkg)
-			}
-			t.Skipf("%s not installed; install Debian package %s", tool.cmd, tool.pkg)
-		}
+		testenv.LookPath(t, tool.cmd, tool.pkg)
 	}
 	if binary == "" {
 		t.Fatal("tcpping_exporter was not built")
