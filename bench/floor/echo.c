@@ -42,11 +42,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FRAME 24
+#include "floor.h"
+
 #define MAX_LISTEN 8
 #define READ_BUF (64 * FRAME)
 
-static const char magic[8] = {'T', 'C', 'P', 'P', 'I', 'N', 'G', 0};
 
 // conn is one client connection: a partial frame carried between reads.
 struct conn {
@@ -59,17 +59,10 @@ static struct conn **conns; // indexed by fd
 static int nconns_max;
 static uint64_t frames, accepted, closed_conns, open_conns;
 
-static void die(const char *what) {
-	perror(what);
-	exit(1);
-}
-
-static void raise_nofile(void) {
+// alloc_conns sizes the connection table to the open-files limit.
+static void alloc_conns(void) {
 	struct rlimit r;
-	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-		r.rlim_cur = r.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &r);
-	}
+	raise_nofile();
 	if (getrlimit(RLIMIT_NOFILE, &r) != 0)
 		die("getrlimit");
 	nconns_max = r.rlim_cur > 1 << 20 ? 1 << 20 : (int)r.rlim_cur;
@@ -219,7 +212,7 @@ int main(int argc, char **argv) {
 		fprintf(stderr, "usage: %s -l HOST:PORT [-l HOST:PORT ...] [-t SECONDS]\n", argv[0]);
 		return 2;
 	}
-	raise_nofile();
+	alloc_conns();
 	signal(SIGPIPE, SIG_IGN);
 
 	int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -232,18 +225,7 @@ int main(int argc, char **argv) {
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, lfds[i], &ev) < 0)
 			die("epoll_ctl");
 	}
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0)
-		die("signalfd");
-	struct epoll_event sev = {.events = EPOLLIN, .data.fd = sfd};
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &sev) < 0)
-		die("epoll_ctl");
+	int sfd = watch_signals(ep, 1);
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	printf("listening\n");

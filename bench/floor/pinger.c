@@ -59,11 +59,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FRAME 24
+#include "floor.h"
+
 #define RING 8 // probes in flight per connection before the oldest is given up
 #define READ_BUF (16 * FRAME)
 
-static const char magic[8] = {'T', 'C', 'P', 'P', 'I', 'N', 'G', 0};
 
 struct inflight {
 	uint64_t seq, sent_ns;
@@ -88,11 +88,6 @@ struct counters {
 static struct counters main_c = {.rtt_min = UINT64_MAX}, extra_c = {.rtt_min = UINT64_MAX};
 static uint64_t closed_conns, late_sends, open_conns;
 
-static void die(const char *what) {
-	perror(what);
-	exit(1);
-}
-
 static uint64_t mono_ns(void) {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -115,14 +110,6 @@ static uint64_t get64(const unsigned char *b) {
 	for (int i = 7; i >= 0; i--)
 		v = v << 8 | b[i];
 	return v;
-}
-
-static void raise_nofile(void) {
-	struct rlimit r;
-	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-		r.rlim_cur = r.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &r);
-	}
 }
 
 static int dial(const char *host, const char *port) {
@@ -298,18 +285,7 @@ int main(int argc, char **argv) {
 		open_conns++;
 	}
 
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0)
-		die("signalfd");
-	struct epoll_event sev = {.events = EPOLLIN, .data.ptr = NULL};
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &sev) < 0)
-		die("epoll_ctl");
+	int sfd = watch_signals(ep, 0);
 	printf("connected %ld\n", total);
 	fflush(stdout);
 
