@@ -31,63 +31,13 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// tcpServer runs handle for every connection to a 127.0.0.1 listener
-// until the test ends.
-func tcpServer(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() { handle(c) })
-		}
-	})
-	return ln.Addr().String()
-}
-
-// testEchoServer reflects 24-byte frames on 127.0.0.1 (written from the
-// byte layout, not with our echo package).
-func testEchoServer(t *testing.T) string {
-	return tcpServer(t, func(c net.Conn) {
-		buf := make([]byte, 24)
-		for {
-			if _, err := io.ReadFull(c, buf); err != nil {
-				return
-			}
-			if _, err := c.Write(buf); err != nil {
-				return
-			}
-		}
-	})
-}
-
 // stallingServer accepts connections and never answers.
 func stallingServer(t *testing.T) string {
-	return tcpServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	return testenv.Serve(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
 }
 
 // probeServer is an httptest server with the exporter's routes.
@@ -169,7 +119,7 @@ func TestProbeBadRequests(t *testing.T) {
 }
 
 func TestProbeNewTarget(t *testing.T) {
-	addr := testEchoServer(t)
+	addr := testenv.EchoServer(t)
 	srv, m := probeServer(t, fastConfig(), 10)
 	start := time.Now()
 	code, body := get(t, srv.URL+"/probe?target="+addr, nil)
@@ -268,7 +218,7 @@ func TestProbeWait(t *testing.T) {
 }
 
 func TestProbeCapAndConcurrency(t *testing.T) {
-	addr := testEchoServer(t)
+	addr := testenv.EchoServer(t)
 	_, port, _ := net.SplitHostPort(addr)
 	srv, m := probeServer(t, fastConfig(), 50)
 	var wg sync.WaitGroup
@@ -303,7 +253,7 @@ func TestProbeCapAndConcurrency(t *testing.T) {
 }
 
 func TestProbeDebug(t *testing.T) {
-	addr := testEchoServer(t)
+	addr := testenv.EchoServer(t)
 	srv, _ := probeServer(t, fastConfig(), 10)
 	code, body := get(t, srv.URL+"/probe?debug=true&target="+addr, nil)
 	if code != http.StatusOK {
@@ -317,7 +267,7 @@ func TestProbeDebug(t *testing.T) {
 }
 
 func TestProbeExistingStaticTarget(t *testing.T) {
-	addr := testEchoServer(t)
+	addr := testenv.EchoServer(t)
 	cfg := fastConfig()
 	cfg.Targets = []config.Target{{Name: "s", Address: addr}}
 	srv, m := probeServer(t, cfg, 10)
@@ -335,7 +285,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 func nopLogger() log.Logger { return log.NewNopLogger() }
 
 func TestProbeNegotiatesProtobufWithNativeHistogram(t *testing.T) {
-	addr := testEchoServer(t)
+	addr := testenv.EchoServer(t)
 	srv, _ := probeServer(t, fastConfig(), 10)
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/probe?target="+addr, nil)
 	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")

@@ -16,8 +16,6 @@ package collector
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -28,39 +26,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
-
-// echoServer reflects every 24-byte frame on 127.0.0.1.
-func echoServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { _ = c.Close() })
-			go func() {
-				buf := make([]byte, 24)
-				for {
-					if _, err := io.ReadFull(c, buf); err != nil {
-						return
-					}
-					if _, err := c.Write(buf); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
 
 func fastModule() config.Module {
 	m := config.DefaultModule()
@@ -130,7 +98,7 @@ tcp_echo_connect_duration_seconds{address="192.0.2.1:4000",module="default",rack
 }
 
 func TestLiveProbersAndLabels(t *testing.T) {
-	addr := echoServer(t)
+	addr := testenv.EchoServer(t)
 	a := prober.New(prober.Options{Name: "a", Address: addr, ModuleName: "default", Module: fastModule(),
 		Labels: map[string]string{"site": "ams"}, NoSplay: true}, nil)
 	b := prober.New(prober.Options{Name: "b", Address: addr, ModuleName: "fast", Module: fastModule(),
@@ -189,7 +157,7 @@ func TestLiveProbersAndLabels(t *testing.T) {
 }
 
 func TestProbeCollector(t *testing.T) {
-	addr := echoServer(t)
+	addr := testenv.EchoServer(t)
 	p := prober.New(prober.Options{Name: addr, Address: addr, ModuleName: "default", Module: fastModule(), NoSplay: true}, nil)
 	c := NewProbe(p)
 	if got := testutil.ToFloat64(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
@@ -279,7 +247,7 @@ func BenchmarkCollect1000(b *testing.B) {
 // TestGatherMatchesCollect checks that the fast Gather path exposes
 // exactly what the Collector path does through a Registry.
 func TestGatherMatchesCollect(t *testing.T) {
-	addr := echoServer(t)
+	addr := testenv.EchoServer(t)
 	var ps []*prober.Prober
 	for i, labels := range []map[string]string{{"site": "ams"}, {"rack": "r1"}, nil} {
 		p := prober.New(prober.Options{Name: fmt.Sprintf("p%d", i), Address: addr, ModuleName: "default", Module: fastModule(),

@@ -13,7 +13,7 @@
 
 // Package testenv holds what the tests of several packages share: building
 // the binary under test, a buffer a process writes while a test reads it,
-// and the rule for missing prerequisites: on a developer's machine the test
+// TCP test servers on 127.0.0.1, and the rule for missing prerequisites: on a developer's machine the test
 // skips and says what to install, in CI (CI set) it fails, because CI must
 // provide everything.
 package testenv
@@ -21,6 +21,8 @@ package testenv
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,4 +91,60 @@ func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Serve runs handle for every connection to a new 127.0.0.1 listener until
+// the test ends, then closes the listener and the connections and waits for
+// the handlers. It returns the listener's address.
+func Serve(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() { handle(c) })
+		}
+	})
+	return ln.Addr().String()
+}
+
+// EchoServer runs a minimal echo server written from DESIGN.md's byte
+// layout alone (not with the project's echo package): it reflects every
+// 24-byte frame unchanged. It returns the server's address.
+func EchoServer(t testing.TB) string {
+	t.Helper()
+	return Serve(t, func(c net.Conn) {
+		buf := make([]byte, 24)
+		for {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return
+			}
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+	})
 }
