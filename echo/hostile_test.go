@@ -405,7 +405,8 @@ func TestSlowReaderIsNotIdle(t *testing.T) {
 	chunk := frames(1, 2048)
 	blockedAt := time.Time{}
 	end := time.Now().Add(time.Second)
-	for sent := 0; blockedAt.IsZero() && sent < 256<<20 && time.Now().Before(end); {
+	sent := 0
+	for blockedAt.IsZero() && sent < 256<<20 && time.Now().Before(end) {
 		_ = c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
 		n, err := c.Write(chunk)
 		sent += n
@@ -428,6 +429,15 @@ func TestSlowReaderIsNotIdle(t *testing.T) {
 		_, err := io.Copy(io.Discard, c)
 		readErr <- err
 	}()
+	// The write that hit its deadline may have stopped inside a frame:
+	// finish that frame first, or the stream is misaligned and the server
+	// rightly closes it for bad magic.
+	if off := sent % len(chunk); off%24 != 0 {
+		_ = c.SetWriteDeadline(time.Now().Add(testTimeout))
+		if _, err := c.Write(chunk[off : off+24-off%24]); err != nil {
+			t.Fatalf("finishing the split frame: %v", err)
+		}
+	}
 	for end := time.Now().Add(time.Second); time.Now().Before(end); {
 		_ = c.SetWriteDeadline(time.Now().Add(testTimeout))
 		if _, err := c.Write(frame(9)); err != nil {
@@ -441,8 +451,8 @@ func TestSlowReaderIsNotIdle(t *testing.T) {
 	}
 	select {
 	case err := <-readErr:
-		t.Errorf("server closed the connection of an active client (%v); rejected: idle %v, write_timeout %v",
-			err, rejected(s, reasonIdle), rejected(s, reasonWriteTimeout))
+		t.Errorf("server closed the connection of an active client (%v); rejected: idle %v, write_timeout %v, bad_magic %v",
+			err, rejected(s, reasonIdle), rejected(s, reasonWriteTimeout), rejected(s, reasonBadMagic))
 	default:
 	}
 }
