@@ -36,15 +36,20 @@ type rawReceiver struct {
 
 	// Results of the read callbacks, kept here so the callbacks can be
 	// method values made once rather than closures allocated per read.
+	rx       rxScratch
 	buf      []byte
-	oob      [64]byte
-	iov      unix.Iovec
-	msg      unix.Msghdr
 	n        int
 	kernelNs int64
 	err      error
 	readFn   func(fd uintptr) bool
 	peekFn   func(fd uintptr)
+}
+
+// rxScratch is the memory of one recvmsg(2) call, reused call after call.
+type rxScratch struct {
+	oob [64]byte
+	iov unix.Iovec
+	msg unix.Msghdr
 }
 
 // newReceiver returns the receiver for c. It reports whether kernel
@@ -66,18 +71,11 @@ func newReceiver(c net.Conn, wantKernel bool) (receiver, bool, error) {
 		return r, false, nil
 	}
 	var serr error
-	if err := raw.Control(func(fd uintptr) {
-		// Normally already on: the dialer sets it before connect (see
-		// enableRxTimestamps).
-		if v, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS); err == nil && v == 1 {
-			return
-		}
-		serr = enableRxTimestamps(fd)
-	}); err != nil {
+	if err := raw.Control(func(fd uintptr) { serr = ensureRxTimestamps(int(fd)) }); err != nil {
 		serr = err
 	}
 	if serr != nil {
-		return r, false, fmt.Errorf("setsockopt SO_TIMESTAMPNS: %w", serr)
+		return r, false, serr
 	}
 	r.kernel = true
 	return r, true, nil
@@ -113,37 +111,55 @@ func (r *rawReceiver) readNow(fd uintptr) {
 	}
 }
 
-// recvmsg calls recvmsg(2) directly: unix.Recvmsg allocates the sender's
-// address on every call, and this is the hot path of every reply.
 func (r *rawReceiver) recvmsg(fd uintptr, flags int) {
-	r.n, r.kernelNs, r.err = 0, 0, nil
-	if len(r.buf) == 0 {
-		return
+	r.n, r.kernelNs, r.err = r.rx.recvmsg(int(fd), r.buf, r.kernel, flags)
+}
+
+// recvmsg reads into buf with recvmsg(2), called directly: unix.Recvmsg
+// allocates the sender's address on every call, and this is the hot path
+// of every reply. With kernel it returns the SCM_TIMESTAMPNS arrival time
+// (Unix ns), or 0 if the data carried none. n == 0 comes with an error:
+// io.EOF when the peer closed.
+func (x *rxScratch) recvmsg(fd int, buf []byte, kernel bool, flags int) (n int, kernelNs int64, err error) {
+	if len(buf) == 0 {
+		return 0, 0, nil
 	}
-	r.iov.Base = &r.buf[0]
-	r.iov.SetLen(len(r.buf))
-	r.msg = unix.Msghdr{Iov: &r.iov}
-	r.msg.SetIovlen(1)
-	if r.kernel {
-		r.msg.Control = &r.oob[0]
-		r.msg.SetControllen(len(r.oob))
+	x.iov.Base = &buf[0]
+	x.iov.SetLen(len(buf))
+	x.msg = unix.Msghdr{Iov: &x.iov}
+	x.msg.SetIovlen(1)
+	if kernel {
+		x.msg.Control = &x.oob[0]
+		x.msg.SetControllen(len(x.oob))
 	}
-	n, _, errno := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.msg)), uintptr(flags))
+	r, _, errno := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&x.msg)), uintptr(flags))
 	for errno == unix.EINTR {
-		n, _, errno = unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.msg)), uintptr(flags))
+		r, _, errno = unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&x.msg)), uintptr(flags))
 	}
+	x.iov.Base = nil // hold no pointer into buf
 	switch {
 	case errno != 0:
-		r.err = errno
-		return
-	case n == 0:
-		r.err = io.EOF
-		return
+		return 0, 0, errno
+	case r == 0:
+		return 0, 0, io.EOF
 	}
-	r.n = int(n)
-	if oobn := int(r.msg.Controllen); oobn > 0 && r.kernel {
-		r.kernelNs = parseTimestampNS(r.oob[:min(oobn, len(r.oob))])
+	if oobn := int(x.msg.Controllen); oobn > 0 && kernel {
+		kernelNs = parseTimestampNS(x.oob[:min(oobn, len(x.oob))])
 	}
+	return int(r), kernelNs, nil
+}
+
+// ensureRxTimestamps checks that SO_TIMESTAMPNS is on, and turns it on if
+// not. It is normally on already: the dialer sets it before connect (see
+// enableRxTimestamps).
+func ensureRxTimestamps(fd int) error {
+	if v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS); err == nil && v == 1 {
+		return nil
+	}
+	if err := enableRxTimestamps(uintptr(fd)); err != nil {
+		return fmt.Errorf("setsockopt SO_TIMESTAMPNS: %w", err)
+	}
+	return nil
 }
 
 // enableRxTimestamps turns on SO_TIMESTAMPNS. The dialer calls it before

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"os"
 	"time"
@@ -55,16 +54,10 @@ type loop struct {
 	dialing bool
 	dialCh  chan dialResult
 
-	ticking  bool
-	nextTick time.Time
+	schedule
 	deadline time.Time // read deadline in force
 	// writeDeadline is the write deadline in force.
 	writeDeadline time.Time
-	redialAt      time.Time
-	backoff       time.Duration
-	failing       bool // the last dial failed; later failures log at debug
-	// retransSampled is when TCP_INFO was last read.
-	retransSampled time.Time
 
 	frame   [wire.FrameSize]byte
 	buf     [wire.FrameSize]byte
@@ -75,12 +68,8 @@ type loop struct {
 // out at their deadline, matches replies, and dials and redials with
 // backoff, until ctx is done.
 func (p *Prober) run(ctx context.Context) {
-	l := &loop{
-		p:        p,
-		dialCh:   make(chan dialResult, 1),
-		redialAt: time.Now().Add(p.splay),
-		backoff:  p.opts.Module.ReconnectBackoff.D(),
-	}
+	l := &loop{p: p, dialCh: make(chan dialResult, 1)}
+	l.init(p, time.Now())
 	defer l.shutdown()
 	level.Debug(p.logger).Log("msg", "prober starting", "splay", p.splay)
 	timer := time.NewTimer(time.Hour)
@@ -109,15 +98,11 @@ func (l *loop) stepDisconnected(ctx context.Context, now time.Time) {
 	p := l.p
 	if !l.dialing && !now.Before(l.redialAt) {
 		l.dialing = true
-		p.mu.Lock()
-		p.st.status = StateConnecting
-		p.mu.Unlock()
+		p.setStatus(StateConnecting)
 		go func() { l.dialCh <- p.dial(ctx) }()
 	}
 	if l.ticking && !now.Before(l.nextTick) {
-		p.mu.Lock()
-		p.st.sendDisconnected(now)
-		p.mu.Unlock()
+		p.sendDisconnected(now)
 		l.advanceTick(now)
 	}
 }
@@ -133,16 +118,8 @@ func (l *loop) wakeDisconnected(now time.Time) time.Time {
 	return w
 }
 
-// advanceTick moves to the next slot of the grid start + k*interval. If
-// the process fell behind (it was stalled), missed slots are skipped rather
-// than sent in a burst.
-func (l *loop) advanceTick(now time.Time) {
-	iv := l.p.opts.Module.Interval.D()
-	l.nextTick = l.nextTick.Add(iv)
-	if behind := now.Sub(l.nextTick); behind >= 0 {
-		l.nextTick = l.nextTick.Add((behind/iv + 1) * iv)
-	}
-}
+// advanceTick moves to the next probe slot.
+func (l *loop) advanceTick(now time.Time) { l.tick(now, l.p.opts.Module.Interval.D()) }
 
 // serveConn runs while connected: probes, timeouts and replies.
 func (l *loop) serveConn(ctx context.Context) {
@@ -226,11 +203,11 @@ func (l *loop) receive(block bool) error {
 			l.pending += n
 			if l.pending == wire.FrameSize {
 				l.pending = 0
-				if err := l.reply(time.Now(), kernelNs); err != nil {
+				if err := l.p.account(l.buf[:], time.Now(), kernelNs); err != nil {
 					return err
 				}
 			} else if !wire.ValidPrefix(l.buf[:l.pending]) {
-				return l.badMagic()
+				return l.p.badMagic()
 			}
 		}
 		switch {
@@ -241,33 +218,6 @@ func (l *loop) receive(block bool) error {
 		case block:
 			return nil
 		}
-	}
-	return nil
-}
-
-func (l *loop) badMagic() error {
-	l.p.mu.Lock()
-	l.p.st.unexpected++
-	l.p.mu.Unlock()
-	return fmt.Errorf("reply: %w", wire.ErrBadMagic)
-}
-
-// reply accounts one complete frame read at recv (kernel arrival time
-// kernelNs, Unix ns, or 0 if unknown).
-func (l *loop) reply(recv time.Time, kernelNs int64) error {
-	f, err := wire.Decode(l.buf[:])
-	if err != nil {
-		return l.badMagic()
-	}
-	p := l.p
-	p.mu.Lock()
-	res := p.st.reply(f.Seq, recv, kernelNs)
-	p.mu.Unlock()
-	switch res {
-	case replyLate:
-		level.Debug(p.logger).Log("msg", "late reply", "seq", f.Seq)
-	case replyUnexpected:
-		level.Debug(p.logger).Log("msg", "unexpected reply", "seq", f.Seq)
 	}
 	return nil
 }
@@ -309,43 +259,21 @@ func (l *loop) probe() bool {
 func (l *loop) dialed(ctx context.Context, r dialResult) {
 	p := l.p
 	now := time.Now()
-	if !l.ticking {
-		// The schedule starts when the first attempt ends, so a target
-		// is never counted as timed out merely for still dialing.
-		l.ticking = true
-		l.nextTick = now
-	}
+	l.attemptEnded(now)
 	if r.err != nil {
-		p.mu.Lock()
-		p.st.dialFailed(now, errText(r.err))
-		p.mu.Unlock()
-		if l.failing {
-			level.Debug(p.logger).Log("msg", "connect failed", "err", r.err)
-		} else {
-			level.Warn(p.logger).Log("msg", "connect failed", "err", r.err)
-		}
-		l.failing = true
-		l.scheduleRedial(now)
+		p.dialFailed(&l.schedule, now, r.err)
 		return
 	}
 	if ctx.Err() != nil {
 		_ = r.conn.Close()
 		return
 	}
-	l.failing = false
 	l.conn = r.conn
 	l.pending = 0
 	l.deadline, l.writeDeadline = time.Time{}, time.Time{}
 	rx, kernel, err := newReceiver(r.conn, p.opts.Module.KernelTimestamps)
-	if err != nil {
-		level.Info(p.logger).Log("msg", "kernel receive timestamps unavailable, using user-space time", "err", err)
-	}
 	l.rx = rx
-	p.mu.Lock()
-	p.st.connUp(now, r.handshake, r.conn.LocalAddr().String(), r.conn.RemoteAddr().String(), kernel)
-	p.mu.Unlock()
-	level.Info(p.logger).Log("msg", "connected", "remote_addr", r.conn.RemoteAddr(),
-		"duration_seconds", r.handshake.Seconds())
+	p.connected(&l.schedule, now, r.handshake, r.conn.LocalAddr().String(), r.conn.RemoteAddr().String(), kernel, err)
 }
 
 // sampleRetransmits reads the connection's kernel retransmission count.
@@ -360,33 +288,11 @@ func (l *loop) sampleRetransmits(now time.Time) {
 
 // closeConn drops the current connection and schedules a redial.
 func (l *loop) closeConn(now time.Time, why string) {
-	p := l.p
 	l.sampleRetransmits(now)
-	p.mu.Lock()
-	answered := p.st.lastReplied >= p.st.connFirst
-	p.st.connDown(now, why)
-	p.mu.Unlock()
-	level.Warn(p.logger).Log("msg", "connection lost", "err", why)
+	l.p.connLost(&l.schedule, now, why)
 	_ = l.conn.Close()
 	l.conn = nil
 	l.rx = nil
-	if answered {
-		// A connection that worked resets the backoff; one that never
-		// answered keeps doubling it, so a server that accepts and
-		// closes at once is not hammered.
-		l.backoff = l.p.opts.Module.ReconnectBackoff.D()
-	}
-	l.scheduleRedial(now)
-}
-
-// scheduleRedial sets the next dial one backoff step from now: the step
-// doubles each time, up to max_reconnect_backoff, with up to 25 % of added
-// jitter so many targets behind one failure do not retry in step.
-func (l *loop) scheduleRedial(now time.Time) {
-	maxB := l.p.opts.Module.MaxReconnectBackoff.D()
-	d := l.backoff + time.Duration(rand.Int64N(int64(l.backoff)/4+1))
-	l.redialAt = now.Add(min(d, maxB))
-	l.backoff = min(2*l.backoff, maxB)
 }
 
 // shutdown closes the connection and waits for any dial in progress.
@@ -400,9 +306,7 @@ func (l *loop) shutdown() {
 	if l.conn != nil {
 		_ = l.conn.Close()
 	}
-	p.mu.Lock()
-	p.st.status = StateStopped
-	p.mu.Unlock()
+	p.setStatus(StateStopped)
 	level.Debug(p.logger).Log("msg", "prober stopped")
 }
 

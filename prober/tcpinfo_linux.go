@@ -35,17 +35,20 @@ func socketRetransmits(c net.Conn) (uint64, bool) {
 		return 0, false
 	}
 	var (
-		n    uint64
-		gerr error
+		n     uint64
+		found bool
 	)
-	if err := raw.Control(func(fd uintptr) {
-		var info *unix.TCPInfo
-		info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-		if gerr == nil {
-			n = uint64(info.Total_retrans)
-		}
-	}); err != nil || gerr != nil {
+	if err := raw.Control(func(fd uintptr) { n, found = fdRetransmits(int(fd)) }); err != nil {
 		return 0, false
 	}
-	return n, true
+	return n, found
+}
+
+// fdRetransmits is socketRetransmits on a file descriptor.
+func fdRetransmits(fd int) (uint64, bool) {
+	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return 0, false
+	}
+	return uint64(info.Total_retrans), true
 }

@@ -1,0 +1,155 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package prober
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/tcpping/tcpping_exporter/internal/wire"
+)
+
+// schedule is the timing a prober keeps whichever loop runs it (the
+// goroutine loop of run.go or the Linux epoll engine): the probe grid, the
+// next dial and the reconnect backoff.
+type schedule struct {
+	ticking  bool
+	nextTick time.Time
+	redialAt time.Time
+	backoff  time.Duration
+	failing  bool // the last dial failed; later failures log at debug
+	// retransSampled is when TCP_INFO was last read.
+	retransSampled time.Time
+}
+
+func (s *schedule) init(p *Prober, now time.Time) {
+	s.redialAt = now.Add(p.splay)
+	s.backoff = p.opts.Module.ReconnectBackoff.D()
+}
+
+// tick moves to the next slot of the grid start + k*interval. If the loop
+// fell behind (it was stalled), missed slots are skipped rather than sent
+// in a burst.
+func (s *schedule) tick(now time.Time, iv time.Duration) {
+	s.nextTick = s.nextTick.Add(iv)
+	if behind := now.Sub(s.nextTick); behind >= 0 {
+		s.nextTick = s.nextTick.Add((behind/iv + 1) * iv)
+	}
+}
+
+// attemptEnded starts the probe schedule when the first connection
+// attempt ends, so a target is never counted as timed out merely for
+// still dialing.
+func (s *schedule) attemptEnded(now time.Time) {
+	if !s.ticking {
+		s.ticking = true
+		s.nextTick = now
+	}
+}
+
+// redialLater sets the next dial one backoff step from now: the step
+// doubles each time, up to max_reconnect_backoff, with up to 25 % of added
+// jitter so many targets behind one failure do not retry in step.
+func (s *schedule) redialLater(now time.Time, maxB time.Duration) {
+	d := s.backoff + time.Duration(rand.Int64N(int64(s.backoff)/4+1))
+	s.redialAt = now.Add(min(d, maxB))
+	s.backoff = min(2*s.backoff, maxB)
+}
+
+// dialFailed records a failed connection attempt and schedules the next.
+func (p *Prober) dialFailed(s *schedule, now time.Time, err error) {
+	p.mu.Lock()
+	p.st.dialFailed(now, errText(err))
+	p.mu.Unlock()
+	if s.failing {
+		level.Debug(p.logger).Log("msg", "connect failed", "err", err)
+	} else {
+		level.Warn(p.logger).Log("msg", "connect failed", "err", err)
+	}
+	s.failing = true
+	s.redialLater(now, p.opts.Module.MaxReconnectBackoff.D())
+}
+
+// connected records a new connection.
+func (p *Prober) connected(s *schedule, now time.Time, handshake time.Duration, local, remote string, kernel bool, kerr error) {
+	s.failing = false
+	if kerr != nil {
+		level.Info(p.logger).Log("msg", "kernel receive timestamps unavailable, using user-space time", "err", kerr)
+	}
+	p.mu.Lock()
+	p.st.connUp(now, handshake, local, remote, kernel)
+	p.mu.Unlock()
+	level.Info(p.logger).Log("msg", "connected", "remote_addr", remote,
+		"duration_seconds", handshake.Seconds())
+}
+
+// connLost records the loss of the connection and schedules a redial.
+func (p *Prober) connLost(s *schedule, now time.Time, why string) {
+	p.mu.Lock()
+	answered := p.st.lastReplied >= p.st.connFirst
+	p.st.connDown(now, why)
+	p.mu.Unlock()
+	level.Warn(p.logger).Log("msg", "connection lost", "err", why)
+	if answered {
+		// A connection that worked resets the backoff; one that never
+		// answered keeps doubling it, so a server that accepts and
+		// closes at once is not hammered.
+		s.backoff = p.opts.Module.ReconnectBackoff.D()
+	}
+	s.redialLater(now, p.opts.Module.MaxReconnectBackoff.D())
+}
+
+// account matches one complete reply frame read at recv (kernel arrival
+// time kernelNs, Unix ns, or 0 if unknown). An error means the stream is
+// unusable.
+func (p *Prober) account(frame []byte, recv time.Time, kernelNs int64) error {
+	f, err := wire.Decode(frame)
+	if err != nil {
+		return p.badMagic()
+	}
+	p.mu.Lock()
+	res := p.st.reply(f.Seq, recv, kernelNs)
+	p.mu.Unlock()
+	switch res {
+	case replyLate:
+		level.Debug(p.logger).Log("msg", "late reply", "seq", f.Seq)
+	case replyUnexpected:
+		level.Debug(p.logger).Log("msg", "unexpected reply", "seq", f.Seq)
+	}
+	return nil
+}
+
+func (p *Prober) badMagic() error {
+	p.mu.Lock()
+	p.st.unexpected++
+	p.mu.Unlock()
+	return fmt.Errorf("reply: %w", wire.ErrBadMagic)
+}
+
+// sendDisconnected counts a probe that fell due with no connection.
+func (p *Prober) sendDisconnected(now time.Time) {
+	p.mu.Lock()
+	p.st.sendDisconnected(now)
+	p.mu.Unlock()
+}
+
+// setStatus sets the connection state shown in snapshots.
+func (p *Prober) setStatus(s State) {
+	p.mu.Lock()
+	p.st.status = s
+	p.mu.Unlock()
+}
