@@ -164,6 +164,9 @@ func (p *Prober) Options() Options { return p.opts }
 // called.
 func (p *Prober) Start(ctx context.Context) {
 	ctx, p.cancel = context.WithCancel(ctx)
+	if useEngine && p.startEngine(ctx) {
+		return
+	}
 	go func() {
 		defer close(p.done)
 		p.run(ctx)

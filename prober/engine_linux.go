@@ -1,0 +1,400 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+//go:build linux
+
+package prober
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpping/tcpping_exporter/internal/wire"
+)
+
+// useEngine selects the epoll engine for probers started from now on. Only
+// tests turn it off, to run the portable goroutine loop on Linux too
+// (TCPPING_PROBER_LOOP=goroutine).
+var useEngine = os.Getenv("TCPPING_PROBER_LOOP") != "goroutine"
+
+// The engine runs probers without a goroutine each: a few workers, each
+// owning an epoll set of non-blocking sockets and a timer heap of the
+// probers it runs. A worker sleeps in epoll_wait until a reply arrives or
+// its earliest prober falls due, and does the reads, writes and accounting
+// itself. Against a goroutine per target this saves the Go scheduler's
+// wake-ups (futex and netpoller calls) on every probe and every reply, and
+// a goroutine stack per target. Dials still run in a transient goroutine
+// through net.Dialer (DNS, source address, TOS); the connected socket is
+// then handed to the worker.
+type engine struct {
+	workers []*worker
+	next    atomic.Uint32
+}
+
+// sharedEngine is started by the first prober and runs for the life of the
+// process; idle workers block in epoll_wait and cost nothing.
+var sharedEngine = sync.OnceValues(func() (*engine, error) {
+	n := min(max(runtime.GOMAXPROCS(0)/2, 1), 8)
+	e := &engine{}
+	for range n {
+		w, err := newWorker()
+		if err != nil {
+			return nil, err
+		}
+		e.workers = append(e.workers, w)
+		go w.run()
+	}
+	return e, nil
+})
+
+// startEngine runs p on an engine worker, or in its own goroutine if the
+// engine cannot start.
+func (p *Prober) startEngine(ctx context.Context) bool {
+	e, err := sharedEngine()
+	if err != nil {
+		p.logger.Log("level", "warn", "msg", "epoll engine unavailable, probing from a goroutine", "err", err)
+		return false
+	}
+	w := e.workers[e.next.Add(1)%uint32(len(e.workers))]
+	c := &econn{p: p, w: w, ctx: ctx, fd: -1, slot: -1, hidx: -1}
+	w.post(command{op: opAdd, c: c})
+	context.AfterFunc(ctx, func() { w.post(command{op: opStop, c: c}) })
+	return true
+}
+
+type op int
+
+const (
+	opAdd op = iota
+	opStop
+	opDialed
+)
+
+// command is how other goroutines talk to a worker.
+type command struct {
+	op op
+	c  *econn
+	r  dialResult
+	fd int // the dialed socket, detached from r.conn
+	// local and remote are the dialed connection's addresses.
+	local, remote string
+}
+
+// wakeSlot marks the worker's eventfd in epoll event data.
+const wakeSlot = -1
+
+type worker struct {
+	epfd, evfd int
+
+	mu    sync.Mutex
+	queue []command
+
+	// Only the worker's goroutine touches what follows.
+	slots  []*econn // epoll event data holds the slot index
+	gens   []int32  // and its generation, so stale events are ignored
+	free   []int32
+	timers []*econn // min-heap on wake
+	events [128]unix.EpollEvent
+	cmds   []command
+	rx     rxScratch
+	frame  [wire.FrameSize]byte // the probe being sent
+	// noPwait2 is set when the kernel lacks epoll_pwait2 (before 5.11):
+	// sleeps are then rounded up to whole milliseconds.
+	noPwait2 bool
+}
+
+func newWorker() (*worker, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll_create1: %w", err)
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		_ = unix.Close(epfd)
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: wakeSlot}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		_ = unix.Close(epfd)
+		_ = unix.Close(evfd)
+		return nil, fmt.Errorf("epoll_ctl: %w", err)
+	}
+	return &worker{epfd: epfd, evfd: evfd}, nil
+}
+
+// post queues a command and wakes the worker if the queue was empty (if it
+// was not, a wake-up is already on its way).
+func (w *worker) post(c command) {
+	w.mu.Lock()
+	wake := len(w.queue) == 0
+	w.queue = append(w.queue, c)
+	w.mu.Unlock()
+	if wake {
+		one := uint64(1)
+		_, _ = unix.Write(w.evfd, (*[8]byte)(unsafe.Pointer(&one))[:])
+	}
+}
+
+func (w *worker) run() {
+	for {
+		now := time.Now()
+		for len(w.timers) > 0 && !now.Before(w.timers[0].wake) {
+			c := w.timers[0]
+			c.onTimer(now)
+			w.reschedule(c)
+			now = time.Now()
+		}
+		timeout := time.Duration(-1)
+		if len(w.timers) > 0 {
+			timeout = w.timers[0].wake.Sub(now)
+		}
+		n := w.wait(timeout)
+		if n == 0 {
+			continue
+		}
+		now = time.Now()
+		for i := range n {
+			ev := &w.events[i]
+			if ev.Fd == wakeSlot {
+				w.commands(now)
+				continue
+			}
+			c := w.slots[ev.Fd]
+			if c == nil || w.gens[ev.Fd] != ev.Pad {
+				continue // closed by an earlier event of this batch
+			}
+			if ev.Events&unix.EPOLLOUT != 0 {
+				c.onWritable(now)
+			}
+			if ev.Events&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 && c.fd >= 0 && w.gens[ev.Fd] == ev.Pad {
+				c.onReadable(now)
+			}
+			w.reschedule(c)
+		}
+	}
+}
+
+// wait sleeps in epoll until an event or for timeout (< 0: no limit), with
+// nanosecond resolution where the kernel has epoll_pwait2.
+func (w *worker) wait(timeout time.Duration) int {
+	for {
+		var (
+			n     uintptr
+			errno unix.Errno
+		)
+		if !w.noPwait2 {
+			var tsp *unix.Timespec
+			if timeout >= 0 {
+				ts := unix.NsecToTimespec(int64(timeout))
+				tsp = &ts
+			}
+			n, _, errno = unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(w.epfd),
+				uintptr(unsafe.Pointer(&w.events[0])), uintptr(len(w.events)),
+				uintptr(unsafe.Pointer(tsp)), 0, 0)
+			if errno == unix.ENOSYS {
+				w.noPwait2 = true
+				continue
+			}
+		} else {
+			ms := -1
+			if timeout >= 0 {
+				ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+			}
+			var err error
+			var k int
+			k, err = unix.EpollWait(w.epfd, w.events[:], ms)
+			n = uintptr(max(k, 0))
+			if err != nil {
+				errno, _ = err.(unix.Errno)
+			}
+		}
+		switch errno {
+		case 0:
+			return int(n)
+		case unix.EINTR:
+			return 0
+		default:
+			panic("epoll_wait: " + errno.Error()) // EBADF, EFAULT, EINVAL: a bug
+		}
+	}
+}
+
+// commands runs the queued commands.
+func (w *worker) commands(now time.Time) {
+	var buf [8]byte
+	_, _ = unix.Read(w.evfd, buf[:])
+	w.mu.Lock()
+	w.cmds, w.queue = w.queue, w.cmds[:0]
+	w.mu.Unlock()
+	for i := range w.cmds {
+		cmd := &w.cmds[i]
+		c := cmd.c
+		switch cmd.op {
+		case opAdd:
+			c.init(c.p, now)
+			c.plan()
+		case opStop:
+			c.stop()
+		case opDialed:
+			c.dialed(now, cmd)
+		}
+		w.reschedule(c)
+		*cmd = command{}
+	}
+}
+
+// register adds fd to the epoll set for c.
+func (w *worker) register(c *econn, fd int) error {
+	if len(w.free) == 0 {
+		w.free = append(w.free, int32(len(w.slots)))
+		w.slots = append(w.slots, nil)
+		w.gens = append(w.gens, 0)
+	}
+	s := w.free[len(w.free)-1]
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: s, Pad: w.gens[s]}
+	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		return err
+	}
+	w.free = w.free[:len(w.free)-1]
+	w.slots[s] = c
+	c.slot = s
+	return nil
+}
+
+// modify sets the events watched for c.
+func (w *worker) modify(c *econn, events uint32) {
+	ev := unix.EpollEvent{Events: events, Fd: c.slot, Pad: w.gens[c.slot]}
+	_ = unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev)
+}
+
+// unregister removes c's socket from the epoll set and frees its slot.
+func (w *worker) unregister(c *econn) {
+	_ = unix.EpollCtl(w.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	w.slots[c.slot] = nil
+	w.gens[c.slot]++
+	w.free = append(w.free, c.slot)
+	c.slot = -1
+}
+
+// reschedule puts c at its place in the timer heap (out of it if it has
+// no wake time).
+func (w *worker) reschedule(c *econn) {
+	switch {
+	case c.wake.IsZero() && c.hidx >= 0:
+		w.heapRemove(c.hidx)
+	case c.wake.IsZero():
+	case c.hidx < 0:
+		c.hidx = len(w.timers)
+		w.timers = append(w.timers, c)
+		w.up(c.hidx)
+	default:
+		if !w.down(c.hidx) {
+			w.up(c.hidx)
+		}
+	}
+}
+
+func (w *worker) heapRemove(i int) {
+	h := w.timers
+	last := len(h) - 1
+	h[i].hidx = -1
+	if i != last {
+		h[i] = h[last]
+		h[i].hidx = i
+	}
+	h[last] = nil
+	w.timers = h[:last]
+	if i != last {
+		if !w.down(i) {
+			w.up(i)
+		}
+	}
+}
+
+func (w *worker) less(i, j int) bool { return w.timers[i].wake.Before(w.timers[j].wake) }
+
+func (w *worker) swap(i, j int) {
+	h := w.timers
+	h[i], h[j] = h[j], h[i]
+	h[i].hidx, h[j].hidx = i, j
+}
+
+func (w *worker) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !w.less(i, parent) {
+			return
+		}
+		w.swap(i, parent)
+		i = parent
+	}
+}
+
+func (w *worker) down(i0 int) bool {
+	i, n := i0, len(w.timers)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		j := l
+		if r := l + 1; r < n && w.less(r, l) {
+			j = r
+		}
+		if !w.less(j, i) {
+			break
+		}
+		w.swap(i, j)
+		i = j
+	}
+	return i > i0
+}
+
+// detach takes the socket out of conn: a duplicate of its descriptor
+// (non-blocking, as the runtime made it) that the worker owns, after
+// which conn is closed and the runtime's netpoller forgets it.
+func detach(conn net.Conn) (int, error) {
+	defer conn.Close()
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return -1, fmt.Errorf("%T has no socket", conn)
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd, derr := -1, error(nil)
+	if err := raw.Control(func(s uintptr) {
+		fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return -1, err
+	}
+	if derr != nil {
+		return -1, fmt.Errorf("dup: %w", derr)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		_ = unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
