@@ -18,8 +18,8 @@ package prober
 import (
 	"context"
 	"fmt"
-	"os"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
