@@ -51,6 +51,8 @@ type econn struct {
 	kernel  bool // replies carry kernel receive timestamps
 	dialing bool
 	stopped bool
+	// dialCancel cancels the dial in progress.
+	dialCancel context.CancelFunc
 
 	pending int // bytes of a partial reply in buf
 	buf     [wire.FrameSize]byte
@@ -267,8 +269,10 @@ func (c *econn) onWritable(now time.Time) {
 func (c *econn) startDial() {
 	c.dialing = true
 	c.p.setStatus(StateConnecting)
+	ctx, cancel := context.WithCancel(c.ctx)
+	c.dialCancel = cancel
 	go func() {
-		r := c.p.dial(c.ctx)
+		r := c.p.dial(ctx)
 		cmd := command{op: opDialed, c: c, fd: -1}
 		if r.err == nil {
 			cmd.local, cmd.remote = r.conn.LocalAddr().String(), r.conn.RemoteAddr().String()
@@ -283,6 +287,8 @@ func (c *econn) startDial() {
 // dialed handles the end of a connection attempt.
 func (c *econn) dialed(now time.Time, cmd *command) {
 	c.dialing = false
+	c.dialCancel()
+	c.dialCancel = nil
 	if c.stopped || c.ctx.Err() != nil {
 		if cmd.fd >= 0 {
 			_ = unix.Close(cmd.fd)
@@ -348,7 +354,9 @@ func (c *econn) stop() {
 		_ = unix.Close(c.fd)
 		c.fd = -1
 	}
-	if !c.dialing {
+	if c.dialing {
+		c.dialCancel() // finish when the dial returns
+	} else {
 		c.finish()
 	}
 	c.plan()

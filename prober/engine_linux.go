@@ -78,7 +78,14 @@ func (p *Prober) startEngine(ctx context.Context) bool {
 	w := e.workers[e.next.Add(1)%uint32(len(e.workers))]
 	c := &econn{p: p, w: w, ctx: ctx, fd: -1, slot: -1, hidx: -1}
 	w.post(command{op: opAdd, c: c})
-	context.AfterFunc(ctx, func() { w.post(command{op: opStop, c: c}) })
+	// No context per prober: a worker's prober costs a few hundred bytes,
+	// and a cancel context with its Done channel would add a third.
+	unwatch := context.AfterFunc(ctx, func() { w.post(command{op: opStop, c: c}) })
+	p.cancel = func() {
+		if unwatch() {
+			w.post(command{op: opStop, c: c})
+		}
+	}
 	return true
 }
 
@@ -100,6 +107,18 @@ type command struct {
 	local, remote string
 }
 
+// wakeSlack is how much later than the earliest due prober a worker may
+// wake, so that the probers due within it are served in one wake-up: each
+// wake-up costs a context switch, several microseconds on a VM. Only send
+// times move, by less than the slack (a probe's RTT is timed from its
+// actual send), and timeouts stay exact: a reply is judged by its arrival
+// time, not by when the worker got to it.
+var wakeSlack = 250 * time.Microsecond
+
+// yieldEvery is how often a busy worker yields to the scheduler, well
+// within sysmon's 10 ms preemption horizon.
+const yieldEvery = 2 * time.Millisecond
+
 // wakeSlot marks the worker's eventfd in epoll event data.
 const wakeSlot = -1
 
@@ -118,6 +137,7 @@ type worker struct {
 	cmds   []command
 	rx     rxScratch
 	frame  [wire.FrameSize]byte // the probe being sent
+	yielded time.Time // when run last called runtime.Gosched
 	// noPwait2 is set when the kernel lacks epoll_pwait2 (before 5.11):
 	// sleeps are then rounded up to whole milliseconds.
 	noPwait2 bool
@@ -166,7 +186,15 @@ func (w *worker) run() {
 		}
 		timeout := time.Duration(-1)
 		if len(w.timers) > 0 {
-			timeout = w.timers[0].wake.Sub(now)
+			timeout = w.timers[0].wake.Sub(now) + wakeSlack
+		}
+		if now.Sub(w.yielded) >= yieldEvery {
+			// Passing through the scheduler tells sysmon this goroutine
+			// is not stuck: otherwise every 10 ms it would preempt it and
+			// take its P while it sleeps in epoll, and then poll every
+			// 20 µs for a while, costing more CPU than the probes.
+			w.yielded = now
+			runtime.Gosched()
 		}
 		n := w.wait(timeout)
 		if n == 0 {

@@ -82,10 +82,24 @@ func pickSchema(factor float64) int32 {
 
 // schemaBounds returns, for schema > 0, the 2^schema fractions in [0.5, 1)
 // at which buckets start within one power of two.
+// schemaBounds returns the shared, immutable bounds of schema.
 func schemaBounds(schema int32) []float64 {
 	if schema <= 0 {
 		return nil
 	}
+	return sharedBounds[schema]
+}
+
+// sharedBounds holds makeBounds(s) for every positive schema: one copy for
+// all histograms.
+var sharedBounds = func() (b [nativeSchemaMax + 1][]float64) {
+	for s := int32(1); s <= nativeSchemaMax; s++ {
+		b[s] = makeBounds(s)
+	}
+	return b
+}()
+
+func makeBounds(schema int32) []float64 {
 	n := 1 << schema
 	b := make([]float64, n)
 	for j := range b {

@@ -163,10 +163,10 @@ func (p *Prober) Options() Options { return p.opts }
 // Start starts probing in the background until ctx is cancelled or Stop is
 // called.
 func (p *Prober) Start(ctx context.Context) {
-	ctx, p.cancel = context.WithCancel(ctx)
 	if useEngine && p.startEngine(ctx) {
 		return
 	}
+	ctx, p.cancel = context.WithCancel(ctx)
 	go func() {
 		defer close(p.done)
 		p.run(ctx)

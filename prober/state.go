@@ -83,7 +83,7 @@ type state struct {
 	lastOK              bool
 	lastErr             string
 	recent              recentWindow
-	events              [maxEvents]Event
+	events              []Event // a ring of up to maxEvents, grown as needed
 	nEvents             int
 
 	first chan struct{} // closed at the first result
@@ -111,7 +111,11 @@ func (s *state) result() {
 }
 
 func (s *state) event(now time.Time, text string) {
-	s.events[s.nEvents%maxEvents] = Event{Time: now, Text: text}
+	if len(s.events) < maxEvents {
+		s.events = append(s.events, Event{Time: now, Text: text})
+	} else {
+		s.events[s.nEvents%maxEvents] = Event{Time: now, Text: text}
+	}
 	s.nEvents++
 }
 
