@@ -129,15 +129,15 @@ type worker struct {
 	queue []command
 
 	// Only the worker's goroutine touches what follows.
-	slots  []*econn // epoll event data holds the slot index
-	gens   []int32  // and its generation, so stale events are ignored
-	free   []int32
-	timers []*econn // min-heap on wake
-	events [128]unix.EpollEvent
-	cmds   []command
-	rx     rxScratch
-	frame  [wire.FrameSize]byte // the probe being sent
-	yielded time.Time // when run last called runtime.Gosched
+	slots   []*econn // epoll event data holds the slot index
+	gens    []int32  // and its generation, so stale events are ignored
+	free    []int32
+	timers  []*econn // min-heap on wake
+	events  [128]unix.EpollEvent
+	cmds    []command
+	rx      rxScratch
+	frame   [wire.FrameSize]byte // the probe being sent
+	yielded time.Time            // when run last called runtime.Gosched
 	// noPwait2 is set when the kernel lacks epoll_pwait2 (before 5.11):
 	// sleeps are then rounded up to whole milliseconds.
 	noPwait2 bool
