@@ -47,6 +47,7 @@ type econn struct {
 	fd      int   // -1 while disconnected
 	slot    int32 // epoll slot, -1 if none
 	hidx    int   // index in the worker's timer heap, -1 if none
+	pidx    int   // index in the worker's probers
 	wake    time.Time
 	kernel  bool // replies carry kernel receive timestamps
 	dialing bool
@@ -348,6 +349,9 @@ func (c *econn) close(now time.Time, why string) {
 // stop ends the prober: the connection is closed, and the prober is done
 // when no dial is left in flight.
 func (c *econn) stop() {
+	if c.stopped {
+		return
+	}
 	c.stopped = true
 	if c.fd >= 0 {
 		c.w.unregister(c)
@@ -363,7 +367,8 @@ func (c *econn) stop() {
 }
 
 func (c *econn) finish() {
+	c.w.forget(c)
 	c.p.setStatus(StateStopped)
-	level.Debug(c.p.logger).Log("msg", "prober stopped")
+	level.Debug(c.p.logger()).Log("msg", "prober stopped")
 	close(c.p.done)
 }

@@ -49,13 +49,44 @@ var useEngine = os.Getenv("TCPPING_PROBER_LOOP") != "goroutine"
 type engine struct {
 	workers []*worker
 	next    atomic.Uint32
+
+	mu sync.Mutex
+	// watched holds the contexts probers were started with that are
+	// not done yet: one watch per context, not per prober (a cancel
+	// registration per prober would cost more than the prober).
+	watched map[context.Context]struct{}
+}
+
+// watch stops every prober started with ctx when ctx is done. A prober
+// added after that is stopped as it is added (see worker.commands).
+func (e *engine) watch(ctx context.Context) {
+	if ctx.Done() == nil {
+		return
+	}
+	e.mu.Lock()
+	_, ok := e.watched[ctx]
+	if !ok {
+		e.watched[ctx] = struct{}{}
+	}
+	e.mu.Unlock()
+	if ok {
+		return
+	}
+	context.AfterFunc(ctx, func() {
+		e.mu.Lock()
+		delete(e.watched, ctx)
+		e.mu.Unlock()
+		for _, w := range e.workers {
+			w.post(command{op: opStopCtx, ctx: ctx})
+		}
+	})
 }
 
 // sharedEngine is started by the first prober and runs for the life of the
 // process; idle workers block in epoll_wait and cost nothing.
 var sharedEngine = sync.OnceValues(func() (*engine, error) {
 	n := min(max(runtime.GOMAXPROCS(0)/2, 1), 8)
-	e := &engine{}
+	e := &engine{watched: make(map[context.Context]struct{})}
 	for range n {
 		w, err := newWorker()
 		if err != nil {
@@ -72,20 +103,14 @@ var sharedEngine = sync.OnceValues(func() (*engine, error) {
 func (p *Prober) startEngine(ctx context.Context) bool {
 	e, err := sharedEngine()
 	if err != nil {
-		p.logger.Log("level", "warn", "msg", "epoll engine unavailable, probing from a goroutine", "err", err)
+		p.logger().Log("level", "warn", "msg", "epoll engine unavailable, probing from a goroutine", "err", err)
 		return false
 	}
 	w := e.workers[e.next.Add(1)%uint32(len(e.workers))]
 	c := &econn{p: p, w: w, ctx: ctx, fd: -1, slot: -1, hidx: -1}
 	w.post(command{op: opAdd, c: c})
-	// No context per prober: a worker's prober costs a few hundred bytes,
-	// and a cancel context with its Done channel would add a third.
-	unwatch := context.AfterFunc(ctx, func() { w.post(command{op: opStop, c: c}) })
-	p.cancel = func() {
-		if unwatch() {
-			w.post(command{op: opStop, c: c})
-		}
-	}
+	e.watch(ctx)
+	p.cancel = func() { w.post(command{op: opStop, c: c}) }
 	return true
 }
 
@@ -95,6 +120,7 @@ const (
 	opAdd op = iota
 	opStop
 	opDialed
+	opStopCtx
 )
 
 // command is how other goroutines talk to a worker.
@@ -105,6 +131,7 @@ type command struct {
 	fd int // the dialed socket, detached from r.conn
 	// local and remote are the dialed connection's addresses.
 	local, remote string
+	ctx           context.Context // opStopCtx: the context that is done
 }
 
 // wakeSlack is how much later than the earliest due prober a worker may
@@ -129,6 +156,7 @@ type worker struct {
 	queue []command
 
 	// Only the worker's goroutine touches what follows.
+	probers []*econn // every prober of the worker not yet finished
 	slots   []*econn // epoll event data holds the slot index
 	gens    []int32  // and its generation, so stale events are ignored
 	free    []int32
@@ -279,16 +307,45 @@ func (w *worker) commands(now time.Time) {
 		c := cmd.c
 		switch cmd.op {
 		case opAdd:
+			c.pidx = len(w.probers)
+			w.probers = append(w.probers, c)
 			c.init(c.p, now)
 			c.plan()
+			if c.ctx.Err() != nil {
+				c.stop() // its context ended before it was added
+			}
 		case opStop:
 			c.stop()
 		case opDialed:
 			c.dialed(now, cmd)
+		case opStopCtx:
+			for i := len(w.probers) - 1; i >= 0; i-- {
+				if i >= len(w.probers) {
+					continue
+				}
+				if p := w.probers[i]; p.ctx == cmd.ctx {
+					p.stop()
+					w.reschedule(p)
+				}
+			}
+			*cmd = command{}
+			continue
 		}
 		w.reschedule(c)
 		*cmd = command{}
 	}
+	if cap(w.cmds) > 1024 {
+		w.cmds = nil // a burst of starts or stops is over: let it go
+	}
+}
+
+// forget removes a finished prober from the worker.
+func (w *worker) forget(c *econn) {
+	last := len(w.probers) - 1
+	w.probers[c.pidx] = w.probers[last]
+	w.probers[c.pidx].pidx = c.pidx
+	w.probers[last] = nil
+	w.probers = w.probers[:last]
 }
 
 // register adds fd to the epoll set for c.

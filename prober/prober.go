@@ -113,7 +113,10 @@ type Snapshot struct {
 // stop it with Stop.
 type Prober struct {
 	opts   Options
-	logger log.Logger
+	// base is the logger New was given: the prober's own context
+	// (logger) is built per message rather than kept, as probers log
+	// rarely and 10,000 kept contexts cost 2 MB.
+	base log.Logger
 	splay  time.Duration
 
 	mu sync.Mutex
@@ -134,8 +137,7 @@ func New(opts Options, logger log.Logger) *Prober {
 	}
 	p := &Prober{
 		opts: opts,
-		logger: log.With(logger, "component", "prober", "target", opts.Name,
-			"address", opts.Address, "module", opts.ModuleName),
+		base: logger,
 		done: make(chan struct{}),
 	}
 	if !opts.NoSplay {
@@ -155,6 +157,12 @@ func splayOffset(id string, interval time.Duration) time.Duration {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(id))
 	return time.Duration(h.Sum64() % uint64(interval))
+}
+
+// logger returns the prober's logger: base with the prober's identity.
+func (p *Prober) logger() log.Logger {
+	return log.With(p.base, "component", "prober", "target", p.opts.Name,
+		"address", p.opts.Address, "module", p.opts.ModuleName)
 }
 
 // Options returns the options the prober was created with.

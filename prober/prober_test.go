@@ -18,6 +18,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // The servers in this file are written from DESIGN.md's byte layout alone,
@@ -352,5 +354,65 @@ func TestSplitAndCoalescedReplies(t *testing.T) {
 				t.Errorf("unexpected %d dropped %d late %d, want 0", s.Unexpected, s.Dropped, s.Late)
 			}
 		})
+	}
+}
+
+// TestContextEndStopsProbers starts probers sharing one context, ends it,
+// and checks from the server's side that every connection is closed and
+// from the probers' that they stopped, without Stop being called.
+func TestContextEndStopsProbers(t *testing.T) {
+	const n = 20
+	var open atomic.Int64
+	addr := testenv.Serve(t, func(c net.Conn) {
+		open.Add(1)
+		defer open.Add(-1)
+		buf := make([]byte, 24)
+		for {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return
+			}
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := testModule(20*time.Millisecond, time.Second, false)
+	var ps []*Prober
+	for i := range n {
+		p := New(Options{Name: fmt.Sprint("t", i), Address: addr, ModuleName: "test", Module: m, NoSplay: true}, nil)
+		p.Start(ctx)
+		ps = append(ps, p)
+	}
+	waitFor(t, "all connected and answered", 5*time.Second, func() bool {
+		for _, p := range ps {
+			if s := p.Snapshot(); !s.Connected || s.Received == 0 {
+				return false
+			}
+		}
+		return open.Load() == n
+	})
+	cancel()
+	waitFor(t, "all stopped, all connections closed", 5*time.Second, func() bool {
+		for _, p := range ps {
+			if p.Snapshot().State != StateStopped {
+				return false
+			}
+		}
+		return open.Load() == 0
+	})
+	// A prober started with the ended context stops at once.
+	late := New(Options{Name: "late", Address: addr, ModuleName: "test", Module: m, NoSplay: true}, nil)
+	late.Start(ctx)
+	stopped := make(chan struct{})
+	go func() { late.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a prober started with an ended context did not stop")
+	}
+	if s := late.Snapshot(); s.Sent != 0 || s.State != StateStopped {
+		t.Fatalf("late prober: sent %d, state %v; want 0, stopped", s.Sent, s.State)
 	}
 }

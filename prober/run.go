@@ -71,7 +71,7 @@ func (p *Prober) run(ctx context.Context) {
 	l := &loop{p: p, dialCh: make(chan dialResult, 1)}
 	l.init(p, time.Now())
 	defer l.shutdown()
-	level.Debug(p.logger).Log("msg", "prober starting", "splay", p.splay)
+	level.Debug(p.logger()).Log("msg", "prober starting", "splay", p.splay)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for ctx.Err() == nil {
@@ -307,7 +307,7 @@ func (l *loop) shutdown() {
 		_ = l.conn.Close()
 	}
 	p.setStatus(StateStopped)
-	level.Debug(p.logger).Log("msg", "prober stopped")
+	level.Debug(p.logger()).Log("msg", "prober stopped")
 }
 
 func describeReadErr(err error) string {

@@ -76,9 +76,9 @@ func (p *Prober) dialFailed(s *schedule, now time.Time, err error) {
 	p.st.dialFailed(now, errText(err))
 	p.mu.Unlock()
 	if s.failing {
-		level.Debug(p.logger).Log("msg", "connect failed", "err", err)
+		level.Debug(p.logger()).Log("msg", "connect failed", "err", err)
 	} else {
-		level.Warn(p.logger).Log("msg", "connect failed", "err", err)
+		level.Warn(p.logger()).Log("msg", "connect failed", "err", err)
 	}
 	s.failing = true
 	s.redialLater(now, p.opts.Module.MaxReconnectBackoff.D())
@@ -88,12 +88,12 @@ func (p *Prober) dialFailed(s *schedule, now time.Time, err error) {
 func (p *Prober) connected(s *schedule, now time.Time, handshake time.Duration, local, remote string, kernel bool, kerr error) {
 	s.failing = false
 	if kerr != nil {
-		level.Info(p.logger).Log("msg", "kernel receive timestamps unavailable, using user-space time", "err", kerr)
+		level.Info(p.logger()).Log("msg", "kernel receive timestamps unavailable, using user-space time", "err", kerr)
 	}
 	p.mu.Lock()
 	p.st.connUp(now, handshake, local, remote, kernel)
 	p.mu.Unlock()
-	level.Info(p.logger).Log("msg", "connected", "remote_addr", remote,
+	level.Info(p.logger()).Log("msg", "connected", "remote_addr", remote,
 		"duration_seconds", handshake.Seconds())
 }
 
@@ -103,7 +103,7 @@ func (p *Prober) connLost(s *schedule, now time.Time, why string) {
 	answered := p.st.lastReplied >= p.st.connFirst
 	p.st.connDown(now, why)
 	p.mu.Unlock()
-	level.Warn(p.logger).Log("msg", "connection lost", "err", why)
+	level.Warn(p.logger()).Log("msg", "connection lost", "err", why)
 	if answered {
 		// A connection that worked resets the backoff; one that never
 		// answered keeps doubling it, so a server that accepts and
@@ -126,9 +126,9 @@ func (p *Prober) account(frame []byte, recv time.Time, kernelNs int64) error {
 	p.mu.Unlock()
 	switch res {
 	case replyLate:
-		level.Debug(p.logger).Log("msg", "late reply", "seq", f.Seq)
+		level.Debug(p.logger()).Log("msg", "late reply", "seq", f.Seq)
 	case replyUnexpected:
-		level.Debug(p.logger).Log("msg", "unexpected reply", "seq", f.Seq)
+		level.Debug(p.logger()).Log("msg", "unexpected reply", "seq", f.Seq)
 	}
 	return nil
 }
