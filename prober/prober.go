@@ -112,12 +112,12 @@ type Snapshot struct {
 // Prober probes one target. Create it with New, start it with Start and
 // stop it with Stop.
 type Prober struct {
-	opts   Options
+	opts Options
 	// base is the logger New was given: the prober's own context
 	// (logger) is built per message rather than kept, as probers log
 	// rarely and 10,000 kept contexts cost 2 MB.
-	base log.Logger
-	splay  time.Duration
+	base  log.Logger
+	splay time.Duration
 
 	mu sync.Mutex
 	st state
