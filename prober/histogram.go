@@ -188,21 +188,23 @@ func (h *histogram) halveResolution() {
 	h.setSchema(h.schema - 1)
 }
 
-// snapshot returns a deep copy.
-func (h *histogram) snapshot() HistogramSnapshot {
-	s := HistogramSnapshot{
+// snapshotInto copies the histogram into s, reusing s's count slices
+// when they have room.
+func (h *histogram) snapshotInto(s *HistogramSnapshot) {
+	*s = HistogramSnapshot{
 		Count:       h.count,
 		Sum:         h.sum,
 		UpperBounds: h.upper,
-		Counts:      append([]uint64(nil), h.counts...),
+		Counts:      append(s.Counts[:0], h.counts...),
 		Native:      h.native,
+		// Kept, emptied, for reuse.
+		NativeCounts: s.NativeCounts[:0],
 	}
 	if h.native {
 		s.Schema = h.schema
 		s.ZeroThreshold = nativeZeroThreshold
 		s.ZeroCount = h.zeroCount
 		s.NativeOffset = h.offset
-		s.NativeCounts = append([]uint64(nil), h.native1...)
+		s.NativeCounts = append(s.NativeCounts, h.native1...)
 	}
-	return s
 }

@@ -15,10 +15,13 @@ package prober
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/tcpping/tcpping_exporter/config"
 )
 
 // nativeBuckets decodes client_golang's spans and deltas into index → count.
@@ -65,7 +68,8 @@ func TestHistogramMatchesClientGolang(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := m.GetHistogram()
-		got := ours.snapshot()
+		var got HistogramSnapshot
+		ours.snapshotInto(&got)
 		if got.Count != want.GetSampleCount() || got.Schema != want.GetSchema() {
 			t.Fatalf("factor %v: count %d schema %d, want %d %d", factor, got.Count, got.Schema, want.GetSampleCount(), want.GetSchema())
 		}
@@ -87,5 +91,35 @@ func TestHistogramMatchesClientGolang(t *testing.T) {
 		for k, c := range wantNative {
 			t.Errorf("factor %v: native bucket %d = %d missing", factor, k, c)
 		}
+	}
+}
+
+// TestSnapshotIntoReuses checks that SnapshotInto gives what Snapshot
+// gives, and that a warm snapshot, taken again into the same value,
+// allocates nothing: a scrape of 10,000 probers must not allocate per
+// prober, least of all under the prober's lock.
+func TestSnapshotIntoReuses(t *testing.T) {
+	m := config.DefaultModule()
+	m.NativeHistogramBucketFactor = 1.1
+	p := New(Options{Name: "t", Address: "192.0.2.1:4000", Module: m}, nil)
+	for i := range 500 {
+		p.st.hist.observe(float64(20+i%300) * 1e-6)
+	}
+	var s Snapshot
+	p.SnapshotInto(&s)
+	if want := p.Snapshot(); !reflect.DeepEqual(s, want) {
+		t.Fatalf("SnapshotInto:\n%+v\nSnapshot:\n%+v", s, want)
+	}
+	if len(s.Histogram.NativeCounts) == 0 || s.Histogram.Count != 500 {
+		t.Fatalf("histogram not copied: %+v", s.Histogram)
+	}
+	if n := testing.AllocsPerRun(100, func() { p.SnapshotInto(&s) }); n != 0 {
+		t.Fatalf("warm SnapshotInto allocates %v times, want 0", n)
+	}
+	// The copy is a copy: observing more does not change it.
+	before := s.Histogram.Counts[len(s.Histogram.Counts)-1]
+	p.st.hist.observe(100)
+	if s.Histogram.Counts[len(s.Histogram.Counts)-1] != before {
+		t.Fatal("snapshot shares its counts with the live histogram")
 	}
 }

@@ -197,10 +197,19 @@ func (p *Prober) FirstResult() <-chan struct{} { return p.st.first }
 // Snapshot returns a copy of the prober's current state: what a scrape
 // needs, nothing more.
 func (p *Prober) Snapshot() Snapshot {
+	var s Snapshot
+	p.SnapshotInto(&s)
+	return s
+}
+
+// SnapshotInto is Snapshot into s, reusing the histogram slices s already
+// has: a scrape that keeps its snapshots allocates nothing per prober once
+// warm, and the prober's lock is held only for the copy.
+func (p *Prober) SnapshotInto(s *Snapshot) {
 	now := time.Now()
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.st.snapshot(now)
+	p.st.snapshot(now, s)
+	p.mu.Unlock()
 }
 
 // Events returns the recent connection events, oldest first, for the

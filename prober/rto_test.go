@@ -91,7 +91,8 @@ func TestHistogramNativeBucketCap(t *testing.T) {
 	for v := 1e-6; v < 10; v *= 1.01 {
 		h.observe(v)
 	}
-	s := h.snapshot()
+	var s HistogramSnapshot
+	h.snapshotInto(&s)
 	if len(s.NativeCounts) > nativeMaxBucketCount {
 		t.Errorf("%d native buckets, cap is %d", len(s.NativeCounts), nativeMaxBucketCount)
 	}

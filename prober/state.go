@@ -283,8 +283,9 @@ func (s *state) dialFailed(now time.Time, why string) {
 	s.event(now, "connect failed: "+why)
 }
 
-func (s *state) snapshot(now time.Time) Snapshot {
-	return Snapshot{
+func (s *state) snapshot(now time.Time, into *Snapshot) {
+	h := into.Histogram
+	*into = Snapshot{
 		Sent:             s.sent,
 		Received:         s.received,
 		Timeouts:         s.timeouts,
@@ -305,9 +306,10 @@ func (s *state) snapshot(now time.Time) Snapshot {
 		Results:          s.results,
 		LastError:        s.lastErr,
 		RecentTimeouts:   s.recent.sum(now),
-		Histogram:        s.hist.snapshot(),
+		Histogram:        h,
 		Started:          s.started,
 	}
+	s.hist.snapshotInto(&into.Histogram)
 }
 
 // recentEvents returns the remembered connection events, oldest first.
