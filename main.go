@@ -171,7 +171,7 @@ func serve(f flags, toolkitFlags *web.FlagConfig, logs loggers) error {
 
 	mux := routes{
 		telemetryPath: f.telemetryPath,
-		gatherer:      collector.Merge(func() prometheus.Gatherer { return reg }, rl.targetsGatherer),
+		registry:      reg,
 		reloader:      rl,
 		manager:       manager,
 		logger:        logger,

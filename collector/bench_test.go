@@ -15,8 +15,10 @@ package collector
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -100,5 +102,120 @@ func BenchmarkCollect10000(b *testing.B) {
 				b.ReportMetric(float64(buf.Len()), "bytes/scrape")
 			})
 		}
+	}
+}
+
+// benchTargets returns n synthetic probers of the default module with
+// populated classic and native histograms and one extra label, as a real
+// fleet's are after a while (benchProbers' cannot be populated).
+func benchTargets(n int) []target {
+	m := config.DefaultModule()
+	ts := make([]target, n)
+	for i := range ts {
+		counts := make([]uint64, len(m.Buckets)+1)
+		var count uint64
+		for j := range counts {
+			counts[j] = uint64((i*7 + j*13) % 500)
+			count += counts[j]
+		}
+		native := make([]uint64, 40)
+		for j := range native {
+			native[j] = uint64((i + j) % 9)
+		}
+		ts[i] = &fakeTarget{
+			opts: prober.Options{
+				Name:       fmt.Sprintf("host-%05d", i),
+				Address:    fmt.Sprintf("10.%d.%d.%d:4000", i>>16&255, i>>8&255, i&255),
+				ModuleName: "default",
+				Labels:     map[string]string{"site": fmt.Sprintf("site-%d", i%20)},
+			},
+			snap: prober.Snapshot{
+				Sent: 86400 + uint64(i), Received: 86390, Timeouts: 10 + uint64(i%3), Late: 2, Dropped: 1,
+				Connected: true, LastRTT: 123456 * time.Nanosecond, SRTT: 118765 * time.Nanosecond,
+				Timeout: 200 * time.Millisecond, ConnectDuration: 97531 * time.Nanosecond,
+				Histogram: prober.HistogramSnapshot{
+					Count: count, Sum: float64(count) * 0.000119, UpperBounds: m.Buckets, Counts: counts,
+					Native: true, Schema: 3, ZeroThreshold: 2.938735877055719e-39, NativeOffset: -110, NativeCounts: native,
+				},
+				Started: time.Unix(1767225600, 0),
+			},
+		}
+	}
+	return ts
+}
+
+// countingWriter counts bytes and hides bytes.Buffer's extra methods from
+// expfmt, as an http.ResponseWriter does.
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+// BenchmarkExposition10000 compares, for one /metrics scrape of 10 000
+// static targets with populated histograms, the dto path ("expfmt": Gather,
+// then expfmt's encoder, as promhttp serves it) with the streaming writer
+// ("stream": WriteExposition), in the text and OpenMetrics formats, into a
+// plain io.Writer as the HTTP response is. "stream/text-gzip" adds gzip at
+// the level /metrics uses.
+func BenchmarkExposition10000(b *testing.B) {
+	ts := benchTargets(10000)
+	c := newCollector(func() []target { return ts }, []string{"site"})
+	for _, f := range []struct {
+		name   string
+		format expfmt.Format
+	}{
+		{"text", expfmt.FmtText},
+		{"openmetrics", expfmt.FmtOpenMetrics_1_0_0},
+	} {
+		b.Run("expfmt/"+f.name, func(b *testing.B) {
+			var w countingWriter
+			b.ReportAllocs()
+			for b.Loop() {
+				w.n = 0
+				mfs, err := c.Gather()
+				if err != nil {
+					b.Fatal(err)
+				}
+				enc := expfmt.NewEncoder(&w, f.format)
+				for _, mf := range mfs {
+					if err := enc.Encode(mf); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if cl, ok := enc.(expfmt.Closer); ok {
+					_ = cl.Close()
+				}
+			}
+			b.ReportMetric(float64(w.n), "bytes/scrape")
+		})
+		b.Run("stream/"+f.name, func(b *testing.B) {
+			var w countingWriter
+			b.ReportAllocs()
+			for b.Loop() {
+				w.n = 0
+				if err := WriteExposition(&w, f.format, nil, c, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(w.n), "bytes/scrape")
+		})
+	}
+	for _, level := range []struct {
+		name  string
+		level int
+	}{{"gzip-bestspeed", gzip.BestSpeed}, {"gzip-default", gzip.DefaultCompression}} {
+		b.Run("stream/text-"+level.name, func(b *testing.B) {
+			var w countingWriter
+			gz, _ := gzip.NewWriterLevel(&w, level.level)
+			b.ReportAllocs()
+			for b.Loop() {
+				w.n = 0
+				gz.Reset(&w)
+				if err := WriteExposition(gz, expfmt.FmtText, nil, c, nil); err != nil {
+					b.Fatal(err)
+				}
+				_ = gz.Close()
+			}
+			b.ReportMetric(float64(w.n), "bytes/scrape")
+		})
 	}
 }

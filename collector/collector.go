@@ -18,6 +18,10 @@
 package collector
 
 import (
+	"slices"
+	"strings"
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tcpping/tcpping_exporter/prober"
@@ -114,6 +118,15 @@ func (d *descs) collect(ch chan<- prometheus.Metric, s *prober.Snapshot, lv []st
 	ch <- m
 }
 
+// target is one prober as a scrape reads it: *prober.Prober is one, and
+// tests expose synthetic snapshots through their own.
+type target interface {
+	Options() prober.Options
+	// SnapshotInto copies the prober's state into s, reusing the
+	// slices s has.
+	SnapshotInto(s *prober.Snapshot)
+}
+
 // Collector exposes the static probers on /metrics. Its label names are
 // fixed at construction: target, address and module, then the targets'
 // extra label names (the union across targets; a target without one has it
@@ -122,28 +135,47 @@ func (d *descs) collect(ch chan<- prometheus.Metric, s *prober.Snapshot, lv []st
 // It is a prometheus.Collector, and also a prometheus.Gatherer whose Gather
 // builds the metric families directly from the snapshots: with thousands of
 // targets that is several times cheaper than a Registry, which sorts, hashes
-// and checks every series of every scrape.
+// and checks every series of every scrape. WriteExposition skips the
+// metric families altogether for the text formats.
 type Collector struct {
-	probers    func() []*prober.Prober
+	targets    func() []target
 	extraNames []string
 	labelNames []string
+	sorted     []int // indexes of labelNames in name order
 	d          descs
 	cache      labelCache
+	scrapes    sync.Pool // of *scrape, reused by WriteExposition
 }
 
 // New returns a Collector over the probers that probers returns at each
 // scrape, with the given extra label names (sorted, unique).
 func New(probers func() []*prober.Prober, extraLabelNames []string) *Collector {
+	return newCollector(func() []target {
+		ps := probers()
+		ts := make([]target, len(ps))
+		for i, p := range ps {
+			ts[i] = p
+		}
+		return ts
+	}, extraLabelNames)
+}
+
+func newCollector(targets func() []target, extraLabelNames []string) *Collector {
 	labels := append(baseLabels[:len(baseLabels):len(baseLabels)], extraLabelNames...)
-	return &Collector{probers: probers, extraNames: extraLabelNames, labelNames: labels, d: newDescs(labels)}
+	sorted := make([]int, len(labels))
+	for i := range sorted {
+		sorted[i] = i
+	}
+	slices.SortFunc(sorted, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
+	return &Collector{targets: targets, extraNames: extraLabelNames, labelNames: labels, sorted: sorted, d: newDescs(labels)}
 }
 
 // Describe sends every Desc.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) { c.d.describe(ch) }
 
 // labelValues returns a prober's label values in c's label order.
-func (c *Collector) labelValues(p *prober.Prober) []string {
-	o := p.Options()
+func (c *Collector) labelValues(t target) []string {
+	o := t.Options()
 	lv := make([]string, 0, len(c.labelNames))
 	lv = append(lv, o.Name, o.Address, o.ModuleName)
 	for _, n := range c.extraNames {
@@ -154,9 +186,10 @@ func (c *Collector) labelValues(p *prober.Prober) []string {
 
 // Collect snapshots every prober and emits its series.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	for _, p := range c.probers() {
-		s := p.Snapshot()
-		c.d.collect(ch, &s, c.labelValues(p))
+	for _, t := range c.targets() {
+		var s prober.Snapshot
+		t.SnapshotInto(&s)
+		c.d.collect(ch, &s, c.labelValues(t))
 	}
 }
 

@@ -28,10 +28,13 @@ import (
 )
 
 // proberLabels is what a scrape reuses of a prober across scrapes: its
-// label pairs and created timestamp never change over its life.
+// labels and created timestamp never change over its life. Each form is
+// built by the first scrape that needs it: the label pairs and created
+// timestamp by Gather, the escaped text by WriteExposition.
 type proberLabels struct {
 	pairs   []*dto.LabelPair
 	created *timestamppb.Timestamp
+	text    []byte // `{name="value",...` in name order, without the closing brace
 	seen    uint64
 }
 
@@ -40,44 +43,45 @@ type proberLabels struct {
 type labelCache struct {
 	mu  sync.Mutex
 	gen uint64
-	m   map[*prober.Prober]*proberLabels
+	m   map[target]*proberLabels
 }
 
-func (c *Collector) cachedLabels(ps []*prober.Prober, snaps []prober.Snapshot) []*proberLabels {
+// cachedLabels calls fill with the cache entry of every target, under the
+// cache's lock: fill completes the entry with what its scrape needs (the
+// fields it sets are never written again, so the scrape may read them
+// after the lock is released) and keeps it.
+func (c *Collector) cachedLabels(ts []target, fill func(i int, e *proberLabels)) {
 	lc := &c.cache
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	if lc.m == nil {
-		lc.m = map[*prober.Prober]*proberLabels{}
+		lc.m = map[target]*proberLabels{}
 	}
 	lc.gen++
-	out := make([]*proberLabels, len(ps))
-	for i, p := range ps {
-		e, ok := lc.m[p]
+	for i, t := range ts {
+		e, ok := lc.m[t]
 		if !ok {
-			e = &proberLabels{pairs: c.labelPairs(p), created: timestamp(snaps[i].Started)}
-			lc.m[p] = e
+			e = &proberLabels{}
+			lc.m[t] = e
 		}
 		e.seen = lc.gen
-		out[i] = e
+		fill(i, e)
 	}
-	for p, e := range lc.m {
+	for t, e := range lc.m {
 		if e.seen != lc.gen {
-			delete(lc.m, p)
+			delete(lc.m, t)
 		}
 	}
-	return out
 }
 
-// labelPairs returns p's label pairs sorted by name, as client_golang
+// labelPairs returns t's label pairs sorted by name, as client_golang
 // would make them.
-func (c *Collector) labelPairs(p *prober.Prober) []*dto.LabelPair {
-	lv := c.labelValues(p)
+func (c *Collector) labelPairs(t target) []*dto.LabelPair {
+	lv := c.labelValues(t)
 	pairs := make([]*dto.LabelPair, len(lv))
-	for i, name := range c.labelNames {
-		pairs[i] = &dto.LabelPair{Name: proto.String(name), Value: proto.String(lv[i])}
+	for i, j := range c.sorted {
+		pairs[i] = &dto.LabelPair{Name: proto.String(c.labelNames[j]), Value: proto.String(lv[j])}
 	}
-	slices.SortFunc(pairs, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
 	return pairs
 }
 
@@ -86,18 +90,24 @@ func (c *Collector) labelPairs(p *prober.Prober) []*dto.LabelPair {
 // and label pairs are reused across scrapes, so a scrape of 10 000 probers
 // costs a few dozen allocations plus the histograms' native buckets.
 func (c *Collector) Gather() ([]*dto.MetricFamily, error) {
-	ps := c.probers()
-	n := len(ps)
+	ts := c.targets()
+	n := len(ts)
 	if n == 0 {
 		// No static targets: no families (an empty family is an error to
 		// promhttp).
 		return nil, nil
 	}
 	snaps := make([]prober.Snapshot, n)
-	for i, p := range ps {
-		snaps[i] = p.Snapshot()
+	for i, t := range ts {
+		t.SnapshotInto(&snaps[i])
 	}
-	labels := c.cachedLabels(ps, snaps)
+	labels := make([]*proberLabels, n)
+	c.cachedLabels(ts, func(i int, e *proberLabels) {
+		if e.pairs == nil {
+			e.pairs, e.created = c.labelPairs(ts[i]), timestamp(snaps[i].Started)
+		}
+		labels[i] = e
+	})
 
 	fams := make([]*dto.MetricFamily, 0, len(scalars)+1)
 	metrics := make([]dto.Metric, n*(len(scalars)+1))
