@@ -61,12 +61,13 @@ func (rt routes) mux() *http.ServeMux {
 const maxScrapes = 10
 
 // metricsHandler serves /metrics: the registry's self-metrics and the
-// static targets' series. The text format and OpenMetrics, which Prometheus
-// and people ask for, are streamed by collector.WriteExposition from the
-// probers' snapshots: with 10 000 targets that is 35 MiB of text, which
-// promhttp would encode from 140 000 metric structs. Other formats
-// (protobuf, which carries the native histograms) go through promhttp and
-// the collector's Gather, negotiated and compressed as promhttp does.
+// static targets' series. The text format, OpenMetrics and delimited
+// protobuf (which Prometheus asks for when it scrapes native histograms)
+// are streamed by collector.WriteExposition from the probers' snapshots:
+// with 10 000 targets that is 35 MiB of text, which promhttp would encode
+// from 140 000 metric structs. The protobuf text formats, which only
+// people ask for, go through promhttp and the collector's Gather. Either
+// way the format and encoding are negotiated as promhttp does.
 type metricsHandler struct {
 	registry prometheus.Gatherer
 	targets  func() *collector.Collector // nil before the first config

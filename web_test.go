@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/tcpping/tcpping_exporter/collector"
 	"github.com/tcpping/tcpping_exporter/config"
@@ -39,6 +40,14 @@ import (
 // prometheusAccept is the Accept header of Prometheus 2.42 and later.
 const prometheusAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75," +
 	"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+// protobufAccept asks for delimited protobuf only.
+const protobufAccept = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+
+// prometheusNativeAccept is the Accept header of Prometheus scraping
+// native histograms: protobuf first.
+const prometheusNativeAccept = protobufAccept + ";q=0.5,application/openmetrics-text;version=1.0.0;q=0.4," +
+	"application/openmetrics-text;version=0.0.1;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1"
 
 // stoppedProbers runs probers of two modules, with label values that need
 // escaping, against an echo server until each has replies in its
@@ -135,7 +144,12 @@ func TestMetricsHandlerMatchesPromhttp(t *testing.T) {
 		{"OpenMetrics identity", "/metrics", "application/openmetrics-text;version=1.0.0", "gzip;q=0, identity"},
 		{"UTF-8 names", "/metrics", "text/plain;version=0.0.4;escaping=allow-utf-8", ""},
 		{"name filter", "/metrics?name[]=tcp_echo_rtt_seconds&name[]=tcp_echo_server_frames_total&name[]=tcp_echo_sent_total", prometheusAccept, ""},
-		{"protobuf", "/metrics", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", "gzip"},
+		{"protobuf", "/metrics", protobufAccept, "gzip"},
+		{"protobuf identity", "/metrics", protobufAccept, ""},
+		{"Prometheus native histograms", "/metrics", prometheusNativeAccept, "gzip"},
+		{"protobuf UTF-8 names", "/metrics", protobufAccept + ";escaping=allow-utf-8", "gzip"},
+		{"protobuf name filter", "/metrics?name[]=tcp_echo_rtt_seconds&name[]=tcp_echo_server_frames_total&name[]=tcp_echo_sent_total", protobufAccept, ""},
+		{"protobuf text", "/metrics", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,7 +171,10 @@ func TestMetricsHandlerMatchesPromhttp(t *testing.T) {
 				t.Errorf("Vary %q, want %q", gotH.Values("Vary"), wantH.Values("Vary"))
 			}
 			if !bytes.Equal(got, wantBody) {
-				t.Errorf("body differs from promhttp's.\ngot:\n%s\nwant:\n%s", got, wantBody)
+				t.Errorf("body differs from promhttp's.\ngot:\n%q\nwant:\n%q", got, wantBody)
+			}
+			if f := expfmt.Format(gotH.Get("Content-Type")); f.FormatType() == expfmt.TypeProtoDelim {
+				checkProtobuf(t, got, wantBody, f)
 			}
 			if len(got) < 500 {
 				t.Errorf("body of %d bytes: %q", len(got), got)
@@ -192,6 +209,38 @@ func TestMetricsHandlerMatchesPromhttp(t *testing.T) {
 			t.Errorf("%d histograms with classic and native buckets, want 2", native)
 		}
 	})
+}
+
+// checkProtobuf decodes two delimited protobuf bodies and requires the
+// same messages.
+func checkProtobuf(t *testing.T, got, want []byte, f expfmt.Format) {
+	t.Helper()
+	g, w := decodeProtobuf(t, got, f), decodeProtobuf(t, want, f)
+	if len(g) != len(w) {
+		t.Fatalf("%d families, want %d", len(g), len(w))
+	}
+	for i := range g {
+		if !proto.Equal(g[i], w[i]) {
+			t.Errorf("family %s differs from promhttp's:\ngot  %v\nwant %v", w[i].GetName(), g[i], w[i])
+		}
+	}
+}
+
+func decodeProtobuf(t *testing.T, body []byte, f expfmt.Format) []*dto.MetricFamily {
+	t.Helper()
+	dec := expfmt.NewDecoder(bytes.NewReader(body), f)
+	var mfs []*dto.MetricFamily
+	for {
+		mf := &dto.MetricFamily{}
+		err := dec.Decode(mf)
+		if errors.Is(err, io.EOF) {
+			return mfs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		mfs = append(mfs, mf)
+	}
 }
 
 // TestMetricsHandlerWithoutTargets serves the self-metrics before the

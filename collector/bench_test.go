@@ -153,9 +153,10 @@ func (w *countingWriter) Write(p []byte) (int, error) { w.n += len(p); return le
 // BenchmarkExposition10000 compares, for one /metrics scrape of 10 000
 // static targets with populated histograms, the dto path ("expfmt": Gather,
 // then expfmt's encoder, as promhttp serves it) with the streaming writer
-// ("stream": WriteExposition), in the text and OpenMetrics formats, into a
-// plain io.Writer as the HTTP response is. "stream/text-gzip" adds gzip at
-// the level /metrics uses.
+// ("stream": WriteExposition), in the text, OpenMetrics and delimited
+// protobuf formats, into a plain io.Writer as the HTTP response is. The
+// "stream/…-gzip-…" ones add gzip, at the level /metrics uses (BestSpeed)
+// and at promhttp's (default).
 func BenchmarkExposition10000(b *testing.B) {
 	ts := benchTargets(10000)
 	c := newCollector(func() []target { return ts }, []string{"site"})
@@ -165,6 +166,7 @@ func BenchmarkExposition10000(b *testing.B) {
 	}{
 		{"text", expfmt.FmtText},
 		{"openmetrics", expfmt.FmtOpenMetrics_1_0_0},
+		{"protobuf", expfmt.NewFormat(expfmt.TypeProtoDelim)},
 	} {
 		b.Run("expfmt/"+f.name, func(b *testing.B) {
 			var w countingWriter
@@ -199,18 +201,23 @@ func BenchmarkExposition10000(b *testing.B) {
 			b.ReportMetric(float64(w.n), "bytes/scrape")
 		})
 	}
-	for _, level := range []struct {
-		name  string
-		level int
-	}{{"gzip-bestspeed", gzip.BestSpeed}, {"gzip-default", gzip.DefaultCompression}} {
-		b.Run("stream/text-"+level.name, func(b *testing.B) {
+	for _, g := range []struct {
+		name   string
+		format expfmt.Format
+		level  int
+	}{
+		{"text-gzip-bestspeed", expfmt.FmtText, gzip.BestSpeed},
+		{"text-gzip-default", expfmt.FmtText, gzip.DefaultCompression},
+		{"protobuf-gzip-bestspeed", expfmt.NewFormat(expfmt.TypeProtoDelim), gzip.BestSpeed},
+	} {
+		b.Run("stream/"+g.name, func(b *testing.B) {
 			var w countingWriter
-			gz, _ := gzip.NewWriterLevel(&w, level.level)
+			gz, _ := gzip.NewWriterLevel(&w, g.level)
 			b.ReportAllocs()
 			for b.Loop() {
 				w.n = 0
 				gz.Reset(&w)
-				if err := WriteExposition(gz, expfmt.FmtText, nil, c, nil); err != nil {
+				if err := WriteExposition(gz, g.format, nil, c, nil); err != nil {
 					b.Fatal(err)
 				}
 				_ = gz.Close()

@@ -136,7 +136,7 @@ type target interface {
 // builds the metric families directly from the snapshots: with thousands of
 // targets that is several times cheaper than a Registry, which sorts, hashes
 // and checks every series of every scrape. WriteExposition skips the
-// metric families altogether for the text formats.
+// metric families altogether for the text and delimited protobuf formats.
 type Collector struct {
 	targets    func() []target
 	extraNames []string

@@ -31,10 +31,10 @@ import (
 // holding them or the output costs memory per target that a scrape should
 // not need. So WriteExposition writes the targets' families straight from
 // packed snapshots into a buffer that it hands to the writer whenever it
-// holds flushAt bytes: label strings are escaped once per prober life
-// (labelCache), numbers are appended in place, and nothing is allocated per
-// series. The output is byte for byte what expfmt writes for Gather's
-// families (expose_test.go checks it).
+// holds flushAt bytes: label strings are escaped (or protobuf-encoded) once
+// per prober life (labelCache), numbers are appended in place, and nothing
+// is allocated per series. The output is byte for byte what expfmt writes
+// for Gather's families (expose_test.go and protofmt_test.go check it).
 
 // flushAt is the buffer size at which WriteExposition writes to its
 // writer: large enough that the syscalls of a 30 MiB response cost little,
@@ -42,11 +42,12 @@ import (
 const flushAt = 128 << 10
 
 // Streams reports whether WriteExposition can write format f: the text
-// format 0.0.4 and OpenMetrics 0.0.1 and 1.0.0. Other formats (protobuf,
-// which also carries the native histograms) take the Gather path.
+// format 0.0.4, OpenMetrics 0.0.1 and 1.0.0, and delimited protobuf, which
+// also carries the native histograms. Other formats (the protobuf text
+// formats, which only people ask for) take the Gather path.
 func Streams(f expfmt.Format) bool {
 	switch f.FormatType() {
-	case expfmt.TypeTextPlain:
+	case expfmt.TypeTextPlain, expfmt.TypeProtoDelim:
 		return true
 	case expfmt.TypeOpenMetrics:
 		switch f.Version() {
@@ -61,19 +62,22 @@ func Streams(f expfmt.Format) bool {
 // must accept: the families of others (a Registry's, such as the exporter's
 // self-metrics) and the static targets' families of c (nil: none), merged
 // in name order as a Gatherer's would be, then the OpenMetrics # EOF line.
-// Only families whose name keep accepts are written (keep nil: all). A
-// family of others whose name is also one of c's is left out and reported.
+// The families of others are encoded by expfmt, c's straight from the
+// probers' snapshots (in protobuf with their native histograms). Only
+// families whose name keep accepts are written (keep nil: all). A family
+// of others whose name is also one of c's is left out and reported.
 //
 // It returns the first error of w, which ends the response, and the
 // encoding errors of others' families, which do not.
 func WriteExposition(w io.Writer, f expfmt.Format, others []*dto.MetricFamily, c *Collector, keep func(name string) bool) error {
 	if !Streams(f) {
-		return fmt.Errorf("write exposition: format %q is not text or OpenMetrics 1.0", f)
+		return fmt.Errorf("write exposition: format %q is not text, OpenMetrics 1.0 or delimited protobuf", f)
 	}
 	om := f.FormatType() == expfmt.TypeOpenMetrics
+	proto := f.FormatType() == expfmt.TypeProtoDelim
 	var sc *scrape
 	if c != nil {
-		sc = c.prepare()
+		sc = c.prepare(proto)
 		defer c.release(sc)
 	} else {
 		sc = &scrape{}
@@ -105,7 +109,11 @@ func WriteExposition(w io.Writer, f expfmt.Format, others []*dto.MetricFamily, c
 				errs = append(errs, fmt.Errorf("metric family %q gathered twice", fam.name))
 				others = others[1:]
 			}
-			if keep == nil || keep(fam.name) {
+			switch {
+			case keep != nil && !keep(fam.name):
+			case proto:
+				sc.writeProtoFamily(ew, fam)
+			default:
 				sc.writeFamily(ew, fam, om)
 			}
 		}

@@ -362,7 +362,7 @@ func TestWriteExpositionLint(t *testing.T) {
 func TestWriteExpositionLiveProbers(t *testing.T) {
 	ps := benchProbers(5)
 	c := New(func() []*prober.Prober { return ps }, []string{"site"})
-	for _, f := range []expfmt.Format{expfmt.FmtText, expfmt.FmtOpenMetrics_1_0_0} {
+	for _, f := range []expfmt.Format{expfmt.FmtText, expfmt.FmtOpenMetrics_1_0_0, expfmt.NewFormat(expfmt.TypeProtoDelim)} {
 		want, _ := expfmtExposition(t, f, nil, c)
 		var buf bytes.Buffer
 		if err := WriteExposition(&buf, f, nil, c, nil); err != nil {
@@ -417,10 +417,11 @@ func TestWriteExpositionEdges(t *testing.T) {
 			t.Errorf("families %v", names)
 		}
 	})
-	t.Run("protobuf is not streamed", func(t *testing.T) {
-		f := expfmt.NewFormat(expfmt.TypeProtoDelim)
-		if Streams(f) || WriteExposition(io.Discard, f, nil, c, nil) == nil {
-			t.Error("protobuf accepted")
+	t.Run("protobuf text is not streamed", func(t *testing.T) {
+		for _, f := range []expfmt.Format{expfmt.NewFormat(expfmt.TypeProtoText), expfmt.NewFormat(expfmt.TypeProtoCompact)} {
+			if Streams(f) || WriteExposition(io.Discard, f, nil, c, nil) == nil {
+				t.Errorf("%s accepted", f)
+			}
 		}
 	})
 }

@@ -30,12 +30,15 @@ import (
 // proberLabels is what a scrape reuses of a prober across scrapes: its
 // labels and created timestamp never change over its life. Each form is
 // built by the first scrape that needs it: the label pairs and created
-// timestamp by Gather, the escaped text by WriteExposition.
+// timestamp by Gather, the escaped text and the protobuf encodings by
+// WriteExposition.
 type proberLabels struct {
-	pairs   []*dto.LabelPair
-	created *timestamppb.Timestamp
-	text    []byte // `{name="value",...` in name order, without the closing brace
-	seen    uint64
+	pairs        []*dto.LabelPair
+	created      *timestamppb.Timestamp
+	text         []byte // `{name="value",...` in name order, without the closing brace
+	proto        []byte // the label fields of a Metric message (labelProto)
+	protoCreated []byte // the fields of the created Timestamp message
+	seen         uint64
 }
 
 // labelCache keeps proberLabels by prober, dropping those of probers that a

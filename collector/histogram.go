@@ -106,13 +106,7 @@ func (m *histogramMetric) Write(out *dto.Metric) error {
 // trimmed. With no observations a single empty span marks the histogram as
 // native, as client_golang does.
 func spans(offset int, counts []uint64) ([]*dto.BucketSpan, []int64) {
-	lo, hi := 0, len(counts)
-	for lo < hi && counts[lo] == 0 {
-		lo++
-	}
-	for hi > lo && counts[hi-1] == 0 {
-		hi--
-	}
+	lo, hi := trimZeros(counts)
 	if lo == hi {
 		return []*dto.BucketSpan{{Offset: proto.Int32(0), Length: proto.Uint32(0)}}, nil
 	}
@@ -123,4 +117,17 @@ func spans(offset int, counts []uint64) ([]*dto.BucketSpan, []int64) {
 		prev = int64(c)
 	}
 	return []*dto.BucketSpan{{Offset: proto.Int32(int32(offset + lo)), Length: proto.Uint32(uint32(hi - lo))}}, deltas
+}
+
+// trimZeros returns the range of counts between its leading and trailing
+// zeros: the buckets that spans (and the protobuf writer) keep.
+func trimZeros(counts []uint64) (lo, hi int) {
+	lo, hi = 0, len(counts)
+	for lo < hi && counts[lo] == 0 {
+		lo++
+	}
+	for hi > lo && counts[hi-1] == 0 {
+		hi--
+	}
+	return lo, hi
 }

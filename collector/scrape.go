@@ -13,32 +13,51 @@
 
 package collector
 
-import "github.com/tcpping/tcpping_exporter/prober"
+import (
+	"time"
+
+	"github.com/tcpping/tcpping_exporter/prober"
+)
 
 // scrape is one exposition's packed copy of the static probers' snapshots:
 // every value WriteExposition writes, and each prober's cached label text.
 // Every prober is snapshotted once, before anything is written, so all
 // families of a scrape agree (sent == received + timeouts + in_flight).
-// Snapshots are dropped as soon as they are packed: a scrape holds about
-// 300 bytes per prober, which its Collector reuses for the next one.
+// Snapshots are dropped as soon as they are packed: a text scrape holds
+// about 300 bytes per prober, a protobuf one about 100 more for the native
+// buckets, which its Collector reuses for the next scrape.
 type scrape struct {
-	n      int
-	labels [][]byte        // label text of prober i
-	vals   []float64       // scalars[k] of prober i at k*n+i
-	hists  []histRow       // RTT histogram of prober i
-	cum    []uint64        // cumulative classic bucket counts of all probers
-	les    leCache         // kept across scrapes
-	buf    []byte          // the expoWriter's buffer
-	snap   prober.Snapshot // reused for every prober, slices and all
+	n     int
+	proto bool            // packed for the protobuf format
+	vals  []float64       // scalars[k] of prober i at k*n+i
+	hists []histRow       // RTT histogram of prober i
+	cum   []uint64        // cumulative classic bucket counts of all probers
+	les   leCache         // kept across scrapes
+	buf   []byte          // the expoWriter's buffer
+	snap  prober.Snapshot // reused for every prober, slices and all
+	// labels is prober i's label text, or in protobuf its encoded label
+	// pairs (labelProto).
+	labels [][]byte
+	// Protobuf only: the encoded created timestamp of prober i, the
+	// snapshots' start times until the label cache has them, and the
+	// native histogram fields of all probers (packProto).
+	created [][]byte
+	started []time.Time
+	nat     []byte
+	sizes   [3]int // metricsSize by family kind, -1 until added up
 }
 
-// histRow is one prober's RTT histogram: its classic buckets only, since
-// neither text format carries native ones.
+// histRow is one prober's RTT histogram: its classic buckets, and for
+// protobuf where its native fields are packed.
 type histRow struct {
 	bounds []float64 // the module's bucket bounds (immutable)
 	off    int       // where the prober's cumulative counts start in cum
 	count  uint64
 	sum    float64
+	// Protobuf only: the native fields are nat[nat0:nat1] of the scrape,
+	// and the Histogram message is size bytes without its created
+	// timestamp.
+	nat0, nat1, size int
 }
 
 // resize returns s with length n, reusing its array if it is big enough.
@@ -49,19 +68,26 @@ func resize[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// prepare snapshots every static prober into a scrape.
-func (c *Collector) prepare() *scrape {
+// prepare snapshots every static prober into a scrape for the text
+// formats or, if proto, for protobuf.
+func (c *Collector) prepare(proto bool) *scrape {
 	ts := c.targets()
 	sc, _ := c.scrapes.Get().(*scrape)
 	if sc == nil {
 		sc = &scrape{buf: make([]byte, 0, flushAt+flushAt/8)}
 	}
 	n := len(ts)
-	sc.n = n
+	sc.n, sc.proto = n, proto
 	sc.labels = resize(sc.labels, n)
 	sc.vals = resize(sc.vals, n*len(scalars))
 	sc.hists = resize(sc.hists, n)
 	sc.cum = sc.cum[:0]
+	sc.nat = sc.nat[:0]
+	sc.sizes = [...]int{-1, -1, -1}
+	if proto {
+		sc.created = resize(sc.created, n)
+		sc.started = resize(sc.started, n)
+	}
 	s := &sc.snap
 	for i, t := range ts {
 		if i%512 == 511 {
@@ -72,7 +98,8 @@ func (c *Collector) prepare() *scrape {
 			sc.vals[k*n+i] = scalars[k].value(s)
 		}
 		h := &s.Histogram
-		sc.hists[i] = histRow{bounds: h.UpperBounds, off: len(sc.cum), count: h.Count, sum: h.Sum}
+		row := &sc.hists[i]
+		*row = histRow{bounds: h.UpperBounds, off: len(sc.cum), count: h.Count, sum: h.Sum}
 		var cum uint64
 		for j := range h.UpperBounds {
 			if j < len(h.Counts) {
@@ -80,12 +107,25 @@ func (c *Collector) prepare() *scrape {
 			}
 			sc.cum = append(sc.cum, cum)
 		}
+		if proto {
+			sc.packProto(row, h)
+			sc.started[i] = s.Started
+		}
 	}
 	c.cachedLabels(ts, func(i int, e *proberLabels) {
-		if e.text == nil {
-			e.text = c.labelText(ts[i])
+		if !proto {
+			if e.text == nil {
+				e.text = c.labelText(ts[i])
+			}
+			sc.labels[i] = e.text
+			return
 		}
-		sc.labels[i] = e.text
+		if e.proto == nil {
+			// Gather's created timestamp is that of its first
+			// snapshot too: a prober's start time never changes.
+			e.proto, e.protoCreated = c.labelProto(ts[i]), appendTimestamp(nil, sc.started[i])
+		}
+		sc.labels[i], sc.created[i] = e.proto, e.protoCreated
 	})
 	return sc
 }
@@ -94,6 +134,8 @@ func (c *Collector) prepare() *scrape {
 func (c *Collector) release(sc *scrape) {
 	clear(sc.labels)
 	clear(sc.hists)
+	clear(sc.created)
+	clear(sc.started)
 	c.scrapes.Put(sc)
 }
 

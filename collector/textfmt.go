@@ -18,11 +18,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	dto "github.com/prometheus/client_model/go"
 )
 
 // This file writes the pieces of the text format 0.0.4 and OpenMetrics 1.0
 // exactly as expfmt (github.com/prometheus/common/expfmt, text_create.go
 // and openmetrics_create.go) writes them for the same metric families.
+// protofmt.go writes those of protobuf.
 
 // Indexes of the two formats in family.header.
 const (
@@ -43,6 +46,9 @@ type family struct {
 	header [2][]byte
 	// bucket, sum and count name a histogram's samples.
 	bucket, sum, count string
+	// pb is the name, help and type fields of the family's protobuf
+	// MetricFamily message.
+	pb []byte
 }
 
 // families are the per-prober families, sorted by name as a Gatherer
@@ -79,7 +85,15 @@ func newFamily(name, help, typ string, scalar int) family {
 			omType = "unknown"
 		}
 	}
-	f := family{name: name, scalar: scalar, bucket: name + "_bucket", sum: name + "_sum", count: name + "_count"}
+	pbType := dto.MetricType_GAUGE
+	switch typ {
+	case "counter":
+		pbType = dto.MetricType_COUNTER
+	case "histogram":
+		pbType = dto.MetricType_HISTOGRAM
+	}
+	f := family{name: name, scalar: scalar, bucket: name + "_bucket", sum: name + "_sum", count: name + "_count",
+		pb: protoHeader(name, help, pbType)}
 	f.header[fmtText] = []byte("# HELP " + name + " " + helpEscaper.Replace(help) + "\n# TYPE " + name + " " + typ + "\n")
 	f.header[fmtOpenMetrics] = []byte("# HELP " + omName + " " + quotedEscaper.Replace(help) + "\n# TYPE " + omName + " " + omType + "\n")
 	return f

@@ -1,0 +1,321 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package collector
+
+import (
+	"encoding/binary"
+	"math"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/tcpping/tcpping_exporter/prober"
+)
+
+// This file writes the delimited protobuf format (a varint length, then an
+// io.prometheus.client.MetricFamily message, per family) exactly as
+// expfmt's encoder marshals the families Gather builds: the fields Gather
+// sets, in field number order as the Go protobuf runtime writes them,
+// repeated scalars unpacked as proto2 wants them. A family's length comes
+// first, so each family is written in two passes: one adds up the sizes of
+// its metrics, which depend only on label and timestamp lengths, counts and
+// the packed native buckets, the other writes them.
+
+// Field numbers of metrics.proto (client_model v0.6) and timestamp.proto.
+// TestProtoFieldNumbers checks them against the descriptors.
+const (
+	pbFamilyName   protowire.Number = 1 // MetricFamily
+	pbFamilyHelp   protowire.Number = 2
+	pbFamilyType   protowire.Number = 3
+	pbFamilyMetric protowire.Number = 4
+
+	pbMetricLabel     protowire.Number = 1 // Metric
+	pbMetricGauge     protowire.Number = 2
+	pbMetricCounter   protowire.Number = 3
+	pbMetricHistogram protowire.Number = 7
+
+	pbLabelName  protowire.Number = 1 // LabelPair
+	pbLabelValue protowire.Number = 2
+
+	pbValue          protowire.Number = 1 // Gauge and Counter
+	pbCounterCreated protowire.Number = 3
+
+	pbHistCount         protowire.Number = 1 // Histogram
+	pbHistSum           protowire.Number = 2
+	pbHistBucket        protowire.Number = 3
+	pbHistSchema        protowire.Number = 5
+	pbHistZeroThreshold protowire.Number = 6
+	pbHistZeroCount     protowire.Number = 7
+	pbHistPositiveSpan  protowire.Number = 12
+	pbHistPositiveDelta protowire.Number = 13
+	pbHistCreated       protowire.Number = 15
+
+	pbBucketCount protowire.Number = 1 // Bucket
+	pbBucketBound protowire.Number = 2
+
+	pbSpanOffset protowire.Number = 1 // BucketSpan
+	pbSpanLength protowire.Number = 2
+
+	pbSeconds protowire.Number = 1 // google.protobuf.Timestamp
+	pbNanos   protowire.Number = 2
+)
+
+// Every field number above is below 16, so every tag is one byte
+// (TestProtoFieldNumbers checks it), and a length-delimited field of n
+// bytes takes 1+SizeVarint(n)+n. The appenders are written to be inlined
+// into the loops over probers: protowire.AppendVarint is not.
+
+// sizeLen is the size of a length-delimited field of n bytes.
+func sizeLen(n int) int { return 1 + protowire.SizeVarint(uint64(n)) + n }
+
+// appendVarint appends v as a varint, as protowire.AppendVarint does.
+func appendVarint(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+func appendTag(b []byte, num protowire.Number, typ protowire.Type) []byte {
+	return append(b, byte(num)<<3|byte(typ))
+}
+
+// appendLen appends the tag and length of a length-delimited field of n
+// bytes, which the caller then appends.
+func appendLen(b []byte, num protowire.Number, n int) []byte {
+	return appendVarint(appendTag(b, num, protowire.BytesType), uint64(n))
+}
+
+func appendString(b []byte, num protowire.Number, s string) []byte {
+	return append(appendLen(b, num, len(s)), s...)
+}
+
+func appendUvarint(b []byte, num protowire.Number, v uint64) []byte {
+	return appendVarint(appendTag(b, num, protowire.VarintType), v)
+}
+
+func appendSvarint(b []byte, num protowire.Number, v int64) []byte {
+	return appendVarint(appendTag(b, num, protowire.VarintType), protowire.EncodeZigZag(v))
+}
+
+func appendDouble(b []byte, num protowire.Number, v float64) []byte {
+	return binary.LittleEndian.AppendUint64(appendTag(b, num, protowire.Fixed64Type), math.Float64bits(v))
+}
+
+// Sizes of the fixed parts of messages: a double field with a one-byte
+// tag, and a Gauge, whose only field is its value.
+const (
+	doubleSize = 1 + 8
+	gaugeSize  = doubleSize
+)
+
+// counterSize is the size of a Counter with a created timestamp of
+// created bytes.
+func counterSize(created int) int { return doubleSize + sizeLen(created) }
+
+// protoHeader returns a family's name, help and type fields.
+func protoHeader(name, help string, typ dto.MetricType) []byte {
+	b := appendString(nil, pbFamilyName, name)
+	b = appendString(b, pbFamilyHelp, help)
+	return appendUvarint(b, pbFamilyType, uint64(typ))
+}
+
+// labelProto returns t's label fields of a Metric message: one LabelPair
+// per label, sorted by name, as labelPairs makes them.
+func (c *Collector) labelProto(t target) []byte {
+	lv := c.labelValues(t)
+	n := 0
+	for _, j := range c.sorted {
+		n += sizeLen(sizeLen(len(c.labelNames[j])) + sizeLen(len(lv[j])))
+	}
+	b := make([]byte, 0, n)
+	for _, j := range c.sorted {
+		name, value := c.labelNames[j], lv[j]
+		b = appendLen(b, pbMetricLabel, sizeLen(len(name))+sizeLen(len(value)))
+		b = appendString(b, pbLabelName, name)
+		b = appendString(b, pbLabelValue, value)
+	}
+	return b
+}
+
+// appendTimestamp appends the fields of a google.protobuf.Timestamp of t,
+// as timestamppb.New makes it: proto3, so zero fields are left out.
+func appendTimestamp(b []byte, t time.Time) []byte {
+	if s := t.Unix(); s != 0 {
+		b = appendUvarint(b, pbSeconds, uint64(s))
+	}
+	if ns := t.Nanosecond(); ns != 0 {
+		b = appendUvarint(b, pbNanos, uint64(int64(ns)))
+	}
+	return b
+}
+
+// bucketSize is the size of a classic Bucket message.
+func bucketSize(cum uint64) int {
+	return 1 + protowire.SizeVarint(cum) + doubleSize
+}
+
+// appendNative appends the native histogram fields of h as fillHistogram
+// and spans set them: schema, the shared zero threshold, zero count, then
+// one positive span and its deltas.
+func appendNative(b []byte, h *prober.HistogramSnapshot) []byte {
+	b = appendSvarint(b, pbHistSchema, int64(h.Schema))
+	b = appendDouble(b, pbHistZeroThreshold, *nativeZeroThreshold)
+	b = appendUvarint(b, pbHistZeroCount, h.ZeroCount)
+	lo, hi := trimZeros(h.NativeCounts)
+	var offset int32
+	if lo < hi {
+		offset = int32(h.NativeOffset + lo)
+	}
+	span := 1 + protowire.SizeVarint(protowire.EncodeZigZag(int64(offset))) + 1 + protowire.SizeVarint(uint64(uint32(hi-lo)))
+	b = appendLen(b, pbHistPositiveSpan, span)
+	b = appendSvarint(b, pbSpanOffset, int64(offset))
+	b = appendUvarint(b, pbSpanLength, uint64(uint32(hi-lo)))
+	var prev int64
+	for _, c := range h.NativeCounts[lo:hi] {
+		b = appendSvarint(b, pbHistPositiveDelta, int64(c)-prev)
+		prev = int64(c)
+	}
+	return b
+}
+
+// packProto completes the protobuf part of row, whose classic buckets are
+// packed: it appends h's native fields to sc.nat and sets row.size.
+func (sc *scrape) packProto(row *histRow, h *prober.HistogramSnapshot) {
+	size := 1 + protowire.SizeVarint(row.count) + doubleSize
+	for _, c := range sc.cum[row.off : row.off+len(row.bounds)] {
+		size += sizeLen(bucketSize(c))
+	}
+	row.nat0 = len(sc.nat)
+	if h.Native {
+		sc.nat = appendNative(sc.nat, h)
+	}
+	row.nat1 = len(sc.nat)
+	row.size = size + row.nat1 - row.nat0
+}
+
+// histSize is the size of prober i's Histogram message.
+func (sc *scrape) histSize(i int) int {
+	return sc.hists[i].size + sizeLen(len(sc.created[i]))
+}
+
+// metricSize is the size of prober i's Metric message in family f.
+func (sc *scrape) metricSize(f *family, i int) int {
+	n := len(sc.labels[i])
+	switch {
+	case f.scalar < 0:
+		return n + sizeLen(sc.histSize(i))
+	case scalars[f.scalar].counter:
+		return n + sizeLen(counterSize(len(sc.created[i])))
+	default:
+		return n + sizeLen(gaugeSize)
+	}
+}
+
+// Kinds of families, whose metrics' sizes are the same whatever the
+// family's values: indexes of scrape.sizes.
+const (
+	kindGauge = iota
+	kindCounter
+	kindHistogram
+)
+
+// metricsSize returns the size of the metric fields of family f. Gauges
+// and counters add up to the same for every family of their kind: they
+// are added up once per scrape.
+func (sc *scrape) metricsSize(f *family) int {
+	k := kindHistogram
+	if f.scalar >= 0 {
+		k = kindGauge
+		if scalars[f.scalar].counter {
+			k = kindCounter
+		}
+	}
+	if sc.sizes[k] < 0 {
+		size := 0
+		for i := range sc.n {
+			size += sizeLen(sc.metricSize(f, i))
+		}
+		sc.sizes[k] = size
+	}
+	return sc.sizes[k]
+}
+
+// writeProtoFamily writes one family as a delimited MetricFamily message,
+// stopping at w's first error.
+func (sc *scrape) writeProtoFamily(w *expoWriter, f *family) {
+	w.buf = appendVarint(w.buf, uint64(len(f.pb)+sc.metricsSize(f)))
+	w.buf = append(w.buf, f.pb...)
+	if f.scalar < 0 {
+		sc.writeProtoHistograms(w)
+		return
+	}
+	counter := scalars[f.scalar].counter
+	for i, v := range sc.vals[f.scalar*sc.n : (f.scalar+1)*sc.n] {
+		lbl := sc.labels[i]
+		var b []byte
+		if counter {
+			cr := sc.created[i]
+			cs := counterSize(len(cr))
+			b = appendLen(w.buf, pbFamilyMetric, len(lbl)+sizeLen(cs))
+			b = append(b, lbl...)
+			b = appendLen(b, pbMetricCounter, cs)
+			b = appendDouble(b, pbValue, v)
+			b = appendLen(b, pbCounterCreated, len(cr))
+			b = append(b, cr...)
+		} else {
+			b = appendLen(w.buf, pbFamilyMetric, len(lbl)+sizeLen(gaugeSize))
+			b = append(b, lbl...)
+			b = appendLen(b, pbMetricGauge, gaugeSize)
+			b = appendDouble(b, pbValue, v)
+		}
+		w.buf = b
+		if len(w.buf) >= flushAt {
+			if w.flush(); w.err != nil {
+				return
+			}
+		}
+	}
+}
+
+// writeProtoHistograms writes the RTT histograms' Metric messages: sample
+// count and sum, the classic buckets (no +Inf one unless a bound is +Inf),
+// the native fields packed by packProto, then the created timestamp.
+func (sc *scrape) writeProtoHistograms(w *expoWriter) {
+	for i := range sc.hists[:sc.n] {
+		h := &sc.hists[i]
+		lbl, cr := sc.labels[i], sc.created[i]
+		hs := sc.histSize(i)
+		b := appendLen(w.buf, pbFamilyMetric, len(lbl)+sizeLen(hs))
+		b = append(b, lbl...)
+		b = appendLen(b, pbMetricHistogram, hs)
+		b = appendUvarint(b, pbHistCount, h.count)
+		b = appendDouble(b, pbHistSum, h.sum)
+		for j, c := range sc.cum[h.off : h.off+len(h.bounds)] {
+			b = appendLen(b, pbHistBucket, bucketSize(c))
+			b = appendUvarint(b, pbBucketCount, c)
+			b = appendDouble(b, pbBucketBound, h.bounds[j])
+		}
+		b = append(b, sc.nat[h.nat0:h.nat1]...)
+		b = appendLen(b, pbHistCreated, len(cr))
+		w.buf = append(b, cr...)
+		if len(w.buf) >= flushAt {
+			if w.flush(); w.err != nil {
+				return
+			}
+		}
+	}
+}
