@@ -72,7 +72,7 @@ func resize[T any](s []T, n int) []T {
 // formats or, if proto, for protobuf.
 func (c *Collector) prepare(proto bool) *scrape {
 	ts := c.targets()
-	sc, _ := c.scrapes.Get().(*scrape)
+	sc := c.spare.Swap(nil)
 	if sc == nil {
 		sc = &scrape{buf: make([]byte, 0, flushAt+flushAt/8)}
 	}
@@ -136,7 +136,7 @@ func (c *Collector) release(sc *scrape) {
 	clear(sc.hists)
 	clear(sc.created)
 	clear(sc.started)
-	c.scrapes.Put(sc)
+	c.spare.Store(sc)
 }
 
 // writeFamily writes one family, stopping at w's first error.
