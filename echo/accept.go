@@ -71,8 +71,8 @@ func temporary(err error) bool {
 }
 
 // admit applies the access checks to a new connection and, if it passes,
-// starts its goroutine. Refused connections are counted before they are
-// closed.
+// takes a slot for it and hands it to the engine. Refused connections are
+// counted before they are closed.
 func (s *Server) admit(c net.Conn) {
 	if !s.allowed(c.RemoteAddr()) {
 		s.refuse(c, reasonNotAllowed, errNotAllowed)
@@ -84,17 +84,17 @@ func (s *Server) admit(c net.Conn) {
 		_ = c.Close()
 		return
 	}
-	if limit := s.opts.MaxConnections; limit > 0 && len(s.conns) >= limit {
+	if limit := s.opts.MaxConnections; limit > 0 && s.open >= limit {
 		s.mu.Unlock()
 		s.refuse(c, reasonLimit, errLimit)
 		return
 	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
+	s.open++
 	s.mu.Unlock()
 	s.m.accepted.Inc()
 	s.m.connections.Inc()
-	go s.serveConn(c)
+	level.Debug(s.logger).Log("msg", "connection opened", "remote_addr", c.RemoteAddr())
+	s.serve(c)
 }
 
 // refuse counts, logs (rate-limited) and closes a connection refused at
@@ -109,11 +109,14 @@ func (s *Server) refuse(c net.Conn, r reason, err error) {
 	_ = c.Close()
 }
 
-// forget drops c from the connections Shutdown must close.
-func (s *Server) forget(c net.Conn) {
+// release gives back the slot of a connection that admit counted, once it
+// is closed. The slot is freed before the gauge drops, so a client that sees
+// the gauge fall can connect again at once.
+func (s *Server) release() {
 	s.mu.Lock()
-	delete(s.conns, c)
+	s.open--
 	s.mu.Unlock()
+	s.m.connections.Dec()
 }
 
 // allowed reports whether a client at addr may be served.

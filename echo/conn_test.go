@@ -173,7 +173,12 @@ func openFDs() int {
 }
 
 // BenchmarkEchoFrame measures one frame's round trip through the server over
-// loopback: one write, one read on each side.
+// loopback: one write, one read on each side. The client is in the server's
+// process: with goroutines per connection the Go scheduler can run the
+// server's goroutine on the client's thread, with no wake-up, which a real
+// client never gets; the epoll engine's worker thread must be woken. For the
+// latency and CPU a real client sees, run bench/floor/pinger against the
+// binary, or BenchmarkEchoCPU.
 func BenchmarkEchoFrame(b *testing.B) {
 	s, _ := startServer(b, Options{}, nil)
 	c := dial(b, addr(b, s))

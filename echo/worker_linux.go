@@ -1,0 +1,416 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package echo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"runtime"
+	"time"
+	"unsafe"
+
+	"github.com/go-kit/log/level"
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpping/tcpping_exporter/internal/wire"
+)
+
+// maxEvents is the most readiness events one epoll_wait returns.
+const maxEvents = 256
+
+// maxReads is the most reads one connection gets per readiness event. A
+// client that keeps its socket full would otherwise keep the worker to
+// itself; what is left is reported again by the next epoll_wait.
+const maxReads = 8
+
+// yieldEvery is how often a busy worker yields to the Go scheduler. A
+// goroutine that neither yields nor blocks in Go looks to the runtime's
+// sysmon thread like one that hogs its P, even though it sleeps in
+// epoll_wait between batches: every 10ms sysmon would preempt it and take
+// its P while it waits, and then poll every 20µs again instead of backing
+// off to 10ms, which cost about a third of the server's CPU per echo. A
+// yield costs a thread wake-up (the runtime starts another thread to pick
+// the goroutine up), so it is done as rarely as keeps sysmon quiet: every
+// 8ms measured cheaper than every 4ms or 1ms.
+const yieldEvery = 8 * time.Millisecond
+
+// never is a deadline that never comes.
+const never = time.Duration(math.MaxInt64)
+
+// errWriteTimeout is the cause logged for a connection closed because its
+// echoes could not be written within the write timeout.
+var errWriteTimeout = errors.New("write timeout")
+
+// conn is a connection served by a worker: about 150 bytes and its remote
+// address. A client that does not read its echoes adds one buffer of
+// readBufferSize, kept until the connection closes.
+type conn struct {
+	fd     int
+	idx    int      // index in worker.conns
+	remote net.Addr // for the log
+
+	// lastFrame is when the connection last completed a frame and its
+	// echo was written in full, on the worker's clock. graceUntil, if not
+	// 0, is when the grace read given after the idle deadline ends.
+	lastFrame, graceUntil time.Duration
+
+	// out holds the echoes a write could not take: at most one read's
+	// worth, since the server reads nothing more until they are written.
+	// Meanwhile the socket is watched for EPOLLOUT instead of EPOLLIN, so
+	// the client's frames wait in the kernel, as they do behind a blocking
+	// write. outBuf is out's storage, made at the first short write.
+	out, outBuf []byte
+	writeStart  time.Duration // when the pending write began
+	badMagic    bool          // a bad frame followed the pending echoes
+
+	have uint8                    // bytes of a partial frame in part
+	part [wire.FrameSize - 1]byte // the partial frame a read ended with
+}
+
+// worker serves its connections from one goroutine: it waits in
+// epoll_wait (level-triggered), then for each ready socket reads what is
+// there and writes every complete frame back at once, as bench/floor/echo.c
+// does. Only the handoff is shared with other goroutines.
+type worker struct {
+	s          *Server
+	epfd, evfd int
+	h          handoff
+	spare      []*conn // the queue taken from h, being registered
+
+	epoch time.Time // the worker's clock counts from it
+	conns []*conn   // every connection, for the sweep and for exit
+	byFD  []*conn   // the same, indexed by file descriptor
+	// nextSweep is when the earliest idle or write deadline may pass: a
+	// frame only pushes a deadline later, so until then no connection
+	// needs a look, and the hot path does no timer work at all.
+	nextSweep time.Duration
+	lastYield time.Duration // see yieldEvery
+
+	events [maxEvents]unix.EpollEvent
+	buf    [wire.FrameSize - 1 + readBufferSize]byte // a partial frame + one read
+}
+
+func newWorker(s *Server) (*worker, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll_create1: %w", err)
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		_ = unix.Close(epfd)
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		_ = unix.Close(epfd)
+		_ = unix.Close(evfd)
+		return nil, fmt.Errorf("epoll_ctl: %w", err)
+	}
+	return &worker{s: s, epfd: epfd, evfd: evfd, epoch: time.Now(), nextSweep: never}, nil
+}
+
+// run is the worker's loop. It returns, having closed everything, when
+// asked to stop.
+func (w *worker) run() {
+	defer w.s.wg.Done()
+	defer w.exit()
+	now := w.clock()
+	for {
+		n, err := unix.EpollWait(w.epfd, w.events[:], w.waitMillis(now))
+		// One clock reading per wake-up: the frames of a batch all count
+		// as seen when epoll_wait returned.
+		now = w.clock()
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			level.Error(w.s.logger).Log("msg", "echo worker failed", "err", fmt.Errorf("epoll_wait: %w", err))
+			return
+		}
+		for i := range n {
+			fd := int(w.events[i].Fd)
+			if fd == w.evfd {
+				if w.register(now) {
+					return
+				}
+				continue
+			}
+			if fd < len(w.byFD) && w.byFD[fd] != nil {
+				w.ready(w.byFD[fd], now)
+			}
+		}
+		if now >= w.nextSweep {
+			w.sweep(now)
+		}
+		if now-w.lastYield >= yieldEvery {
+			w.lastYield = now
+			runtime.Gosched()
+		}
+	}
+}
+
+// clock is the worker's monotonic clock.
+func (w *worker) clock() time.Duration { return time.Since(w.epoch) }
+
+// waitMillis is the epoll_wait timeout: until the next sweep, rounded up to
+// whole milliseconds, or forever without connections.
+func (w *worker) waitMillis(now time.Duration) int {
+	if len(w.conns) == 0 {
+		return -1
+	}
+	d := w.nextSweep - now
+	if d <= 0 {
+		return 0
+	}
+	return int(min((d+time.Millisecond-1)/time.Millisecond, math.MaxInt32))
+}
+
+// register adds the connections handed over to the epoll set, and reports
+// whether the worker was asked to stop.
+func (w *worker) register(now time.Duration) (stop bool) {
+	stop = w.takeQueue()
+	for i, c := range w.spare {
+		w.spare[i] = nil
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
+		if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+			_ = unix.Close(c.fd)
+			w.s.release()
+			w.s.logUnserved(c.remote, fmt.Errorf("epoll_ctl: %w", err))
+			continue
+		}
+		if c.fd >= len(w.byFD) {
+			byFD := make([]*conn, max(c.fd+1, 2*len(w.byFD), 64))
+			copy(byFD, w.byFD)
+			w.byFD = byFD
+		}
+		w.byFD[c.fd] = c
+		c.idx = len(w.conns)
+		w.conns = append(w.conns, c)
+		c.lastFrame = now
+		w.nextSweep = min(w.nextSweep, now+w.s.opts.IdleTimeout)
+	}
+	w.spare = w.spare[:0]
+	return stop
+}
+
+// ready serves a socket epoll reported ready: it finishes the pending write
+// if there is one, then reads.
+func (w *worker) ready(c *conn, now time.Duration) {
+	if len(c.out) > 0 && !w.flush(c, now) {
+		return
+	}
+	w.readEcho(c, now)
+}
+
+// echoResult is what became of an echo write.
+type echoResult int
+
+const (
+	echoDone    echoResult = iota // all written
+	echoPending                   // the rest waits in c.out
+	echoClosed                    // the connection is gone
+)
+
+// readEcho reads what the socket holds and writes every complete frame
+// back at once, so a frame is never held back waiting for more data; a
+// partial trailing frame (at most 23 bytes) is kept for the next read.
+// Bytes are checked against the magic as soon as they arrive, and nothing
+// from the first bad frame on is written back.
+func (w *worker) readEcho(c *conn, now time.Duration) {
+	for range maxReads {
+		have := int(c.have)
+		copy(w.buf[:have], c.part[:have])
+		n, errno := rawRead(c.fd, w.buf[have:have+readBufferSize])
+		switch {
+		case errno == unix.EAGAIN:
+			return
+		case errno == unix.EINTR:
+			continue
+		case errno != 0:
+			w.close(c, reasonNone, errno)
+			return
+		case n == 0:
+			w.close(c, reasonNone, io.EOF)
+			return
+		}
+		total := have + n
+		end, ok := scanFrames(w.buf[:total])
+		if end > 0 {
+			switch w.echo(c, w.buf[:end], now) {
+			case echoClosed:
+				return
+			case echoPending:
+				c.badMagic = !ok
+				c.have = uint8(copy(c.part[:], w.buf[end:total]))
+				return
+			}
+		}
+		if !ok {
+			w.close(c, reasonBadMagic, wire.ErrBadMagic)
+			return
+		}
+		c.have = uint8(copy(c.part[:], w.buf[end:total]))
+		if n < readBufferSize {
+			return // drained; level-triggered epoll reports what comes next
+		}
+	}
+}
+
+// echo writes frames back. What the socket cannot take now is kept in
+// c.out and the socket watched for EPOLLOUT.
+func (w *worker) echo(c *conn, frames []byte, now time.Duration) echoResult {
+	n, errno := rawWrite(c.fd, frames)
+	for errno == unix.EINTR {
+		n, errno = rawWrite(c.fd, frames)
+	}
+	if errno != 0 && errno != unix.EAGAIN {
+		w.close(c, reasonNone, errno)
+		return echoClosed
+	}
+	n = max(n, 0)
+	w.countWritten(len(frames), n)
+	if n == len(frames) {
+		c.lastFrame, c.graceUntil = now, 0
+		return echoDone
+	}
+	if c.outBuf == nil {
+		c.outBuf = make([]byte, readBufferSize)
+	}
+	c.out = c.outBuf[:copy(c.outBuf, frames[n:])]
+	c.writeStart = now
+	if !w.watch(c, unix.EPOLLOUT) {
+		return echoClosed
+	}
+	w.nextSweep = min(w.nextSweep, now+w.s.opts.WriteTimeout)
+	return echoPending
+}
+
+// flush writes what it can of c.out and reports whether all of it is
+// written and the connection is reading again.
+func (w *worker) flush(c *conn, now time.Duration) bool {
+	n, errno := rawWrite(c.fd, c.out)
+	for errno == unix.EINTR {
+		n, errno = rawWrite(c.fd, c.out)
+	}
+	switch {
+	case errno == unix.EAGAIN:
+		return false
+	case errno != 0:
+		w.close(c, reasonNone, errno)
+		return false
+	}
+	w.countWritten(len(c.out), n)
+	c.out = c.out[n:]
+	if len(c.out) > 0 {
+		return false
+	}
+	// The write is over; time spent in it was the server's, not idleness.
+	c.lastFrame, c.graceUntil = now, 0
+	if c.badMagic {
+		w.close(c, reasonBadMagic, wire.ErrBadMagic)
+		return false
+	}
+	return w.watch(c, unix.EPOLLIN)
+}
+
+// countWritten counts the frames a write of n bytes completed, out of left
+// bytes that end on a frame boundary.
+func (w *worker) countWritten(left, n int) {
+	const fs = wire.FrameSize
+	if k := (left+fs-1)/fs - (left-n+fs-1)/fs; k > 0 {
+		w.s.m.frames.Add(float64(k))
+	}
+}
+
+// watch sets the events epoll reports for c, closing c if it cannot.
+func (w *worker) watch(c *conn, events uint32) bool {
+	ev := unix.EpollEvent{Events: events, Fd: int32(c.fd)}
+	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+		w.close(c, reasonNone, fmt.Errorf("epoll_ctl: %w", err))
+		return false
+	}
+	return true
+}
+
+// sweep closes the connections past their write timeout, and those idle for
+// the idle timeout and then the grace, and computes the next sweep.
+//
+// Idleness is counted in frames, not bytes, so a client that trickles a
+// frame a byte at a time (slowloris) holds its slot no longer than a silent
+// one. It is the client's idleness, not the server's: a connection with a
+// pending write is not idle, and its idle time starts when the write ends.
+// When the idle deadline has passed the connection gets idleGrace more
+// before it is closed, as the blocking engine reads once more: after the
+// process was stopped, the sweep may run before the worker has read all
+// that waited.
+func (w *worker) sweep(now time.Duration) {
+	idle, wt := w.s.opts.IdleTimeout, w.s.opts.WriteTimeout
+	next := never
+	// Backwards: close moves the last connection, already seen, into the
+	// closed one's place.
+	for i := len(w.conns) - 1; i >= 0; i-- {
+		c := w.conns[i]
+		switch {
+		case len(c.out) > 0:
+			if now-c.writeStart >= wt {
+				w.close(c, reasonWriteTimeout, errWriteTimeout)
+				continue
+			}
+			next = min(next, c.writeStart+wt)
+		case now-c.lastFrame < idle:
+			next = min(next, c.lastFrame+idle)
+		case c.graceUntil == 0:
+			c.graceUntil = now + idleGrace
+			next = min(next, c.graceUntil)
+		case now >= c.graceUntil:
+			w.close(c, reasonIdle, errIdle)
+		default:
+			next = min(next, c.graceUntil)
+		}
+	}
+	w.nextSweep = next
+}
+
+// close counts (unless r is reasonNone), logs and closes c, which also takes
+// it out of the epoll set, and releases its slot.
+func (w *worker) close(c *conn, r reason, err error) {
+	w.byFD[c.fd] = nil
+	last := w.conns[len(w.conns)-1]
+	w.conns[c.idx], last.idx = last, c.idx
+	w.conns[len(w.conns)-1] = nil
+	w.conns = w.conns[:len(w.conns)-1]
+	// Count before closing, so a client that sees EOF also sees the
+	// counter already incremented.
+	w.s.m.reject(r)
+	w.s.logClosed(r, c.remote, err)
+	_ = unix.Close(c.fd)
+	w.s.release()
+}
+
+// rawRead is read(2) on a non-blocking socket. It is a raw system call,
+// without the runtime's bookkeeping for calls that may block, because it
+// does not block.
+func rawRead(fd int, p []byte) (int, unix.Errno) {
+	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	return int(r), e
+}
+
+// rawWrite is write(2) on a non-blocking socket, as rawRead.
+func rawWrite(fd int, p []byte) (int, unix.Errno) {
+	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	return int(r), e
+}

@@ -1,0 +1,317 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package echo
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"golang.org/x/sys/unix"
+)
+
+// testWorker returns a worker that is not running, of a server with opts,
+// serving one connection: the server end of a socketpair. The test drives
+// the worker by hand with ready and sweep, on a clock of its own, and talks
+// through the returned client end.
+func testWorker(t *testing.T, opts Options) (*worker, *conn, int) {
+	t.Helper()
+	opts.ListenAddresses = []string{"127.0.0.1:0"}
+	s, err := New(opts, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newWorker(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		w.closeFDs()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		w.exit()
+		_ = unix.Close(fds[1])
+	})
+	s.open++ // as admit does
+	s.m.connections.Inc()
+	w.add(&conn{fd: fds[0], remote: &net.UnixAddr{Name: "test", Net: "unix"}})
+	if w.register(0) || len(w.conns) != 1 {
+		t.Fatal("connection not registered")
+	}
+	return w, w.conns[0], fds[1]
+}
+
+// fillToClient fills the server-to-client direction until the server's
+// writes would block, and returns how many bytes it wrote.
+func fillToClient(t *testing.T, c *conn) int {
+	t.Helper()
+	junk := make([]byte, 24)
+	filled := 0
+	for {
+		n, errno := rawWrite(c.fd, junk)
+		if errno == unix.EAGAIN {
+			return filled
+		}
+		if errno != 0 {
+			t.Fatalf("fill: %v", errno)
+		}
+		filled += n
+	}
+}
+
+func clientWrite(t *testing.T, fd int, b []byte) {
+	t.Helper()
+	if n, err := unix.Write(fd, b); n != len(b) || err != nil {
+		t.Fatalf("client write = %d, %v; want %d", n, err, len(b))
+	}
+}
+
+// clientRead reads exactly n bytes the server has written.
+func clientRead(t *testing.T, fd, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	for got := 0; got < n; {
+		k, err := unix.Read(fd, b[got:])
+		if k <= 0 {
+			t.Fatalf("client read after %d of %d bytes: %d, %v", got, n, k, err)
+		}
+		got += k
+	}
+	return b
+}
+
+// clientClosed reports whether the server closed the connection: the
+// client reads EOF.
+func clientClosed(fd int) bool {
+	n, err := unix.Read(fd, make([]byte, 1))
+	return n == 0 && err == nil
+}
+
+func TestWorkerPartialFrame(t *testing.T) {
+	w, c, cli := testWorker(t, Options{})
+	two := frames(1, 2)
+	clientWrite(t, cli, two[:36])
+	w.ready(c, 0)
+	if got := clientRead(t, cli, 24); !bytes.Equal(got, two[:24]) {
+		t.Fatalf("echo = % x, want % x", got, two[:24])
+	}
+	if c.have != 12 {
+		t.Errorf("partial frame kept = %d bytes, want 12", c.have)
+	}
+	clientWrite(t, cli, two[36:])
+	w.ready(c, 0)
+	if got := clientRead(t, cli, 24); !bytes.Equal(got, two[24:]) {
+		t.Fatalf("second echo = % x, want % x", got, two[24:])
+	}
+	if got := testutil.ToFloat64(w.s.m.frames); got != 2 {
+		t.Errorf("frames = %v, want 2", got)
+	}
+}
+
+// TestWorkerBadMagicAfterPendingEcho checks that the frames before a bad
+// one are still echoed in full when their write had to wait, and only then
+// is the connection closed for bad magic.
+func TestWorkerBadMagicAfterPendingEcho(t *testing.T) {
+	w, c, cli := testWorker(t, Options{})
+	filled := fillToClient(t, c)
+	good := frames(1, 10)
+	clientWrite(t, cli, append(append([]byte(nil), good...), "TCPPONG\x00"...))
+	w.ready(c, 0)
+	if len(c.out) != len(good) || !c.badMagic {
+		t.Fatalf("pending %d bytes, badMagic %v; want %d, true", len(c.out), c.badMagic, len(good))
+	}
+	if got := rejected(w.s, reasonBadMagic); got != 0 {
+		t.Fatalf("rejected bad_magic = %v before the echoes were written", got)
+	}
+	clientRead(t, cli, filled)
+	w.ready(c, time.Second)
+	if got := clientRead(t, cli, len(good)); !bytes.Equal(got, good) {
+		t.Fatalf("echo = % x, want % x", got, good)
+	}
+	if !clientClosed(cli) {
+		t.Error("connection left open after the bad frame")
+	}
+	if got := rejected(w.s, reasonBadMagic); got != 1 {
+		t.Errorf("rejected bad_magic = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(w.s.m.frames); got != 10 {
+		t.Errorf("frames = %v, want 10", got)
+	}
+	if got := testutil.ToFloat64(w.s.m.connections); got != 0 || w.s.open != 0 {
+		t.Errorf("connections = %v, open = %d after close; want 0, 0", got, w.s.open)
+	}
+}
+
+// TestWorkerTimeouts drives the sweep: the write timeout of a pending
+// write, the idle timeout with its grace, and that a pending write is not
+// idleness.
+func TestWorkerTimeouts(t *testing.T) {
+	const (
+		idle = 10 * time.Second
+		wt   = 3 * time.Second
+	)
+	opts := Options{IdleTimeout: idle, WriteTimeout: wt}
+	t.Run("write timeout", func(t *testing.T) {
+		w, c, cli := testWorker(t, opts)
+		fillToClient(t, c)
+		clientWrite(t, cli, frames(1, 2))
+		w.ready(c, time.Second)
+		if len(c.out) == 0 || w.nextSweep != time.Second+wt {
+			t.Fatalf("pending %d bytes, next sweep %v; want some, %v", len(c.out), w.nextSweep, time.Second+wt)
+		}
+		w.sweep(time.Second + wt - 1)
+		if len(w.conns) != 1 {
+			t.Fatal("closed before the write timeout")
+		}
+		w.sweep(time.Second + wt)
+		if len(w.conns) != 0 || rejected(w.s, reasonWriteTimeout) != 1 {
+			t.Errorf("open %d, rejected write_timeout %v; want 0, 1", len(w.conns), rejected(w.s, reasonWriteTimeout))
+		}
+	})
+	t.Run("idle after grace", func(t *testing.T) {
+		w, _, cli := testWorker(t, opts)
+		w.sweep(idle - 1)
+		w.sweep(idle)
+		if len(w.conns) != 1 || w.nextSweep != idle+idleGrace {
+			t.Fatalf("after the idle timeout: %d conns, next sweep %v; want 1 (grace), %v", len(w.conns), w.nextSweep, idle+idleGrace)
+		}
+		w.sweep(idle + idleGrace)
+		if !clientClosed(cli) || rejected(w.s, reasonIdle) != 1 {
+			t.Errorf("rejected idle = %v, want 1", rejected(w.s, reasonIdle))
+		}
+	})
+	t.Run("frame in the grace", func(t *testing.T) {
+		w, c, cli := testWorker(t, opts)
+		w.sweep(idle)
+		clientWrite(t, cli, frame(1))
+		w.ready(c, idle+idleGrace/2)
+		clientRead(t, cli, 24)
+		w.sweep(idle + idleGrace)
+		if len(w.conns) != 1 || w.nextSweep != idle+idleGrace/2+idle {
+			t.Fatalf("%d conns, next sweep %v; want 1, %v", len(w.conns), w.nextSweep, idle+idleGrace/2+idle)
+		}
+	})
+	t.Run("pending write is not idle", func(t *testing.T) {
+		w, c, cli := testWorker(t, Options{IdleTimeout: time.Second, WriteTimeout: time.Hour})
+		filled := fillToClient(t, c)
+		clientWrite(t, cli, frame(1))
+		w.ready(c, 0)
+		w.sweep(time.Minute)
+		if len(w.conns) != 1 {
+			t.Fatal("closed as idle while its write was pending")
+		}
+		clientRead(t, cli, filled)
+		w.ready(c, time.Minute) // the write ends: idleness counts from here
+		w.sweep(time.Minute + time.Second - 1)
+		if len(w.conns) != 1 || c.graceUntil != 0 {
+			t.Fatal("idle time counted from before the write ended")
+		}
+	})
+}
+
+func TestCountWritten(t *testing.T) {
+	tests := []struct{ left, n, want int }{
+		{48, 48, 2},
+		{48, 0, 0},
+		{48, 23, 0},
+		{48, 24, 1},
+		{48, 30, 1},
+		{18, 18, 1}, // the rest of a frame begun earlier
+		{42, 17, 0},
+		{42, 18, 1},
+		{42, 42, 2},
+	}
+	for _, tt := range tests {
+		w, _, _ := testWorker(t, Options{})
+		w.countWritten(tt.left, tt.n)
+		if got := testutil.ToFloat64(w.s.m.frames); got != float64(tt.want) {
+			t.Errorf("countWritten(%d, %d) counted %v frames, want %d", tt.left, tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestBusyClientDoesNotStall checks that a client that keeps the server's
+// socket full (pipelining and reading as fast as loopback goes) does not
+// keep the worker from the others.
+func TestBusyClientDoesNotStall(t *testing.T) {
+	s, _ := startServer(t, Options{}, nil)
+	a := addr(t, s)
+	busy := dial(t, a)
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		chunk := frames(1, 4096)
+		for !stop.Load() {
+			if _, err := busy.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	go func() { _, _ = io.Copy(io.Discard, busy) }()
+	good := dial(t, a)
+	var worst time.Duration
+	for seq := range uint64(50) {
+		start := time.Now()
+		roundTrip(t, good, seq)
+		worst = max(worst, time.Since(start))
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop.Store(true)
+	_ = busy.Close()
+	<-done
+	if worst > 500*time.Millisecond {
+		t.Errorf("a round trip took %v beside a busy client, want under 500ms", worst)
+	}
+}
+
+func TestDetach(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	cli := dial(t, l.Addr().String())
+	srv, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := detach(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("write on the detached net.Conn = %v, want net.ErrClosed", err)
+	}
+	if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err != nil || fl&unix.O_NONBLOCK == 0 {
+		t.Errorf("flags %#x, %v: want O_NONBLOCK", fl, err)
+	}
+	if n, err := unix.Write(fd, []byte("hello")); n != 5 || err != nil {
+		t.Fatalf("write on the fd = %d, %v", n, err)
+	}
+	if got := make([]byte, 5); func() bool { _, err := io.ReadFull(cli, got); return err != nil }() || string(got) != "hello" {
+		t.Fatalf("client read %q", got)
+	}
+	_ = unix.Close(fd)
+	if _, err := cli.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("client read after close = %v, want EOF", err)
+	}
+}
