@@ -144,7 +144,7 @@ var wakeSlack = 250 * time.Microsecond
 
 // yieldEvery is how often a busy worker yields to the scheduler, well
 // within sysmon's 10 ms preemption horizon.
-const yieldEvery = 2 * time.Millisecond
+const yieldEvery = 8 * time.Millisecond
 
 // wakeSlot marks the worker's eventfd in epoll event data.
 const wakeSlot = -1
