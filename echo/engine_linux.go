@@ -18,11 +18,12 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/go-kit/log/level"
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpping/tcpping_exporter/internal/sockfd"
 )
 
 // defaultWorkers is the number of epoll workers. One is the cheapest per
@@ -82,7 +83,7 @@ func (s *Server) stopEngine() {
 // now on.
 func (s *Server) serve(c net.Conn) {
 	remote := c.RemoteAddr()
-	fd, err := detach(c)
+	fd, err := sockfd.Detach(c)
 	if err != nil {
 		s.release()
 		s.logUnserved(remote, err)
@@ -102,38 +103,6 @@ func (s *Server) logUnserved(remote net.Addr, err error) {
 	} else {
 		level.Debug(s.logger).Log("msg", "cannot serve connection", "remote_addr", remote, "err", err)
 	}
-}
-
-// detach returns a non-blocking duplicate of c's socket and closes c, so
-// that Go's netpoller forgets the socket (closing c removes it from the
-// runtime's epoll set) while the duplicate keeps the connection open.
-func detach(c net.Conn) (int, error) {
-	defer c.Close()
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return -1, fmt.Errorf("detach %T: not a socket", c)
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return -1, fmt.Errorf("detach: %w", err)
-	}
-	fd, dupErr := -1, error(nil)
-	err = rc.Control(func(s uintptr) {
-		fd, dupErr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
-	})
-	if err == nil {
-		err = dupErr
-	}
-	if err != nil {
-		return -1, fmt.Errorf("detach: dup: %w", err)
-	}
-	// The flag is shared with the original, which Go made non-blocking;
-	// set it anyway rather than rely on that.
-	if err := unix.SetNonblock(fd, true); err != nil {
-		_ = unix.Close(fd)
-		return -1, fmt.Errorf("detach: %w", err)
-	}
-	return fd, nil
 }
 
 // handoff is the part of a worker that other goroutines touch: connections

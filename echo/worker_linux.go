@@ -26,6 +26,7 @@ import (
 	"github.com/go-kit/log/level"
 	"golang.org/x/sys/unix"
 
+	"github.com/tcpping/tcpping_exporter/internal/sockfd"
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
@@ -36,6 +37,9 @@ const maxEvents = 256
 // client that keeps its socket full would otherwise keep the worker to
 // itself; what is left is reported again by the next epoll_wait.
 const maxReads = 8
+
+// wakeData marks the eventfd's events: no socket has descriptor -1.
+const wakeData = -1
 
 // yieldEvery is how often a busy worker yields to the Go scheduler. A
 // goroutine that neither yields nor blocks in Go looks to the runtime's
@@ -105,20 +109,9 @@ type worker struct {
 }
 
 func newWorker(s *Server) (*worker, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	epfd, evfd, err := sockfd.NewEpoll(wakeData)
 	if err != nil {
-		return nil, fmt.Errorf("epoll_create1: %w", err)
-	}
-	evfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		_ = unix.Close(epfd)
-		return nil, fmt.Errorf("eventfd: %w", err)
-	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
-		_ = unix.Close(epfd)
-		_ = unix.Close(evfd)
-		return nil, fmt.Errorf("epoll_ctl: %w", err)
+		return nil, err
 	}
 	return &worker{s: s, epfd: epfd, evfd: evfd, epoch: time.Now(), nextSweep: never}, nil
 }
@@ -143,7 +136,7 @@ func (w *worker) run() {
 		}
 		for i := range n {
 			fd := int(w.events[i].Fd)
-			if fd == w.evfd {
+			if fd == wakeData {
 				if w.register(now) {
 					return
 				}

@@ -24,6 +24,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpping/tcpping_exporter/internal/sockfd"
 )
 
 // testWorker returns a worker that is not running, of a server with opts,
@@ -294,7 +296,7 @@ func TestDetach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := detach(srv)
+	fd, err := sockfd.Detach(srv)
 	if err != nil {
 		t.Fatal(err)
 	}

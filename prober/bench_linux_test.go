@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpping/tcpping_exporter/internal/sockfd"
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
@@ -45,7 +46,7 @@ func BenchmarkEngineProbe(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer server.Close()
-	fd, err := detach(client)
+	fd, err := sockfd.Detach(client)
 	if err != nil {
 		b.Fatal(err)
 	}

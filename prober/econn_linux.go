@@ -23,6 +23,7 @@ import (
 	"github.com/go-kit/log/level"
 	"golang.org/x/sys/unix"
 
+	"github.com/tcpping/tcpping_exporter/internal/sockfd"
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
@@ -277,7 +278,7 @@ func (c *econn) startDial() {
 		cmd := command{op: opDialed, c: c, fd: -1}
 		if r.err == nil {
 			cmd.local, cmd.remote = r.conn.LocalAddr().String(), r.conn.RemoteAddr().String()
-			cmd.fd, r.err = detach(r.conn)
+			cmd.fd, r.err = sockfd.Detach(r.conn)
 			r.conn = nil
 		}
 		cmd.r = r

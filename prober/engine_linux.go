@@ -17,18 +17,16 @@ package prober
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tcpping/tcpping_exporter/internal/sockfd"
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
@@ -172,20 +170,9 @@ type worker struct {
 }
 
 func newWorker() (*worker, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	epfd, evfd, err := sockfd.NewEpoll(wakeSlot)
 	if err != nil {
-		return nil, fmt.Errorf("epoll_create1: %w", err)
-	}
-	evfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		_ = unix.Close(epfd)
-		return nil, fmt.Errorf("eventfd: %w", err)
-	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: wakeSlot}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
-		_ = unix.Close(epfd)
-		_ = unix.Close(evfd)
-		return nil, fmt.Errorf("epoll_ctl: %w", err)
+		return nil, err
 	}
 	return &worker{epfd: epfd, evfd: evfd}, nil
 }
@@ -198,8 +185,7 @@ func (w *worker) post(c command) {
 	w.queue = append(w.queue, c)
 	w.mu.Unlock()
 	if wake {
-		one := uint64(1)
-		_, _ = unix.Write(w.evfd, (*[8]byte)(unsafe.Pointer(&one))[:])
+		sockfd.Wake(w.evfd)
 	}
 }
 
@@ -297,8 +283,7 @@ func (w *worker) wait(timeout time.Duration) int {
 
 // commands runs the queued commands.
 func (w *worker) commands(now time.Time) {
-	var buf [8]byte
-	_, _ = unix.Read(w.evfd, buf[:])
+	sockfd.Drain(w.evfd)
 	w.mu.Lock()
 	w.cmds, w.queue = w.queue, w.cmds[:0]
 	w.mu.Unlock()
@@ -453,33 +438,4 @@ func (w *worker) down(i0 int) bool {
 		i = j
 	}
 	return i > i0
-}
-
-// detach takes the socket out of conn: a duplicate of its descriptor
-// (non-blocking, as the runtime made it) that the worker owns, after
-// which conn is closed and the runtime's netpoller forgets it.
-func detach(conn net.Conn) (int, error) {
-	defer conn.Close()
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return -1, fmt.Errorf("%T has no socket", conn)
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd, derr := -1, error(nil)
-	if err := raw.Control(func(s uintptr) {
-		fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil {
-		return -1, err
-	}
-	if derr != nil {
-		return -1, fmt.Errorf("dup: %w", derr)
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		_ = unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
 }
