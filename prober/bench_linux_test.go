@@ -61,7 +61,7 @@ func BenchmarkEngineProbe(b *testing.B) {
 	echo := make([]byte, wire.FrameSize)
 	b.ReportAllocs()
 	for b.Loop() {
-		if !c.probe() {
+		if !c.probe(time.Now()) {
 			b.Fatal("probe failed")
 		}
 		if _, err := io.ReadFull(server, echo); err != nil {

@@ -32,10 +32,6 @@ import (
 // interval, so a connection that does is closed soon anyway.
 const maxQueued = 16 * wire.FrameSize
 
-// maxDrain bounds the reads of one drain: a peer that floods replies must
-// not keep the worker from its other probers.
-const maxDrain = 64
-
 // econn is one prober as an engine worker runs it. Only the worker's
 // goroutine touches it; the Prober's mutex guards only the measured state
 // (p.st) that scrapes read.
@@ -56,8 +52,7 @@ type econn struct {
 	// dialCancel cancels the dial in progress.
 	dialCancel context.CancelFunc
 
-	pending int // bytes of a partial reply in buf
-	buf     [wire.FrameSize]byte
+	reply replyBuf
 	// out holds frames the send buffer had no room for; writeDeadline is
 	// when they must have left.
 	out           []byte
@@ -71,9 +66,7 @@ func (c *econn) plan() {
 		c.wake = time.Time{}
 	case c.fd >= 0:
 		w := c.nextTick
-		c.p.mu.Lock()
-		due, inFlight := c.p.st.nextDeadline()
-		c.p.mu.Unlock()
+		due, inFlight := c.p.nextDeadline()
 		if inFlight && due.Before(w) {
 			w = due
 		}
@@ -118,14 +111,12 @@ func (c *econn) stepConnected(now time.Time) {
 		c.close(now, "write: i/o timeout")
 		return
 	}
-	c.p.mu.Lock()
-	due, inFlight := c.p.st.nextDeadline()
-	c.p.mu.Unlock()
+	due, inFlight := c.p.nextDeadline()
 	if inFlight && !now.Before(due) && c.expireDue(now) {
 		return
 	}
 	if !now.Before(c.nextTick) {
-		if !c.probe() {
+		if !c.probe(now) {
 			return
 		}
 		c.tick(now, c.p.opts.Module.Interval.D())
@@ -147,16 +138,10 @@ func (c *econn) onReadable(now time.Time) {
 // completes. It stops early when nothing is left.
 func (c *econn) receive(reads int) error {
 	for range reads {
-		n, kernelNs, err := c.w.rx.recvmsg(c.fd, c.buf[c.pending:], c.kernel, 0)
+		n, kernelNs, err := c.w.rx.recvmsg(c.fd, c.reply.room(), c.kernel, 0)
 		if n > 0 {
-			c.pending += n
-			if c.pending == wire.FrameSize {
-				c.pending = 0
-				if err := c.p.account(c.buf[:], time.Now(), kernelNs); err != nil {
-					return err
-				}
-			} else if !wire.ValidPrefix(c.buf[:c.pending]) {
-				return c.p.badMagic()
+			if err := c.reply.got(c.p, n, kernelNs); err != nil {
+				return err
 			}
 			continue
 		}
@@ -180,31 +165,20 @@ func (c *econn) expireDue(now time.Time) bool {
 		c.close(now, describeReadErr(err))
 		return true
 	}
-	after := c.p.opts.Module.ReconnectAfter
-	c.p.mu.Lock()
-	dead := c.p.st.expire(now, after)
-	c.p.mu.Unlock()
-	if dead {
-		c.close(now, fmt.Sprintf("no reply to %d consecutive probes", after))
+	if why := c.p.expire(now); why != "" {
+		c.close(now, why)
 		return true
 	}
 	return false
 }
 
 // probe sends one frame. It reports false if the connection was lost.
-func (c *econn) probe() bool {
-	p := c.p
-	sent := time.Now() // taken immediately before the write
-	if sent.Sub(c.retransSampled) >= retransmitSampleEvery {
-		c.sampleRetransmits(sent)
-		sent = time.Now()
+func (c *econn) probe(now time.Time) bool {
+	if c.retransDue(now) {
+		c.sampleRetransmits(now)
 	}
-	p.mu.Lock()
-	seq := p.st.send(sent)
-	timeout := p.st.rto.timeout()
-	p.mu.Unlock()
 	f := c.w.frame[:]
-	wire.Frame{Seq: seq, UnixNano: uint64(sent.UnixNano())}.Put(f)
+	sent, timeout := c.p.stamp(f)
 	if len(c.out) > 0 {
 		return c.queue(f, sent, timeout)
 	}
@@ -222,8 +196,8 @@ func (c *econn) probe() bool {
 	if n < len(f) && !c.queue(f[n:], sent, timeout) {
 		return false
 	}
-	if p.afterSend != nil {
-		p.afterSend()
+	if c.p.afterSend != nil {
+		c.p.afterSend()
 	}
 	return true
 }
@@ -315,7 +289,7 @@ func (c *econn) dialed(now time.Time, cmd *command) {
 		return
 	}
 	c.fd = cmd.fd
-	c.pending = 0
+	c.reply = replyBuf{}
 	var kerr error
 	c.kernel = false
 	if c.p.opts.Module.KernelTimestamps {
@@ -342,7 +316,7 @@ func (c *econn) close(now time.Time, why string) {
 	c.w.unregister(c)
 	_ = unix.Close(c.fd)
 	c.fd = -1
-	c.pending = 0
+	c.reply = replyBuf{}
 	c.out, c.writeDeadline = nil, time.Time{}
 	c.p.connLost(&c.schedule, now, why)
 }

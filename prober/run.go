@@ -16,7 +16,6 @@ package prober
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -59,9 +58,8 @@ type loop struct {
 	// writeDeadline is the write deadline in force.
 	writeDeadline time.Time
 
-	frame   [wire.FrameSize]byte
-	buf     [wire.FrameSize]byte
-	pending int // bytes of a partial frame in buf
+	frame [wire.FrameSize]byte
+	reply replyBuf
 }
 
 // run sends one probe per interval on a monotonic schedule, times probes
@@ -127,20 +125,17 @@ func (l *loop) serveConn(ctx context.Context) {
 	// Cancellation wakes the blocked read.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(longAgo) })
 	defer stop()
-	m := l.p.opts.Module
 	for l.conn != nil && ctx.Err() == nil {
 		now := time.Now()
-		l.p.mu.Lock()
-		due, inFlight := l.p.st.nextDeadline()
-		l.p.mu.Unlock()
+		due, inFlight := l.p.nextDeadline()
 		if inFlight && !now.Before(due) {
-			if l.expireDue(now, m.ReconnectAfter) {
+			if l.expireDue(now) {
 				return
 			}
 			continue
 		}
 		if !now.Before(l.nextTick) {
-			if !l.probe() {
+			if !l.probe(now) {
 				return
 			}
 			l.advanceTick(now)
@@ -173,17 +168,13 @@ func (l *loop) serveConn(ctx context.Context) {
 // waiting in the socket are read first: one that arrived in time must not
 // be counted as a timeout because this goroutine ran late. It reports
 // whether the connection was closed.
-func (l *loop) expireDue(now time.Time, reconnectAfter int) bool {
-	p := l.p
+func (l *loop) expireDue(now time.Time) bool {
 	if err := l.receive(false); err != nil {
 		l.closeConn(now, describeReadErr(err))
 		return true
 	}
-	p.mu.Lock()
-	dead := p.st.expire(now, reconnectAfter)
-	p.mu.Unlock()
-	if dead {
-		l.closeConn(now, fmt.Sprintf("no reply to %d consecutive probes", reconnectAfter))
+	if why := l.p.expire(now); why != "" {
+		l.closeConn(now, why)
 		return true
 	}
 	return false
@@ -194,20 +185,11 @@ func (l *loop) expireDue(now time.Time, reconnectAfter int) bool {
 // read ends at a frame boundary, so the kernel timestamp it returns belongs
 // to the frame it completes.
 func (l *loop) receive(block bool) error {
-	// A drain reads at most this many times: a peer that floods us must
-	// not keep the goroutine from its schedule.
-	const maxDrain = 64
 	for range maxDrain {
-		n, kernelNs, err := l.rx.recv(l.buf[l.pending:], block)
+		n, kernelNs, err := l.rx.recv(l.reply.room(), block)
 		if n > 0 {
-			l.pending += n
-			if l.pending == wire.FrameSize {
-				l.pending = 0
-				if err := l.p.account(l.buf[:], time.Now(), kernelNs); err != nil {
-					return err
-				}
-			} else if !wire.ValidPrefix(l.buf[:l.pending]) {
-				return l.p.badMagic()
+			if err := l.reply.got(l.p, n, kernelNs); err != nil {
+				return err
 			}
 		}
 		switch {
@@ -223,18 +205,11 @@ func (l *loop) receive(block bool) error {
 }
 
 // probe sends one frame. It reports false if the connection was lost.
-func (l *loop) probe() bool {
-	p := l.p
-	sent := time.Now() // taken immediately before the write
-	if sent.Sub(l.retransSampled) >= retransmitSampleEvery {
-		l.sampleRetransmits(sent)
-		sent = time.Now()
+func (l *loop) probe(now time.Time) bool {
+	if l.retransDue(now) {
+		l.sampleRetransmits(now)
 	}
-	p.mu.Lock()
-	seq := p.st.send(sent)
-	timeout := p.st.rto.timeout()
-	p.mu.Unlock()
-	wire.Frame{Seq: seq, UnixNano: uint64(sent.UnixNano())}.Put(l.frame[:])
+	sent, timeout := l.p.stamp(l.frame[:])
 	// A write blocks only when the send buffer is full, which a 24-byte
 	// frame per interval never fills on a live path. The deadline is moved
 	// only when less than half a timeout is left: each move costs a runtime
@@ -249,8 +224,8 @@ func (l *loop) probe() bool {
 		l.closeConn(time.Now(), "write: "+errText(err))
 		return false
 	}
-	if p.afterSend != nil {
-		p.afterSend()
+	if l.p.afterSend != nil {
+		l.p.afterSend()
 	}
 	return true
 }
@@ -269,7 +244,7 @@ func (l *loop) dialed(ctx context.Context, r dialResult) {
 		return
 	}
 	l.conn = r.conn
-	l.pending = 0
+	l.reply = replyBuf{}
 	l.deadline, l.writeDeadline = time.Time{}, time.Time{}
 	rx, kernel, err := newReceiver(r.conn, p.opts.Module.KernelTimestamps)
 	l.rx = rx

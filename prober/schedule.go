@@ -113,6 +113,74 @@ func (p *Prober) connLost(s *schedule, now time.Time, why string) {
 	s.redialLater(now, p.opts.Module.MaxReconnectBackoff.D())
 }
 
+// maxDrain bounds the reads of one drain: a peer that floods replies must
+// not keep the loop from its schedule (or the engine from other probers).
+const maxDrain = 64
+
+// retransDue reports whether TCP_INFO should be read again.
+func (s *schedule) retransDue(now time.Time) bool {
+	return now.Sub(s.retransSampled) >= retransmitSampleEvery
+}
+
+// nextDeadline returns the earliest deadline of the probes in flight.
+func (p *Prober) nextDeadline() (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.st.nextDeadline()
+}
+
+// stamp records a probe sent now and encodes its frame into f. It returns
+// the send time and the probe's timeout: call it immediately before the
+// write.
+func (p *Prober) stamp(f []byte) (time.Time, time.Duration) {
+	sent := time.Now()
+	p.mu.Lock()
+	seq := p.st.send(sent)
+	timeout := p.st.rto.timeout()
+	p.mu.Unlock()
+	wire.Frame{Seq: seq, UnixNano: uint64(sent.UnixNano())}.Put(f)
+	return sent, timeout
+}
+
+// expire times out the probes past their deadline. It returns why the
+// connection must now be closed, or "".
+func (p *Prober) expire(now time.Time) string {
+	after := p.opts.Module.ReconnectAfter
+	p.mu.Lock()
+	dead := p.st.expire(now, after)
+	p.mu.Unlock()
+	if dead {
+		return fmt.Sprintf("no reply to %d consecutive probes", after)
+	}
+	return ""
+}
+
+// replyBuf assembles a reply frame from reads that may split it. Each read
+// asks only for the rest of the current frame, so the kernel timestamp a
+// read returns belongs to the frame it completes.
+type replyBuf struct {
+	buf     [wire.FrameSize]byte
+	pending int // bytes of a partial frame in buf
+}
+
+// room is where the next read goes.
+func (r *replyBuf) room() []byte { return r.buf[r.pending:] }
+
+// got takes n bytes read into room with kernel arrival time kernelNs (Unix
+// ns, 0 if unknown): a completed frame is accounted, a wrong magic is an
+// error.
+func (r *replyBuf) got(p *Prober, n int, kernelNs int64) error {
+	r.pending += n
+	if r.pending == wire.FrameSize {
+		r.pending = 0
+		return p.account(r.buf[:], time.Now(), kernelNs)
+	}
+	if !wire.ValidPrefix(r.buf[:r.pending]) {
+		return p.badMagic()
+	}
+	return nil
+}
+
 // account matches one complete reply frame read at recv (kernel arrival
 // time kernelNs, Unix ns, or 0 if unknown). An error means the stream is
 // unusable.
