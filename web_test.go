@@ -17,7 +17,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +26,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"google.golang.org/protobuf/proto"
 
@@ -185,17 +183,8 @@ func TestMetricsHandlerMatchesPromhttp(t *testing.T) {
 	t.Run("protobuf carries native histograms", func(t *testing.T) {
 		format := expfmt.NewFormat(expfmt.TypeProtoDelim)
 		_, body := serveMetrics(t, h, "/metrics", http.Header{"Accept": {string(format)}})
-		dec := expfmt.NewDecoder(bytes.NewReader(body), format)
 		native := 0
-		for {
-			var mf dto.MetricFamily
-			err := dec.Decode(&mf)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, mf := range testenv.DecodeExposition(t, body, format) {
 			if mf.GetName() != "tcp_echo_rtt_seconds" {
 				continue
 			}
@@ -215,7 +204,7 @@ func TestMetricsHandlerMatchesPromhttp(t *testing.T) {
 // same messages.
 func checkProtobuf(t *testing.T, got, want []byte, f expfmt.Format) {
 	t.Helper()
-	g, w := decodeProtobuf(t, got, f), decodeProtobuf(t, want, f)
+	g, w := testenv.DecodeExposition(t, got, f), testenv.DecodeExposition(t, want, f)
 	if len(g) != len(w) {
 		t.Fatalf("%d families, want %d", len(g), len(w))
 	}
@@ -223,23 +212,6 @@ func checkProtobuf(t *testing.T, got, want []byte, f expfmt.Format) {
 		if !proto.Equal(g[i], w[i]) {
 			t.Errorf("family %s differs from promhttp's:\ngot  %v\nwant %v", w[i].GetName(), g[i], w[i])
 		}
-	}
-}
-
-func decodeProtobuf(t *testing.T, body []byte, f expfmt.Format) []*dto.MetricFamily {
-	t.Helper()
-	dec := expfmt.NewDecoder(bytes.NewReader(body), f)
-	var mfs []*dto.MetricFamily
-	for {
-		mf := &dto.MetricFamily{}
-		err := dec.Decode(mf)
-		if errors.Is(err, io.EOF) {
-			return mfs
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		mfs = append(mfs, mf)
 	}
 }
 

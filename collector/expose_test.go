@@ -196,24 +196,6 @@ var streamedFormats = []struct {
 	{"openmetrics 0.0.1", "application/openmetrics-text;version=0.0.1", expfmt.FmtOpenMetrics_0_0_1 + "; escaping=underscores", false},
 }
 
-// parse decodes an exposition, checking it against its format's grammar.
-func parse(t testing.TB, body []byte, f expfmt.Format) []*dto.MetricFamily {
-	t.Helper()
-	dec := expfmt.NewDecoder(bytes.NewReader(body), f)
-	var mfs []*dto.MetricFamily
-	for {
-		mf := &dto.MetricFamily{}
-		err := dec.Decode(mf)
-		if errors.Is(err, io.EOF) {
-			return mfs
-		}
-		if err != nil {
-			t.Fatalf("parse %s: %v", f, err)
-		}
-		mfs = append(mfs, mf)
-	}
-}
-
 // samples flattens families into series → value, as a scraper stores
 // them: the histograms' classic samples, no native buckets or created
 // timestamps (neither text format carries them).
@@ -294,7 +276,7 @@ func TestWriteExpositionMatchesExpfmt(t *testing.T) {
 			if !tt.parse {
 				return
 			}
-			parsed := parse(t, got, tt.format)
+			parsed := testenv.DecodeExposition(t, got, tt.format)
 			if g, w := familyTypes(parsed), familyTypes(wantMFs); !mapsEqual(g, w) {
 				t.Errorf("families differ:\ngot  %v\nwant %v", g, w)
 			}
@@ -401,7 +383,7 @@ func TestWriteExpositionEdges(t *testing.T) {
 		if n := strings.Count(buf.String(), "# TYPE tcp_echo_sent_total "); n != 1 {
 			t.Errorf("%d TYPE lines for tcp_echo_sent_total, want 1", n)
 		}
-		parse(t, buf.Bytes(), expfmt.FmtText)
+		testenv.DecodeExposition(t, buf.Bytes(), expfmt.FmtText)
 	})
 	t.Run("name filter", func(t *testing.T) {
 		keep := func(name string) bool { return name == "tcp_echo_rtt_seconds" || name == "go_goroutines" }
@@ -410,7 +392,7 @@ func TestWriteExpositionEdges(t *testing.T) {
 			t.Fatal(err)
 		}
 		var names []string
-		for _, mf := range parse(t, buf.Bytes(), om) {
+		for _, mf := range testenv.DecodeExposition(t, buf.Bytes(), om) {
 			names = append(names, mf.GetName())
 		}
 		if !slices.Equal(names, []string{"go_goroutines", "tcp_echo_rtt_seconds"}) {

@@ -29,6 +29,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
@@ -131,7 +132,7 @@ func TestWriteExpositionProtobuf(t *testing.T) {
 				if !bytes.Equal(got, want) {
 					t.Errorf("round %d: output differs from expfmt's at %s", round, firstDiff(got, want))
 				}
-				parsed := parse(t, got, tt.format)
+				parsed := testenv.DecodeExposition(t, got, tt.format)
 				if len(parsed) != len(wantMFs) {
 					t.Fatalf("round %d: %d families, want %d", round, len(parsed), len(wantMFs))
 				}
@@ -158,7 +159,7 @@ func TestWriteExpositionProtobufHistograms(t *testing.T) {
 	if err := WriteExposition(&buf, f, nil, c, keep); err != nil {
 		t.Fatal(err)
 	}
-	mfs := parse(t, buf.Bytes(), f)
+	mfs := testenv.DecodeExposition(t, buf.Bytes(), f)
 	if len(mfs) != 1 || len(mfs[0].GetMetric()) != len(ts) {
 		t.Fatalf("%d families, want the RTT histograms of %d probers", len(mfs), len(ts))
 	}
@@ -216,7 +217,7 @@ func TestWriteExpositionProtobufStreams(t *testing.T) {
 		t.Errorf("err = %v, want the duplicate family named", err)
 	}
 	var names []string
-	for _, mf := range parse(t, buf.Bytes(), f) {
+	for _, mf := range testenv.DecodeExposition(t, buf.Bytes(), f) {
 		names = append(names, mf.GetName())
 		if strings.HasPrefix(mf.GetName(), "tcp_echo_") && len(mf.GetMetric()) != len(ts) {
 			t.Errorf("%s: %d metrics, want %d", mf.GetName(), len(mf.GetMetric()), len(ts))

@@ -366,15 +366,7 @@ func TestContextEndStopsProbers(t *testing.T) {
 	addr := testenv.Serve(t, func(c net.Conn) {
 		open.Add(1)
 		defer open.Add(-1)
-		buf := make([]byte, 24)
-		for {
-			if _, err := io.ReadFull(c, buf); err != nil {
-				return
-			}
-			if _, err := c.Write(buf); err != nil {
-				return
-			}
-		}
+		testenv.Echo(c)
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -20,6 +20,7 @@ package testenv
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -28,6 +29,9 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 )
 
 // Module is the import path of the binary under test.
@@ -136,15 +140,38 @@ func Serve(t testing.TB, handle func(net.Conn)) string {
 // 24-byte frame unchanged. It returns the server's address.
 func EchoServer(t testing.TB) string {
 	t.Helper()
-	return Serve(t, func(c net.Conn) {
-		buf := make([]byte, 24)
-		for {
-			if _, err := io.ReadFull(c, buf); err != nil {
-				return
-			}
-			if _, err := c.Write(buf); err != nil {
-				return
-			}
+	return Serve(t, Echo)
+}
+
+// Echo reflects every 24-byte frame read from c until c fails: the loop of
+// EchoServer, for servers that also watch their connections.
+func Echo(c net.Conn) {
+	buf := make([]byte, 24)
+	for {
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return
 		}
-	})
+		if _, err := c.Write(buf); err != nil {
+			return
+		}
+	}
+}
+
+// DecodeExposition decodes a /metrics body of format f, failing the test
+// on the first error the format's parser reports.
+func DecodeExposition(t testing.TB, body []byte, f expfmt.Format) []*dto.MetricFamily {
+	t.Helper()
+	dec := expfmt.NewDecoder(bytes.NewReader(body), f)
+	var mfs []*dto.MetricFamily
+	for {
+		mf := &dto.MetricFamily{}
+		err := dec.Decode(mf)
+		if errors.Is(err, io.EOF) {
+			return mfs
+		}
+		if err != nil {
+			t.Fatalf("parse %s: %v", f, err)
+		}
+		mfs = append(mfs, mf)
+	}
 }
