@@ -18,7 +18,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tcpping/tcpping_exporter/internal/sockfd"
+	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
 // testWorker returns a worker that is not running, of a server with opts,
@@ -250,38 +250,26 @@ func TestCountWritten(t *testing.T) {
 	}
 }
 
-// TestBusyClientDoesNotStall checks that a client that keeps the server's
-// socket full (pipelining and reading as fast as loopback goes) does not
-// keep the worker from the others.
-func TestBusyClientDoesNotStall(t *testing.T) {
-	s, _ := startServer(t, Options{}, nil)
-	a := addr(t, s)
-	busy := dial(t, a)
-	var stop atomic.Bool
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		chunk := frames(1, 4096)
-		for !stop.Load() {
-			if _, err := busy.Write(chunk); err != nil {
-				return
-			}
-		}
-	}()
-	go func() { _, _ = io.Copy(io.Discard, busy) }()
-	good := dial(t, a)
-	var worst time.Duration
-	for seq := range uint64(50) {
-		start := time.Now()
-		roundTrip(t, good, seq)
-		worst = max(worst, time.Since(start))
-		time.Sleep(10 * time.Millisecond)
+// TestReadsPerEventBounded checks that one readiness event reads at most
+// maxReads buffers from a connection, so a client that keeps its socket
+// full cannot keep the worker from the others: the rest waits for the next
+// event, and nothing is lost.
+func TestReadsPerEventBounded(t *testing.T) {
+	w, c, cli := testWorker(t, Options{})
+	perRead := readBufferSize / wire.FrameSize
+	total := (maxReads + 2) * perRead
+	sent := frames(1, total)
+	clientWrite(t, cli, sent)
+	w.ready(c, 0)
+	if got, want := testutil.ToFloat64(w.s.m.frames), float64(maxReads*perRead); got != want {
+		t.Fatalf("one event echoed %v frames, want %v (maxReads full buffers)", got, want)
 	}
-	stop.Store(true)
-	_ = busy.Close()
-	<-done
-	if worst > 500*time.Millisecond {
-		t.Errorf("a round trip took %v beside a busy client, want under 500ms", worst)
+	w.ready(c, 0)
+	if got := testutil.ToFloat64(w.s.m.frames); got != float64(total) {
+		t.Fatalf("two events echoed %v frames, want all %d", got, total)
+	}
+	if got := clientRead(t, cli, len(sent)); !bytes.Equal(got, sent) {
+		t.Fatal("the echoes differ from the frames sent")
 	}
 }
 
