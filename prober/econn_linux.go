@@ -47,7 +47,6 @@ type econn struct {
 	pidx    int   // index in the worker's probers
 	wake    time.Time
 	kernel  bool // replies carry kernel receive timestamps
-	dialing bool
 	stopped bool
 	// dialCancel cancels the dial in progress.
 	dialCancel context.CancelFunc
@@ -75,14 +74,7 @@ func (c *econn) plan() {
 		}
 		c.wake = w
 	default:
-		var w time.Time
-		if c.ticking {
-			w = c.nextTick
-		}
-		if !c.dialing && (w.IsZero() || c.redialAt.Before(w)) {
-			w = c.redialAt
-		}
-		c.wake = w
+		c.wake = c.wakeDisconnected()
 	}
 }
 
@@ -97,13 +89,10 @@ func (c *econn) onTimer(now time.Time) {
 }
 
 func (c *econn) stepDisconnected(now time.Time) {
-	if !c.dialing && !now.Before(c.redialAt) {
+	if c.dialDue(now) {
 		c.startDial()
 	}
-	if c.ticking && !now.Before(c.nextTick) {
-		c.p.sendDisconnected(now)
-		c.tick(now, c.p.opts.Module.Interval.D())
-	}
+	c.p.tickDisconnected(&c.schedule, now)
 }
 
 func (c *econn) stepConnected(now time.Time) {

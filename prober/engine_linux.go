@@ -26,6 +26,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/go-kit/log/level"
+
 	"github.com/tcpping/tcpping_exporter/internal/sockfd"
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
@@ -101,7 +103,7 @@ var sharedEngine = sync.OnceValues(func() (*engine, error) {
 func (p *Prober) startEngine(ctx context.Context) bool {
 	e, err := sharedEngine()
 	if err != nil {
-		p.logger().Log("level", "warn", "msg", "epoll engine unavailable, probing from a goroutine", "err", err)
+		level.Warn(p.logger()).Log("msg", "epoll engine unavailable, probing from a goroutine", "err", err)
 		return false
 	}
 	w := e.workers[e.next.Add(1)%uint32(len(e.workers))]
@@ -138,7 +140,7 @@ type command struct {
 // times move, by less than the slack (a probe's RTT is timed from its
 // actual send), and timeouts stay exact: a reply is judged by its arrival
 // time, not by when the worker got to it.
-var wakeSlack = 250 * time.Microsecond
+const wakeSlack = 250 * time.Microsecond
 
 // yieldEvery is how often a busy worker yields to the scheduler, well
 // within sysmon's 10 ms preemption horizon.
@@ -228,7 +230,7 @@ func (w *worker) run() {
 			if ev.Events&unix.EPOLLOUT != 0 {
 				c.onWritable(now)
 			}
-			if ev.Events&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 && c.fd >= 0 && w.gens[ev.Fd] == ev.Pad {
+			if ev.Events&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 && c.fd >= 0 { // onWritable may have closed it
 				c.onReadable(now)
 			}
 			w.reschedule(c)
@@ -262,13 +264,9 @@ func (w *worker) wait(timeout time.Duration) int {
 			if timeout >= 0 {
 				ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
 			}
-			var err error
-			var k int
-			k, err = unix.EpollWait(w.epfd, w.events[:], ms)
+			k, err := unix.EpollWait(w.epfd, w.events[:], ms)
 			n = uintptr(max(k, 0))
-			if err != nil {
-				errno, _ = err.(unix.Errno)
-			}
+			errno, _ = err.(unix.Errno)
 		}
 		switch errno {
 		case 0:
@@ -304,10 +302,9 @@ func (w *worker) commands(now time.Time) {
 		case opDialed:
 			c.dialed(now, cmd)
 		case opStopCtx:
+			// Backwards: a stopped prober's slot takes the last one,
+			// which was already seen.
 			for i := len(w.probers) - 1; i >= 0; i-- {
-				if i >= len(w.probers) {
-					continue
-				}
 				if p := w.probers[i]; p.ctx == cmd.ctx {
 					p.stop()
 					w.reschedule(p)

@@ -47,11 +47,10 @@ type dialResult struct {
 // prober's only timer and no second goroutine or lock hand-off sits between
 // a reply's arrival and its accounting.
 type loop struct {
-	p       *Prober
-	conn    net.Conn
-	rx      receiver
-	dialing bool
-	dialCh  chan dialResult
+	p      *Prober
+	conn   net.Conn
+	rx     receiver
+	dialCh chan dialResult
 
 	schedule
 	deadline time.Time // read deadline in force
@@ -79,7 +78,11 @@ func (p *Prober) run(ctx context.Context) {
 		}
 		now := time.Now()
 		l.stepDisconnected(ctx, now)
-		timer.Reset(l.wakeDisconnected(now).Sub(now))
+		wake := l.wakeDisconnected()
+		if limit := now.Add(time.Hour); wake.IsZero() || wake.After(limit) {
+			wake = limit
+		}
+		timer.Reset(wake.Sub(now))
 		select {
 		case <-ctx.Done():
 		case <-timer.C:
@@ -94,26 +97,12 @@ func (p *Prober) run(ctx context.Context) {
 // when the backoff allows.
 func (l *loop) stepDisconnected(ctx context.Context, now time.Time) {
 	p := l.p
-	if !l.dialing && !now.Before(l.redialAt) {
+	if l.dialDue(now) {
 		l.dialing = true
 		p.setStatus(StateConnecting)
 		go func() { l.dialCh <- p.dial(ctx) }()
 	}
-	if l.ticking && !now.Before(l.nextTick) {
-		p.sendDisconnected(now)
-		l.advanceTick(now)
-	}
-}
-
-func (l *loop) wakeDisconnected(now time.Time) time.Time {
-	w := now.Add(time.Hour)
-	if l.ticking && l.nextTick.Before(w) {
-		w = l.nextTick
-	}
-	if !l.dialing && l.redialAt.Before(w) {
-		w = l.redialAt
-	}
-	return w
+	p.tickDisconnected(&l.schedule, now)
 }
 
 // advanceTick moves to the next probe slot.

@@ -32,6 +32,7 @@ type schedule struct {
 	redialAt time.Time
 	backoff  time.Duration
 	failing  bool // the last dial failed; later failures log at debug
+	dialing  bool // a connection attempt is running
 	// retransSampled is when TCP_INFO was last read.
 	retransSampled time.Time
 }
@@ -59,6 +60,22 @@ func (s *schedule) attemptEnded(now time.Time) {
 		s.ticking = true
 		s.nextTick = now
 	}
+}
+
+// dialDue reports whether a connection attempt should start now.
+func (s *schedule) dialDue(now time.Time) bool { return !s.dialing && !now.Before(s.redialAt) }
+
+// wakeDisconnected returns when a disconnected prober must next act: its
+// next probe slot or its next dial, whichever is first; zero if neither.
+func (s *schedule) wakeDisconnected() time.Time {
+	var w time.Time
+	if s.ticking {
+		w = s.nextTick
+	}
+	if !s.dialing && (w.IsZero() || s.redialAt.Before(w)) {
+		w = s.redialAt
+	}
+	return w
 }
 
 // redialLater sets the next dial one backoff step from now: the step
@@ -208,11 +225,16 @@ func (p *Prober) badMagic() error {
 	return fmt.Errorf("reply: %w", wire.ErrBadMagic)
 }
 
-// sendDisconnected counts a probe that fell due with no connection.
-func (p *Prober) sendDisconnected(now time.Time) {
+// tickDisconnected counts the probe due with no connection, if one is:
+// it is sent and timed out at once.
+func (p *Prober) tickDisconnected(s *schedule, now time.Time) {
+	if !s.ticking || now.Before(s.nextTick) {
+		return
+	}
 	p.mu.Lock()
 	p.st.sendDisconnected(now)
 	p.mu.Unlock()
+	s.tick(now, p.opts.Module.Interval.D())
 }
 
 // setStatus sets the connection state shown in snapshots.
