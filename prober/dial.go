@@ -29,7 +29,7 @@ var ErrNoAddress = errors.New("no address of a usable family")
 // dial resolves the target per ip_protocol and connects to it from
 // source_ip_address with the module's TOS, within dial_timeout.
 func (p *Prober) dial(ctx context.Context) dialResult {
-	m := p.opts.Module
+	m := p.mod
 	ctx, cancel := context.WithTimeout(ctx, m.DialTimeout.D())
 	defer cancel()
 

@@ -108,7 +108,7 @@ func (c *econn) stepConnected(now time.Time) {
 		if !c.probe(now) {
 			return
 		}
-		c.tick(now, c.p.opts.Module.Interval.D())
+		c.tick(now, c.p.mod.Interval.D())
 	}
 }
 
@@ -281,7 +281,7 @@ func (c *econn) dialed(now time.Time, cmd *command) {
 	c.reply = replyBuf{}
 	var kerr error
 	c.kernel = false
-	if c.p.opts.Module.KernelTimestamps {
+	if c.p.mod.KernelTimestamps {
 		kerr = ensureRxTimestamps(c.fd)
 		c.kernel = kerr == nil
 	}
@@ -334,5 +334,5 @@ func (c *econn) finish() {
 	c.w.forget(c)
 	c.p.setStatus(StateStopped)
 	level.Debug(c.p.logger()).Log("msg", "prober stopped")
-	close(c.p.done)
+	c.p.done.Done()
 }

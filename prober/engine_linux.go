@@ -108,6 +108,7 @@ func (p *Prober) startEngine(ctx context.Context) bool {
 	}
 	w := e.workers[e.next.Add(1)%uint32(len(e.workers))]
 	c := &econn{p: p, w: w, ctx: ctx, fd: -1, slot: -1, hidx: -1}
+	p.done.Add(1)
 	w.post(command{op: opAdd, c: c})
 	e.watch(ctx)
 	p.cancel = func() { w.post(command{op: opStop, c: c}) }

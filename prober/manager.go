@@ -90,9 +90,14 @@ func sameIdentity(a, b Options) bool {
 // staticOptions returns the prober options of every target in cfg.
 func staticOptions(cfg *config.Config) []Options {
 	opts := make([]Options, 0, len(cfg.Targets))
+	shared := map[string]*config.Module{}
 	for _, t := range cfg.Targets {
 		mod, _ := cfg.ModuleFor(t)
-		opts = append(opts, Options{Name: t.Name, Address: t.Address, ModuleName: t.ModuleName(), Module: mod, Labels: t.Labels})
+		name := t.ModuleName()
+		if shared[name] == nil {
+			shared[name] = &mod
+		}
+		opts = append(opts, Options{Name: t.Name, Address: t.Address, ModuleName: name, Module: mod, Labels: t.Labels, shared: shared[name]})
 	}
 	return opts
 }
@@ -118,7 +123,7 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 	}
 	next := make(map[string]*Prober, len(want))
 	for _, o := range want {
-		if old, ok := running[o.Name]; ok && sameIdentity(old.opts, o) {
+		if old, ok := running[o.Name]; ok && sameIdentity(old.Options(), o) {
 			next[o.Name] = old
 			delete(running, o.Name)
 			res.Kept++
@@ -142,7 +147,7 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 	for k, d := range m.dynamic {
 		mod, ok := cfg.Modules[d.p.opts.ModuleName]
 		_, static := m.byKey[k]
-		if !ok || !mod.Equal(d.p.opts.Module) || static {
+		if !ok || !mod.Equal(*d.p.mod) || static {
 			toStop = append(toStop, d.p)
 			delete(m.dynamic, k)
 			res.DynamicStopped++

@@ -220,3 +220,31 @@ func TestDynamicProberGivesWayToStaticTarget(t *testing.T) {
 		t.Error("/probe is not answered by the static prober")
 	}
 }
+
+// TestStaticProbersShareModule checks that the probers of one module keep
+// one copy of its settings, and that each still reports them in full.
+func TestStaticProbersShareModule(t *testing.T) {
+	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
+	t.Cleanup(m.Stop)
+	cfg := testConfig(config.Target{Name: "a", Address: "127.0.0.1:1"}, config.Target{Name: "b", Address: "127.0.0.1:1"})
+	other := testModule(time.Second, 500*time.Millisecond, false)
+	cfg.Modules["other"] = other
+	cfg.Targets = append(cfg.Targets, config.Target{Name: "c", Address: "127.0.0.1:1", Module: "other"})
+	m.Reconcile(cfg)
+	ps := map[string]*Prober{}
+	for _, p := range m.Static() {
+		ps[p.opts.Name] = p
+	}
+	if ps["a"].mod != ps["b"].mod {
+		t.Error("probers a and b of module default keep a copy each")
+	}
+	if ps["c"].mod == ps["a"].mod {
+		t.Error("prober c of module other shares default's settings")
+	}
+	if got := ps["b"].Options().Module; !got.Equal(cfg.Modules["default"]) {
+		t.Errorf("b's module = %+v, want %+v", got, cfg.Modules["default"])
+	}
+	if got := ps["c"].Options().Module; !got.Equal(other) {
+		t.Errorf("c's module = %+v, want %+v", got, other)
+	}
+}

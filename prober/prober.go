@@ -47,6 +47,17 @@ type Options struct {
 	// NoSplay starts probing as soon as the first connection attempt
 	// ends instead of at a start offset spread over the interval.
 	NoSplay bool
+
+	// shared, set by the Manager, is a copy of Module that every prober
+	// of the module keeps instead of a copy each.
+	shared *config.Module
+}
+
+// identity is what a prober keeps of its Options besides the module.
+type identity struct {
+	Name, Address, ModuleName string
+	Labels                    map[string]string
+	Dynamic, NoSplay          bool
 }
 
 // State is a prober's connection state.
@@ -112,7 +123,10 @@ type Snapshot struct {
 // Prober probes one target. Create it with New, start it with Start and
 // stop it with Stop.
 type Prober struct {
-	opts Options
+	opts identity
+	// mod is the module's settings, shared by the probers of a module
+	// when the Manager made them: 10,000 copies cost 1.5 MB.
+	mod *config.Module
 	// base is the logger New was given: the prober's own context
 	// (logger) is built per message rather than kept, as probers log
 	// rarely and 10,000 kept contexts cost 2 MB.
@@ -127,7 +141,7 @@ type Prober struct {
 	afterSend func()
 
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   sync.WaitGroup // the prober's loop, until it has exited
 }
 
 // New returns a prober for opts. It does not start probing.
@@ -135,15 +149,21 @@ func New(opts Options, logger log.Logger) *Prober {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
+	mod := opts.shared
+	if mod == nil || !mod.Equal(opts.Module) {
+		mod = new(config.Module)
+		*mod = opts.Module
+	}
 	p := &Prober{
-		opts: opts,
+		opts: identity{Name: opts.Name, Address: opts.Address, ModuleName: opts.ModuleName,
+			Labels: opts.Labels, Dynamic: opts.Dynamic, NoSplay: opts.NoSplay},
+		mod:  mod,
 		base: logger,
-		done: make(chan struct{}),
 	}
 	if !opts.NoSplay {
 		p.splay = splayOffset(opts.Name+"\x00"+opts.Address, opts.Module.Interval.D())
 	}
-	p.st.init(opts.Module)
+	p.st.init(*mod)
 	return p
 }
 
@@ -166,7 +186,11 @@ func (p *Prober) logger() log.Logger {
 }
 
 // Options returns the options the prober was created with.
-func (p *Prober) Options() Options { return p.opts }
+func (p *Prober) Options() Options {
+	o := p.opts
+	return Options{Name: o.Name, Address: o.Address, ModuleName: o.ModuleName, Module: *p.mod,
+		Labels: o.Labels, Dynamic: o.Dynamic, NoSplay: o.NoSplay, shared: p.mod}
+}
 
 // Start starts probing in the background until ctx is cancelled or Stop is
 // called.
@@ -175,8 +199,9 @@ func (p *Prober) Start(ctx context.Context) {
 		return
 	}
 	ctx, p.cancel = context.WithCancel(ctx)
+	p.done.Add(1)
 	go func() {
-		defer close(p.done)
+		defer p.done.Done()
 		p.run(ctx)
 	}()
 }
@@ -186,13 +211,30 @@ func (p *Prober) Start(ctx context.Context) {
 func (p *Prober) Stop() {
 	if p.cancel != nil {
 		p.cancel()
-		<-p.done
+		p.done.Wait()
 	}
 }
 
 // FirstResult is closed when the prober has its first result: a reply, a
 // timeout or a failed connection attempt.
-func (p *Prober) FirstResult() <-chan struct{} { return p.st.first }
+func (p *Prober) FirstResult() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.st.results > 0 {
+		return closed
+	}
+	if p.st.first == nil {
+		p.st.first = make(chan struct{})
+	}
+	return p.st.first
+}
+
+// closed is a closed channel.
+var closed = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // Snapshot returns a copy of the prober's current state: what a scrape
 // needs, nothing more.

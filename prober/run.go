@@ -106,7 +106,7 @@ func (l *loop) stepDisconnected(ctx context.Context, now time.Time) {
 }
 
 // advanceTick moves to the next probe slot.
-func (l *loop) advanceTick(now time.Time) { l.tick(now, l.p.opts.Module.Interval.D()) }
+func (l *loop) advanceTick(now time.Time) { l.tick(now, l.p.mod.Interval.D()) }
 
 // serveConn runs while connected: probes, timeouts and replies.
 func (l *loop) serveConn(ctx context.Context) {
@@ -235,7 +235,7 @@ func (l *loop) dialed(ctx context.Context, r dialResult) {
 	l.conn = r.conn
 	l.reply = replyBuf{}
 	l.deadline, l.writeDeadline = time.Time{}, time.Time{}
-	rx, kernel, err := newReceiver(r.conn, p.opts.Module.KernelTimestamps)
+	rx, kernel, err := newReceiver(r.conn, p.mod.KernelTimestamps)
 	l.rx = rx
 	p.connected(&l.schedule, now, r.handshake, r.conn.LocalAddr().String(), r.conn.RemoteAddr().String(), kernel, err)
 }

@@ -39,7 +39,7 @@ type schedule struct {
 
 func (s *schedule) init(p *Prober, now time.Time) {
 	s.redialAt = now.Add(p.splay)
-	s.backoff = p.opts.Module.ReconnectBackoff.D()
+	s.backoff = p.mod.ReconnectBackoff.D()
 }
 
 // tick moves to the next slot of the grid start + k*interval. If the loop
@@ -98,7 +98,7 @@ func (p *Prober) dialFailed(s *schedule, now time.Time, err error) {
 		level.Warn(p.logger()).Log("msg", "connect failed", "err", err)
 	}
 	s.failing = true
-	s.redialLater(now, p.opts.Module.MaxReconnectBackoff.D())
+	s.redialLater(now, p.mod.MaxReconnectBackoff.D())
 }
 
 // connected records a new connection.
@@ -125,9 +125,9 @@ func (p *Prober) connLost(s *schedule, now time.Time, why string) {
 		// A connection that worked resets the backoff; one that never
 		// answered keeps doubling it, so a server that accepts and
 		// closes at once is not hammered.
-		s.backoff = p.opts.Module.ReconnectBackoff.D()
+		s.backoff = p.mod.ReconnectBackoff.D()
 	}
-	s.redialLater(now, p.opts.Module.MaxReconnectBackoff.D())
+	s.redialLater(now, p.mod.MaxReconnectBackoff.D())
 }
 
 // maxDrain bounds the reads of one drain: a peer that floods replies must
@@ -162,7 +162,7 @@ func (p *Prober) stamp(f []byte) (time.Time, time.Duration) {
 // expire times out the probes past their deadline. It returns why the
 // connection must now be closed, or "".
 func (p *Prober) expire(now time.Time) string {
-	after := p.opts.Module.ReconnectAfter
+	after := p.mod.ReconnectAfter
 	p.mu.Lock()
 	dead := p.st.expire(now, after)
 	p.mu.Unlock()
@@ -234,7 +234,7 @@ func (p *Prober) tickDisconnected(s *schedule, now time.Time) {
 	p.mu.Lock()
 	p.st.sendDisconnected(now)
 	p.mu.Unlock()
-	s.tick(now, p.opts.Module.Interval.D())
+	s.tick(now, p.mod.Interval.D())
 }
 
 // setStatus sets the connection state shown in snapshots.

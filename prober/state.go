@@ -38,12 +38,12 @@ type probe struct {
 // recentWindow counts events over the last minute in six 10-second slots:
 // coarse, but a handful of words per prober.
 type recentWindow struct {
-	slot  [6]uint64
-	epoch [6]int64
+	slot  [6]uint32
+	epoch [6]uint32 // Unix time / 10
 }
 
 func (w *recentWindow) add(now time.Time) {
-	e := now.Unix() / 10
+	e := uint32(now.Unix() / 10)
 	i := e % 6
 	if w.epoch[i] != e {
 		w.epoch[i], w.slot[i] = e, 0
@@ -55,8 +55,8 @@ func (w *recentWindow) sum(now time.Time) uint64 {
 	e := now.Unix() / 10
 	var n uint64
 	for i := range w.slot {
-		if e-w.epoch[i] < 6 {
-			n += w.slot[i]
+		if e-int64(w.epoch[i]) < 6 {
+			n += uint64(w.slot[i])
 		}
 	}
 	return n
@@ -86,7 +86,7 @@ type state struct {
 	events              []Event // a ring of up to maxEvents, grown as needed
 	nEvents             int
 
-	first chan struct{} // closed at the first result
+	first chan struct{} // made by the first FirstResult, closed at the first result
 
 	rto     *rtoEstimator
 	hist    *histogram
@@ -94,7 +94,6 @@ type state struct {
 }
 
 func (s *state) init(m config.Module) {
-	s.first = make(chan struct{})
 	s.rto = newRTOEstimator(m.Adaptive, m.Timeout.D(), m.MinTimeout.D(), m.MaxTimeout.D())
 	s.hist = newHistogram(m.Buckets, m.NativeHistogramBucketFactor)
 	s.started = time.Now()

@@ -18,6 +18,7 @@ package prober
 import (
 	"net"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -44,10 +45,16 @@ func socketRetransmits(c net.Conn) (uint64, bool) {
 	return n, found
 }
 
-// fdRetransmits is socketRetransmits on a file descriptor.
+// fdRetransmits is socketRetransmits on a file descriptor. It reads
+// TCP_INFO into a struct on the stack: unix.GetsockoptTCPInfo allocates
+// one per call, which for 10,000 connections sampled every 5 s was most
+// of the process's garbage.
 func fdRetransmits(fd int) (uint64, bool) {
-	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
-	if err != nil {
+	var info unix.TCPInfo
+	n := uint32(unix.SizeofTCPInfo)
+	_, _, errno := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO,
+		uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&n)), 0)
+	if errno != 0 || uintptr(n) < unsafe.Offsetof(info.Total_retrans)+unsafe.Sizeof(info.Total_retrans) {
 		return 0, false
 	}
 	return uint64(info.Total_retrans), true
