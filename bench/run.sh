@@ -39,14 +39,15 @@ fi
 : "${SCRAPE_EVERY:=1}"             # seconds between scrapes in W3's scrape window
 : "${SCRAPE_FORMATS:=text,proto,text-gzip}"
 : "${KERNEL_TIMESTAMPS:=true}"     # the bench module's kernel_timestamps
-: "${C_SLACK_US:=1000}"            # C pinger timer slack, as the Go runtime's 1 ms epoll sleeps
+: "${C_SLACK_US:=250}"             # C pinger wake slack: the prober engine's (wakeSlack in prober/engine_linux.go)
+: "${C_SLACK2_US:=1000}"           # the C pinger's second W2 run (phase s2): more sends per wake-up
 : "${CAPTURE:=1}"                  # 0: no packet capture, no wire rows
 : "${MAX_RUNTIME:=1800}"           # seconds; the whole run is killed after this
 : "${BIN:=}"                       # a prebuilt tcpping_exporter; empty: go build the checkout
 : "${GO_ENV:=}"                    # extra environment of the Go processes, e.g. GOMAXPROCS=1
 : "${TASKSET_PROBER:=}"            # CPU list for the probers (Go and C), e.g. 0; empty: no pinning
 : "${TASKSET_ECHO:=}"              # CPU list for the echo servers (Go and C)
-: "${PHASES:=w1 w2 x2 w3}"         # workloads to run (x2: W2 crossed, Go prober/C echo and C pinger/Go echo)
+: "${PHASES:=w1 w2 x2 s2 w3 x3}"   # workloads to run (x2, x3: crossed, Go prober/C echo and C pinger/Go echo; s2: C pinger at C_SLACK2_US)
 : "${WORKDIR:=}"                   # logs, configs, captures; empty: a new /tmp dir
 : "${KEEP:=0}"                     # 1: keep WORKDIR
 : "${TABLE_FROM:=}"                # a results.txt of an earlier run: print its table, run nothing
@@ -446,15 +447,16 @@ go_wire() {
 	fi
 }
 
-# c_phase ID ECHO N INTERVAL_MS WINDOW PORT0: the C pinger at the same load
-# against an echo server of kind ECHO (c or go).
+# c_phase ID ECHO N INTERVAL_MS WINDOW PORT0 [SLACK_US]: the C pinger at
+# the same load against an echo server of kind ECHO (c or go), waking up to
+# SLACK_US (default C_SLACK_US) after a send is due.
 c_phase() {
-	local id=$1 ekind=$2 n=$3 iv=$4 window=$5 p=$6
+	local id=$1 ekind=$2 n=$3 iv=$4 window=$5 p=$6 slack=${7:-$C_SLACK_US}
 	local pe=$p px=$((p + 1)) limit=$((window + WARMUP + 60 + n / 200)) i
 	log "$id: C pinger, $n connections + 1 extra @ ${iv} ms, $ekind echo server"
 	echo_start "$ekind" "$id" "$n" "$pe"
 	cap_start "$px" "$id"
-	start "$id.pinger" $(pin prober) "$WORKDIR/floor/pinger" -n "$n" -x "$px" -i $((iv * 1000)) -s "$C_SLACK_US" -t "$limit" "$HOST" "$pe"
+	start "$id.pinger" $(pin prober) "$WORKDIR/floor/pinger" -n "$n" -x "$px" -i $((iv * 1000)) -s "$slack" -t "$limit" "$HOST" "$pe"
 	local ppid=$LAST_PID
 	for i in $(seq $((200 + n / 20))); do
 		grep -qs connected "$WORKDIR/$id.pinger.log" && break
@@ -519,19 +521,28 @@ baseline() {
 
 # ------------------------------------------------------------------- table
 
-# load_rows W NAME N: the rows of workload W (w2 or w3) with N targets.
+# load_rows W X NAME N: the rows of workload W (w2 or w3) with N targets;
+# X is its crossed phase (x2 or x3).
+#
+# The CPU goals compare like with like: the Go prober and the C pinger
+# each against the C echo server (X.goc and W.c), the Go and the C echo
+# servers each under the C pinger (X.cgo and W.c). Go against Go (W.go)
+# is shown too, but the cost of an echo depends on its client: a client
+# that sends in bursts lets the server answer several frames per wake-up.
 load_rows() {
-	local w=$1 name=$2 n=$3
+	local w=$1 x=$2 name=$3 n=$4
 	R[$w.go.rtt_ratio]=$(calc "div($(r $w.go.rtt_us), $(r w1.go.xrtt_us))" 2)
 	R[$w.c.rtt_ratio]=$(calc "div($(r $w.c.rtt_us), $(r w1.c.xrtt_us))" 2)
 	local cpu_ratio echo_ratio
-	cpu_ratio=$(calc "div($(r $w.go.cpu_probe_us), $(r $w.c.cpu_probe_us))" 2)
-	echo_ratio=$(calc "div($(r $w.go.cpu_echo_us), $(r $w.c.cpu_echo_us))" 2)
+	cpu_ratio=$(calc "div($(r $x.goc.cpu_probe_us), $(r $w.c.cpu_probe_us))" 2)
+	echo_ratio=$(calc "div($(r $x.cgo.cpu_echo_us), $(r $w.c.cpu_echo_us))" 2)
 	row "$name" "probes/s in window" $w.go.probes_s $w.c.probes_s "—"
 	row "$name" "connected at window end" $w.go.connected $w.c.connected "—"
 	row "$name" "timeouts in window (C: given up)" $w.go.timeouts $w.c.timeouts "—"
-	row "$name" "prober CPU µs/probe" $w.go.cpu_probe_us $w.c.cpu_probe_us "$(verdict "$cpu_ratio" "<=" 1.2 "≤ 1.2× C")"
-	row "$name" "echo CPU µs/echo" $w.go.cpu_echo_us $w.c.cpu_echo_us "$(verdict "$echo_ratio" "<=" 1.2 "≤ 1.2× C")"
+	row "$name" "prober CPU µs/probe, both against the C echo" $x.goc.cpu_probe_us $w.c.cpu_probe_us "$(verdict "$cpu_ratio" "<=" 1.2 "≤ 1.2× C")"
+	row "$name" "echo CPU µs/echo, both under the C pinger" $x.cgo.cpu_echo_us $w.c.cpu_echo_us "$(verdict "$echo_ratio" "<=" 1.2 "≤ 1.2× C")"
+	row "$name" "prober CPU µs/probe, Go → Go echo (C → C)" $w.go.cpu_probe_us $w.c.cpu_probe_us "—"
+	row "$name" "echo CPU µs/echo, Go prober → Go echo (C → C)" $w.go.cpu_echo_us $w.c.cpu_echo_us "—"
 	local rss_goal="—"
 	if [[ $w == w3 ]]; then
 		rss_goal=$(verdict "$(r $w.go.rss_kib_target)" "<=" 4 "≤ 4 KiB")
@@ -551,6 +562,16 @@ load_rows() {
 	row "$name" "extra target reported − wire µs" $w.go.over_wire_us $w.c.over_wire_us "$over_goal"
 }
 
+# crossed_rows X W NAME: the RTTs of crossed phase X next to W's C run.
+crossed_rows() {
+	local x=$1 w=$2 name=$3
+	row "$name" "reported mean RTT µs, Go prober → C echo" $x.goc.rtt_us $w.c.rtt_us "—"
+	row "$name" "reported mean RTT µs, C pinger → Go echo" $x.cgo.rtt_us $w.c.rtt_us "—"
+	row "$name" "extra wire mean RTT µs, Go prober → C echo" $x.goc.wire_us $w.c.wire_us "—"
+	row "$name" "extra wire mean RTT µs, C pinger → Go echo" $x.cgo.wire_us $w.c.wire_us "—"
+	row "$name" "extra reported − wire µs, Go prober → C echo" $x.goc.over_wire_us $w.c.over_wire_us "—"
+}
+
 table() {
 	local w1="W1 1 target @${W1_INTERVAL_MS} ms"
 	local w2="W2 ${W2_TARGETS} targets @${W2_INTERVAL_MS} ms"
@@ -561,16 +582,13 @@ table() {
 	row "$w1" "reported mean RTT µs" w1.go.xrtt_us w1.c.xrtt_us "—"
 	row "$w1" "wire mean RTT µs (frames matched)" w1.go.wire_us w1.c.wire_us "—"
 	row "$w1" "reported − wire µs" w1.go.over_wire_us w1.c.over_wire_us "$(r w1.go.over_goal)"
-	load_rows w2 "$w2" "$W2_TARGETS"
-	local x2="W2 crossed"
-	row "$x2" "prober CPU µs/probe, Go prober → C echo" x2.goc.cpu_probe_us w2.c.cpu_probe_us "—"
-	row "$x2" "echo CPU µs/echo, C pinger → Go echo" x2.cgo.cpu_echo_us w2.c.cpu_echo_us "—"
-	row "$x2" "reported mean RTT µs, Go prober → C echo" x2.goc.rtt_us w2.c.rtt_us "—"
-	row "$x2" "reported mean RTT µs, C pinger → Go echo" x2.cgo.rtt_us w2.c.rtt_us "—"
-	row "$x2" "extra wire mean RTT µs, Go prober → C echo" x2.goc.wire_us w2.c.wire_us "—"
-	row "$x2" "extra wire mean RTT µs, C pinger → Go echo" x2.cgo.wire_us w2.c.wire_us "—"
-	row "$x2" "extra reported − wire µs, Go prober → C echo" x2.goc.over_wire_us w2.c.over_wire_us "—"
-	load_rows w3 "$w3" "$W3_TARGETS"
+	load_rows w2 x2 "$w2" "$W2_TARGETS"
+	crossed_rows x2 w2 "W2 crossed"
+	local s2="W2, C pinger slack ${C_SLACK2_US} µs"
+	row "$s2" "prober CPU µs/probe against the C echo (Go: its own slack)" x2.goc.cpu_probe_us s2.c.cpu_probe_us "—"
+	row "$s2" "C echo CPU µs/echo under this pinger" - s2.c.cpu_echo_us "—"
+	row "$s2" "reported mean RTT µs, C echo (Go: its own slack)" x2.goc.rtt_us s2.c.rtt_us "—"
+	load_rows w3 x3 "$w3" "$W3_TARGETS"
 	row "$w3" "prober RSS KiB/target after the scrape window" w3.go.rss_p_scraped_kib_target - "—"
 	local f goal
 	for f in ${SCRAPE_FORMATS//,/ }; do
@@ -582,6 +600,7 @@ table() {
 	row "$w3" "prober CPU ms per scrape" w3.go.cpu_scrape_ms - "—"
 	row "$w3" "mean RTT µs, scraped every ${SCRAPE_EVERY} s" w3.go.rtt_scraped_us - "—"
 	row "$w3" "mean RTT scraped / not scraped" w3.go.rtt_scraped_ratio - "$(verdict "$(r w3.go.rtt_scraped_ratio)" "<=" 1.05 "≤ 1.05")"
+	crossed_rows x3 w3 "W3 crossed"
 	printf '%s\n' "${ROWS[@]}"
 }
 
@@ -592,9 +611,10 @@ header() {
 	echo
 	echo "tcpping_exporter benchmark, $(date -u +%FT%TZ), $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "windows: W1 ${W1_WINDOW} s, W2 ${W2_WINDOW} s, W3 ${W3_WINDOW} s; warm-up ${WARMUP} s; empty prober RSS $(r base.rss) KiB; GO_ENV \"${GO_ENV}\"; taskset prober \"${TASKSET_PROBER}\" echo \"${TASKSET_ECHO}\";" \
-		"capture drops (go/C): w1 $(r w1.go.cap_drops)/$(r w1.c.cap_drops), w2 $(r w2.go.cap_drops)/$(r w2.c.cap_drops), x2 $(r x2.goc.cap_drops)/$(r x2.cgo.cap_drops), w3 $(r w3.go.cap_drops)/$(r w3.c.cap_drops);" \
+		"capture drops (go/C): w1 $(r w1.go.cap_drops)/$(r w1.c.cap_drops), w2 $(r w2.go.cap_drops)/$(r w2.c.cap_drops), x2 $(r x2.goc.cap_drops)/$(r x2.cgo.cap_drops), s2 -/$(r s2.c.cap_drops), w3 $(r w3.go.cap_drops)/$(r w3.c.cap_drops), x3 $(r x3.goc.cap_drops)/$(r x3.cgo.cap_drops);" \
 		"wire frames matched of expected: w1 go $(r w1.go.wire_frames), C $(r w1.c.wire_frames); w2 go $(r w2.go.wire_frames), C $(r w2.c.wire_frames);" \
-		"x2 go→C $(r x2.goc.wire_frames), C→go $(r x2.cgo.wire_frames); w3 go $(r w3.go.wire_frames), C $(r w3.c.wire_frames)"
+		"x2 go→C $(r x2.goc.wire_frames), C→go $(r x2.cgo.wire_frames); s2 C $(r s2.c.wire_frames); w3 go $(r w3.go.wire_frames), C $(r w3.c.wire_frames);" \
+		"x3 go→C $(r x3.goc.wire_frames), C→go $(r x3.cgo.wire_frames); C pinger slack ${C_SLACK_US} µs (s2: ${C_SLACK2_US} µs)"
 	echo
 }
 
@@ -641,9 +661,16 @@ main() {
 		go_phase x2.goc c "$W2_TARGETS" "$W2_INTERVAL_MS" "$W2_WINDOW" $((PORT_BASE + 30))
 		c_phase x2.cgo go "$W2_TARGETS" "$W2_INTERVAL_MS" "$W2_WINDOW" $((PORT_BASE + 35))
 	fi
+	if [[ " $PHASES " == *" s2 "* ]]; then
+		c_phase s2.c c "$W2_TARGETS" "$W2_INTERVAL_MS" "$W2_WINDOW" $((PORT_BASE + 5)) "$C_SLACK2_US"
+	fi
 	if [[ " $PHASES " == *" w3 "* ]]; then
 		go_phase w3.go go "$W3_TARGETS" "$W3_INTERVAL_MS" "$W3_WINDOW" $((PORT_BASE + 20)) scrapes
 		c_phase w3.c c "$W3_TARGETS" "$W3_INTERVAL_MS" "$W3_WINDOW" $((PORT_BASE + 25))
+	fi
+	if [[ " $PHASES " == *" x3 "* ]]; then
+		go_phase x3.goc c "$W3_TARGETS" "$W3_INTERVAL_MS" "$W3_WINDOW" $((PORT_BASE + 30))
+		c_phase x3.cgo go "$W3_TARGETS" "$W3_INTERVAL_MS" "$W3_WINDOW" $((PORT_BASE + 35))
 	fi
 
 	local k
