@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/internal/offheap"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
@@ -223,6 +224,36 @@ func BenchmarkExposition10000(b *testing.B) {
 				_ = gz.Close()
 			}
 			b.ReportMetric(float64(w.n), "bytes/scrape")
+		})
+	}
+}
+
+// BenchmarkLabels10000 measures what a scrape of 10 000 probers spends
+// encoding their labels, which it does at every scrape rather than keep
+// them (see scrape): compare with BenchmarkExposition10000/stream.
+func BenchmarkLabels10000(b *testing.B) {
+	ts := benchTargets(10000)
+	c := newCollector(func() []target { return ts }, []string{"site"})
+	for _, proto := range []bool{false, true} {
+		name := "text"
+		if proto {
+			name = "protobuf"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var m offheap.Arena
+				lbl := offheap.Make[byte](&m, len(ts)*labelsPerProber)[:0]
+				for _, t := range ts {
+					o := t.Options()
+					if proto {
+						lbl = c.appendLabelProto(&m, lbl, &o)
+					} else {
+						lbl = c.appendLabelText(&m, lbl, &o)
+					}
+				}
+				m.Free()
+			}
 		})
 	}
 }

@@ -30,11 +30,12 @@ import (
 // families with expfmt costs several times more than building them, and
 // holding them or the output costs memory per target that a scrape should
 // not need. So WriteExposition writes the targets' families straight from
-// packed snapshots into a buffer that it hands to the writer whenever it
-// holds flushAt bytes: label strings are escaped (or protobuf-encoded) once
-// per prober life (labelCache), numbers are appended in place, and nothing
-// is allocated per series. The output is byte for byte what expfmt writes
-// for Gather's families (expose_test.go and protofmt_test.go check it).
+// snapshots packed off the Go heap (scrape) into a buffer that it hands to
+// the writer whenever it holds flushAt bytes: labels are escaped (or
+// protobuf-encoded) once per scrape, numbers are appended in place, and
+// nothing is allocated on the Go heap per series. The output is byte for
+// byte what expfmt writes for Gather's families (expose_test.go and
+// protofmt_test.go check it).
 
 // flushAt is the buffer size at which WriteExposition writes to its
 // writer: large enough that the syscalls of a 30 MiB response cost little,
@@ -82,8 +83,7 @@ func WriteExposition(w io.Writer, f expfmt.Format, others []*dto.MetricFamily, c
 	} else {
 		sc = &scrape{}
 	}
-	ew := &expoWriter{out: w, buf: sc.buf[:0]}
-	defer func() { sc.buf = ew.buf[:0] }()
+	ew := &expoWriter{out: w, buf: sc.buf}
 
 	others = slices.Clone(others)
 	slices.SortStableFunc(others, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })

@@ -27,18 +27,15 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// proberLabels is what a scrape reuses of a prober across scrapes: its
-// labels and created timestamp never change over its life. Each form is
-// built by the first scrape that needs it: the label pairs and created
-// timestamp by Gather, the escaped text and the protobuf encodings by
-// WriteExposition.
+// proberLabels is what Gather reuses of a prober across scrapes: its
+// labels and created timestamp never change over its life. Only Gather,
+// which serves the protobuf text formats that people rarely ask for, keeps
+// them: WriteExposition encodes a prober's labels at every scrape, which
+// costs less than keeping them would (see scrape).
 type proberLabels struct {
-	pairs        []*dto.LabelPair
-	created      *timestamppb.Timestamp
-	text         []byte // `{name="value",...` in name order, without the closing brace
-	proto        []byte // the label fields of a Metric message (labelProto)
-	protoCreated []byte // the fields of the created Timestamp message
-	seen         uint64
+	pairs   []*dto.LabelPair
+	created *timestamppb.Timestamp
+	seen    uint64
 }
 
 // labelCache keeps proberLabels by prober, dropping those of probers that a
@@ -49,11 +46,11 @@ type labelCache struct {
 	m   map[target]*proberLabels
 }
 
-// cachedLabels calls fill with the cache entry of every target, under the
-// cache's lock: fill completes the entry with what its scrape needs (the
-// fields it sets are never written again, so the scrape may read them
-// after the lock is released) and keeps it.
-func (c *Collector) cachedLabels(ts []target, fill func(i int, e *proberLabels)) {
+// cachedLabels returns the cache entry of every target, which it makes
+// for new targets from their snapshots: their fields are never written
+// again, so Gather may read them after the lock is released.
+func (c *Collector) cachedLabels(ts targetList, snaps []prober.Snapshot) []*proberLabels {
+	labels := make([]*proberLabels, ts.len())
 	lc := &c.cache
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
@@ -61,29 +58,31 @@ func (c *Collector) cachedLabels(ts []target, fill func(i int, e *proberLabels))
 		lc.m = map[target]*proberLabels{}
 	}
 	lc.gen++
-	for i, t := range ts {
+	for i := range labels {
+		t := ts.at(i)
 		e, ok := lc.m[t]
 		if !ok {
-			e = &proberLabels{}
+			e = &proberLabels{pairs: c.labelPairs(t), created: timestamp(snaps[i].Started)}
 			lc.m[t] = e
 		}
 		e.seen = lc.gen
-		fill(i, e)
+		labels[i] = e
 	}
 	for t, e := range lc.m {
 		if e.seen != lc.gen {
 			delete(lc.m, t)
 		}
 	}
+	return labels
 }
 
 // labelPairs returns t's label pairs sorted by name, as client_golang
 // would make them.
 func (c *Collector) labelPairs(t target) []*dto.LabelPair {
-	lv := c.labelValues(t)
-	pairs := make([]*dto.LabelPair, len(lv))
+	o := t.Options()
+	pairs := make([]*dto.LabelPair, len(c.sorted))
 	for i, j := range c.sorted {
-		pairs[i] = &dto.LabelPair{Name: proto.String(c.labelNames[j]), Value: proto.String(lv[j])}
+		pairs[i] = &dto.LabelPair{Name: proto.String(c.labelNames[j]), Value: proto.String(c.labelValue(&o, j))}
 	}
 	return pairs
 }
@@ -93,24 +92,18 @@ func (c *Collector) labelPairs(t target) []*dto.LabelPair {
 // and label pairs are reused across scrapes, so a scrape of 10 000 probers
 // costs a few dozen allocations plus the histograms' native buckets.
 func (c *Collector) Gather() ([]*dto.MetricFamily, error) {
-	ts := c.targets()
-	n := len(ts)
+	ts := c.list()
+	n := ts.len()
 	if n == 0 {
 		// No static targets: no families (an empty family is an error to
 		// promhttp).
 		return nil, nil
 	}
 	snaps := make([]prober.Snapshot, n)
-	for i, t := range ts {
-		t.SnapshotInto(&snaps[i])
+	for i := range snaps {
+		ts.at(i).SnapshotInto(&snaps[i])
 	}
-	labels := make([]*proberLabels, n)
-	c.cachedLabels(ts, func(i int, e *proberLabels) {
-		if e.pairs == nil {
-			e.pairs, e.created = c.labelPairs(ts[i]), timestamp(snaps[i].Started)
-		}
-		labels[i] = e
-	})
+	labels := c.cachedLabels(ts, snaps)
 
 	fams := make([]*dto.MetricFamily, 0, len(scalars)+1)
 	metrics := make([]dto.Metric, n*(len(scalars)+1))

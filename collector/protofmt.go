@@ -21,6 +21,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/tcpping/tcpping_exporter/internal/offheap"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
@@ -133,23 +134,24 @@ func protoHeader(name, help string, typ dto.MetricType) []byte {
 	return appendUvarint(b, pbFamilyType, uint64(typ))
 }
 
-// labelProto returns t's label fields of a Metric message: one LabelPair
-// per label, sorted by name, as labelPairs makes them.
-func (c *Collector) labelProto(t target) []byte {
-	lv := c.labelValues(t)
-	n := 0
-	for _, j := range c.sorted {
-		n += sizeLen(sizeLen(len(c.labelNames[j])) + sizeLen(len(lv[j])))
-	}
-	b := make([]byte, 0, n)
-	for _, j := range c.sorted {
-		name, value := c.labelNames[j], lv[j]
-		b = appendLen(b, pbMetricLabel, sizeLen(len(name))+sizeLen(len(value)))
-		b = appendString(b, pbLabelName, name)
+// appendLabelProto appends the label fields of a Metric message of a
+// prober of options o: one LabelPair per label, sorted by name, as
+// labelPairs makes them. b grows in m.
+func (c *Collector) appendLabelProto(m *offheap.Arena, b []byte, o *prober.Options) []byte {
+	for k, j := range c.sorted {
+		name, value := c.protoName[k], c.labelValue(o, j)
+		pair := len(name) + sizeLen(len(value))
+		b = offheap.Grow(m, b, sizeLen(pair))
+		b = appendLen(b, pbMetricLabel, pair)
+		b = append(b, name...)
 		b = appendString(b, pbLabelValue, value)
 	}
 	return b
 }
+
+// maxTimestampSize bounds the size of appendTimestamp's fields: two tags,
+// a varint of at most 10 bytes and one of at most 5 (nanoseconds < 2^30).
+const maxTimestampSize = 1 + 10 + 1 + 5
 
 // appendTimestamp appends the fields of a google.protobuf.Timestamp of t,
 // as timestamppb.New makes it: proto3, so zero fields are left out.
@@ -161,11 +163,6 @@ func appendTimestamp(b []byte, t time.Time) []byte {
 		b = appendUvarint(b, pbNanos, uint64(int64(ns)))
 	}
 	return b
-}
-
-// bucketSize is the size of a classic Bucket message.
-func bucketSize(cum uint64) int {
-	return 1 + protowire.SizeVarint(cum) + doubleSize
 }
 
 // appendNative appends the native histogram fields of h as fillHistogram
@@ -185,41 +182,66 @@ func appendNative(b []byte, h *prober.HistogramSnapshot) []byte {
 	b = appendSvarint(b, pbSpanOffset, int64(offset))
 	b = appendUvarint(b, pbSpanLength, uint64(uint32(hi-lo)))
 	var prev int64
+	tag := byte(pbHistPositiveDelta)<<3 | byte(protowire.VarintType)
 	for _, c := range h.NativeCounts[lo:hi] {
-		b = appendSvarint(b, pbHistPositiveDelta, int64(c)-prev)
+		// Most deltas are small: one append of two bytes.
+		if z := protowire.EncodeZigZag(int64(c) - prev); z < 0x80 {
+			b = append(b, tag, byte(z))
+		} else {
+			b = appendVarint(append(b, tag), z)
+		}
 		prev = int64(c)
 	}
 	return b
 }
 
-// packProto completes the protobuf part of row, whose classic buckets are
-// packed: it appends h's native fields to sc.nat and sets row.size.
-func (sc *scrape) packProto(row *histRow, h *prober.HistogramSnapshot) {
-	size := 1 + protowire.SizeVarint(row.count) + doubleSize
-	for _, c := range sc.cum[row.off : row.off+len(row.bounds)] {
-		size += sizeLen(bucketSize(c))
+// maxNativeSize bounds the size of appendNative's fields for n buckets:
+// schema, zero threshold, zero count and the span take at most 47 bytes,
+// each delta 11.
+func maxNativeSize(n int) int { return 64 + 11*n }
+
+// packProto packs h for protobuf into r and sc.hist: the cumulative
+// counts of its classic buckets as varints, then its native fields, and
+// the size of its Histogram message without the created timestamp. A
+// bucket message (count and bound) takes at most 20 bytes, so 2 bytes of
+// tag and length and 10 for the tags and the bound besides the varint.
+func (sc *scrape) packProto(r *row, h *prober.HistogramSnapshot) {
+	nb := len(h.UpperBounds)
+	sc.hist = offheap.Grow(&sc.mem, sc.hist, 10*nb+maxNativeSize(len(h.NativeCounts)))
+	start := len(sc.hist)
+	r.off = uint32(start)
+	var cum uint64
+	for j := range nb {
+		if j < len(h.Counts) {
+			cum += h.Counts[j]
+		}
+		sc.hist = appendVarint(sc.hist, cum)
 	}
-	row.nat0 = len(sc.nat)
 	if h.Native {
-		sc.nat = appendNative(sc.nat, h)
+		sc.hist = appendNative(sc.hist, h)
 	}
-	row.nat1 = len(sc.nat)
-	row.size = size + row.nat1 - row.nat0
+	r.end = uint32(len(sc.hist))
+	r.size = uint32(1 + protowire.SizeVarint(r.count) + doubleSize + 12*nb + len(sc.hist) - start)
+}
+
+// created returns prober i's created timestamp fields.
+func (sc *scrape) created(i int) []byte {
+	return sc.labels[sc.ends[2*i+1]:sc.ends[2*i+2]]
 }
 
 // histSize is the size of prober i's Histogram message.
 func (sc *scrape) histSize(i int) int {
-	return sc.hists[i].size + sizeLen(len(sc.created[i]))
+	return int(sc.rows[i].size) + sizeLen(int(sc.ends[2*i+2]-sc.ends[2*i+1]))
 }
 
 // metricSize is the size of prober i's Metric message in family f.
 func (sc *scrape) metricSize(f *family, i int) int {
-	n := len(sc.labels[i])
+	n := int(sc.ends[2*i+1] - sc.ends[2*i])
 	switch {
 	case f.scalar < 0:
 		return n + sizeLen(sc.histSize(i))
 	case scalars[f.scalar].counter:
-		return n + sizeLen(counterSize(len(sc.created[i])))
+		return n + sizeLen(counterSize(int(sc.ends[2*i+2]-sc.ends[2*i+1])))
 	default:
 		return n + sizeLen(gaugeSize)
 	}
@@ -265,17 +287,19 @@ func (sc *scrape) writeProtoFamily(w *expoWriter, f *family) {
 	}
 	counter := scalars[f.scalar].counter
 	for i, v := range sc.vals[f.scalar*sc.n : (f.scalar+1)*sc.n] {
-		lbl := sc.labels[i]
+		lbl := sc.label(i)
 		var b []byte
 		if counter {
-			cr := sc.created[i]
+			cr := sc.created(i)
 			cs := counterSize(len(cr))
 			b = appendLen(w.buf, pbFamilyMetric, len(lbl)+sizeLen(cs))
 			b = append(b, lbl...)
 			b = appendLen(b, pbMetricCounter, cs)
 			b = appendDouble(b, pbValue, v)
 			b = appendLen(b, pbCounterCreated, len(cr))
-			b = append(b, cr...)
+			for _, c := range cr { // at most 17 bytes: quicker than a copy call
+				b = append(b, c)
+			}
 		} else {
 			b = appendLen(w.buf, pbFamilyMetric, len(lbl)+sizeLen(gaugeSize))
 			b = append(b, lbl...)
@@ -295,21 +319,33 @@ func (sc *scrape) writeProtoFamily(w *expoWriter, f *family) {
 // count and sum, the classic buckets (no +Inf one unless a bound is +Inf),
 // the native fields packed by packProto, then the created timestamp.
 func (sc *scrape) writeProtoHistograms(w *expoWriter) {
-	for i := range sc.hists[:sc.n] {
-		h := &sc.hists[i]
-		lbl, cr := sc.labels[i], sc.created[i]
+	for i := range sc.rows {
+		r := &sc.rows[i]
+		bounds := sc.bounds.sets[r.bounds].bounds
+		lbl, cr := sc.label(i), sc.created(i)
 		hs := sc.histSize(i)
 		b := appendLen(w.buf, pbFamilyMetric, len(lbl)+sizeLen(hs))
 		b = append(b, lbl...)
 		b = appendLen(b, pbMetricHistogram, hs)
-		b = appendUvarint(b, pbHistCount, h.count)
-		b = appendDouble(b, pbHistSum, h.sum)
-		for j, c := range sc.cum[h.off : h.off+len(h.bounds)] {
-			b = appendLen(b, pbHistBucket, bucketSize(c))
-			b = appendUvarint(b, pbBucketCount, c)
-			b = appendDouble(b, pbBucketBound, h.bounds[j])
+		b = appendUvarint(b, pbHistCount, r.count)
+		b = appendDouble(b, pbHistSum, r.sum)
+		packed := sc.hist[r.off:r.end]
+		for _, ub := range bounds {
+			// Copied a byte at a time: the varints are short, and a
+			// copy call costs more.
+			n := 1
+			for packed[n-1] >= 0x80 {
+				n++
+			}
+			b = append(b, byte(pbHistBucket)<<3|byte(protowire.BytesType), byte(1+n+doubleSize),
+				byte(pbBucketCount)<<3|byte(protowire.VarintType))
+			for _, c := range packed[:n] {
+				b = append(b, c)
+			}
+			b = appendDouble(b, pbBucketBound, ub)
+			packed = packed[n:]
 		}
-		b = append(b, sc.nat[h.nat0:h.nat1]...)
+		b = append(b, packed...) // the native fields
 		b = appendLen(b, pbHistCreated, len(cr))
 		w.buf = append(b, cr...)
 		if len(w.buf) >= flushAt {

@@ -14,192 +14,268 @@
 package collector
 
 import (
-	"time"
+	"math"
+	"sync/atomic"
+	"unsafe"
 
+	"github.com/tcpping/tcpping_exporter/internal/offheap"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
 // scrape is one exposition's packed copy of the static probers' snapshots:
-// every value WriteExposition writes, and each prober's cached label text.
-// Every prober is snapshotted once, before anything is written, so all
-// families of a scrape agree (sent == received + timeouts + in_flight).
-// Snapshots are dropped as soon as they are packed: a text scrape holds
-// about 300 bytes per prober, a protobuf one about 100 more for the native
-// buckets, which its Collector reuses for the next scrape.
+// every value WriteExposition writes, and each prober's label text (or, in
+// protobuf, its encoded label pairs and created timestamp). Every prober is
+// snapshotted once, before anything is written, so all families of a
+// scrape agree (sent == received + timeouts + in_flight).
+//
+// The packed data, about 350 bytes per prober of the default module, lives
+// in an arena mapped for the scrape (mostly one mapping) and unmapped at
+// its end (release): a scrape leaves nothing on the Go heap but its write
+// buffer, and allocates next to nothing there. Kept on the heap from one
+// scrape to the next, as it was, it cost twice its size in RSS (the GC's
+// heap goal is twice the live heap); allocated there at every scrape, a GC
+// cycle every few scrapes. Fresh pages are not free either: mapping and
+// unmapping them costs the scrape about 0.15 ms per MiB (on a 2-core VM).
+//
+// Labels are encoded at every scrape, not cached: for 10 000 probers that
+// is under a tenth of a text scrape's time (BenchmarkLabels10000), where a
+// cache kept about 100 bytes per prober on the heap, and its lookups cost
+// about as much as the encoding.
 type scrape struct {
 	n     int
-	proto bool            // packed for the protobuf format
-	vals  []float64       // scalars[k] of prober i at k*n+i
-	hists []histRow       // RTT histogram of prober i
-	cum   []uint64        // cumulative classic bucket counts of all probers
-	les   leCache         // kept across scrapes
-	buf   []byte          // the expoWriter's buffer
-	snap  prober.Snapshot // reused for every prober, slices and all
-	// labels is prober i's label text, or in protobuf its encoded label
-	// pairs (labelProto).
-	labels [][]byte
-	// Protobuf only: the encoded created timestamp of prober i, the
-	// snapshots' start times until the label cache has them, and the
-	// native histogram fields of all probers (packProto).
-	created [][]byte
-	started []time.Time
-	nat     []byte
-	sizes   [3]int // metricsSize by family kind, -1 until added up
+	proto bool // packed for the protobuf format
+	mem   offheap.Arena
+	// In mem: the scalar values, scalars[k] of prober i at k*n+i; each
+	// prober's histogram row; and the other histogram data of all
+	// probers: in the text formats, the cumulative classic bucket counts
+	// in cum, in protobuf, packed in hist (packProto).
+	vals []float64
+	rows []row
+	cum  []uint64
+	hist []byte
+	// labels holds prober i's labels at labels[ends[2i]:ends[2i+1]]:
+	// in the text formats `{name="value",...` without the closing
+	// brace, in protobuf the label fields of a Metric message. In
+	// protobuf its created timestamp's fields follow, up to ends[2i+2].
+	labels []byte
+	ends   []uint32
+	bounds boundTable
+	wbuf   *[wbufSize]byte // the write buffer, on the heap
+	buf    []byte          // the expoWriter's buffer: wbuf[:0] unless it outgrew it
+	snap   prober.Snapshot // reused for every prober, slices and all
+	sizes  [3]int          // metricsSize by family kind, -1 until added up
 }
 
-// histRow is one prober's RTT histogram: its classic buckets, and for
-// protobuf where its native fields are packed.
-type histRow struct {
-	bounds []float64 // the module's bucket bounds (immutable)
-	off    int       // where the prober's cumulative counts start in cum
-	count  uint64
-	sum    float64
-	// Protobuf only: the native fields are nat[nat0:nat1] of the scrape,
-	// and the Histogram message is size bytes without its created
-	// timestamp.
-	nat0, nat1, size int
+// row is one prober's RTT histogram. It holds no pointers (it lives in
+// the scrape's arena): its bucket bounds are an index into the scrape's
+// boundTable, its other parts offsets into the scrape's arrays, 32-bit to
+// keep rows small (prepare checks that they fit).
+type row struct {
+	bounds uint32 // the bucket bounds, in the scrape's boundTable
+	// Where its cumulative counts start in cum or, in protobuf, its
+	// packed data in hist, which ends at end; its Histogram message is
+	// then size bytes without the created timestamp.
+	off, end, size uint32
+	count          uint64
+	sum            float64
 }
 
-// resize returns s with length n, reusing its array if it is big enough.
-func resize[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
+// sizeHints are the sizes in bytes per prober, rounded up, that the
+// growing arrays of a scrape in one format reached at the last scrape: the
+// next one makes them that big at once.
+type sizeHints struct {
+	labels, hist atomic.Int64
+}
+
+// First sizes per prober of a scrape's growing arrays when there is no
+// hint: an array that fills up doubles.
+const (
+	labelsPerProber = 128 // the default labels take about 90 bytes
+	cumPerProber    = 16  // the default module has 16 buckets
+	histPerProber   = 160 // 16 buckets and 40 native ones take about 130 bytes
+)
+
+// keepHint records the size per prober of an array of size bytes for n
+// probers, rounded up.
+func keepHint(hint *atomic.Int64, size, n int) {
+	if n > 0 {
+		hint.Store(int64((size + n - 1) / n))
 	}
-	return s[:n]
 }
 
 // prepare snapshots every static prober into a scrape for the text
 // formats or, if proto, for protobuf.
 func (c *Collector) prepare(proto bool) *scrape {
-	ts := c.targets()
-	sc := c.spare.Swap(nil)
-	if sc == nil {
-		sc = &scrape{buf: make([]byte, 0, flushAt+flushAt/8)}
-	}
-	n := len(ts)
-	sc.n, sc.proto = n, proto
-	sc.labels = resize(sc.labels, n)
-	sc.vals = resize(sc.vals, n*len(scalars))
-	sc.hists = resize(sc.hists, n)
-	sc.cum = sc.cum[:0]
-	sc.nat = sc.nat[:0]
-	sc.sizes = [...]int{-1, -1, -1}
+	ts := c.list()
+	n := ts.len()
+	sc := &scrape{n: n, proto: proto, sizes: [...]int{-1, -1, -1}}
+	m := &sc.mem
+	hints := &c.hints[0]
+	labelsPer, histPer := labelsPerProber, cumPerProber*8
 	if proto {
-		sc.created = resize(sc.created, n)
-		sc.started = resize(sc.started, n)
+		hints, histPer = &c.hints[1], histPerProber
+	}
+	if h := hints.labels.Load(); h > 0 {
+		labelsPer, histPer = int(h), int(hints.hist.Load())
+	}
+	// One mapping for all: the arrays below, and the ends of bucket
+	// samples (boundSet.le) for a few modules.
+	m.Reserve(n*(len(scalars)*8+int(unsafe.Sizeof(row{}))+2*4+labelsPer+histPer) + 16<<10)
+	sc.vals = offheap.Make[float64](m, n*len(scalars))
+	sc.rows = offheap.Make[row](m, n)
+	sc.ends = offheap.Make[uint32](m, 2*n+1)
+	sc.labels = offheap.Make[byte](m, n*labelsPer)[:0]
+	if proto {
+		sc.hist = offheap.Make[byte](m, n*histPer)[:0]
+	} else {
+		sc.cum = offheap.Make[uint64](m, n*histPer/8)[:0]
 	}
 	s := &sc.snap
-	for i, t := range ts {
+	for i := range n {
 		if i%512 == 511 {
 			yield()
 		}
+		t := ts.at(i)
 		t.SnapshotInto(s)
 		for k := range scalars {
 			sc.vals[k*n+i] = scalars[k].value(s)
 		}
 		h := &s.Histogram
-		row := &sc.hists[i]
-		*row = histRow{bounds: h.UpperBounds, off: len(sc.cum), count: h.Count, sum: h.Sum}
-		var cum uint64
-		for j := range h.UpperBounds {
-			if j < len(h.Counts) {
-				cum += h.Counts[j]
-			}
-			sc.cum = append(sc.cum, cum)
-		}
+		r := &sc.rows[i]
+		*r = row{bounds: uint32(sc.bounds.find(h.UpperBounds)), count: h.Count, sum: h.Sum}
 		if proto {
-			sc.packProto(row, h)
-			sc.started[i] = s.Started
-		}
-	}
-	c.cachedLabels(ts, func(i int, e *proberLabels) {
-		if !proto {
-			if e.text == nil {
-				e.text = c.labelText(ts[i])
+			sc.packProto(r, h)
+		} else {
+			r.off = uint32(len(sc.cum))
+			sc.cum = offheap.Grow(m, sc.cum, len(h.UpperBounds))
+			var cum uint64
+			for j := range h.UpperBounds {
+				if j < len(h.Counts) {
+					cum += h.Counts[j]
+				}
+				sc.cum = append(sc.cum, cum)
 			}
-			sc.labels[i] = e.text
-			return
 		}
-		if e.proto == nil {
-			// Gather's created timestamp is that of its first
-			// snapshot too: a prober's start time never changes.
-			e.proto, e.protoCreated = c.labelProto(ts[i]), appendTimestamp(nil, sc.started[i])
+		o := t.Options()
+		if proto {
+			sc.labels = c.appendLabelProto(m, sc.labels, &o)
+			sc.ends[2*i+1] = uint32(len(sc.labels))
+			sc.labels = offheap.Grow(m, sc.labels, maxTimestampSize)
+			sc.labels = appendTimestamp(sc.labels, s.Started)
+		} else {
+			sc.labels = c.appendLabelText(m, sc.labels, &o)
+			sc.ends[2*i+1] = uint32(len(sc.labels))
 		}
-		sc.labels[i], sc.created[i] = e.proto, e.protoCreated
-	})
+		sc.ends[2*i+2] = uint32(len(sc.labels))
+	}
+	if uint64(max(len(sc.labels), len(sc.cum), len(sc.hist))) > math.MaxUint32 {
+		// 4 GiB of labels: far beyond any config, but the offsets
+		// would wrap.
+		panic("collector: scrape too large for 32-bit offsets")
+	}
+	keepHint(&hints.labels, len(sc.labels), n)
+	keepHint(&hints.hist, max(8*len(sc.cum), len(sc.hist)), n)
+	sc.wbuf = c.getBuf()
+	sc.buf = sc.wbuf[:0]
 	return sc
 }
 
-// release returns sc for reuse, without its references to probers' labels.
+// release frees sc's arena, after which no slice of it may be used, and
+// keeps its write buffer for the next scrape.
 func (c *Collector) release(sc *scrape) {
-	clear(sc.labels)
-	clear(sc.hists)
-	clear(sc.created)
-	clear(sc.started)
-	c.spare.Store(sc)
+	sc.mem.Free()
+	c.wbuf.Store(sc.wbuf)
+	*sc = scrape{}
 }
 
-// writeFamily writes one family, stopping at w's first error.
-func (sc *scrape) writeFamily(w *expoWriter, f *family, om bool) {
-	if om {
-		w.buf = append(w.buf, f.header[fmtOpenMetrics]...)
+// wbufSize is the size of a scrape's write buffer: a flush's worth, and
+// room for the prober whose series cross flushAt.
+const wbufSize = flushAt + flushAt/8
+
+// getBuf returns the kept write buffer, or a new one if a concurrent scrape
+// has it.
+func (c *Collector) getBuf() *[wbufSize]byte {
+	if b := c.wbuf.Swap(nil); b != nil {
+		return b
+	}
+	return new([wbufSize]byte)
+}
+
+// label returns prober i's labels.
+func (sc *scrape) label(i int) []byte {
+	return sc.labels[sc.ends[2*i]:sc.ends[2*i+1]]
+}
+
+// boundSet is one set of classic bucket bounds of a scrape, which the
+// probers of a module share, with the end of its bucket samples in the
+// text formats.
+type boundSet struct {
+	bounds []float64 // the module's bounds (shared, immutable)
+	// In the scrape's arena once writeHistograms needs them: the end of
+	// each bucket sample up to its value, `,le="0.001"} `, then that of
+	// the +Inf bucket that expfmt adds, back to back; leEnd[j] is where
+	// that of bound j (or +Inf for len(bounds)) ends.
+	le      []byte
+	leEnd   []int
+	infSeen bool // a bound is +Inf already: expfmt adds no +Inf bucket
+}
+
+// boundKey identifies a bounds slice: probers of a module share their
+// module's, so equal slices are the same slice, whose contents never
+// change. All empty ones are one.
+type boundKey struct {
+	first *float64
+	n     int
+}
+
+func keyOf(bounds []float64) boundKey {
+	if len(bounds) == 0 {
+		return boundKey{}
+	}
+	return boundKey{&bounds[0], len(bounds)}
+}
+
+// boundTable holds the distinct bucket bounds of a scrape, one per module
+// in use: probers' rows refer to them by index.
+type boundTable struct {
+	sets  []boundSet
+	last  int              // the set found last: probers often come by module
+	index map[boundKey]int // once there are more than a few sets
+}
+
+// maxScanned is how many sets boundTable.find scans before it indexes
+// them in a map.
+const maxScanned = 8
+
+// find returns the index of bounds' set, which it adds if new.
+func (t *boundTable) find(bounds []float64) int {
+	k := keyOf(bounds)
+	if t.last < len(t.sets) && keyOf(t.sets[t.last].bounds) == k {
+		return t.last
+	}
+	if t.index != nil {
+		if i, ok := t.index[k]; ok {
+			t.last = i
+			return i
+		}
 	} else {
-		w.buf = append(w.buf, f.header[fmtText]...)
-	}
-	if f.scalar < 0 {
-		sc.writeHistograms(w, f, om)
-		return
-	}
-	for i, v := range sc.vals[f.scalar*sc.n : (f.scalar+1)*sc.n] {
-		b := append(w.buf, f.name...)
-		b = append(b, sc.labels[i]...)
-		b = append(b, '}', ' ')
-		b = appendFloat(b, v, om)
-		w.buf = append(b, '\n')
-		if len(w.buf) >= flushAt {
-			if w.flush(); w.err != nil {
-				return
+		for i := range t.sets {
+			if keyOf(t.sets[i].bounds) == k {
+				t.last = i
+				return i
 			}
 		}
 	}
-}
-
-// writeHistograms writes the RTT histograms' samples as expfmt does:
-// the buckets, +Inf last, then _sum and _count.
-func (sc *scrape) writeHistograms(w *expoWriter, f *family, om bool) {
-	for i := range sc.hists[:sc.n] {
-		h := &sc.hists[i]
-		les := sc.les.get(h.bounds, om)
-		lbl := sc.labels[i]
-		b := w.buf
-		for j, c := range sc.cum[h.off : h.off+len(h.bounds)] {
-			b = append(b, f.bucket...)
-			b = append(b, lbl...)
-			b = append(b, les.le[j]...)
-			b = appendCount(b, c, om)
-			b = append(b, '\n')
-		}
-		if !les.infSeen {
-			b = append(b, f.bucket...)
-			b = append(b, lbl...)
-			b = append(b, les.inf...)
-			b = appendCount(b, h.count, om)
-			b = append(b, '\n')
-		}
-		b = append(b, f.sum...)
-		b = append(b, lbl...)
-		b = append(b, '}', ' ')
-		b = appendFloat(b, h.sum, om)
-		b = append(b, '\n')
-		b = append(b, f.count...)
-		b = append(b, lbl...)
-		b = append(b, '}', ' ')
-		b = appendCount(b, h.count, om)
-		w.buf = append(b, '\n')
-		if len(w.buf) >= flushAt {
-			if w.flush(); w.err != nil {
-				return
-			}
+	t.last = len(t.sets)
+	t.sets = append(t.sets, boundSet{bounds: bounds})
+	switch {
+	case t.index != nil:
+		t.index[k] = t.last
+	case len(t.sets) > maxScanned:
+		t.index = make(map[boundKey]int, 2*len(t.sets))
+		for i := range t.sets {
+			t.index[keyOf(t.sets[i].bounds)] = i
 		}
 	}
+	return t.last
 }

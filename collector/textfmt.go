@@ -20,6 +20,9 @@ import (
 	"strings"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/tcpping/tcpping_exporter/internal/offheap"
+	"github.com/tcpping/tcpping_exporter/prober"
 )
 
 // This file writes the pieces of the text format 0.0.4 and OpenMetrics 1.0
@@ -112,6 +115,11 @@ func appendFloat(b []byte, v float64, om bool) []byte {
 		}
 		return b
 	}
+	// Seconds of nanosecond durations (RTTs, timeouts) are the next most
+	// common, and several times quicker to write exactly.
+	if d, ok := nanoDecimal(v); ok {
+		return appendNanoDecimal(b, d)
+	}
 	switch {
 	case math.IsNaN(v):
 		return append(b, "NaN"...)
@@ -128,6 +136,43 @@ func appendFloat(b []byte, v float64, om bool) []byte {
 	return b
 }
 
+// nanoDecimal returns d if v is not an integer, lies in [1e-4, 1e6) and
+// is the double nearest to d×10⁻⁹, as the seconds of a duration of d
+// nanoseconds are (time.Duration.Seconds of less than a second, and mostly
+// of more). The shortest representation of v that strconv writes is then
+// d×10⁻⁹ itself, which appendNanoDecimal writes: d×10⁻⁹ rounds to v, and
+// has at most 15 significant digits (d < 10¹⁵); two decimals of at most
+// 15 significant digits never round to the same double (that is what a
+// double's 15-digit precision means), so no other decimal as short rounds
+// to v. In [1e-4, 1e6), %g writes it without an exponent, and it has a
+// decimal point, so OpenMetrics adds nothing. TestAppendFloatNanos checks
+// this against strconv.
+func nanoDecimal(v float64) (int64, bool) {
+	if !(v >= 1e-4 && v < 1e6) {
+		return 0, false
+	}
+	d := int64(v*1e9 + 0.5)
+	return d, d%1e9 != 0 && float64(d)/1e9 == v
+}
+
+// appendNanoDecimal appends d×10⁻⁹ in decimal without trailing zeros; d is
+// not a multiple of 10⁹.
+func appendNanoDecimal(b []byte, d int64) []byte {
+	b = strconv.AppendInt(b, d/1e9, 10)
+	var frac [10]byte
+	frac[0] = '.'
+	f := d % 1e9
+	for i := 9; i > 0; i-- {
+		frac[i] = byte('0' + f%10)
+		f /= 10
+	}
+	n := len(frac)
+	for frac[n-1] == '0' {
+		n--
+	}
+	return append(b, frac[:n]...)
+}
+
 // appendCount appends a histogram's bucket or sample count: a float in the
 // text format (so 1e+06 from a million on), an integer in OpenMetrics.
 func appendCount(b []byte, c uint64, om bool) []byte {
@@ -137,71 +182,57 @@ func appendCount(b []byte, c uint64, om bool) []byte {
 	return strconv.AppendFloat(b, float64(c), 'g', -1, 64)
 }
 
+// escapes is what appendEscaped writes for each byte that it escapes.
+var escapes = [256]byte{'\\': '\\', '"': '"', '\n': 'n'}
+
 // appendEscaped appends a label value escaped as both formats escape it.
 // Escaping byte by byte is safe in UTF-8: no byte of a multi-byte
-// character is ASCII.
+// character is ASCII. Runs without a special byte, most values, go in one
+// append.
 func appendEscaped(b []byte, s string) []byte {
+	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '"':
-			b = append(b, '\\', '"')
-		case '\n':
-			b = append(b, '\\', 'n')
-		default:
-			b = append(b, c)
+		if esc := escapes[s[i]]; esc != 0 {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', esc)
+			start = i + 1
 		}
+	}
+	return append(b, s[start:]...)
+}
+
+// appendLabelText appends the labels of a prober of options o as both
+// formats write them, sorted by name, without the closing brace:
+// `{address="…",module="…",target="…"`. b grows in m. Label names are
+// valid legacy names (config checks the extra ones), so no escaping scheme
+// changes them.
+func (c *Collector) appendLabelText(m *offheap.Arena, b []byte, o *prober.Options) []byte {
+	for k, j := range c.sorted {
+		prefix, v := c.textPrefix[k], c.labelValue(o, j)
+		b = offheap.Grow(m, b, len(prefix)+2*len(v)+1) // at worst every byte escaped
+		b = append(b, prefix...)
+		b = appendEscaped(b, v)
+		b = append(b, '"')
 	}
 	return b
 }
 
-// labelText returns t's labels as both formats write them, sorted by
-// name, without the closing brace: `{address="…",module="…",target="…"`.
-// Label names are valid legacy names (config checks the extra ones), so
-// no escaping scheme changes them.
-func (c *Collector) labelText(t target) []byte {
-	lv := c.labelValues(t)
-	n := 0
-	for _, v := range lv {
-		n += len(v) + 8
-	}
-	for _, name := range c.labelNames {
-		n += len(name)
-	}
-	b := make([]byte, 0, n)
-	for k, j := range c.sorted {
-		if k == 0 {
-			b = append(b, '{')
-		} else {
-			b = append(b, ',')
-		}
-		b = append(b, c.labelNames[j]...)
-		b = append(b, '=', '"')
-		b = appendEscaped(b, lv[j])
-		b = append(b, '"')
-	}
-	return slices.Clip(b)
-}
+// leMax bounds the size of `,le="…"} `: the longest float appendFloat
+// writes is 24 bytes.
+const leMax = 40
 
-// leSet is the end of every bucket sample of one set of bucket bounds, up
-// to the value: `,le="0.001"} `.
-type leSet struct {
-	bounds  []float64
-	om      bool
-	le      [][]byte // one per bound
-	inf     []byte   // the +Inf bucket that expfmt adds
-	infSeen bool     // a bound is +Inf already: expfmt adds none
-}
-
-func newLESet(bounds []float64, om bool) *leSet {
-	s := &leSet{bounds: bounds, om: om, le: make([][]byte, len(bounds))}
-	for i, ub := range bounds {
-		s.le[i] = appendLE(nil, ub, om)
-		s.infSeen = s.infSeen || math.IsInf(ub, +1)
+// buildLE writes the ends of bs's bucket samples in m, for OpenMetrics if
+// om, the text format otherwise.
+func (bs *boundSet) buildLE(m *offheap.Arena, om bool) {
+	bs.le = offheap.Make[byte](m, (len(bs.bounds)+1)*leMax)[:0]
+	bs.leEnd = offheap.Make[int](m, len(bs.bounds)+1)
+	for j, ub := range bs.bounds {
+		bs.le = appendLE(bs.le, ub, om)
+		bs.leEnd[j] = len(bs.le)
+		bs.infSeen = bs.infSeen || math.IsInf(ub, +1)
 	}
-	s.inf = appendLE(nil, math.Inf(+1), om)
-	return s
+	bs.le = appendLE(bs.le, math.Inf(+1), om)
+	bs.leEnd[len(bs.bounds)] = len(bs.le)
 }
 
 func appendLE(b []byte, ub float64, om bool) []byte {
@@ -210,31 +241,72 @@ func appendLE(b []byte, ub float64, om bool) []byte {
 	return append(b, `"} `...)
 }
 
-// maxLESets bounds leCache: there is one set of bounds per module and
-// format.
-const maxLESets = 16
-
-// leCache finds the leSet of a prober's bucket bounds. Probers of a module
-// share its bounds slice, so it goes by the slice's identity: the cache
-// holds the slices it knows, so their memory cannot be reused for other
-// bounds while it does.
-type leCache struct {
-	sets []*leSet
-	next int // the set to replace when full
-}
-
-func (c *leCache) get(bounds []float64, om bool) *leSet {
-	for _, s := range c.sets {
-		if s.om == om && len(s.bounds) == len(bounds) && (len(bounds) == 0 || &s.bounds[0] == &bounds[0]) {
-			return s
+// writeFamily writes one family, stopping at w's first error.
+func (sc *scrape) writeFamily(w *expoWriter, f *family, om bool) {
+	if om {
+		w.buf = append(w.buf, f.header[fmtOpenMetrics]...)
+	} else {
+		w.buf = append(w.buf, f.header[fmtText]...)
+	}
+	if f.scalar < 0 {
+		sc.writeHistograms(w, f, om)
+		return
+	}
+	for i, v := range sc.vals[f.scalar*sc.n : (f.scalar+1)*sc.n] {
+		b := append(w.buf, f.name...)
+		b = append(b, sc.label(i)...)
+		b = append(b, '}', ' ')
+		b = appendFloat(b, v, om)
+		w.buf = append(b, '\n')
+		if len(w.buf) >= flushAt {
+			if w.flush(); w.err != nil {
+				return
+			}
 		}
 	}
-	s := newLESet(bounds, om)
-	if len(c.sets) < maxLESets {
-		c.sets = append(c.sets, s)
-	} else {
-		c.sets[c.next] = s
-		c.next = (c.next + 1) % maxLESets
+}
+
+// writeHistograms writes the RTT histograms' samples as expfmt does:
+// the buckets, +Inf last, then _sum and _count.
+func (sc *scrape) writeHistograms(w *expoWriter, f *family, om bool) {
+	for k := range sc.bounds.sets {
+		sc.bounds.sets[k].buildLE(&sc.mem, om)
 	}
-	return s
+	for i := range sc.rows {
+		r := &sc.rows[i]
+		bs := &sc.bounds.sets[r.bounds]
+		lbl := sc.label(i)
+		b := w.buf
+		start := 0
+		for j, c := range sc.cum[r.off:][:len(bs.bounds)] {
+			b = append(b, f.bucket...)
+			b = append(b, lbl...)
+			b = append(b, bs.le[start:bs.leEnd[j]]...)
+			start = bs.leEnd[j]
+			b = appendCount(b, c, om)
+			b = append(b, '\n')
+		}
+		if !bs.infSeen {
+			b = append(b, f.bucket...)
+			b = append(b, lbl...)
+			b = append(b, bs.le[start:]...)
+			b = appendCount(b, r.count, om)
+			b = append(b, '\n')
+		}
+		b = append(b, f.sum...)
+		b = append(b, lbl...)
+		b = append(b, '}', ' ')
+		b = appendFloat(b, r.sum, om)
+		b = append(b, '\n')
+		b = append(b, f.count...)
+		b = append(b, lbl...)
+		b = append(b, '}', ' ')
+		b = appendCount(b, r.count, om)
+		w.buf = append(b, '\n')
+		if len(w.buf) >= flushAt {
+			if w.flush(); w.err != nil {
+				return
+			}
+		}
+	}
 }
