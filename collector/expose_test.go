@@ -154,6 +154,22 @@ func selfFamilies(t testing.TB) []*dto.MetricFamily {
 
 // expfmtExposition is what the dto path serves: c's Gather merged with
 // others, encoded by expfmt as promhttp encodes it.
+// checkStreamed writes c's exposition in f after others and reports an
+// error, naming what, if it is not byte for byte expfmt's encoding of the
+// same families. It returns the output and those families.
+func checkStreamed(t *testing.T, f expfmt.Format, others []*dto.MetricFamily, c *Collector, what string) ([]byte, []*dto.MetricFamily) {
+	t.Helper()
+	want, wantMFs := expfmtExposition(t, f, others, c)
+	var buf bytes.Buffer
+	if err := WriteExposition(&buf, f, others, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("%s: output differs from expfmt's at %s", what, firstDiff(buf.Bytes(), want))
+	}
+	return buf.Bytes(), wantMFs
+}
+
 func expfmtExposition(t testing.TB, f expfmt.Format, others []*dto.MetricFamily, c *Collector) ([]byte, []*dto.MetricFamily) {
 	t.Helper()
 	mfs, err := Merge(
@@ -264,15 +280,7 @@ func TestWriteExpositionMatchesExpfmt(t *testing.T) {
 			if got := expfmt.NegotiateAccept(map[string][]string{"Accept": {tt.accept}}, expfmt.DefaultOpenMetricsAcceptedFormats()...); got != tt.format || !Streams(got) {
 				t.Fatalf("Accept %q negotiates %q (streams: %v), want %q", tt.accept, got, Streams(got), tt.format)
 			}
-			want, wantMFs := expfmtExposition(t, tt.format, others, c)
-			var buf bytes.Buffer
-			if err := WriteExposition(&buf, tt.format, others, c, nil); err != nil {
-				t.Fatal(err)
-			}
-			got := buf.Bytes()
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from expfmt's at %s", firstDiff(got, want))
-			}
+			got, wantMFs := checkStreamed(t, tt.format, others, c, tt.name)
 			if !tt.parse {
 				return
 			}
@@ -345,14 +353,7 @@ func TestWriteExpositionLiveProbers(t *testing.T) {
 	ps := benchProbers(5)
 	c := New(func() []*prober.Prober { return ps }, []string{"site"})
 	for _, f := range []expfmt.Format{expfmt.FmtText, expfmt.FmtOpenMetrics_1_0_0, expfmt.NewFormat(expfmt.TypeProtoDelim)} {
-		want, _ := expfmtExposition(t, f, nil, c)
-		var buf bytes.Buffer
-		if err := WriteExposition(&buf, f, nil, c, nil); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(buf.Bytes(), want) {
-			t.Errorf("%s: output differs from expfmt's at %s", f, firstDiff(buf.Bytes(), want))
-		}
+		checkStreamed(t, f, nil, c, string(f))
 	}
 }
 

@@ -14,7 +14,6 @@
 package collector
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -50,14 +49,7 @@ func TestWriteExpositionManyModules(t *testing.T) {
 	c := newCollector(func() []target { return ts }, []string{"site"})
 	for round := range 2 {
 		for _, f := range []expfmt.Format{expfmt.FmtText, expfmt.FmtOpenMetrics_1_0_0, expfmt.NewFormat(expfmt.TypeProtoDelim)} {
-			want, _ := expfmtExposition(t, f, nil, c)
-			var buf bytes.Buffer
-			if err := WriteExposition(&buf, f, nil, c, nil); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("round %d, %s: output differs from expfmt's at %s", round, f, firstDiff(buf.Bytes(), want))
-			}
+			checkStreamed(t, f, nil, c, fmt.Sprintf("round %d, %s", round, f))
 		}
 	}
 }
