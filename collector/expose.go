@@ -76,6 +76,9 @@ func WriteExposition(w io.Writer, f expfmt.Format, others []*dto.MetricFamily, c
 	}
 	om := f.FormatType() == expfmt.TypeOpenMetrics
 	proto := f.FormatType() == expfmt.TypeProtoDelim
+	if c != nil && keep != nil && !slices.ContainsFunc(families, func(fam family) bool { return keep(fam.name) }) {
+		c = nil // none of c's families is asked for: snapshot no prober
+	}
 	var sc *scrape
 	if c != nil {
 		sc = c.prepare(proto)
