@@ -231,17 +231,17 @@ func (sc *scrape) created(i int) []byte {
 
 // histSize is the size of prober i's Histogram message.
 func (sc *scrape) histSize(i int) int {
-	return int(sc.rows[i].size) + sizeLen(int(sc.ends[2*i+2]-sc.ends[2*i+1]))
+	return int(sc.rows[i].size) + sizeLen(len(sc.created(i)))
 }
 
 // metricSize is the size of prober i's Metric message in family f.
 func (sc *scrape) metricSize(f *family, i int) int {
-	n := int(sc.ends[2*i+1] - sc.ends[2*i])
+	n := len(sc.label(i))
 	switch {
 	case f.scalar < 0:
 		return n + sizeLen(sc.histSize(i))
 	case scalars[f.scalar].counter:
-		return n + sizeLen(counterSize(int(sc.ends[2*i+2]-sc.ends[2*i+1])))
+		return n + sizeLen(counterSize(len(sc.created(i))))
 	default:
 		return n + sizeLen(gaugeSize)
 	}
