@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"unsafe"
 )
 
@@ -64,7 +65,6 @@ type Arena struct {
 	used    int      // chunk[:used] is handed out
 	last    int      // where in chunk the last small allocation starts
 	regions []region // everything to release
-	bytes   int      // the size of regions
 }
 
 // Make returns a slice of n zeroed values of T in a. T must hold no
@@ -98,13 +98,10 @@ func Grow[T any](a *Arena, s []T, n int) []T {
 
 // grow is Grow's slow path, apart so that Grow inlines.
 func grow[T any](a *Arena, s []T, n int) []T {
-	if n < 0 {
-		panic("offheap: Grow with a negative count")
-	}
 	want := max(len(s)+n, 2*cap(s))
 	size := sizeOf[T](want)
 	if size == 0 {
-		return append(s, make([]T, n)...)
+		return slices.Grow(s, n) // zero-size elements take no memory
 	}
 	var zero T
 	old := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), cap(s)*int(unsafe.Sizeof(zero)))
@@ -199,7 +196,7 @@ func (a *Arena) release(old []byte) {
 	}
 	for i, r := range a.regions {
 		if r.large == len(old) && &r.mem[0] == &old[0] {
-			a.free(r)
+			r.free()
 			a.regions = append(a.regions[:i], a.regions[i+1:]...)
 			return
 		}
@@ -219,12 +216,11 @@ func (a *Arena) newRegion(size, large int, populate bool) []byte {
 		a.regions = make([]region, 0, 16)
 	}
 	a.regions = append(a.regions, r)
-	a.bytes += len(r.mem)
 	return r.mem
 }
 
-func (a *Arena) free(r region) {
-	a.bytes -= len(r.mem)
+// free returns r to the system if it is a mapping; the GC takes the rest.
+func (r region) free() {
 	if r.mapped {
 		sysFree(r.mem)
 	}
@@ -232,13 +228,19 @@ func (a *Arena) free(r region) {
 
 // Size returns the bytes a holds now: its mappings and heap fallbacks,
 // used or not.
-func (a *Arena) Size() int { return a.bytes }
+func (a *Arena) Size() int {
+	n := 0
+	for _, r := range a.regions {
+		n += len(r.mem)
+	}
+	return n
+}
 
 // Free releases all of a's memory, which no slice of a may be used after,
 // and leaves a empty and ready for reuse.
 func (a *Arena) Free() {
 	for _, r := range a.regions {
-		a.free(r)
+		r.free()
 	}
 	clear(a.regions)
 	*a = Arena{regions: a.regions[:0]}

@@ -113,6 +113,10 @@ func TestGrow(t *testing.T) {
 	if s := Grow(&a, h, 1); &s[0] != &h[0] {
 		t.Error("Grow moved a slice that had room")
 	}
+	// Zero-size elements keep their length too.
+	if z := Grow(&a, make([]struct{}, 2), 5); len(z) != 2 || cap(z) < 7 {
+		t.Errorf("zero-size slice grown to length %d, cap %d; want 2, at least 7", len(z), cap(z))
+	}
 }
 
 func TestReserve(t *testing.T) {
