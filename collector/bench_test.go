@@ -93,11 +93,8 @@ func BenchmarkCollect10000(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					enc := expfmt.NewEncoder(&buf, f.format)
-					for _, mf := range mfs {
-						if err := enc.Encode(mf); err != nil {
-							b.Fatal(err)
-						}
+					if err := encodeFamilies(&buf, f.format, mfs); err != nil {
+						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(buf.Len()), "bytes/scrape")
@@ -178,14 +175,8 @@ func BenchmarkExposition10000(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				enc := expfmt.NewEncoder(&w, f.format)
-				for _, mf := range mfs {
-					if err := enc.Encode(mf); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if cl, ok := enc.(expfmt.Closer); ok {
-					_ = cl.Close()
+				if err := encodeFamilies(&w, f.format, mfs); err != nil {
+					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(w.n), "bytes/scrape")

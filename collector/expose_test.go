@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os/exec"
@@ -152,8 +153,6 @@ func selfFamilies(t testing.TB) []*dto.MetricFamily {
 	return slices.DeleteFunc(mfs, func(mf *dto.MetricFamily) bool { return mf.GetName() == "go_memstats_alloc_bytes" })
 }
 
-// expfmtExposition is what the dto path serves: c's Gather merged with
-// others, encoded by expfmt as promhttp encodes it.
 // checkStreamed writes c's exposition in f after others and reports an
 // error, naming what, if it is not byte for byte expfmt's encoding of the
 // same families. It returns the output and those families.
@@ -170,6 +169,8 @@ func checkStreamed(t *testing.T, f expfmt.Format, others []*dto.MetricFamily, c 
 	return buf.Bytes(), wantMFs
 }
 
+// expfmtExposition is what the dto path serves: c's Gather merged with
+// others, encoded by expfmt as promhttp encodes it.
 func expfmtExposition(t testing.TB, f expfmt.Format, others []*dto.MetricFamily, c *Collector) ([]byte, []*dto.MetricFamily) {
 	t.Helper()
 	mfs, err := Merge(
@@ -182,22 +183,28 @@ func expfmtExposition(t testing.TB, f expfmt.Format, others []*dto.MetricFamily,
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, f)
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if cl, ok := enc.(expfmt.Closer); ok {
-		if err := cl.Close(); err != nil {
-			t.Fatal(err)
-		}
+	if err := encodeFamilies(&buf, f, mfs); err != nil {
+		t.Fatal(err)
 	}
 	return buf.Bytes(), mfs
 }
 
-// exposition formats as expfmt.NegotiateAccept returns them.
-// The OpenMetrics parser checks every line against the ABNF grammar,
+// encodeFamilies encodes mfs in f with expfmt's encoder, as promhttp does.
+func encodeFamilies(w io.Writer, f expfmt.Format, mfs []*dto.MetricFamily) error {
+	enc := expfmt.NewEncoder(w, f)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err
+		}
+	}
+	if cl, ok := enc.(expfmt.Closer); ok {
+		return cl.Close()
+	}
+	return nil
+}
+
+// streamedFormats are the text exposition formats as expfmt.NegotiateAccept
+// returns them. The OpenMetrics parser checks every line against the ABNF grammar,
 // which takes seconds: it parses one OpenMetrics output, whose bytes the
 // other OpenMetrics version shares.
 var streamedFormats = []struct {
@@ -285,7 +292,7 @@ func TestWriteExpositionMatchesExpfmt(t *testing.T) {
 				return
 			}
 			parsed := testenv.DecodeExposition(t, got, tt.format)
-			if g, w := familyTypes(parsed), familyTypes(wantMFs); !mapsEqual(g, w) {
+			if g, w := familyTypes(parsed), familyTypes(wantMFs); !maps.Equal(g, w) {
 				t.Errorf("families differ:\ngot  %v\nwant %v", g, w)
 			}
 			g, w := samples(parsed), samples(wantMFs)
@@ -302,18 +309,6 @@ func TestWriteExpositionMatchesExpfmt(t *testing.T) {
 			}
 		})
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // firstDiff describes where a and b first differ.
@@ -362,13 +357,13 @@ func TestWriteExpositionEdges(t *testing.T) {
 	c := newCollector(func() []target { return ts }, []string{"site"})
 	empty := newCollector(func() []target { return nil }, nil)
 	others := selfFamilies(t)
-	dup := &dto.MetricFamily{Name: ptr("tcp_echo_sent_total"), Help: ptr("x"), Type: dto.MetricType_COUNTER.Enum(),
-		Metric: []*dto.Metric{{Counter: &dto.Counter{Value: ptr(1.0)}}}}
+	dup := &dto.MetricFamily{Name: new("tcp_echo_sent_total"), Help: new("x"), Type: dto.MetricType_COUNTER.Enum(),
+		Metric: []*dto.Metric{{Counter: &dto.Counter{Value: new(1.0)}}}}
 	om := expfmt.FmtOpenMetrics_1_0_0
 
 	t.Run("no targets writes the others only", func(t *testing.T) {
+		want, _ := expfmtExposition(t, om, others, empty)
 		for _, c := range []*Collector{nil, empty} {
-			want, _ := expfmtExposition(t, om, others, empty)
 			var buf bytes.Buffer
 			if err := WriteExposition(&buf, om, others, c, nil); err != nil || !bytes.Equal(buf.Bytes(), want) {
 				t.Errorf("err %v; output differs at %s", err, firstDiff(buf.Bytes(), want))
@@ -409,8 +404,6 @@ func TestWriteExpositionEdges(t *testing.T) {
 	})
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // chunkRecorder records the size of every write and fails after limit
 // bytes (0: never).
 type chunkRecorder struct {
@@ -434,30 +427,43 @@ func (r *chunkRecorder) Write(p []byte) (int, error) {
 func TestWriteExpositionStreams(t *testing.T) {
 	ts := syntheticTargets(2000, false)
 	c := newCollector(func() []target { return ts }, []string{"site"})
+	checkStreaming(t, c, expfmt.FmtText, 10, 3*flushAt)
+	checkWarmAllocs(t, expfmt.FmtOpenMetrics_1_0_0)
+}
+
+// checkStreaming checks that c's exposition in f goes out in at least
+// minWrites chunks of about flushAt bytes, and that a writer failing after
+// limit bytes ends it with nothing written after the error.
+func checkStreaming(t *testing.T, c *Collector, f expfmt.Format, minWrites, limit int) {
+	t.Helper()
 	var rec chunkRecorder
-	if err := WriteExposition(&rec, expfmt.FmtText, nil, c, nil); err != nil {
+	if err := WriteExposition(&rec, f, nil, c, nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.sizes) < 10 || slices.Max(rec.sizes) > flushAt+flushAt/8 {
-		t.Errorf("%d writes of at most %d bytes for %d bytes: want chunks of about %d", len(rec.sizes), slices.Max(rec.sizes), rec.total, flushAt)
+	if len(rec.sizes) < minWrites || slices.Max(rec.sizes) > flushAt+flushAt/8 {
+		t.Errorf("%s: %d writes of at most %d bytes for %d bytes: want chunks of about %d", f, len(rec.sizes), slices.Max(rec.sizes), rec.total, flushAt)
 	}
-
-	failing := chunkRecorder{limit: 3 * flushAt}
-	if err := WriteExposition(&failing, expfmt.FmtText, nil, c, nil); err == nil || failing.total > 3*flushAt {
-		t.Errorf("err %v after %d bytes: want the writer's error, nothing written after it", err, failing.total)
+	failing := chunkRecorder{limit: limit}
+	if err := WriteExposition(&failing, f, nil, c, nil); err == nil || failing.total > limit {
+		t.Errorf("%s: err %v after %d bytes: want the writer's error, nothing written after it", f, err, failing.total)
 	}
+}
 
+// checkWarmAllocs checks that a warm scrape in f allocates a few times per
+// module and none per series: as much for 3000 synthetic probers as for 30.
+func checkWarmAllocs(t *testing.T, f expfmt.Format) {
+	t.Helper()
 	allocs := func(n int) float64 {
 		ts := syntheticTargets(n, false)
 		c := newCollector(func() []target { return ts }, []string{"site"})
 		return testing.AllocsPerRun(5, func() {
-			if err := WriteExposition(io.Discard, expfmt.FmtOpenMetrics_1_0_0, nil, c, nil); err != nil {
+			if err := WriteExposition(io.Discard, f, nil, c, nil); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
 	if small, large := allocs(30), allocs(3000); large > small+50 || large > 200 { // the race detector drops pooled items
-		t.Errorf("%v allocations per warm scrape of 30 probers, %v of 3000: want a few per module, none per series", small, large)
+		t.Errorf("%s: %v allocations per warm scrape of 30 probers, %v of 3000: want a few per module, none per series", f, small, large)
 	}
 }
 
@@ -469,8 +475,8 @@ func TestAppendFloat(t *testing.T) {
 	for _, f := range []expfmt.Format{expfmt.FmtText, expfmt.FmtOpenMetrics_1_0_0} {
 		om := f.FormatType() == expfmt.TypeOpenMetrics
 		for _, v := range values {
-			mf := &dto.MetricFamily{Name: ptr("x"), Type: dto.MetricType_GAUGE.Enum(),
-				Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: ptr(v)}}}}
+			mf := &dto.MetricFamily{Name: new("x"), Type: dto.MetricType_GAUGE.Enum(),
+				Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: new(v)}}}}
 			var buf bytes.Buffer
 			if err := expfmt.NewEncoder(&buf, f).Encode(mf); err != nil {
 				t.Fatal(err)

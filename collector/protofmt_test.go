@@ -193,21 +193,11 @@ func TestWriteExpositionProtobufStreams(t *testing.T) {
 	f := expfmt.NewFormat(expfmt.TypeProtoDelim)
 	ts := syntheticTargets(2000, false)
 	c := newCollector(func() []target { return ts }, []string{"site"})
-	var rec chunkRecorder
-	if err := WriteExposition(&rec, f, nil, c, nil); err != nil {
-		t.Fatal(err)
-	}
-	if len(rec.sizes) < 5 || slices.Max(rec.sizes) > flushAt+flushAt/8 {
-		t.Errorf("%d writes of at most %d bytes for %d bytes: want chunks of about %d", len(rec.sizes), slices.Max(rec.sizes), rec.total, flushAt)
-	}
-	failing := chunkRecorder{limit: 2 * flushAt}
-	if err := WriteExposition(&failing, f, nil, c, nil); err == nil || failing.total > 2*flushAt {
-		t.Errorf("err %v after %d bytes: want the writer's error, nothing written after it", err, failing.total)
-	}
+	checkStreaming(t, c, f, 5, 2*flushAt)
 
 	others := selfFamilies(t)
-	dup := &dto.MetricFamily{Name: ptr("tcp_echo_rtt_seconds"), Help: ptr("x"), Type: dto.MetricType_GAUGE.Enum(),
-		Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: ptr(1.0)}}}}
+	dup := &dto.MetricFamily{Name: new("tcp_echo_rtt_seconds"), Help: new("x"), Type: dto.MetricType_GAUGE.Enum(),
+		Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: new(1.0)}}}}
 	keep := func(name string) bool {
 		return name == "tcp_echo_rtt_seconds" || name == "tcp_echo_connected" || name == "go_goroutines"
 	}
@@ -226,19 +216,7 @@ func TestWriteExpositionProtobufStreams(t *testing.T) {
 	if !slices.Equal(names, []string{"go_goroutines", "tcp_echo_connected", "tcp_echo_rtt_seconds"}) {
 		t.Errorf("families %v", names)
 	}
-
-	allocs := func(n int) float64 {
-		ts := syntheticTargets(n, false)
-		c := newCollector(func() []target { return ts }, []string{"site"})
-		return testing.AllocsPerRun(5, func() {
-			if err := WriteExposition(io.Discard, f, nil, c, nil); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-	if small, large := allocs(30), allocs(3000); large > small+50 || large > 200 { // the race detector drops pooled items
-		t.Errorf("%v allocations per warm scrape of 30 probers, %v of 3000: want a few, none per series", small, large)
-	}
+	checkWarmAllocs(t, f)
 }
 
 // TestProtoFieldNumbers checks protofmt.go's field numbers and encodings
