@@ -54,6 +54,16 @@ func scanFrames(b []byte) (end int, ok bool) {
 	return end, wire.ValidPrefix(b[end:])
 }
 
+// countWritten counts the frames a write of n bytes completed, out of left
+// bytes that end on a frame boundary (the rest of a frame begun by an earlier
+// write counts when its last byte is written).
+func (s *Server) countWritten(left, n int) {
+	const fs = wire.FrameSize
+	if k := (left+fs-1)/fs - (left-n+fs-1)/fs; k > 0 {
+		s.m.frames.Add(float64(k))
+	}
+}
+
 // logClosed logs the end of a connection: at Warn, rate-limited, when the
 // server closed a misbehaving client, else at Debug.
 func (s *Server) logClosed(r reason, remote net.Addr, err error) {

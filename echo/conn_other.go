@@ -171,13 +171,9 @@ func (s *Server) write(c net.Conn, w *deadlineWriter, frames []byte, now time.Ti
 			return reasonNone, err
 		}
 	}
-	written := 0 // bytes of frames written so far, across retries
 	for {
 		n, err := c.Write(frames)
-		if k := (written+n)/wire.FrameSize - written/wire.FrameSize; k > 0 {
-			s.m.frames.Add(float64(k))
-		}
-		written += n
+		s.countWritten(len(frames), n)
 		switch {
 		case err == nil:
 			return reasonNone, nil

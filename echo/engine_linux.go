@@ -108,11 +108,12 @@ func (s *Server) logUnserved(remote net.Addr, err error) {
 // handoff is the part of a worker that other goroutines touch: connections
 // handed to it and the request to stop, behind a mutex, and an eventfd to
 // wake it. The eventfd is written only under mu and while the worker has
-// not stopped, since the worker closes it once stopped is set.
+// not stopped, since the worker closes it once stopped is set. It is
+// written when the queue goes from empty to not, so at most once between
+// two takeQueue calls.
 type handoff struct {
 	mu       sync.Mutex
 	queue    []*conn // handed over, not yet in the epoll set
-	signaled bool    // the eventfd was written since the worker last took queue
 	stopping bool    // Shutdown asked the worker to exit
 	stopped  bool    // the worker has exited or is exiting: it takes no more
 }
@@ -126,11 +127,10 @@ func (w *worker) add(c *conn) {
 		w.s.release()
 		return
 	}
-	w.h.queue = append(w.h.queue, c)
-	if !w.h.signaled {
-		w.h.signaled = true
-		w.signal()
+	if len(w.h.queue) == 0 {
+		sockfd.Wake(w.evfd)
 	}
+	w.h.queue = append(w.h.queue, c)
 	w.h.mu.Unlock()
 }
 
@@ -139,29 +139,17 @@ func (w *worker) stop() {
 	w.h.mu.Lock()
 	if !w.h.stopped && !w.h.stopping {
 		w.h.stopping = true
-		w.signal()
+		sockfd.Wake(w.evfd)
 	}
 	w.h.mu.Unlock()
-}
-
-// signal wakes the worker; w.h.mu is held and w.h.stopped is false. An
-// eventfd write fails only if the counter would overflow, which cannot
-// happen with one write per wake-up.
-func (w *worker) signal() {
-	one := [8]byte{1} // a uint64 1 in host (little-endian) order
-	if _, err := unix.Write(w.evfd, one[:]); err != nil {
-		level.Error(w.s.logger).Log("msg", "cannot wake echo worker", "err", err)
-	}
 }
 
 // takeQueue empties the eventfd and returns the connections handed over
 // since the last call (in w.spare), and whether the worker must stop.
 func (w *worker) takeQueue() (stop bool) {
-	var buf [8]byte
-	_, _ = unix.Read(w.evfd, buf[:]) // EAGAIN if already drained: fine
+	sockfd.Drain(w.evfd)
 	w.h.mu.Lock()
 	w.spare, w.h.queue = w.h.queue, w.spare[:0]
-	w.h.signaled = false
 	stop = w.h.stopping
 	w.h.mu.Unlock()
 	return stop
@@ -178,13 +166,10 @@ func (w *worker) exit() {
 	queued := w.h.queue
 	w.h.queue = nil
 	w.h.mu.Unlock()
-	for _, c := range append(w.spare, queued...) {
-		if c != nil {
-			_ = unix.Close(c.fd)
-			w.s.release()
-		}
+	for _, c := range queued {
+		_ = unix.Close(c.fd)
+		w.s.release()
 	}
-	w.spare = nil
 	w.closeFDs()
 }
 

@@ -231,8 +231,6 @@ func (w *worker) readEcho(c *conn, now time.Duration) {
 		switch {
 		case errno == unix.EAGAIN:
 			return
-		case errno == unix.EINTR:
-			continue
 		case errno != 0:
 			w.close(c, reasonNone, errno)
 			return
@@ -242,13 +240,13 @@ func (w *worker) readEcho(c *conn, now time.Duration) {
 		}
 		total := have + n
 		end, ok := scanFrames(w.buf[:total])
+		c.have = uint8(copy(c.part[:], w.buf[end:total]))
 		if end > 0 {
 			switch w.echo(c, w.buf[:end], now) {
 			case echoClosed:
 				return
 			case echoPending:
 				c.badMagic = !ok
-				c.have = uint8(copy(c.part[:], w.buf[end:total]))
 				return
 			}
 		}
@@ -256,7 +254,6 @@ func (w *worker) readEcho(c *conn, now time.Duration) {
 			w.close(c, reasonBadMagic, wire.ErrBadMagic)
 			return
 		}
-		c.have = uint8(copy(c.part[:], w.buf[end:total]))
 		if n < readBufferSize {
 			return // drained; level-triggered epoll reports what comes next
 		}
@@ -267,15 +264,12 @@ func (w *worker) readEcho(c *conn, now time.Duration) {
 // c.out and the socket watched for EPOLLOUT.
 func (w *worker) echo(c *conn, frames []byte, now time.Duration) echoResult {
 	n, errno := rawWrite(c.fd, frames)
-	for errno == unix.EINTR {
-		n, errno = rawWrite(c.fd, frames)
-	}
 	if errno != 0 && errno != unix.EAGAIN {
 		w.close(c, reasonNone, errno)
 		return echoClosed
 	}
 	n = max(n, 0)
-	w.countWritten(len(frames), n)
+	w.s.countWritten(len(frames), n)
 	if n == len(frames) {
 		c.lastFrame, c.graceUntil = now, 0
 		return echoDone
@@ -296,9 +290,6 @@ func (w *worker) echo(c *conn, frames []byte, now time.Duration) echoResult {
 // written and the connection is reading again.
 func (w *worker) flush(c *conn, now time.Duration) bool {
 	n, errno := rawWrite(c.fd, c.out)
-	for errno == unix.EINTR {
-		n, errno = rawWrite(c.fd, c.out)
-	}
 	switch {
 	case errno == unix.EAGAIN:
 		return false
@@ -306,7 +297,7 @@ func (w *worker) flush(c *conn, now time.Duration) bool {
 		w.close(c, reasonNone, errno)
 		return false
 	}
-	w.countWritten(len(c.out), n)
+	w.s.countWritten(len(c.out), n)
 	c.out = c.out[n:]
 	if len(c.out) > 0 {
 		return false
@@ -318,15 +309,6 @@ func (w *worker) flush(c *conn, now time.Duration) bool {
 		return false
 	}
 	return w.watch(c, unix.EPOLLIN)
-}
-
-// countWritten counts the frames a write of n bytes completed, out of left
-// bytes that end on a frame boundary.
-func (w *worker) countWritten(left, n int) {
-	const fs = wire.FrameSize
-	if k := (left+fs-1)/fs - (left-n+fs-1)/fs; k > 0 {
-		w.s.m.frames.Add(float64(k))
-	}
 }
 
 // watch sets the events epoll reports for c, closing c if it cannot.
@@ -394,16 +376,25 @@ func (w *worker) close(c *conn, r reason, err error) {
 	w.s.release()
 }
 
-// rawRead is read(2) on a non-blocking socket. It is a raw system call,
-// without the runtime's bookkeeping for calls that may block, because it
-// does not block.
+// rawRead is read(2) on a non-blocking socket, retried on EINTR. It is a
+// raw system call, without the runtime's bookkeeping for calls that may
+// block, because it does not block.
 func rawRead(fd int, p []byte) (int, unix.Errno) {
-	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	return int(r), e
+	return rawIO(unix.SYS_READ, fd, p)
 }
 
 // rawWrite is write(2) on a non-blocking socket, as rawRead.
 func rawWrite(fd int, p []byte) (int, unix.Errno) {
-	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	return int(r), e
+	return rawIO(unix.SYS_WRITE, fd, p)
+}
+
+// rawIO makes the read or write system call trap on fd and p, again while
+// it is interrupted.
+func rawIO(trap uintptr, fd int, p []byte) (int, unix.Errno) {
+	for {
+		r, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		if e != unix.EINTR {
+			return int(r), e
+		}
+	}
 }

@@ -15,8 +15,6 @@ package echo
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"net"
 	"testing"
 	"time"
@@ -24,7 +22,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/sys/unix"
 
-	"github.com/tcpping/tcpping_exporter/internal/sockfd"
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
@@ -243,7 +240,7 @@ func TestCountWritten(t *testing.T) {
 	}
 	for _, tt := range tests {
 		w, _, _ := testWorker(t, Options{})
-		w.countWritten(tt.left, tt.n)
+		w.s.countWritten(tt.left, tt.n)
 		if got := testutil.ToFloat64(w.s.m.frames); got != float64(tt.want) {
 			t.Errorf("countWritten(%d, %d) counted %v frames, want %d", tt.left, tt.n, got, tt.want)
 		}
@@ -270,38 +267,5 @@ func TestReadsPerEventBounded(t *testing.T) {
 	}
 	if got := clientRead(t, cli, len(sent)); !bytes.Equal(got, sent) {
 		t.Fatal("the echoes differ from the frames sent")
-	}
-}
-
-func TestDetach(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	cli := dial(t, l.Addr().String())
-	srv, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fd, err := sockfd.Detach(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("write on the detached net.Conn = %v, want net.ErrClosed", err)
-	}
-	if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err != nil || fl&unix.O_NONBLOCK == 0 {
-		t.Errorf("flags %#x, %v: want O_NONBLOCK", fl, err)
-	}
-	if n, err := unix.Write(fd, []byte("hello")); n != 5 || err != nil {
-		t.Fatalf("write on the fd = %d, %v", n, err)
-	}
-	if got := make([]byte, 5); func() bool { _, err := io.ReadFull(cli, got); return err != nil }() || string(got) != "hello" {
-		t.Fatalf("client read %q", got)
-	}
-	_ = unix.Close(fd)
-	if _, err := cli.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-		t.Errorf("client read after close = %v, want EOF", err)
 	}
 }
