@@ -44,8 +44,9 @@ type Options struct {
 	Labels map[string]string
 	// Dynamic marks probers started by /probe rather than by the config.
 	Dynamic bool
-	// NoSplay starts probing as soon as the first connection attempt
-	// ends instead of at a start offset spread over the interval.
+	// NoSplay dials at once instead of waiting for the prober's slot in
+	// the interval (see Prober.phase). The first probe is sent when the
+	// connection is up either way; later ones keep to the slot.
 	NoSplay bool
 
 	// shared, set by the Manager, is a copy of Module that every prober
@@ -130,8 +131,13 @@ type Prober struct {
 	// base is the logger New was given: the prober's own context
 	// (logger) is built per message rather than kept, as probers log
 	// rarely and 10,000 kept contexts cost 2 MB.
-	base  log.Logger
-	splay time.Duration
+	base log.Logger
+	// phase places the prober's probes on the grid of instants t with
+	// t ≡ phase (mod interval), in Unix time: a hash of its identity, so
+	// thousands of targets are spread over the interval however their
+	// connections come and go, and a target keeps its slot across
+	// restarts and reconnections.
+	phase uint64
 
 	mu sync.Mutex
 	st state
@@ -160,23 +166,16 @@ func New(opts Options, logger log.Logger) *Prober {
 		mod:  mod,
 		base: logger,
 	}
-	if !opts.NoSplay {
-		p.splay = splayOffset(opts.Name+"\x00"+opts.Address, opts.Module.Interval.D())
-	}
+	p.phase = phaseHash(opts.Name + "\x00" + opts.Address)
 	p.st.init(*mod)
 	return p
 }
 
-// splayOffset spreads the start of targets over the interval so thousands
-// of targets do not probe in lockstep. It hashes the identity, so a target
-// keeps its phase across restarts.
-func splayOffset(id string, interval time.Duration) time.Duration {
-	if interval <= 0 {
-		return 0
-	}
+// phaseHash hashes a prober's identity into its phase.
+func phaseHash(id string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(id))
-	return time.Duration(h.Sum64() % uint64(interval))
+	return h.Sum64()
 }
 
 // logger returns the prober's logger: base with the prober's identity.

@@ -68,7 +68,7 @@ func (p *Prober) run(ctx context.Context) {
 	l := &loop{p: p, dialCh: make(chan dialResult, 1)}
 	l.init(p, time.Now())
 	defer l.shutdown()
-	level.Debug(p.logger()).Log("msg", "prober starting", "splay", p.splay)
+	level.Debug(p.logger()).Log("msg", "prober starting", "first_dial", l.redialAt)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for ctx.Err() == nil {

@@ -35,26 +35,48 @@ type schedule struct {
 	dialing  bool // a connection attempt is running
 	// retransSampled is when TCP_INFO was last read.
 	retransSampled time.Time
+	phase          uint64 // the prober's phase
 }
 
 func (s *schedule) init(p *Prober, now time.Time) {
-	s.redialAt = now.Add(p.splay)
+	s.phase = p.phase
+	s.redialAt = now
+	if !p.opts.NoSplay {
+		s.redialAt = slotAt(now, s.phase, p.mod.Interval.D())
+	}
 	s.backoff = p.mod.ReconnectBackoff.D()
 }
 
-// tick moves to the next slot of the grid start + k*interval. If the loop
-// fell behind (it was stalled), missed slots are skipped rather than sent
-// in a burst.
-func (s *schedule) tick(now time.Time, iv time.Duration) {
-	s.nextTick = s.nextTick.Add(iv)
-	if behind := now.Sub(s.nextTick); behind >= 0 {
-		s.nextTick = s.nextTick.Add((behind/iv + 1) * iv)
+// slotAt returns the first instant at or after t of the grid of instants
+// whose Unix time is phase modulo iv. The result keeps t's monotonic clock
+// reading: only the offset comes from the wall clock.
+func slotAt(t time.Time, phase uint64, iv time.Duration) time.Time {
+	if iv <= 0 {
+		return t
 	}
+	n := int64(iv)
+	off := (t.UnixNano()%n - int64(phase%uint64(n))) % n
+	if off < 0 {
+		off += n
+	}
+	if off == 0 {
+		return t
+	}
+	return t.Add(time.Duration(n - off))
+}
+
+// tick moves to the prober's next slot at least half an interval after
+// now: one interval after an on-time probe. Probes stay on the grid
+// whenever the connection came up and however late the loop woke, so
+// targets do not drift into bursts; if the loop fell behind (it was
+// stalled), missed slots are skipped rather than sent in a burst.
+func (s *schedule) tick(now time.Time, iv time.Duration) {
+	s.nextTick = slotAt(now.Add(iv/2), s.phase, iv)
 }
 
 // attemptEnded starts the probe schedule when the first connection
 // attempt ends, so a target is never counted as timed out merely for
-// still dialing.
+// still dialing: the first probe goes at once, the next on the grid.
 func (s *schedule) attemptEnded(now time.Time) {
 	if !s.ticking {
 		s.ticking = true
