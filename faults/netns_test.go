@@ -215,16 +215,19 @@ table inet tfi {
 }`, input, output))
 }
 
-// counter returns the packets counted by the named nftables counter in the
-// echo namespace's tfi table.
-func (tp *topo) counter(t *testing.T, name string) int {
+// counters returns the packets counted by each nftables counter of the
+// echo namespace's tfi table, all read by one listing, so that counters
+// compared with each other are read together while probes keep coming.
+func (tp *topo) counters(t *testing.T) map[string]int {
 	t.Helper()
-	out := run(t, "", "ip", "netns", "exec", tp.echo, "nft", "list", "counter", "inet", "tfi", name)
-	m := regexp.MustCompile(`packets (\d+)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no packet count in:\n%s", out)
+	out := run(t, "", "ip", "netns", "exec", tp.echo, "nft", "list", "counters", "table", "inet", "tfi")
+	n := map[string]int{}
+	for _, m := range regexp.MustCompile(`counter (\w+) \{\s*packets (\d+)`).FindAllStringSubmatch(out, -1) {
+		n[m[1]], _ = strconv.Atoi(m[2])
 	}
-	n, _ := strconv.Atoi(m[1])
+	if len(n) == 0 {
+		t.Fatalf("no counters in:\n%s", out)
+	}
 	return n
 }
 

@@ -180,8 +180,9 @@ func TestOptionsApplied(t *testing.T) {
 	}
 
 	t.Run("tos", func(t *testing.T) {
+		n := tp.counters(t)
 		for _, fam := range []string{"tos4", "tos6"} {
-			all, marked, syn := tp.counter(t, fam+"_all"), tp.counter(t, fam+"_marked"), tp.counter(t, fam+"_syn_marked")
+			all, marked, syn := n[fam+"_all"], n[fam+"_marked"], n[fam+"_syn_marked"]
 			t.Logf("%s: %d packets to the echo port, %d with DSCP AF11 (tos %d), %d of them SYNs", fam, all, marked, tosByte, syn)
 			if syn < 1 {
 				t.Errorf("%s: the handshake's SYN did not carry the TOS", fam)
@@ -190,8 +191,8 @@ func TestOptionsApplied(t *testing.T) {
 				t.Errorf("%s: %d of %d packets carried the TOS, want all of them (at least 10)", fam, marked, all)
 			}
 		}
-		if n := tp.counter(t, "plain_marked"); n != 0 {
-			t.Errorf("%d packets of targets with tos 0 carried DSCP AF11", n)
+		if plain := n["plain_marked"]; plain != 0 {
+			t.Errorf("%d packets of targets with tos 0 carried DSCP AF11", plain)
 		}
 	})
 	s.stop()
