@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/tcpping/tcpping_exporter/collector"
+	"github.com/tcpping/tcpping_exporter/internal/lowprio"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
@@ -120,14 +121,23 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Add("Vary", "Accept")
 	hdr.Add("Vary", "Accept-Encoding")
 	hdr.Set("Content-Type", string(format))
-	var out io.Writer = w
-	if acceptsGzip(r.Header) {
+	gz := acceptsGzip(r.Header)
+	if gz {
 		hdr.Set("Content-Encoding", "gzip")
+	}
+	// The probers' snapshots and the response, almost all of a scrape's
+	// CPU, are made at low priority, so that the probe path and a local
+	// echo server need not wait for the CPU they take.
+	targets, keep := h.targets(), nameFilter(r)
+	err = lowprio.Run(func() error {
+		if !gz {
+			return collector.WriteExposition(w, format, others, targets, keep)
+		}
 		z := h.getGzip(w)
 		defer h.releaseGzip(z)
-		out = z.gz
-	}
-	if err := collector.WriteExposition(out, format, others, h.targets(), nameFilter(r)); err != nil {
+		return collector.WriteExposition(z.gz, format, others, targets, keep)
+	})
+	if err != nil {
 		level.Error(h.logger).Log("msg", "error writing metrics", "err", err)
 	}
 }
