@@ -24,7 +24,8 @@ const Nice = 19
 // thread, such as a prober or echo worker woken by a reply, wants its CPU;
 // it still gets a share of a busy CPU, so the work is slowed rather than
 // starved. The thread ends with fn, as its priority cannot be raised back
-// without privileges. Elsewhere fn runs on the calling goroutine.
+// without privileges (the Go runtime parks the process's main thread for
+// good instead of ending it). Elsewhere fn runs on the calling goroutine.
 //
 // A lock fn takes that the probe path also takes should be held only for
 // a copy: a low-priority thread preempted while holding it makes its
