@@ -108,7 +108,7 @@ func (c *econn) stepConnected(now time.Time) {
 		if !c.probe(now) {
 			return
 		}
-		c.tick(now, c.p.mod.Interval.D())
+		c.tick(now, c.p)
 	}
 }
 

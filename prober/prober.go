@@ -171,6 +171,9 @@ func New(opts Options, logger log.Logger) *Prober {
 	return p
 }
 
+// slot returns the prober's first slot at or after t.
+func (p *Prober) slot(t time.Time) time.Time { return slotAt(t, p.phase, p.mod.Interval.D()) }
+
 // phaseHash hashes a prober's identity into its phase.
 func phaseHash(id string) uint64 {
 	h := fnv.New64a()

@@ -105,9 +105,6 @@ func (l *loop) stepDisconnected(ctx context.Context, now time.Time) {
 	p.tickDisconnected(&l.schedule, now)
 }
 
-// advanceTick moves to the next probe slot.
-func (l *loop) advanceTick(now time.Time) { l.tick(now, l.p.mod.Interval.D()) }
-
 // serveConn runs while connected: probes, timeouts and replies.
 func (l *loop) serveConn(ctx context.Context) {
 	conn := l.conn
@@ -127,7 +124,7 @@ func (l *loop) serveConn(ctx context.Context) {
 			if !l.probe(now) {
 				return
 			}
-			l.advanceTick(now)
+			l.tick(now, l.p)
 			continue
 		}
 		// Sleep in the read until the next probe or the next deadline.

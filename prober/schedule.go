@@ -35,14 +35,12 @@ type schedule struct {
 	dialing  bool // a connection attempt is running
 	// retransSampled is when TCP_INFO was last read.
 	retransSampled time.Time
-	phase          uint64 // the prober's phase
 }
 
 func (s *schedule) init(p *Prober, now time.Time) {
-	s.phase = p.phase
 	s.redialAt = now
 	if !p.opts.NoSplay {
-		s.redialAt = slotAt(now, s.phase, p.mod.Interval.D())
+		s.redialAt = p.slot(now)
 	}
 	s.backoff = p.mod.ReconnectBackoff.D()
 }
@@ -65,13 +63,13 @@ func slotAt(t time.Time, phase uint64, iv time.Duration) time.Time {
 	return t.Add(time.Duration(n - off))
 }
 
-// tick moves to the prober's next slot at least half an interval after
-// now: one interval after an on-time probe. Probes stay on the grid
-// whenever the connection came up and however late the loop woke, so
-// targets do not drift into bursts; if the loop fell behind (it was
-// stalled), missed slots are skipped rather than sent in a burst.
-func (s *schedule) tick(now time.Time, iv time.Duration) {
-	s.nextTick = slotAt(now.Add(iv/2), s.phase, iv)
+// tick moves to p's next slot at least half an interval after now: one
+// interval after an on-time probe. Probes stay on the grid whenever the
+// connection came up and however late the loop woke, so targets do not
+// drift into bursts; if the loop fell behind (it was stalled), missed
+// slots are skipped rather than sent in a burst.
+func (s *schedule) tick(now time.Time, p *Prober) {
+	s.nextTick = p.slot(now.Add(p.mod.Interval.D() / 2))
 }
 
 // attemptEnded starts the probe schedule when the first connection
@@ -256,7 +254,7 @@ func (p *Prober) tickDisconnected(s *schedule, now time.Time) {
 	p.mu.Lock()
 	p.st.sendDisconnected(now)
 	p.mu.Unlock()
-	s.tick(now, p.mod.Interval.D())
+	s.tick(now, p)
 }
 
 // setStatus sets the connection state shown in snapshots.

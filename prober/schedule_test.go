@@ -47,8 +47,10 @@ func TestSlotAt(t *testing.T) {
 
 func TestTickStaysOnTheGrid(t *testing.T) {
 	const iv = time.Second
-	s := schedule{phase: 250_000_000}
-	slot := slotAt(time.Now(), s.phase, iv)
+	p := New(Options{Name: "t", Address: "127.0.0.1:1", Module: testModule(iv, time.Second, false)}, nil)
+	p.phase = 250_000_000
+	var s schedule
+	slot := p.slot(time.Now())
 	for _, tt := range []struct {
 		name string
 		now  time.Time
@@ -60,7 +62,7 @@ func TestTickStaysOnTheGrid(t *testing.T) {
 		{"first probe just after a slot", slot.Add(time.Millisecond), slot.Add(iv)},
 		{"stalled for 3.7 intervals", slot.Add(37 * iv / 10), slot.Add(5 * iv)},
 	} {
-		s.tick(tt.now, iv)
+		s.tick(tt.now, p)
 		if !s.nextTick.Equal(tt.want) {
 			t.Errorf("%s: next probe %v after the slot, want %v", tt.name, s.nextTick.Sub(slot), tt.want.Sub(slot))
 		}
@@ -136,9 +138,6 @@ func TestProbesKeepTheirSlots(t *testing.T) {
 // onSlot reports whether Unix time ts is at most tol after a slot of the
 // grid of phase and iv.
 func onSlot(ts int64, phase uint64, iv, tol time.Duration) bool {
-	off := (ts%int64(iv) - int64(phase%uint64(iv))) % int64(iv)
-	if off < 0 {
-		off += int64(iv)
-	}
+	off := (ts - int64(phase%uint64(iv))) % int64(iv) // ts, Unix time now, is the larger
 	return time.Duration(off) <= tol
 }
