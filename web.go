@@ -130,12 +130,13 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// echo server need not wait for the CPU they take.
 	targets, keep := h.targets(), nameFilter(r)
 	err = lowprio.Run(func() error {
-		if !gz {
-			return collector.WriteExposition(w, format, others, targets, keep)
+		var out io.Writer = w
+		if gz {
+			z := h.getGzip(w)
+			defer h.releaseGzip(z) // ends the gzip stream on this thread too
+			out = z.gz
 		}
-		z := h.getGzip(w)
-		defer h.releaseGzip(z)
-		return collector.WriteExposition(z.gz, format, others, targets, keep)
+		return collector.WriteExposition(out, format, others, targets, keep)
 	})
 	if err != nil {
 		level.Error(h.logger).Log("msg", "error writing metrics", "err", err)
