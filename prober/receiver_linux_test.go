@@ -24,13 +24,14 @@ import (
 )
 
 // TestKernelTimestampsSurviveAStalledReader proves replies are timed by the
-// kernel: the prober's goroutine stalls for 30 ms after every send, so a
-// reply that arrives in microseconds is read 30 ms late. With kernel
-// timestamps the RTT stays in microseconds and, with a 10 ms timeout, the
+// kernel: the prober's goroutine stalls for 200 ms after every send, so a
+// reply that arrives in microseconds is read 200 ms late. With kernel
+// timestamps the RTT stays in microseconds and, with a 100 ms timeout, the
 // reply still counts as received; with user-space time the same reply is
-// 30 ms "late".
+// 200 ms "late". The timeout leaves the in-process echo server 100 ms to
+// answer, so a loaded CI machine does not turn a slow echo into a failure.
 func TestKernelTimestampsSurviveAStalledReader(t *testing.T) {
-	const stall = 30 * time.Millisecond
+	const stall = 200 * time.Millisecond
 	tests := []struct {
 		name        string
 		kernel      bool
@@ -43,7 +44,7 @@ func TestKernelTimestampsSurviveAStalledReader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startServer(t, echoHandler)
-			m := testModule(50*time.Millisecond, 10*time.Millisecond, false)
+			m := testModule(250*time.Millisecond, 100*time.Millisecond, false)
 			m.KernelTimestamps = tt.kernel
 			m.ReconnectAfter = 0
 			p := New(Options{Name: "t", Address: srv.addr(), Module: m, NoSplay: true}, nil)
@@ -69,7 +70,7 @@ func TestKernelTimestampsSurviveAStalledReader(t *testing.T) {
 				return
 			}
 			// In user space the stall is all we can see: each reply is
-			// read 30 ms after the send, past its 10 ms deadline.
+			// read 200 ms after the send, past its 100 ms deadline.
 			if s.Received != 0 || s.Late < 4 || s.Timeouts < 4 {
 				t.Errorf("received %d late %d timeouts %d: want every reply late", s.Received, s.Late, s.Timeouts)
 			}
