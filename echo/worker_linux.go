@@ -19,13 +19,13 @@ import (
 	"io"
 	"math"
 	"net"
-	"runtime"
 	"time"
 	"unsafe"
 
 	"github.com/go-kit/log/level"
 	"golang.org/x/sys/unix"
 
+	"github.com/tcpping/tcpping_exporter/internal/sched"
 	"github.com/tcpping/tcpping_exporter/internal/sockfd"
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
@@ -40,17 +40,6 @@ const maxReads = 8
 
 // wakeData marks the eventfd's events: no socket has descriptor -1.
 const wakeData = -1
-
-// yieldEvery is how often a busy worker yields to the Go scheduler. A
-// goroutine that neither yields nor blocks in Go looks to the runtime's
-// sysmon thread like one that hogs its P, even though it sleeps in
-// epoll_wait between batches: every 10ms sysmon would preempt it and take
-// its P while it waits, and then poll every 20µs again instead of backing
-// off to 10ms, which cost about a third of the server's CPU per echo. A
-// yield costs a thread wake-up (the runtime starts another thread to pick
-// the goroutine up), so it is done as rarely as keeps sysmon quiet: every
-// 8ms measured cheaper than every 4ms or 1ms.
-const yieldEvery = 8 * time.Millisecond
 
 // never is a deadline that never comes.
 const never = time.Duration(math.MaxInt64)
@@ -102,7 +91,7 @@ type worker struct {
 	// frame only pushes a deadline later, so until then no connection
 	// needs a look, and the hot path does no timer work at all.
 	nextSweep time.Duration
-	lastYield time.Duration // see yieldEvery
+	lastYield time.Duration // see sched.Yield
 
 	events [maxEvents]unix.EpollEvent
 	buf    [wire.FrameSize - 1 + readBufferSize]byte // a partial frame + one read
@@ -149,9 +138,9 @@ func (w *worker) run() {
 		if now >= w.nextSweep {
 			w.sweep(now)
 		}
-		if now-w.lastYield >= yieldEvery {
+		if now-w.lastYield >= sched.YieldEvery {
 			w.lastYield = now
-			runtime.Gosched()
+			sched.Yield()
 		}
 	}
 }

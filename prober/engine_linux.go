@@ -28,6 +28,7 @@ import (
 
 	"github.com/go-kit/log/level"
 
+	"github.com/tcpping/tcpping_exporter/internal/sched"
 	"github.com/tcpping/tcpping_exporter/internal/sockfd"
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
@@ -143,10 +144,6 @@ type command struct {
 // time, not by when the worker got to it.
 const wakeSlack = 250 * time.Microsecond
 
-// yieldEvery is how often a busy worker yields to the scheduler, well
-// within sysmon's 10 ms preemption horizon.
-const yieldEvery = 8 * time.Millisecond
-
 // wakeSlot marks the worker's eventfd in epoll event data.
 const wakeSlot = -1
 
@@ -166,7 +163,7 @@ type worker struct {
 	cmds    []command
 	rx      rxScratch
 	frame   [wire.FrameSize]byte // the probe being sent
-	yielded time.Time            // when run last called runtime.Gosched
+	yielded time.Time            // when run last called sched.Yield
 	// noPwait2 is set when the kernel lacks epoll_pwait2 (before 5.11):
 	// sleeps are then rounded up to whole milliseconds.
 	noPwait2 bool
@@ -205,13 +202,9 @@ func (w *worker) run() {
 		if len(w.timers) > 0 {
 			timeout = w.timers[0].wake.Sub(now) + wakeSlack
 		}
-		if now.Sub(w.yielded) >= yieldEvery {
-			// Passing through the scheduler tells sysmon this goroutine
-			// is not stuck: otherwise every 10 ms it would preempt it and
-			// take its P while it sleeps in epoll, and then poll every
-			// 20 µs for a while, costing more CPU than the probes.
+		if now.Sub(w.yielded) >= sched.YieldEvery {
 			w.yielded = now
-			runtime.Gosched()
+			sched.Yield()
 		}
 		n := w.wait(timeout)
 		if n == 0 {
