@@ -14,26 +14,39 @@
 package testenv
 
 import (
+	"math"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 )
 
+// NoNice is what ThreadNice returns when it cannot read the nice value: no
+// thread has it, so a test comparing it with one fails.
+const NoNice = math.MinInt
+
 // ThreadNice returns the nice value of the calling thread, from
 // /proc/thread-self/stat (field 19). Lock the goroutine to its thread
-// first for the answer to mean anything after the call.
+// first for the answer to mean anything after the call. It may be called
+// from any goroutine: a failure to read is reported with t.Errorf, not
+// t.Fatal, and gives NoNice.
 func ThreadNice(t testing.TB) int {
 	t.Helper()
 	b, err := os.ReadFile("/proc/thread-self/stat")
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("thread nice value: %v", err)
+		return NoNice
 	}
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // from field 3 on
+	if len(f) < 17 {
+		t.Errorf("thread nice value: short stat line %q", s)
+		return NoNice
+	}
 	n, err := strconv.Atoi(f[16])
 	if err != nil {
-		t.Fatalf("nice %q in %q: %v", f[16], s, err)
+		t.Errorf("thread nice value %q in %q: %v", f[16], s, err)
+		return NoNice
 	}
 	return n
 }
