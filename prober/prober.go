@@ -21,6 +21,7 @@ package prober
 import (
 	"context"
 	"hash/fnv"
+	"os"
 	"sync"
 	"time"
 
@@ -133,10 +134,11 @@ type Prober struct {
 	// rarely and 10,000 kept contexts cost 2 MB.
 	base log.Logger
 	// phase places the prober's probes on the grid of instants t with
-	// t ≡ phase (mod interval), in Unix time: a hash of its identity, so
-	// thousands of targets are spread over the interval however their
-	// connections come and go, and a target keeps its slot across
-	// restarts and reconnections.
+	// t ≡ phase (mod interval), in Unix time: a hash of its identity and
+	// of the host it runs on, so thousands of targets are spread over the
+	// interval however their connections come and go, a target keeps its
+	// slot across restarts and reconnections, and the exporters of a
+	// fleet that all probe one echo server do not all send at once.
 	phase uint64
 
 	mu sync.Mutex
@@ -166,7 +168,7 @@ func New(opts Options, logger log.Logger) *Prober {
 		mod:  mod,
 		base: logger,
 	}
-	p.phase = phaseHash(opts.Name + "\x00" + opts.Address)
+	p.phase = phaseOf(hostname, opts.Name, opts.Address)
 	p.st.init(*mod)
 	return p
 }
@@ -174,10 +176,16 @@ func New(opts Options, logger log.Logger) *Prober {
 // slot returns the prober's first slot at or after t.
 func (p *Prober) slot(t time.Time) time.Time { return slotAt(t, p.phase, p.mod.Interval.D()) }
 
-// phaseHash hashes a prober's identity into its phase.
-func phaseHash(id string) uint64 {
+// hostname is this host's name, which every prober's phase includes.
+var hostname, _ = os.Hostname()
+
+// phaseOf hashes a prober's host and identity into its phase.
+func phaseOf(host, name, address string) uint64 {
 	h := fnv.New64a()
-	_, _ = h.Write([]byte(id))
+	for _, s := range []string{host, name, address} {
+		_, _ = h.Write([]byte(s))
+		_, _ = h.Write([]byte{0})
+	}
 	return h.Sum64()
 }
 

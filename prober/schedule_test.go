@@ -45,6 +45,31 @@ func TestSlotAt(t *testing.T) {
 	}
 }
 
+// TestPhaseOf checks what a prober's slot is hashed from: the same host
+// and target always give the same phase, and two hosts probing the same
+// targets get different ones, so a fleet of exporters probing one echo
+// server does not send in lockstep.
+func TestPhaseOf(t *testing.T) {
+	const iv = uint64(time.Second)
+	same := 0
+	for i := range 1000 {
+		name, addr := fmt.Sprintf("t%d", i), fmt.Sprintf("10.0.%d.%d:4000", i/256, i%256)
+		a, b := phaseOf("host-a", name, addr), phaseOf("host-b", name, addr)
+		if again := phaseOf("host-a", name, addr); again != a {
+			t.Fatalf("%s: phase %d, then %d", name, a, again)
+		}
+		if a%iv == b%iv {
+			same++
+		}
+	}
+	if same > 0 {
+		t.Errorf("%d of 1000 targets share their slot on two hosts", same)
+	}
+	if phaseOf("a", "bc", "d") == phaseOf("ab", "c", "d") {
+		t.Error("host and name run together: (a, bc) and (ab, c) hash alike")
+	}
+}
+
 func TestTickStaysOnTheGrid(t *testing.T) {
 	const iv = time.Second
 	p := New(Options{Name: "t", Address: "127.0.0.1:1", Module: testModule(iv, time.Second, false)}, nil)
