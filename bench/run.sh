@@ -39,7 +39,7 @@ fi
 : "${SCRAPE_EVERY:=1}"             # seconds between scrapes in W3's scrape window
 : "${SCRAPE_FORMATS:=text,proto,text-gzip}"
 : "${KERNEL_TIMESTAMPS:=true}"     # the bench module's kernel_timestamps
-: "${C_SLACK_US:=250}"             # C pinger wake slack: the prober engine's (wakeSlack in prober/engine_linux.go)
+: "${C_SLACK_US:=0}"               # C pinger wake slack: the prober engine's (none, see prober/engine_linux.go)
 : "${C_SLACK2_US:=1000}"           # the C pinger's second W2 run (phase s2): more sends per wake-up
 : "${CAPTURE:=1}"                  # 0: no packet capture, no wire rows
 : "${MAX_RUNTIME:=1800}"           # seconds; the whole run is killed after this

@@ -136,13 +136,14 @@ type command struct {
 	ctx           context.Context // opStopCtx: the context that is done
 }
 
-// wakeSlack is how much later than the earliest due prober a worker may
-// wake, so that the probers due within it are served in one wake-up: each
-// wake-up costs a context switch, several microseconds on a VM. Only send
-// times move, by less than the slack (a probe's RTT is timed from its
-// actual send), and timeouts stay exact: a reply is judged by its arrival
-// time, not by when the worker got to it.
-const wakeSlack = 250 * time.Microsecond
+// A worker wakes when its earliest prober falls due, with no slack, and
+// serves every prober due by then. Waking up to 250 µs late to serve more
+// probers per wake-up cost 35 % less CPU per probe at 10 000 probes/s, but
+// the probes of a wake-up then left back to back and their replies queued
+// behind each other at the echo server: at 10 000 targets a target's mean
+// RTT grew with the number of others in its 250 µs (14.6 µs alone, 31 µs
+// with seven), and the mean over all from about 16.5 to 24 µs. The exporter
+// is there to measure the network, not its own bursts.
 
 // wakeSlot marks the worker's eventfd in epoll event data.
 const wakeSlot = -1
@@ -200,7 +201,7 @@ func (w *worker) run() {
 		}
 		timeout := time.Duration(-1)
 		if len(w.timers) > 0 {
-			timeout = w.timers[0].wake.Sub(now) + wakeSlack
+			timeout = w.timers[0].wake.Sub(now)
 		}
 		if now.Sub(w.yielded) >= sched.YieldEvery {
 			w.yielded = now
