@@ -137,8 +137,9 @@ type Prober struct {
 	// t ≡ phase (mod interval), in Unix time: a hash of its identity and
 	// of the host it runs on, so thousands of targets are spread over the
 	// interval however their connections come and go, a target keeps its
-	// slot across restarts and reconnections, and the exporters of a
-	// fleet that all probe one echo server do not all send at once.
+	// slot across reconnections and restarts on the same host, and the
+	// exporters of a fleet that all probe one echo server do not all send
+	// at once.
 	phase uint64
 
 	mu sync.Mutex

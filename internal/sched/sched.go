@@ -39,7 +39,7 @@ const YieldEvery = 8 * time.Millisecond
 // runtime.Gosched would do, but it queues the goroutine on the global run
 // queue and wakes an idle thread to look for work, which finds none or
 // takes the goroutine over: a thread wake-up per yield, measured at about
-// 0.8 µs per echo at 10 000 echoes/s. The runtime's own goyield, which
+// 0.5 µs per echo at 10 000 echoes/s. The runtime's own goyield, which
 // sync.Mutex uses for its hand-offs, does the same without the wake-up.
 // The runtime keeps it reachable by go:linkname (go.dev/issue/67401), and
 // a Go release that dropped it would fail to link this package, not
