@@ -16,6 +16,7 @@
 package prober
 
 import (
+	"net"
 	"testing"
 	"time"
 	"unsafe"
@@ -30,6 +31,12 @@ import (
 // reply still counts as received; with user-space time the same reply is
 // 200 ms "late". The timeout leaves the in-process echo server 100 ms to
 // answer, so a loaded CI machine does not turn a slow echo into a failure.
+//
+// The kernel turns receive timestamping on host-wide, and lazily, when the
+// first socket asks for it, and a reply that arrives before then carries no
+// timestamp and is timed in user space (the fallback). The test keeps the
+// host's timestamping on from before the prober dials, so every reply it
+// checks must have taken the kernel path.
 func TestKernelTimestampsSurviveAStalledReader(t *testing.T) {
 	const stall = 200 * time.Millisecond
 	tests := []struct {
@@ -43,6 +50,7 @@ func TestKernelTimestampsSurviveAStalledReader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			holdRxTimestamps(t)
 			srv := startServer(t, echoHandler)
 			m := testModule(250*time.Millisecond, 100*time.Millisecond, false)
 			m.KernelTimestamps = tt.kernel
@@ -75,6 +83,61 @@ func TestKernelTimestampsSurviveAStalledReader(t *testing.T) {
 				t.Errorf("received %d late %d timeouts %d: want every reply late", s.Received, s.Late, s.Timeouts)
 			}
 		})
+	}
+}
+
+// holdRxTimestamps returns once the kernel stamps the TCP data a socket
+// receives, and keeps it so until the test ends. Turning SO_TIMESTAMPNS on
+// for the first socket of the host only schedules the switch
+// (net_enable_timestamp defers it to a work queue), and TCP data that
+// arrives before it happens carries no timestamp; with no socket asking,
+// the switch goes off again. So one connection asks for timestamps and
+// receives a byte at a time until one comes stamped, and stays open.
+func holdRxTimestamps(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	raw, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) { serr = enableRxTimestamps(fd) }); err != nil || serr != nil {
+		t.Fatalf("SO_TIMESTAMPNS: %v %v", err, serr)
+	}
+	var x rxScratch
+	buf := make([]byte, 1)
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		if _, err := s.Write(buf); err != nil {
+			t.Fatal(err)
+		}
+		var ns int64
+		var rerr error
+		if err := raw.Read(func(fd uintptr) bool {
+			_, ns, rerr = x.recvmsg(int(fd), buf, true, 0)
+			return rerr != unix.EAGAIN
+		}); err != nil || rerr != nil {
+			t.Fatalf("recvmsg: %v %v", err, rerr)
+		}
+		if ns != 0 {
+			return
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the kernel stamped no received data in 5 s after SO_TIMESTAMPNS was set")
+		}
 	}
 }
 
