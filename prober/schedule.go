@@ -32,6 +32,9 @@ type schedule struct {
 	redialAt time.Time
 	backoff  time.Duration
 	failing  bool // the last dial failed; later failures log at debug
+	// userTime: a connection has fallen back to user-space time; later
+	// fallbacks log at debug.
+	userTime bool
 	dialing  bool // a connection attempt is running
 	// retransSampled is when TCP_INFO was last read.
 	retransSampled time.Time
@@ -125,7 +128,12 @@ func (p *Prober) dialFailed(s *schedule, now time.Time, err error) {
 func (p *Prober) connected(s *schedule, now time.Time, handshake time.Duration, local, remote string, kernel bool, kerr error) {
 	s.failing = false
 	if kerr != nil {
-		level.Info(p.logger()).Log("msg", "kernel receive timestamps unavailable, using user-space time", "err", kerr)
+		lvl := level.Info
+		if s.userTime {
+			lvl = level.Debug
+		}
+		s.userTime = true
+		lvl(p.logger()).Log("msg", "kernel receive timestamps unavailable, using user-space time", "err", kerr)
 	}
 	p.mu.Lock()
 	p.st.connUp(now, handshake, local, remote, kernel)
