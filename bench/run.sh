@@ -442,6 +442,7 @@ go_wire() {
 	R[$id.wire_us]=$(calc "$(kv "$line" mean_us)" 1)
 	R[$id.wire_frames]="$(kv "$line" frames)/$((hi - lo + 1))"
 	R[$id.over_wire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.wire_us]}" 1)
+	R[$id.send_us]=$(calc "$(kv "$line" send_mean_us)" 1)
 	if [[ $(kv "$s1" x_timeouts) != 0 || $(kv "$s1" x_late) != 0 ]]; then
 		approximate "$id"
 	fi
@@ -496,6 +497,7 @@ c_phase() {
 	R[$id.wire_us]=$(calc "$(kv "$line" mean_us)" 1)
 	R[$id.wire_frames]="$(kv "$line" frames)/$((hi - lo + 1))"
 	R[$id.over_wire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.wire_us]}" 1)
+	R[$id.send_us]=$(calc "$(kv "$line" send_mean_us)" 1)
 	[[ $(kv "$s1" xoverwritten) == 0 ]] || approximate "$id"
 }
 
@@ -560,6 +562,7 @@ load_rows() {
 	local over_goal="—"
 	[[ $w == w2 ]] && over_goal=$(verdict "$(r $w.go.over_wire_us)" "<=" 10 "≤ 10 µs")
 	row "$name" "extra target reported − wire µs" $w.go.over_wire_us $w.c.over_wire_us "$over_goal"
+	row "$name" "extra target send stamp → request on the wire µs" $w.go.send_us $w.c.send_us "—"
 }
 
 # crossed_rows X W NAME: the RTTs of crossed phase X next to W's C run.
@@ -582,6 +585,7 @@ table() {
 	row "$w1" "reported mean RTT µs" w1.go.xrtt_us w1.c.xrtt_us "—"
 	row "$w1" "wire mean RTT µs (frames matched)" w1.go.wire_us w1.c.wire_us "—"
 	row "$w1" "reported − wire µs" w1.go.over_wire_us w1.c.over_wire_us "$(r w1.go.over_goal)"
+	row "$w1" "send stamp → request on the wire µs (in reported − wire)" w1.go.send_us w1.c.send_us "—"
 	load_rows w2 x2 "$w2" "$W2_TARGETS"
 	crossed_rows x2 w2 "W2 crossed"
 	local s2="W2, C pinger slack ${C_SLACK2_US} µs"

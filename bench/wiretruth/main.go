@@ -25,7 +25,11 @@
 //
 // With -r, wiretruth runs that tshark command itself; otherwise it reads
 // stdin. It prints one key=value summary line; -frames writes one CSV row
-// per matched probe.
+// per matched probe. Besides the wire RTT, the line gives send_mean_us and
+// send_p50_us: how long each matched request took from the send time its
+// sender wrote into the frame (bytes 16-23) to its capture on the wire. A
+// sender that reads its clock just before the write can report no less
+// than the wire RTT plus this.
 package main
 
 import (
@@ -199,9 +203,9 @@ func writeCSV(path string, probes []probe) error {
 		return fmt.Errorf("frames: %w", err)
 	}
 	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "stream,client_port,seq,request_unix_ns,reply_unix_ns,rtt_ns")
+	fmt.Fprintln(w, "stream,client_port,seq,request_unix_ns,reply_unix_ns,rtt_ns,send_stamp_unix_ns,send_to_wire_ns")
 	for _, p := range probes {
-		fmt.Fprintf(w, "%d,%d,%d,%d,%d,%d\n", p.stream, p.clientPort, p.seq, p.reqNs, p.repNs, p.repNs-p.reqNs)
+		fmt.Fprintf(w, "%d,%d,%d,%d,%d,%d,%d,%d\n", p.stream, p.clientPort, p.seq, p.reqNs, p.repNs, p.repNs-p.reqNs, p.stampNs, p.reqNs-p.stampNs)
 	}
 	if err := w.Flush(); err != nil {
 		_ = f.Close()

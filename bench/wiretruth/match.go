@@ -33,6 +33,12 @@ type direction struct {
 	synced bool // buf starts at a frame boundary
 }
 
+// frame is one whole frame cut from a stream: its sequence number and the
+// sender's Unix time it carries (bytes 16-23).
+type frame struct {
+	seq, stampNs uint64
+}
+
 // key identifies a probe: its connection and its sequence number.
 type key struct {
 	stream int
@@ -44,6 +50,10 @@ type probe struct {
 	stream, clientPort int
 	seq                uint64
 	reqNs, repNs       int64
+	// stampNs is the send time the prober wrote into the request: reqNs -
+	// stampNs is how long the request took from the prober's clock reading
+	// to the wire, which no reply timestamp can take back.
+	stampNs int64
 }
 
 // matcher reassembles frames and matches replies to requests.
@@ -51,7 +61,7 @@ type matcher struct {
 	o          options
 	dirs       map[[2]int]*direction // {stream, 0 request | 1 reply}
 	clientPort map[int]int
-	requests   map[key]int64
+	requests   map[key]request
 	probes     []probe
 
 	// Counters for the summary: segments and bytes that were retransmitted
@@ -65,7 +75,7 @@ func newMatcher(o options) *matcher {
 		o:          o,
 		dirs:       make(map[[2]int]*direction),
 		clientPort: make(map[int]int),
-		requests:   make(map[key]int64),
+		requests:   make(map[key]request),
 	}
 }
 
@@ -109,14 +119,14 @@ func (m *matcher) add(s segment) {
 		if reply == 0 {
 			m.request(s, f)
 		} else {
-			m.reply(s, f)
+			m.reply(s, f.seq)
 		}
 	}
 }
 
 // frames cuts whole frames off the front of d.buf.
-func (d *direction) frames(m *matcher) []uint64 {
-	var seqs []uint64
+func (d *direction) frames(m *matcher) []frame {
+	var seqs []frame
 	for {
 		if !d.synced {
 			i := bytes.Index(d.buf, []byte(magic))
@@ -137,18 +147,23 @@ func (d *direction) frames(m *matcher) []uint64 {
 			d.synced = false
 			continue
 		}
-		seqs = append(seqs, binary.LittleEndian.Uint64(d.buf[8:16]))
+		seqs = append(seqs, frame{binary.LittleEndian.Uint64(d.buf[8:16]), binary.LittleEndian.Uint64(d.buf[16:24])})
 		d.buf = append(d.buf[:0], d.buf[frameSize:]...)
 	}
 }
 
-func (m *matcher) request(s segment, seq uint64) {
-	k := key{s.stream, seq}
+// request is a request frame seen on the wire, waiting for its reply.
+type request struct {
+	ns, stampNs int64
+}
+
+func (m *matcher) request(s segment, f frame) {
+	k := key{s.stream, f.seq}
 	if _, dup := m.requests[k]; dup {
 		m.dupRequests++
 		return
 	}
-	m.requests[k] = s.ns
+	m.requests[k] = request{s.ns, int64(f.stampNs)}
 }
 
 func (m *matcher) reply(s segment, seq uint64) {
@@ -162,7 +177,7 @@ func (m *matcher) reply(s segment, seq uint64) {
 	if seq < m.o.seqMin || (m.o.seqMax != 0 && seq > m.o.seqMax) {
 		return
 	}
-	m.probes = append(m.probes, probe{stream: s.stream, clientPort: m.clientPort[s.stream], seq: seq, reqNs: req, repNs: s.ns})
+	m.probes = append(m.probes, probe{stream: s.stream, clientPort: m.clientPort[s.stream], seq: seq, reqNs: req.ns, repNs: s.ns, stampNs: req.stampNs})
 }
 
 // results are the matched probes and what could not be matched.
@@ -185,12 +200,15 @@ func (m *matcher) results() results {
 // summary is one key=value line; times in microseconds.
 func (r results) summary() string {
 	rtts := make([]int64, len(r.probes))
-	var sum int64
+	sends := make([]int64, len(r.probes))
+	var sum, sendSum int64
 	streams := make(map[int]bool)
 	minSeq, maxSeq := uint64(0), uint64(0)
 	for i, p := range r.probes {
 		rtts[i] = p.repNs - p.reqNs
 		sum += rtts[i]
+		sends[i] = p.reqNs - p.stampNs
+		sendSum += sends[i]
 		streams[p.stream] = true
 		if i == 0 || p.seq < minSeq {
 			minSeq = p.seq
@@ -198,20 +216,24 @@ func (r results) summary() string {
 		maxSeq = max(maxSeq, p.seq)
 	}
 	slices.Sort(rtts)
+	slices.Sort(sends)
 	us := func(ns int64) string { return fmt.Sprintf("%.3f", float64(ns)/1e3) }
-	q := func(f float64) string {
-		if len(rtts) == 0 {
+	quantile := func(v []int64, f float64) string {
+		if len(v) == 0 {
 			return "nan"
 		}
-		return us(rtts[min(len(rtts)-1, int(f*float64(len(rtts))))])
+		return us(v[min(len(v)-1, int(f*float64(len(v))))])
 	}
-	mean := "nan"
+	q := func(f float64) string { return quantile(rtts, f) }
+	mean, sendMean := "nan", "nan"
 	if len(rtts) > 0 {
 		mean = fmt.Sprintf("%.3f", float64(sum)/float64(len(rtts))/1e3)
+		sendMean = fmt.Sprintf("%.3f", float64(sendSum)/float64(len(rtts))/1e3)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "frames=%d streams=%d seq_first=%d seq_last=%d mean_us=%s min_us=%s p50_us=%s p99_us=%s max_us=%s",
 		len(rtts), len(streams), minSeq, maxSeq, mean, q(0), q(0.5), q(0.99), q(1))
+	fmt.Fprintf(&b, " send_mean_us=%s send_p50_us=%s", sendMean, quantile(sends, 0.5))
 	fmt.Fprintf(&b, " unanswered=%d orphan_replies=%d dup_requests=%d retransmitted=%d gaps=%d resync_bytes=%d",
 		r.unanswered, r.m.orphanReplies, r.m.dupRequests, r.m.retransmitted, r.m.gaps, r.m.resyncBytes)
 	return b.String()
