@@ -21,6 +21,12 @@
 //	promstat scrapes -url URL -every D -duration D [-formats text,proto,text-gzip]
 //	    scrape every D for a while, cycling through the formats, and print
 //	    the median time and size of each format's scrapes
+//	promstat impact -url URL -extra NAME -every D -slice D -pairs N [-formats ...]
+//	    what scraping does to the probes: 2N slices, alternately quiet and
+//	    scraped every D (quiet, scraped, scraped, quiet, ...), each
+//	    delimited by a snap; prints the scrapes' summaries as scrapes does,
+//	    then the mean RTT (all targets but NAME) and the prober's CPU rate
+//	    over the quiet and over the scraped slices
 //
 // It only speaks plain HTTP to the address it is given.
 package main
@@ -55,6 +61,8 @@ func main() {
 		err = waitCmd(os.Args[2:])
 	case "scrapes":
 		err = scrapesCmd(os.Args[2:])
+	case "impact":
+		err = impactCmd(os.Args[2:])
 	default:
 		usage()
 	}
@@ -65,7 +73,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: promstat snap|wait|scrapes -url URL [flags]")
+	fmt.Fprintln(os.Stderr, "usage: promstat snap|wait|scrapes|impact -url URL [flags]")
 	os.Exit(2)
 }
 
@@ -182,30 +190,129 @@ func scrapesCmd(args []string) error {
 	duration := fs.Duration("duration", 10*time.Second, "how long to scrape")
 	formats := fs.String("formats", "text,proto,text-gzip", "formats to cycle through: text, proto, text-gzip")
 	_ = fs.Parse(args)
-	fl := strings.Split(*formats, ",")
-	for _, f := range fl {
-		if _, ok := accept[f]; !ok {
-			return fmt.Errorf("unknown format %q", f)
-		}
+	fl, err := parseFormats(*formats)
+	if err != nil {
+		return err
 	}
 	got := make(map[string][]scrape)
-	tick := time.NewTicker(*every)
+	if _, err := scrapeFor(*url, fl, *every, *duration, 0, got); err != nil {
+		return err
+	}
+	return printScrapes(fl, got)
+}
+
+// parseFormats splits a -formats list and checks each name.
+func parseFormats(list string) ([]string, error) {
+	fl := strings.Split(list, ",")
+	for _, f := range fl {
+		if _, ok := accept[f]; !ok {
+			return nil, fmt.Errorf("unknown format %q", f)
+		}
+	}
+	return fl, nil
+}
+
+// scrapeFor scrapes url every `every` for duration, cycling through the
+// formats from the i-th on, and adds each scrape to got. It returns the
+// index to go on from.
+func scrapeFor(url string, fl []string, every, duration time.Duration, i int, got map[string][]scrape) (int, error) {
+	tick := time.NewTicker(every)
 	defer tick.Stop()
-	end := time.Now().Add(*duration)
-	for i := 0; time.Now().Before(end); i++ {
+	end := time.Now().Add(duration)
+	for ; time.Now().Before(end); i++ {
 		f := fl[i%len(fl)]
-		s, err := get(*url, f, false)
+		s, err := get(url, f, false)
 		if err != nil {
-			return err
+			return i, err
 		}
 		got[f] = append(got[f], s)
 		<-tick.C
 	}
+	return i, nil
+}
+
+// printScrapes prints each format's summary line.
+func printScrapes(fl []string, got map[string][]scrape) error {
 	for _, f := range fl {
 		if len(got[f]) == 0 {
 			return errors.New("no scrape of format " + f + ": make -duration longer")
 		}
 		fmt.Println(summarise(f, got[f]))
 	}
+	return nil
+}
+
+// snapSums scrapes url once as text and sums it (see snap).
+func snapSums(url, extra string) (*sums, time.Time, error) {
+	s, err := get(url, "text", true)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	t := time.Now()
+	sums, err := sumText(string(s.body), extra)
+	return sums, t, err
+}
+
+// impactCmd measures what scraping costs the probes. Slices alternate in
+// the order quiet, scraped, scraped, quiet, ... so that a drift of the
+// machine's speed over the run weighs on both kinds alike, which one
+// window after the other cannot promise: on a shared VM the mean RTT of
+// two quiet minutes can differ by more than the effect measured.
+func impactCmd(args []string) error {
+	fs := flag.NewFlagSet("impact", flag.ExitOnError)
+	url := fs.String("url", "", "metrics URL")
+	extra := fs.String("extra", "", "target name left out of the RTT")
+	every := fs.Duration("every", time.Second, "time between scrape starts in a scraped slice")
+	slice := fs.Duration("slice", 10*time.Second, "length of one slice")
+	pairs := fs.Int("pairs", 3, "quiet and scraped slices of each kind")
+	formats := fs.String("formats", "text,proto,text-gzip", "formats to cycle through: text, proto, text-gzip")
+	_ = fs.Parse(args)
+	fl, err := parseFormats(*formats)
+	if err != nil {
+		return err
+	}
+	if *pairs < 1 || *slice <= 0 {
+		return errors.New("impact: -pairs must be at least 1 and -slice positive")
+	}
+	// Totals over the quiet (0) and scraped (1) slices.
+	var rttSum, rttCount, cpu, secs [2]float64
+	got := make(map[string][]scrape)
+	scrapes, next := 0, 0
+	prev, pt, err := snapSums(*url, *extra)
+	if err != nil {
+		return err
+	}
+	for i := range 2 * *pairs {
+		k := (i + 1) / 2 % 2 // 0 1 1 0 0 1 ...
+		if k == 1 {
+			before := next
+			if next, err = scrapeFor(*url, fl, *every, *slice, next, got); err != nil {
+				return err
+			}
+			scrapes += next - before
+		} else {
+			time.Sleep(*slice)
+		}
+		cur, ct, err := snapSums(*url, *extra)
+		if err != nil {
+			return err
+		}
+		rttSum[k] += cur.get("rtt_sum") - prev.get("rtt_sum")
+		rttCount[k] += cur.get("rtt_count") - prev.get("rtt_count")
+		cpu[k] += cur.get("cpu_seconds") - prev.get("cpu_seconds")
+		secs[k] += ct.Sub(pt).Seconds()
+		prev, pt = cur, ct
+	}
+	if err := printScrapes(fl, got); err != nil {
+		return err
+	}
+	if rttCount[0] == 0 || rttCount[1] == 0 {
+		return errors.New("impact: no replies in the quiet or the scraped slices")
+	}
+	quiet, scraped := rttSum[0]/rttCount[0], rttSum[1]/rttCount[1]
+	rate := func(k int) float64 { return cpu[k] / secs[k] }
+	fmt.Printf("impact quiet_rtt_us=%.3f scraped_rtt_us=%.3f ratio=%.4f quiet_cpu_rate=%.4f scraped_cpu_rate=%.4f scrapes=%d cpu_ms_per_scrape=%.3f\n",
+		quiet*1e6, scraped*1e6, scraped/quiet, rate(0), rate(1), scrapes,
+		(rate(1)-rate(0))*secs[1]/float64(max(scrapes, 1))*1e3)
 	return nil
 }
