@@ -62,7 +62,7 @@ func main() {
 	case "scrapes":
 		err = scrapesCmd(os.Args[2:])
 	case "impact":
-		err = impactCmd(os.Args[2:])
+		err = impactCmd(os.Stdout, os.Args[2:])
 	default:
 		usage()
 	}
@@ -198,7 +198,7 @@ func scrapesCmd(args []string) error {
 	if _, err := scrapeFor(*url, fl, *every, *duration, 0, got); err != nil {
 		return err
 	}
-	return printScrapes(fl, got)
+	return printScrapes(os.Stdout, fl, got)
 }
 
 // parseFormats splits a -formats list and checks each name.
@@ -232,12 +232,12 @@ func scrapeFor(url string, fl []string, every, duration time.Duration, i int, go
 }
 
 // printScrapes prints each format's summary line.
-func printScrapes(fl []string, got map[string][]scrape) error {
+func printScrapes(w io.Writer, fl []string, got map[string][]scrape) error {
 	for _, f := range fl {
 		if len(got[f]) == 0 {
 			return errors.New("no scrape of format " + f + ": make -duration longer")
 		}
-		fmt.Println(summarise(f, got[f]))
+		fmt.Fprintln(w, summarise(f, got[f]))
 	}
 	return nil
 }
@@ -258,7 +258,7 @@ func snapSums(url, extra string) (*sums, time.Time, error) {
 // machine's speed over the run weighs on both kinds alike, which one
 // window after the other cannot promise: on a shared VM the mean RTT of
 // two quiet minutes can differ by more than the effect measured.
-func impactCmd(args []string) error {
+func impactCmd(w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("impact", flag.ExitOnError)
 	url := fs.String("url", "", "metrics URL")
 	extra := fs.String("extra", "", "target name left out of the RTT")
@@ -303,7 +303,7 @@ func impactCmd(args []string) error {
 		secs[k] += ct.Sub(pt).Seconds()
 		prev, pt = cur, ct
 	}
-	if err := printScrapes(fl, got); err != nil {
+	if err := printScrapes(w, fl, got); err != nil {
 		return err
 	}
 	if rttCount[0] == 0 || rttCount[1] == 0 {
@@ -311,7 +311,7 @@ func impactCmd(args []string) error {
 	}
 	quiet, scraped := rttSum[0]/rttCount[0], rttSum[1]/rttCount[1]
 	rate := func(k int) float64 { return cpu[k] / secs[k] }
-	fmt.Printf("impact quiet_rtt_us=%.3f scraped_rtt_us=%.3f ratio=%.4f quiet_cpu_rate=%.4f scraped_cpu_rate=%.4f scrapes=%d cpu_ms_per_scrape=%.3f\n",
+	fmt.Fprintf(w, "impact quiet_rtt_us=%.3f scraped_rtt_us=%.3f ratio=%.4f quiet_cpu_rate=%.4f scraped_cpu_rate=%.4f scrapes=%d cpu_ms_per_scrape=%.3f\n",
 		quiet*1e6, scraped*1e6, scraped/quiet, rate(0), rate(1), scrapes,
 		(rate(1)-rate(0))*secs[1]/float64(max(scrapes, 1))*1e3)
 	return nil
