@@ -16,6 +16,7 @@
 package prober
 
 import (
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -91,48 +92,32 @@ func TestKernelTimestampsSurviveAStalledReader(t *testing.T) {
 // for the first socket of the host only schedules the switch
 // (net_enable_timestamp defers it to a work queue), and TCP data that
 // arrives before it happens carries no timestamp; with no socket asking,
-// the switch goes off again. So one connection asks for timestamps and
-// receives a byte at a time until one comes stamped, and stays open.
+// the switch goes off again. So one connection, dialed and read as the
+// prober does, echoes a byte at a time until one comes back stamped, and
+// stays open.
 func holdRxTimestamps(t *testing.T) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	srv := startServer(t, func(c net.Conn) { _, _ = io.Copy(c, c) })
+	d := net.Dialer{Control: socketControl(0, true)}
+	c, err := d.Dial("tcp", srv.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	s, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
+	rx, kernel, err := newReceiver(c, true)
+	if !kernel {
+		t.Fatalf("kernel receive timestamps refused: %v", err)
 	}
-	t.Cleanup(func() { _ = s.Close() })
-	raw, err := c.(*net.TCPConn).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var serr error
-	if err := raw.Control(func(fd uintptr) { serr = enableRxTimestamps(fd) }); err != nil || serr != nil {
-		t.Fatalf("SO_TIMESTAMPNS: %v %v", err, serr)
-	}
-	var x rxScratch
 	buf := make([]byte, 1)
 	for start := time.Now(); ; time.Sleep(time.Millisecond) {
-		if _, err := s.Write(buf); err != nil {
+		if _, err := c.Write(buf); err != nil {
 			t.Fatal(err)
 		}
-		var ns int64
-		var rerr error
-		if err := raw.Read(func(fd uintptr) bool {
-			_, ns, rerr = x.recvmsg(int(fd), buf, true, 0)
-			return rerr != unix.EAGAIN
-		}); err != nil || rerr != nil {
-			t.Fatalf("recvmsg: %v %v", err, rerr)
+		_, kernelNs, err := rx.recv(buf, true)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if ns != 0 {
+		if kernelNs != 0 {
 			return
 		}
 		if time.Since(start) > 5*time.Second {
