@@ -143,11 +143,7 @@ func snapCmd(args []string) error {
 	url := fs.String("url", "", "metrics URL")
 	extra := fs.String("extra", "", "target name whose series are summed apart as x_*")
 	_ = fs.Parse(args)
-	s, err := get(*url, "text", true)
-	if err != nil {
-		return err
-	}
-	sums, err := sumText(string(s.body), *extra)
+	sums, s, _, err := snapSums(*url, *extra)
 	if err != nil {
 		return err
 	}
@@ -242,15 +238,16 @@ func printScrapes(w io.Writer, fl []string, got map[string][]scrape) error {
 	return nil
 }
 
-// snapSums scrapes url once as text and sums it (see snap).
-func snapSums(url, extra string) (*sums, time.Time, error) {
+// snapSums scrapes url once as text and sums it (see snap); it also
+// returns the scrape and when its body had been read.
+func snapSums(url, extra string) (*sums, scrape, time.Time, error) {
 	s, err := get(url, "text", true)
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, s, time.Time{}, err
 	}
 	t := time.Now()
 	sums, err := sumText(string(s.body), extra)
-	return sums, t, err
+	return sums, s, t, err
 }
 
 // impactCmd measures what scraping costs the probes. Slices alternate in
@@ -277,23 +274,21 @@ func impactCmd(w io.Writer, args []string) error {
 	// Totals over the quiet (0) and scraped (1) slices.
 	var rttSum, rttCount, cpu, secs [2]float64
 	got := make(map[string][]scrape)
-	scrapes, next := 0, 0
-	prev, pt, err := snapSums(*url, *extra)
+	scrapes := 0 // so far, over all scraped slices: where the formats go on from
+	prev, _, pt, err := snapSums(*url, *extra)
 	if err != nil {
 		return err
 	}
 	for i := range 2 * *pairs {
 		k := (i + 1) / 2 % 2 // 0 1 1 0 0 1 ...
 		if k == 1 {
-			before := next
-			if next, err = scrapeFor(*url, fl, *every, *slice, next, got); err != nil {
+			if scrapes, err = scrapeFor(*url, fl, *every, *slice, scrapes, got); err != nil {
 				return err
 			}
-			scrapes += next - before
 		} else {
 			time.Sleep(*slice)
 		}
-		cur, ct, err := snapSums(*url, *extra)
+		cur, _, ct, err := snapSums(*url, *extra)
 		if err != nil {
 			return err
 		}

@@ -36,7 +36,8 @@ type direction struct {
 // frame is one whole frame cut from a stream: its sequence number and the
 // sender's Unix time it carries (bytes 16-23).
 type frame struct {
-	seq, stampNs uint64
+	seq     uint64
+	stampNs int64
 }
 
 // key identifies a probe: its connection and its sequence number.
@@ -126,7 +127,7 @@ func (m *matcher) add(s segment) {
 
 // frames cuts whole frames off the front of d.buf.
 func (d *direction) frames(m *matcher) []frame {
-	var seqs []frame
+	var out []frame
 	for {
 		if !d.synced {
 			i := bytes.Index(d.buf, []byte(magic))
@@ -134,20 +135,20 @@ func (d *direction) frames(m *matcher) []frame {
 				keep := min(len(d.buf), len(magic)-1)
 				m.resyncBytes += len(d.buf) - keep
 				d.buf = append(d.buf[:0], d.buf[len(d.buf)-keep:]...)
-				return seqs
+				return out
 			}
 			m.resyncBytes += i
 			d.buf = append(d.buf[:0], d.buf[i:]...)
 			d.synced = true
 		}
 		if len(d.buf) < frameSize {
-			return seqs
+			return out
 		}
 		if string(d.buf[:len(magic)]) != magic {
 			d.synced = false
 			continue
 		}
-		seqs = append(seqs, frame{binary.LittleEndian.Uint64(d.buf[8:16]), binary.LittleEndian.Uint64(d.buf[16:24])})
+		out = append(out, frame{binary.LittleEndian.Uint64(d.buf[8:16]), int64(binary.LittleEndian.Uint64(d.buf[16:24]))})
 		d.buf = append(d.buf[:0], d.buf[frameSize:]...)
 	}
 }
@@ -163,7 +164,7 @@ func (m *matcher) request(s segment, f frame) {
 		m.dupRequests++
 		return
 	}
-	m.requests[k] = request{s.ns, int64(f.stampNs)}
+	m.requests[k] = request{s.ns, f.stampNs}
 }
 
 func (m *matcher) reply(s segment, seq uint64) {
