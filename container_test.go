@@ -30,6 +30,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // containersConf is podman's system config. Its built-in default raises
@@ -164,7 +166,7 @@ func TestContainerImage(t *testing.T) {
 		self := map[string]string{"target": "self", "address": "127.0.0.1:4000", "module": "default", "site": "local"}
 		client := &http.Client{Timeout: 5 * time.Second}
 		mfs := waitMetric(t, client, fmt.Sprintf("http://127.0.0.1:%d/metrics", webPort), "tcp_echo_received_total", self, 1)
-		if v, _ := value(mfs, "tcp_echo_connected", self); v != 1 {
+		if v, _ := testenv.Value(mfs, "tcp_echo_connected", self); v != 1 {
 			t.Errorf("tcp_echo_connected%v = %v, want 1", self, v)
 		}
 	})

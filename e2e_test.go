@@ -34,6 +34,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // selfSignedCert writes a fresh self-signed certificate for 127.0.0.1 and
@@ -220,7 +222,7 @@ func TestMissingDefaultConfigStartsWithDefaults(t *testing.T) {
 	p := startBinary(t, dir, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web), "--no-echo", "--log.format=json")
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", web)
 	mfs := waitMetric(t, http.DefaultClient, url, "tcpping_exporter_config_last_reload_successful", nil, 1)
-	if v, _ := value(mfs, "tcpping_exporter_probers", map[string]string{"source": "static"}); v != 0 {
+	if v, _ := testenv.Value(mfs, "tcpping_exporter_probers", map[string]string{"source": "static"}); v != 0 {
 		t.Errorf("%v static probers, want 0", v)
 	}
 	if _, ok := mfs["tcp_echo_server_connections"]; ok {

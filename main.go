@@ -34,11 +34,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/tcpping/tcpping_exporter/collector"
 	"github.com/tcpping/tcpping_exporter/echo"
+	"github.com/tcpping/tcpping_exporter/internal/web"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
@@ -59,6 +60,11 @@ type flags struct {
 	echoMaxConns, maxDynamic                       int
 	echoIdle, probeIdle                            time.Duration
 	configGiven                                    bool
+}
+
+// config is the config file the flags name.
+func (f flags) config() web.ConfigFile {
+	return web.ConfigFile{Path: f.configFile, Explicit: f.configGiven}
 }
 
 // run is the whole program; it returns the exit code so deferred calls run.
@@ -96,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2
 	}
-	if err := validateTelemetryPath(f.telemetryPath); err != nil {
+	if err := web.ValidateTelemetryPath(f.telemetryPath); err != nil {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2
 	}
@@ -109,7 +115,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // checkConfig implements --config.check.
 func checkConfig(f flags, stdout, stderr io.Writer) int {
-	cfg, found, err := loadConfig(f.configFile, f.configGiven)
+	cfg, found, err := f.config().Load()
 	if err != nil {
 		fmt.Fprintf(stderr, "config %s: FAILED: %s\n", f.configFile, err)
 		return 1
@@ -123,7 +129,7 @@ func checkConfig(f flags, stdout, stderr io.Writer) int {
 }
 
 // serve wires the components and runs until SIGTERM or SIGINT.
-func serve(f flags, toolkitFlags *web.FlagConfig, logs loggers) error {
+func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 	logger := logs.root
 	level.Info(logger).Log("msg", "starting tcpping_exporter", "version", version.Info())
 	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
@@ -163,26 +169,25 @@ func serve(f flags, toolkitFlags *web.FlagConfig, logs loggers) error {
 	probeCtx, stopProbers := context.WithCancel(context.Background())
 	defer stopProbers()
 	manager := prober.NewManager(probeCtx, prober.ManagerOptions{MaxDynamic: f.maxDynamic, IdleTimeout: f.probeIdle}, logger)
-	rl := newReloader(f.configFile, f.configGiven, manager, logger, reg)
-	if err := rl.reload(); err != nil {
+	rl := web.NewReloader(f.config(), manager, logger, reg)
+	if err := rl.Reload(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	reg.MustRegister(collector.NewProberCount(manager.Counts))
 
-	mux := routes{
-		telemetryPath: f.telemetryPath,
-		registry:      reg,
-		reloader:      rl,
-		manager:       manager,
-		logger:        logger,
-	}.mux()
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	handler := web.NewHandler(web.Options{
+		TelemetryPath: f.telemetryPath,
+		Registry:      reg,
+		Reloader:      rl,
+		Manager:       manager,
+	}, logger)
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
 	errc := make(chan error, 2)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	go rl.run(ctx, hup)
+	go rl.Run(ctx, hup)
 	if echoSrv != nil {
 		go func() {
 			if err := echoSrv.Serve(ctx); err != nil {
@@ -191,7 +196,7 @@ func serve(f flags, toolkitFlags *web.FlagConfig, logs loggers) error {
 		}()
 	}
 	go func() {
-		if err := web.ListenAndServe(srv, toolkitFlags, logs.slog()); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := toolkitweb.ListenAndServe(srv, toolkitFlags, logs.slog()); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("web server: %w", err)
 		}
 	}()

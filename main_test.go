@@ -133,36 +133,24 @@ func scrape(client *http.Client, url string) (map[string]*dto.MetricFamily, stri
 	return mfs, string(body), err
 }
 
-// value returns the value of the series of family name whose labels
-// include want, and whether it exists.
-func value(mfs map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
-	mf, ok := mfs[name]
-	if !ok {
-		return 0, false
+// get fetches u with the headers header and returns the status code and
+// the body.
+func get(t *testing.T, u string, header map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-next:
-	for _, m := range mf.GetMetric() {
-		labels := map[string]string{}
-		for _, lp := range m.GetLabel() {
-			labels[lp.GetName()] = lp.GetValue()
-		}
-		for k, v := range want {
-			if labels[k] != v {
-				continue next
-			}
-		}
-		switch {
-		case m.GetCounter() != nil:
-			return m.GetCounter().GetValue(), true
-		case m.GetGauge() != nil:
-			return m.GetGauge().GetValue(), true
-		case m.GetHistogram() != nil:
-			return float64(m.GetHistogram().GetSampleCount()), true
-		case m.GetUntyped() != nil:
-			return m.GetUntyped().GetValue(), true
-		}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
-	return 0, false
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // writeFile writes content to dir/name and returns the path.
@@ -196,7 +184,7 @@ func waitMetric(t *testing.T, client *http.Client, url, name string, want map[st
 	for ctx.Err() == nil {
 		mfs, _, err := scrape(client, url)
 		if err == nil {
-			if v, ok := value(mfs, name, want); ok && v >= minValue {
+			if v, ok := testenv.Value(mfs, name, want); ok && v >= minValue {
 				return mfs
 			}
 			lastErr = fmt.Errorf("%s%v below %v", name, want, minValue)
@@ -226,11 +214,11 @@ func TestBinaryServesMetricsAndStopsOnSIGTERM(t *testing.T) {
 		"tcp_echo_late_total", "tcp_echo_smoothed_rtt_seconds", "tcp_echo_connect_duration_seconds",
 		"tcp_echo_retransmits_total", "tcp_echo_in_flight",
 	} {
-		if _, ok := value(mfs, name, self); !ok {
+		if _, ok := testenv.Value(mfs, name, self); !ok {
 			t.Errorf("%s%v missing", name, self)
 		}
 	}
-	if v, _ := value(mfs, "tcp_echo_connected", self); v != 1 {
+	if v, _ := testenv.Value(mfs, "tcp_echo_connected", self); v != 1 {
 		t.Errorf("tcp_echo_connected = %v, want 1", v)
 	}
 	selfMetrics := []struct {
@@ -251,7 +239,7 @@ func TestBinaryServesMetricsAndStopsOnSIGTERM(t *testing.T) {
 		{"process_open_fds", nil, 1},
 	}
 	for _, m := range selfMetrics {
-		if v, ok := value(mfs, m.name, m.labels); !ok || v < m.min {
+		if v, ok := testenv.Value(mfs, m.name, m.labels); !ok || v < m.min {
 			t.Errorf("%s%v = %v (present %v), want >= %v", m.name, m.labels, v, ok, m.min)
 		}
 	}

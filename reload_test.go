@@ -22,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // debugLocalAddr returns the local address of a prober's connection from
@@ -73,8 +75,8 @@ func TestReloadReconcilesWithoutLosingCounters(t *testing.T) {
 	waitMetric(t, http.DefaultClient, metrics, "tcp_echo_received_total", map[string]string{"target": "b"}, 1)
 	portA := debugLocalAddr(t, base, echoA)
 	portB := debugLocalAddr(t, base, echoB)
-	sentA, _ := value(mfs, "tcp_echo_sent_total", map[string]string{"target": "a"})
-	ts1, _ := value(mfs, "tcpping_exporter_config_last_reload_success_timestamp_seconds", nil)
+	sentA, _ := testenv.Value(mfs, "tcp_echo_sent_total", map[string]string{"target": "a"})
+	ts1, _ := testenv.Value(mfs, "tcpping_exporter_config_last_reload_success_timestamp_seconds", nil)
 
 	t.Run("GET is not allowed", func(t *testing.T) {
 		if code, _ := get(t, base+"/-/reload", nil); code != http.StatusMethodNotAllowed {
@@ -91,13 +93,13 @@ func TestReloadReconcilesWithoutLosingCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	mfs = waitMetric(t, http.DefaultClient, metrics, "tcp_echo_received_total", map[string]string{"target": "new"}, 1)
-	if _, ok := value(mfs, "tcp_echo_sent_total", map[string]string{"target": "gone"}); ok {
+	if _, ok := testenv.Value(mfs, "tcp_echo_sent_total", map[string]string{"target": "gone"}); ok {
 		t.Error("removed target's series still on /metrics")
 	}
-	if v, _ := value(mfs, "tcp_echo_sent_total", map[string]string{"target": "a"}); v < sentA {
+	if v, _ := testenv.Value(mfs, "tcp_echo_sent_total", map[string]string{"target": "a"}); v < sentA {
 		t.Errorf("unchanged target's sent went back from %v to %v", sentA, v)
 	}
-	if v, _ := value(mfs, "tcp_echo_dropped_total", map[string]string{"target": "a"}); v != 0 {
+	if v, _ := testenv.Value(mfs, "tcp_echo_dropped_total", map[string]string{"target": "a"}); v != 0 {
 		t.Errorf("unchanged target dropped %v connections", v)
 	}
 	if got := debugLocalAddr(t, base, echoA); got != portA {
@@ -106,10 +108,10 @@ func TestReloadReconcilesWithoutLosingCounters(t *testing.T) {
 	if got := debugLocalAddr(t, base, echoB); got == portB {
 		t.Errorf("changed target b kept its connection %s", got)
 	}
-	if _, ok := value(mfs, "tcp_echo_sent_total", map[string]string{"target": "b", "site": "y"}); !ok {
+	if _, ok := testenv.Value(mfs, "tcp_echo_sent_total", map[string]string{"target": "b", "site": "y"}); !ok {
 		t.Error("changed target b lacks its new label")
 	}
-	if ts2, _ := value(mfs, "tcpping_exporter_config_last_reload_success_timestamp_seconds", nil); ts2 <= ts1 {
+	if ts2, _ := testenv.Value(mfs, "tcpping_exporter_config_last_reload_success_timestamp_seconds", nil); ts2 <= ts1 {
 		t.Errorf("reload timestamp %v not after %v", ts2, ts1)
 	}
 

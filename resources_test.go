@@ -27,6 +27,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // procStat returns a process's CPU time (user + system) and resident set
@@ -131,8 +133,8 @@ func TestProbeBeyondCapStaysFlat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dyn, _ := value(mfs, "tcpping_exporter_probers", map[string]string{"source": "dynamic"})
-	heap, _ := value(mfs, "go_memstats_heap_inuse_bytes", nil)
+	dyn, _ := testenv.Value(mfs, "tcpping_exporter_probers", map[string]string{"source": "dynamic"})
+	heap, _ := testenv.Value(mfs, "go_memstats_heap_inuse_bytes", nil)
 	mib := func(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 	t.Logf("%d requests beyond the cap of %d in %v: RSS %s before, %s after 1000, %s after 5000, %s at the end; heap in use %.1f MiB; dynamic probers %v",
 		beyond, capacity, took.Round(time.Millisecond), mib(rssStart), mib(rssAt[1000]), mib(rssAt[5000]), mib(rssEnd), heap/(1<<20), dyn)

@@ -13,10 +13,10 @@
 
 // Package testenv holds what the tests of several packages share: building
 // the binary under test, a buffer a process writes while a test reads it,
-// TCP test servers on 127.0.0.1, a decoder of /metrics bodies, a thread's
-// nice value, and the rule for missing prerequisites: on a developer's machine the test
-// skips and says what to install, in CI (CI set) it fails, because CI must
-// provide everything.
+// TCP test servers on 127.0.0.1, a decoder of /metrics bodies and a lookup
+// of one series' value, a thread's nice value, and the rule for missing
+// prerequisites: on a developer's machine the test skips and says what to
+// install, in CI (CI set) it fails, because CI must provide everything.
 package testenv
 
 import (
@@ -175,4 +175,36 @@ func DecodeExposition(t testing.TB, body []byte, f expfmt.Format) []*dto.MetricF
 		}
 		mfs = append(mfs, mf)
 	}
+}
+
+// Value returns the value of the first series of family name whose labels
+// include want (a histogram's sample count), and whether there is one.
+func Value(mfs map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
+	mf, ok := mfs[name]
+	if !ok {
+		return 0, false
+	}
+next:
+	for _, m := range mf.GetMetric() {
+		labels := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			labels[lp.GetName()] = lp.GetValue()
+		}
+		for k, v := range want {
+			if labels[k] != v {
+				continue next
+			}
+		}
+		switch {
+		case m.GetCounter() != nil:
+			return m.GetCounter().GetValue(), true
+		case m.GetGauge() != nil:
+			return m.GetGauge().GetValue(), true
+		case m.GetHistogram() != nil:
+			return float64(m.GetHistogram().GetSampleCount()), true
+		case m.GetUntyped() != nil:
+			return m.GetUntyped().GetValue(), true
+		}
+	}
+	return 0, false
 }

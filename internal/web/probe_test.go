@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package web
 
 import (
 	"io"
@@ -134,10 +134,10 @@ func TestProbeNewTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := value(mfs, "probe_success", nil); !ok || v != 1 {
+	if v, ok := testenv.Value(mfs, "probe_success", nil); !ok || v != 1 {
 		t.Errorf("probe_success = %v (present %v), want 1 after waiting for the first result", v, ok)
 	}
-	if v, _ := value(mfs, "tcp_echo_received_total", nil); v < 1 {
+	if v, _ := testenv.Value(mfs, "tcp_echo_received_total", nil); v < 1 {
 		t.Errorf("tcp_echo_received_total = %v, want >= 1", v)
 	}
 	for _, mf := range mfs {

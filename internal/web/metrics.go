@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package web
 
 import (
 	"bufio"
@@ -31,31 +31,7 @@ import (
 
 	"github.com/tcpping/tcpping_exporter/collector"
 	"github.com/tcpping/tcpping_exporter/internal/lowprio"
-	"github.com/tcpping/tcpping_exporter/prober"
 )
-
-// routes are the exporter's HTTP endpoints.
-type routes struct {
-	telemetryPath string
-	registry      prometheus.Gatherer // the exporter's self-metrics
-	reloader      *reloader           // has the static targets' collector
-	manager       *prober.Manager
-	logger        log.Logger
-}
-
-// mux builds the handler for every endpoint.
-func (rt routes) mux() *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.Handle(rt.telemetryPath, newMetricsHandler(rt.registry, rt.reloader.targets.Load, rt.reloader.targetsGatherer, rt.logger))
-	mux.Handle("/probe", probeHandler{manager: rt.manager, config: rt.reloader.current.Load, logger: rt.logger})
-	mux.HandleFunc("/-/healthy", healthy)
-	mux.Handle("/-/reload", rt.reloader)
-	mux.Handle("/config", configHandler{rt.reloader})
-	if rt.telemetryPath != "/" {
-		mux.Handle("/", landingHandler{telemetryPath: rt.telemetryPath, manager: rt.manager})
-	}
-	return mux
-}
 
 // maxScrapes is how many /metrics requests are served at once; more get
 // 503, as with promhttp's MaxRequestsInFlight.
@@ -213,53 +189,4 @@ func nameFilter(r *http.Request) func(string) bool {
 		set[n] = true
 	}
 	return func(name string) bool { return set[name] }
-}
-
-// reservedPaths are the routes --web.telemetry-path may not take.
-var reservedPaths = [...]string{"/probe", "/config", "/-/healthy", "/-/reload"}
-
-// validateTelemetryPath checks --web.telemetry-path: an absolute path of
-// plain characters that is not another endpoint's route.
-func validateTelemetryPath(p string) error {
-	if !strings.HasPrefix(p, "/") {
-		return fmt.Errorf("--web.telemetry-path %q: must start with /", p)
-	}
-	if strings.ContainsAny(p, "{} \t\n?#%") {
-		return fmt.Errorf("--web.telemetry-path %q: must be a plain path", p)
-	}
-	for _, r := range reservedPaths {
-		if p == r {
-			return fmt.Errorf("--web.telemetry-path %q: that path is the %s endpoint", p, r)
-		}
-	}
-	return nil
-}
-
-func healthy(w http.ResponseWriter, _ *http.Request) {
-	fmt.Fprintln(w, "Healthy")
-}
-
-// configHandler shows the loaded config as YAML.
-type configHandler struct{ r *reloader }
-
-func (h configHandler) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	cfg := h.r.current.Load()
-	if cfg == nil {
-		http.Error(w, "no config loaded", http.StatusServiceUnavailable)
-		return
-	}
-	out, err := cfg.YAML()
-	if err != nil {
-		http.Error(w, "marshal config: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write(out)
-}
-
-// promLogger adapts the go-kit logger to promhttp's ErrorLog.
-type promLogger struct{ l log.Logger }
-
-func (p promLogger) Println(v ...any) {
-	level.Error(p.l).Log("msg", fmt.Sprint(v...))
 }

@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package web
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/tcpping/tcpping_exporter/prober"
 )
@@ -91,13 +91,13 @@ func (h landingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	page, err := web.NewLandingPage(web.LandingConfig{
+	page, err := toolkitweb.NewLandingPage(toolkitweb.LandingConfig{
 		Name:        "TCP Ping Exporter",
 		Description: "Prometheus exporter for TCP round-trip time, loss and connection stability",
 		Version:     version.Info(),
 		Profiling:   "false",
 		ExtraCSS:    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}",
-		Links: []web.LandingLinks{
+		Links: []toolkitweb.LandingLinks{
 			{Address: h.telemetryPath, Text: "Metrics"},
 			{Address: "/probe?target=127.0.0.1:4000&debug=true", Text: "Probe (debug)", Description: "/probe?target=host:port&module=name"},
 			{Address: "/config", Text: "Configuration"},

@@ -11,11 +11,10 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -31,14 +30,14 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// reloader owns the loaded config. Startup, SIGHUP and POST /-/reload all
-// go through its one goroutine, so reloads never overlap; a failed reload
-// keeps the running config.
-type reloader struct {
-	file     string
-	explicit bool // --config.file was given: a missing file is an error
-	logger   log.Logger
-	manager  *prober.Manager
+// Reloader owns the loaded config and the collector of the static targets'
+// series that fits it. After the first Reload, SIGHUP and POST /-/reload
+// go through its one goroutine (Run), so reloads never overlap; a failed
+// reload keeps the running config.
+type Reloader struct {
+	file    ConfigFile
+	logger  log.Logger
+	manager *prober.Manager
 
 	current atomic.Pointer[config.Config]
 	targets atomic.Pointer[collector.Collector] // static targets' series
@@ -48,9 +47,11 @@ type reloader struct {
 	requests  chan chan error
 }
 
-func newReloader(file string, explicit bool, m *prober.Manager, logger log.Logger, reg prometheus.Registerer) *reloader {
-	r := &reloader{
-		file: file, explicit: explicit, manager: m,
+// NewReloader returns the Reloader of file, which reconciles m's static
+// probers with each config it loads. It registers the reload gauges on reg.
+func NewReloader(file ConfigFile, m *prober.Manager, logger log.Logger, reg prometheus.Registerer) *Reloader {
+	r := &Reloader{
+		file: file, manager: m,
 		logger: log.With(logger, "component", "config"),
 		success: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "tcpping_exporter", Name: "config_last_reload_successful",
@@ -66,18 +67,9 @@ func newReloader(file string, explicit bool, m *prober.Manager, logger log.Logge
 	return r
 }
 
-// loadConfig reads the config file. The default file may be missing: then
-// the built-in default module runs with no static targets.
-func loadConfig(file string, explicit bool) (*config.Config, bool, error) {
-	cfg, err := config.Load(file)
-	if err != nil && !explicit && errors.Is(err, os.ErrNotExist) {
-		return config.Default(), false, nil
-	}
-	return cfg, err == nil, err
-}
-
-// reload loads the file and, if it is valid, reconciles the probers.
-func (r *reloader) reload() (err error) {
+// Reload loads the file and, if it is valid, reconciles the probers. main
+// calls it once before serving; later reloads go through Run.
+func (r *Reloader) Reload() (err error) {
 	defer func() {
 		if err != nil {
 			r.success.Set(0)
@@ -86,21 +78,21 @@ func (r *reloader) reload() (err error) {
 		r.success.Set(1)
 		r.timestamp.SetToCurrentTime()
 	}()
-	cfg, found, err := loadConfig(r.file, r.explicit)
+	cfg, found, err := r.file.Load()
 	if err != nil {
 		return err
 	}
 	if !found {
-		level.Info(r.logger).Log("msg", "config file not found, using the built-in default module and no static targets", "file", r.file)
+		level.Info(r.logger).Log("msg", "config file not found, using the built-in default module and no static targets", "file", r.file.Path)
 	}
 	r.apply(cfg)
-	level.Info(r.logger).Log("msg", "config loaded", "file", r.file, "targets", len(cfg.Targets), "modules", len(cfg.Modules))
+	level.Info(r.logger).Log("msg", "config loaded", "file", r.file.Path, "targets", len(cfg.Targets), "modules", len(cfg.Modules))
 	return nil
 }
 
 // apply reconciles the probers with cfg and publishes a collector whose
 // label names fit cfg's targets.
-func (r *reloader) apply(cfg *config.Config) {
+func (r *Reloader) apply(cfg *config.Config) {
 	r.manager.Reconcile(cfg)
 	r.targets.Store(collector.New(r.manager.Static, cfg.LabelNames()))
 	r.current.Store(cfg)
@@ -108,15 +100,15 @@ func (r *reloader) apply(cfg *config.Config) {
 
 // targetsGatherer returns the gatherer of the static targets' series for
 // the config in force.
-func (r *reloader) targetsGatherer() prometheus.Gatherer {
+func (r *Reloader) targetsGatherer() prometheus.Gatherer {
 	if c := r.targets.Load(); c != nil {
 		return c
 	}
 	return nil
 }
 
-// run serves reload requests and SIGHUP until ctx is done.
-func (r *reloader) run(ctx context.Context, hup <-chan os.Signal) {
+// Run serves reload requests and SIGHUP until ctx is done.
+func (r *Reloader) Run(ctx context.Context, hup <-chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -131,8 +123,8 @@ func (r *reloader) run(ctx context.Context, hup <-chan os.Signal) {
 
 // reloadOrWarn reloads and logs a failure, which leaves the running config
 // in force; it returns the error for POST /-/reload to answer with.
-func (r *reloader) reloadOrWarn() error {
-	err := r.reload()
+func (r *Reloader) reloadOrWarn() error {
+	err := r.Reload()
 	if err != nil {
 		level.Warn(r.logger).Log("msg", "reload failed, keeping the running config", "err", err)
 	}
@@ -140,7 +132,7 @@ func (r *reloader) reloadOrWarn() error {
 }
 
 // ServeHTTP handles POST /-/reload.
-func (r *reloader) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+func (r *Reloader) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "this endpoint requires a POST request", http.StatusMethodNotAllowed)

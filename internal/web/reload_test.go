@@ -1,0 +1,160 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tcpping/tcpping_exporter/prober"
+)
+
+// writeConfig writes text to the config file path.
+func writeConfig(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newTestReloader returns a Reloader of file over a new Manager, its
+// registry, and the server of NewHandler with the Reloader's goroutine
+// running.
+func newTestReloader(t *testing.T, file ConfigFile, telemetryPath string) (*Reloader, *prometheus.Registry, *httptest.Server) {
+	t.Helper()
+	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
+	t.Cleanup(m.Stop)
+	reg := prometheus.NewRegistry()
+	rl := NewReloader(file, m, nopLogger(), reg)
+	if err := rl.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { rl.Run(ctx, nil); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	srv := httptest.NewServer(NewHandler(Options{TelemetryPath: telemetryPath, Registry: reg, Reloader: rl, Manager: m}, nopLogger()))
+	t.Cleanup(srv.Close)
+	return rl, reg, srv
+}
+
+func TestConfigFileLoad(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.yml")
+	good := filepath.Join(dir, "good.yml")
+	writeConfig(t, good, "targets:\n  - {name: a, address: \"127.0.0.1:4000\"}\n")
+
+	t.Run("missing default file runs the built-in default module", func(t *testing.T) {
+		cfg, found, err := ConfigFile{Path: missing}.Load()
+		if err != nil || found || len(cfg.Targets) != 0 || len(cfg.Modules) != 1 {
+			t.Errorf("= %+v, found %v, err %v; want the default config, not found, no error", cfg, found, err)
+		}
+	})
+	t.Run("missing explicit file is an error", func(t *testing.T) {
+		_, found, err := ConfigFile{Path: missing, Explicit: true}.Load()
+		if !errors.Is(err, os.ErrNotExist) || found {
+			t.Errorf("found %v, err %v; want os.ErrNotExist", found, err)
+		}
+	})
+	t.Run("existing file", func(t *testing.T) {
+		cfg, found, err := ConfigFile{Path: good}.Load()
+		if err != nil || !found || len(cfg.Targets) != 1 {
+			t.Errorf("= %+v, found %v, err %v; want one target", cfg, found, err)
+		}
+	})
+}
+
+func TestReloadEndpoint(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tcpping.yml")
+	writeConfig(t, file, "targets:\n  - {name: first, address: \"127.0.0.1:1\"}\n")
+	_, reg, srv := newTestReloader(t, ConfigFile{Path: file, Explicit: true}, "/metrics")
+	gauge := func(t *testing.T, name string) float64 {
+		t.Helper()
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatalf("no %s", name)
+		return 0
+	}
+	const (
+		successful = "tcpping_exporter_config_last_reload_successful"
+		timestamp  = "tcpping_exporter_config_last_reload_success_timestamp_seconds"
+	)
+	post := func(t *testing.T) (int, string) {
+		t.Helper()
+		resp, err := http.Post(srv.URL+"/-/reload", "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b := new(strings.Builder)
+		_, _ = io.Copy(b, resp.Body)
+		return resp.StatusCode, b.String()
+	}
+
+	t.Run("GET is not allowed", func(t *testing.T) {
+		resp, err := http.Get(srv.URL + "/-/reload")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != http.MethodPost {
+			t.Errorf("HTTP %d, Allow %q; want 405 and Allow: POST", resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	})
+	t.Run("a valid file is applied", func(t *testing.T) {
+		writeConfig(t, file, "targets:\n  - {name: second, address: \"127.0.0.1:1\"}\n")
+		if code, body := post(t); code != http.StatusOK || body != "config reloaded\n" {
+			t.Fatalf("HTTP %d %q", code, body)
+		}
+		if _, body := get(t, srv.URL+"/config", nil); !strings.Contains(body, "second") || strings.Contains(body, "first") {
+			t.Errorf("/config after reload:\n%s", body)
+		}
+		if v := gauge(t, successful); v != 1 {
+			t.Errorf("%s = %v, want 1", successful, v)
+		}
+	})
+	t.Run("an invalid file keeps the running config", func(t *testing.T) {
+		writeConfig(t, file, "targets:\n  - {name: third, address: nowhere}\n")
+		code, body := post(t)
+		if code != http.StatusInternalServerError || !strings.Contains(body, "failed to reload config") || !strings.Contains(body, "third") {
+			t.Errorf("HTTP %d %q; want 500 naming the target", code, body)
+		}
+		if _, body := get(t, srv.URL+"/config", nil); !strings.Contains(body, "second") {
+			t.Errorf("/config after a failed reload:\n%s", body)
+		}
+		if v := gauge(t, successful); v != 0 {
+			t.Errorf("%s = %v, want 0", successful, v)
+		}
+		if v := gauge(t, timestamp); v < float64(time.Now().Add(-time.Minute).Unix()) {
+			t.Errorf("%s = %v, want the time of the last success", timestamp, v)
+		}
+	})
+}

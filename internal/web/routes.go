@@ -1,0 +1,83 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Package web holds the exporter's HTTP side: the routes, the /metrics
+// handler, /probe and its debug page, the landing page, /config,
+// /-/healthy, and the Reloader, which owns the loaded config (SIGHUP and
+// POST /-/reload) and decides which collector of the static targets is
+// live. main wires it: NewReloader, then NewHandler for the server.
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tcpping/tcpping_exporter/prober"
+)
+
+// Options are what the endpoints serve.
+type Options struct {
+	// TelemetryPath is the path of the metrics endpoint
+	// (--web.telemetry-path), checked by ValidateTelemetryPath.
+	TelemetryPath string
+	// Registry gathers the exporter's self-metrics.
+	Registry prometheus.Gatherer
+	// Reloader has the loaded config and the static targets' collector.
+	Reloader *Reloader
+	// Manager runs the static and the dynamic probers.
+	Manager *prober.Manager
+}
+
+// NewHandler returns the handler of every endpoint: the telemetry path,
+// /probe, /-/healthy, /-/reload, /config and the landing page at /.
+func NewHandler(opts Options, logger log.Logger) http.Handler {
+	rl := opts.Reloader
+	mux := http.NewServeMux()
+	mux.Handle(opts.TelemetryPath, newMetricsHandler(opts.Registry, rl.targets.Load, rl.targetsGatherer, logger))
+	mux.Handle("/probe", probeHandler{manager: opts.Manager, config: rl.current.Load, logger: logger})
+	mux.HandleFunc("/-/healthy", healthy)
+	mux.Handle("/-/reload", rl)
+	mux.Handle("/config", configHandler{rl})
+	if opts.TelemetryPath != "/" {
+		mux.Handle("/", landingHandler{telemetryPath: opts.TelemetryPath, manager: opts.Manager})
+	}
+	return mux
+}
+
+// reservedPaths are the routes --web.telemetry-path may not take.
+var reservedPaths = [...]string{"/probe", "/config", "/-/healthy", "/-/reload"}
+
+// ValidateTelemetryPath checks --web.telemetry-path: an absolute path of
+// plain characters that is not another endpoint's route.
+func ValidateTelemetryPath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("--web.telemetry-path %q: must start with /", p)
+	}
+	if strings.ContainsAny(p, "{} \t\n?#%") {
+		return fmt.Errorf("--web.telemetry-path %q: must be a plain path", p)
+	}
+	for _, r := range reservedPaths {
+		if p == r {
+			return fmt.Errorf("--web.telemetry-path %q: that path is the %s endpoint", p, r)
+		}
+	}
+	return nil
+}
+
+func healthy(w http.ResponseWriter, _ *http.Request) {
+	fmt.Fprintln(w, "Healthy")
+}
