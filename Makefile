@@ -58,16 +58,16 @@ $(PROMU):
 build: promu
 	$(PROMU) build --prefix $(PREFIX)
 
-# test: the packages' unit tests. e2e: the root package's tests, which
+# test: the packages' unit tests. e2e: the e2e package's tests, which
 # build and run the binary (and the container, unit file and promu build
 # when their tools are installed). CI runs both: go test -race ./...
 .PHONY: test
 test:
-	$(GO) test -race $(shell $(GO) list ./... | grep -v '^github.com/tcpping/tcpping_exporter$$')
+	$(GO) test -race $(shell $(GO) list ./... | grep -v '^github.com/tcpping/tcpping_exporter/e2e$$')
 
 .PHONY: e2e
 e2e:
-	$(GO) test -race .
+	$(GO) test -race ./e2e
 
 .PHONY: lint
 lint:

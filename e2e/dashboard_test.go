@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package e2e
 
 import (
 	"bytes"
@@ -85,7 +85,7 @@ const datasourceUID = "${datasource}"
 // readDashboard parses the example dashboard.
 func readDashboard(t *testing.T) grafanaDashboard {
 	t.Helper()
-	b, err := os.ReadFile(dashboardFile)
+	b, err := os.ReadFile(repoFile(dashboardFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,10 +295,7 @@ func dashboardStack(t *testing.T) string {
 		t.Fatal(err)
 	}
 	writeFile(t, dir, "targets.json", string(sd))
-	rules, err := filepath.Abs(rulesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules := repoFile(rulesFile)
 	base := startPrometheus(t, dir, exampleConfig(t, map[string]string{
 		exporterA:                    "127.0.0.1:" + strconv.Itoa(webA),
 		exporterB:                    "127.0.0.1:" + strconv.Itoa(webB),

@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package e2e
 
 import (
 	"debug/elf"
@@ -31,7 +31,7 @@ import (
 // builds do: CGO_ENABLED=0 and the netgo tag of .promu.yml.
 func buildStatic(t *testing.T, goos, goarch, out string) {
 	t.Helper()
-	pkgRun(t, ".", []string{"CGO_ENABLED=0", "GOOS=" + goos, "GOARCH=" + goarch}, 10*time.Minute,
+	pkgRun(t, root, []string{"CGO_ENABLED=0", "GOOS=" + goos, "GOARCH=" + goarch}, 10*time.Minute,
 		"go", "build", "-tags", "netgo", "-o", out, ".")
 }
 
@@ -39,7 +39,7 @@ func buildStatic(t *testing.T, goos, goarch, out string) {
 // which make crossbuild builds.
 func crossbuildPlatforms(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile(".promu.yml")
+	b, err := os.ReadFile(repoFile(".promu.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,70 +113,9 @@ func TestCrossbuild(t *testing.T) {
 func TestCrossbuildWindowsVet(t *testing.T) {
 	for _, arch := range []string{"amd64", "arm64"} {
 		t.Run(arch, func(t *testing.T) {
-			pkgRun(t, ".", []string{"GOOS=windows", "GOARCH=" + arch}, 10*time.Minute, "go", "vet", "./...")
+			pkgRun(t, root, []string{"GOOS=windows", "GOARCH=" + arch}, 10*time.Minute, "go", "vet", "./...")
 		})
 	}
-}
-
-// TestServiceArgs covers the command line that --service=install records.
-func TestServiceArgs(t *testing.T) {
-	abs := func(p string) (string, error) {
-		if strings.HasPrefix(p, `C:\`) {
-			return p, nil
-		}
-		return `C:\exporter\` + p, nil
-	}
-	tests := []struct {
-		name string
-		args []string
-		want []string
-	}{
-		{"no flags", nil, []string{}},
-		{"service flag with =", []string{"--service=install"}, []string{}},
-		{"service flag with separate value", []string{"--service", "install", "--log.level=debug"}, []string{"--log.level=debug"}},
-		{
-			"other flags kept in order",
-			[]string{"--echo.listen-address=:4000", "--service=install", "--no-echo", "--web.listen-address", ":2112"},
-			[]string{"--echo.listen-address=:4000", "--no-echo", "--web.listen-address", ":2112"},
-		},
-		{
-			"relative config made absolute",
-			[]string{"--config.file=tcpping.yml", "--service=install"},
-			[]string{`--config.file=C:\exporter\tcpping.yml`},
-		},
-		{
-			"separate path value made absolute and joined",
-			[]string{"--service", "install", "--web.config.file", "web.yml"},
-			[]string{`--web.config.file=C:\exporter\web.yml`},
-		},
-		{"absolute path kept", []string{`--config.file=C:\etc\t.yml`}, []string{`--config.file=C:\etc\t.yml`}},
-		{"empty path kept", []string{"--config.file="}, []string{"--config.file="}},
-		{"a similar flag name is not the service flag", []string{"--service.other=x"}, []string{"--service.other=x"}},
-		{"everything after -- kept", []string{"--service=install", "--", "--service=stop"}, []string{"--", "--service=stop"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := serviceArgs(tt.args, abs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("serviceArgs(%q) = %q, want %q", tt.args, got, tt.want)
-			}
-		})
-	}
-
-	t.Run("path flag without value is an error", func(t *testing.T) {
-		if _, err := serviceArgs([]string{"--config.file"}, abs); err == nil || !strings.Contains(err.Error(), "config.file") {
-			t.Errorf("err = %v, want one naming config.file", err)
-		}
-	})
-	t.Run("abs error names the flag", func(t *testing.T) {
-		fail := func(string) (string, error) { return "", errors.New("no cwd") }
-		if _, err := serviceArgs([]string{"--web.config.file=w.yml"}, fail); err == nil || !strings.Contains(err.Error(), "web.config.file") {
-			t.Errorf("err = %v, want one naming web.config.file", err)
-		}
-	})
 }
 
 // TestServiceFlagOnlyOnWindows checks that --service, which controls a
@@ -186,8 +125,8 @@ func TestServiceFlagOnlyOnWindows(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--help exited %d:\n%s", code, out)
 	}
-	if strings.Contains(out, "--"+serviceFlag+"=") {
-		t.Errorf("--help offers --%s on a non-Windows OS:\n%s", serviceFlag, out)
+	if strings.Contains(out, "--service=") {
+		t.Errorf("--help offers --service on a non-Windows OS:\n%s", out)
 	}
 	if code, out := runBinary(t, t.TempDir(), "--service=install"); code == 0 {
 		t.Errorf("--service=install exited 0 on a non-Windows OS:\n%s", out)

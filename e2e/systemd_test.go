@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package e2e
 
 import (
 	"os"
@@ -28,7 +28,7 @@ const systemdUnit = "examples/systemd/tcpping_exporter.service"
 // TestSystemdUnit checks the example unit's hardening and command lines,
 // and that systemd-analyze verifies it without a single warning.
 func TestSystemdUnit(t *testing.T) {
-	b, err := os.ReadFile(systemdUnit)
+	b, err := os.ReadFile(repoFile(systemdUnit))
 	if err != nil {
 		t.Fatal(err)
 	}

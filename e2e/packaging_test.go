@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package e2e
 
 import (
 	"bytes"
@@ -48,7 +48,7 @@ func pkgRun(t *testing.T, dir string, env []string, timeout time.Duration, name 
 // tests use what make uses.
 func makeVar(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("Makefile")
+	b, err := os.ReadFile(repoFile("Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func promuBinary(t *testing.T) string {
 		cache = t.TempDir()
 	}
 	dir := filepath.Join(cache, "tcpping_exporter", "promu-"+version)
-	pkgRun(t, ".", []string{"PROMU_VERSION=" + version}, 5*time.Minute, "sh", "scripts/install-promu.sh", dir)
+	pkgRun(t, root, []string{"PROMU_VERSION=" + version}, 5*time.Minute, "sh", "scripts/install-promu.sh", dir)
 	return filepath.Join(dir, "promu")
 }
 
@@ -97,11 +97,11 @@ func TestPackagingPromuBuildVersion(t *testing.T) {
 	git := requireTool(t, "git", "git")
 	promu := promuBinary(t)
 	prefix := t.TempDir()
-	pkgRun(t, ".", nil, 5*time.Minute, promu, "build", "--prefix", prefix)
+	pkgRun(t, root, nil, 5*time.Minute, promu, "build", "--prefix", prefix)
 	bin := filepath.Join(prefix, "tcpping_exporter")
 	requireStaticELF(t, bin)
 
-	out := pkgRun(t, ".", nil, 30*time.Second, bin, "--version")
+	out := pkgRun(t, prefix, nil, 30*time.Second, bin, "--version")
 	field := func(re string) string {
 		m := regexp.MustCompile(`(?m)` + re).FindStringSubmatch(out)
 		if m == nil {
@@ -118,12 +118,12 @@ func TestPackagingPromuBuildVersion(t *testing.T) {
 	date := field(`^\s+build date:\s+(\S*)$`)
 	tags := field(`^\s+tags:\s+(\S*)$`)
 
-	wantVersion, err := os.ReadFile("VERSION")
+	wantVersion, err := os.ReadFile(repoFile("VERSION"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	gitOut := func(args ...string) string {
-		return strings.TrimSpace(pkgRun(t, ".", nil, 30*time.Second, git, args...))
+		return strings.TrimSpace(pkgRun(t, root, nil, 30*time.Second, git, args...))
 	}
 	for _, c := range []struct{ name, got, want string }{
 		{"version", version, strings.TrimSpace(string(wantVersion))},

@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package e2e
 
 import (
 	"bytes"
@@ -120,7 +120,7 @@ func TestContainerImage(t *testing.T) {
 	ensureContainersConf(t)
 	pm := func(timeout time.Duration, args ...string) string {
 		t.Helper()
-		return strings.TrimSpace(pkgRun(t, ".", nil, timeout, podman, append([]string{"--runtime", "runc"}, args...)...))
+		return strings.TrimSpace(pkgRun(t, root, nil, timeout, podman, append([]string{"--runtime", "runc"}, args...)...))
 	}
 
 	// The build context: what `make docker` leaves in the checkout.
@@ -130,7 +130,7 @@ func TestContainerImage(t *testing.T) {
 	buildStatic(t, "linux", arch, bin)
 	requireStaticELF(t, bin)
 	for _, f := range []string{"Dockerfile", ".dockerignore", "tcpping.yml"} {
-		copyBuildFile(t, f, filepath.Join(buildDir, f))
+		copyBuildFile(t, repoFile(f), filepath.Join(buildDir, f))
 	}
 
 	id := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())

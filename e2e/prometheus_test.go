@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package e2e
 
 import (
 	"context"
@@ -114,7 +114,7 @@ func startPrometheus(t *testing.T, dir, cfg string) string {
 // blank lines separate expressions within a block.
 func readmePromQL(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile("README.md")
+	b, err := os.ReadFile(repoFile("README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

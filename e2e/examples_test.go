@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package e2e
 
 import (
 	"bytes"
@@ -60,7 +60,7 @@ type sdGroup struct {
 // readTargetsJSON reads the example file_sd file.
 func readTargetsJSON(t *testing.T) []sdGroup {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(prometheusExamples, "targets.json"))
+	b, err := os.ReadFile(repoFile(filepath.Join(prometheusExamples, "targets.json")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func exampleConfig(t *testing.T, repl map[string]string, names ...string) string
 		seen        = map[string]bool{}
 	)
 	for _, name := range names {
-		b, err := os.ReadFile(filepath.Join(prometheusExamples, name))
+		b, err := os.ReadFile(repoFile(filepath.Join(prometheusExamples, name)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +156,7 @@ func runWithDeadline(t *testing.T, dir string, timeout time.Duration, name strin
 // returns the config's path and the certificate's.
 func writeWebConfig(t *testing.T, dir string) (webConfig, certFile string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(prometheusExamples, "web-config.yml"))
+	b, err := os.ReadFile(repoFile(filepath.Join(prometheusExamples, "web-config.yml")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func promTargets(base string) string {
 // as shipped: a new example file is checked without editing this test.
 func TestExamplesPromtoolCheck(t *testing.T) {
 	promtool := requireTool(t, "promtool", "prometheus")
-	files, err := filepath.Glob(filepath.Join(prometheusExamples, "*.yml"))
+	files, err := filepath.Glob(filepath.Join(repoFile(prometheusExamples), "*.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestExamplesPromtoolCheck(t *testing.T) {
 				}
 				return
 			}
-			out, errOut, err := runWithDeadline(t, ".", 20*time.Second, promtool, "check", "config", filepath.Join(prometheusExamples, name))
+			out, errOut, err := runWithDeadline(t, root, 20*time.Second, promtool, "check", "config", filepath.Join(prometheusExamples, name))
 			if err != nil || !strings.Contains(out, "SUCCESS") {
 				t.Errorf("promtool check config: %v\n%s%s", err, out, errOut)
 			}
@@ -286,7 +286,7 @@ func promtoolDiscover(promtool, file, job string) (map[string]sdTarget, error) {
 	defer cancel()
 	// File discovery answers at once, but promtool waits out --timeout.
 	cmd := exec.CommandContext(ctx, promtool, "check", "service-discovery", "--timeout=3s", file, job)
-	cmd.Dir = prometheusExamples
+	cmd.Dir = repoFile(prometheusExamples)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
@@ -509,7 +509,7 @@ func TestExampleTLSScrape(t *testing.T) {
 
 	// The files tls.yml names, relative to the Prometheus config: the CA
 	// (the self-signed certificate itself) and the password.
-	b, err := os.ReadFile(filepath.Join(prometheusExamples, "tls.yml"))
+	b, err := os.ReadFile(repoFile(filepath.Join(prometheusExamples, "tls.yml")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package e2e
 
 import (
 	"bytes"
@@ -34,25 +34,6 @@ import (
 
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
-
-// binary is the tcpping_exporter built once for the end-to-end tests.
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tcpping-e2e")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, err = testenv.Build(dir, false)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
 
 // freePort returns a 127.0.0.1 port that was free a moment ago.
 func freePort(t *testing.T) int {

@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package e2e
 
 import (
 	"context"
@@ -88,7 +88,7 @@ func docTableRows(t *testing.T, doc, heading string) map[string]string {
 
 func readConfigurationDoc(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(configurationDoc)
+	b, err := os.ReadFile(repoFile(configurationDoc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestDocsConfigKeys(t *testing.T) {
 // heading of the same level.
 func readmeSection(t *testing.T, heading string) string {
 	t.Helper()
-	b, err := os.ReadFile("README.md")
+	b, err := os.ReadFile(repoFile("README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,11 +275,7 @@ func TestDocsFiveMinuteStart(t *testing.T) {
 	t.Run("prometheus.yml", func(t *testing.T) {
 		promtool := requireTool(t, "promtool", "prometheus")
 		dir := t.TempDir()
-		examples, err := filepath.Abs("examples")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(examples, filepath.Join(dir, "examples")); err != nil {
+		if err := os.Symlink(repoFile("examples"), filepath.Join(dir, "examples")); err != nil {
 			t.Fatal(err)
 		}
 		cfg := writeFile(t, dir, "prometheus.yml", blocks[0])
@@ -289,7 +285,7 @@ func TestDocsFiveMinuteStart(t *testing.T) {
 		}
 	})
 	t.Run("added target", func(t *testing.T) {
-		shipped, err := os.ReadFile("tcpping.yml")
+		shipped, err := os.ReadFile(repoFile("tcpping.yml"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package e2e
 
 import (
 	"os"
@@ -46,7 +46,7 @@ type ruleFile struct {
 func readRules(t *testing.T) ruleFile {
 	t.Helper()
 	var rf ruleFile
-	readYAMLFile(t, rulesFile, &rf)
+	readYAMLFile(t, repoFile(rulesFile), &rf)
 	return rf
 }
 
@@ -80,13 +80,13 @@ func (rf ruleFile) names() (alerts, records []string) {
 func TestRulesPromtool(t *testing.T) {
 	promtool := requireTool(t, "promtool", "prometheus")
 	t.Run("check rules", func(t *testing.T) {
-		out, errOut, err := runWithDeadline(t, ".", 30*time.Second, promtool, "check", "rules", rulesFile)
+		out, errOut, err := runWithDeadline(t, root, 30*time.Second, promtool, "check", "rules", rulesFile)
 		if err != nil || !strings.Contains(out+errOut, "SUCCESS") {
 			t.Errorf("promtool check rules: %v\n%s%s", err, out, errOut)
 		}
 	})
 	t.Run("test rules", func(t *testing.T) {
-		out, errOut, err := runWithDeadline(t, ".", 30*time.Second, promtool, "test", "rules", rulesTestFile)
+		out, errOut, err := runWithDeadline(t, root, 30*time.Second, promtool, "test", "rules", rulesTestFile)
 		if err != nil || !strings.Contains(out+errOut, "SUCCESS") {
 			t.Errorf("promtool test rules: %v\n%s%s", err, out, errOut)
 		}
@@ -109,7 +109,7 @@ func TestRulesCoverage(t *testing.T) {
 			} `yaml:"alert_rule_test"`
 		} `yaml:"tests"`
 	}
-	readYAMLFile(t, rulesTestFile, &unit)
+	readYAMLFile(t, repoFile(rulesTestFile), &unit)
 	if !slices.Contains(unit.RuleFiles, filepath.Base(rulesFile)) {
 		t.Errorf("%s: rule_files %v does not name %s", rulesTestFile, unit.RuleFiles, filepath.Base(rulesFile))
 	}
