@@ -87,7 +87,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 basic_auth_users:
   prometheus: %s
 `, certFile, keyFile, hash))
-	web, echoPort := freePort(t), freePort(t)
+	web, echoPort := testenv.Port(t), testenv.Port(t)
 	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
 	p := startBinary(t, dir, "--config.file="+cfg, "--web.config.file="+webCfg,
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
@@ -218,7 +218,7 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 
 func TestMissingDefaultConfigStartsWithDefaults(t *testing.T) {
 	dir := t.TempDir() // no tcpping.yml here
-	web := freePort(t)
+	web := testenv.Port(t)
 	p := startBinary(t, dir, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web), "--no-echo", "--log.format=json")
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", web)
 	mfs := waitMetric(t, http.DefaultClient, url, "tcpping_exporter_config_last_reload_successful", nil, 1)
@@ -255,7 +255,7 @@ func TestMissingDefaultConfigStartsWithDefaults(t *testing.T) {
 func TestPromtoolCheckMetrics(t *testing.T) {
 	promtool := requireTool(t, "promtool", "prometheus")
 	dir := t.TempDir()
-	web, echoPort := freePort(t), freePort(t)
+	web, echoPort := testenv.Port(t), testenv.Port(t)
 	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
 	startBinary(t, dir, "--config.file="+cfg, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
 		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))

@@ -148,7 +148,7 @@ func TestContainerImage(t *testing.T) {
 	})
 
 	name := "tcpping_exporter-test-" + id
-	webPort, echoPort := freePort(t), freePort(t)
+	webPort, echoPort := testenv.Port(t), testenv.Port(t)
 	pm(time.Minute, "run", "-d", "--name", name,
 		"-p", fmt.Sprintf("127.0.0.1:%d:2112", webPort),
 		"-p", fmt.Sprintf("127.0.0.1:%d:4000", echoPort),

@@ -27,6 +27,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // dashboardFile is the example Grafana dashboard.
@@ -278,7 +280,7 @@ var originalQueries = []struct{ name, expr string }{
 func dashboardStack(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	webA, webB, echoPort := freePort(t), freePort(t), freePort(t)
+	webA, webB, echoPort := testenv.Port(t), testenv.Port(t), testenv.Port(t)
 	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
 	args := []string{"--config.file=" + cfg,
 		"--web.listen-address=127.0.0.1:" + strconv.Itoa(webA), "--web.listen-address=127.0.0.1:" + strconv.Itoa(webB)}

@@ -35,6 +35,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // prometheusExamples holds the Prometheus configs of examples/prometheus.
@@ -388,7 +389,7 @@ func TestExamplesRelabeling(t *testing.T) {
 func TestShardingExample(t *testing.T) {
 	requireTool(t, "prometheus", "prometheus")
 	dir := t.TempDir()
-	echoPort := freePort(t)
+	echoPort := testenv.Port(t)
 	// Three targets per shard: loopback addresses in the order hashmod
 	// puts them, so that neither shard is empty.
 	var shards [2][]string
@@ -410,7 +411,7 @@ func TestShardingExample(t *testing.T) {
 	}
 	writeFile(t, dir, "targets.json", string(sd))
 	cfg := writeFile(t, dir, "tcpping.yml", "modules:\n  default:\n    interval: 100ms\n")
-	webs := [2]int{freePort(t), freePort(t)}
+	webs := [2]int{testenv.Port(t), testenv.Port(t)}
 	for i, web := range webs {
 		args := []string{"--config.file=" + cfg, "--web.listen-address=127.0.0.1:" + strconv.Itoa(web)}
 		for _, addr := range targets[3*i : 3*i+3] {
@@ -501,7 +502,7 @@ func TestExampleTLSScrape(t *testing.T) {
 	requireTool(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	webConfig, certFile := writeWebConfig(t, dir)
-	web, echoPort := freePort(t), freePort(t)
+	web, echoPort := testenv.Port(t), testenv.Port(t)
 	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
 	startBinary(t, dir, "--config.file="+cfg, "--web.config.file="+webConfig,
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(web),

@@ -18,7 +18,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -34,17 +33,6 @@ import (
 
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
-
-// freePort returns a 127.0.0.1 port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // process is a running tcpping_exporter.
 type process struct {
@@ -180,7 +168,7 @@ func waitMetric(t *testing.T, client *http.Client, url, name string, want map[st
 
 func TestBinaryServesMetricsAndStopsOnSIGTERM(t *testing.T) {
 	dir := t.TempDir()
-	web, echoPort := freePort(t), freePort(t)
+	web, echoPort := testenv.Port(t), testenv.Port(t)
 	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
 	p := startBinary(t, dir, "--config.file="+cfg,
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(web),

@@ -53,7 +53,7 @@ func chromium(t *testing.T, url string, extra ...string) (dom, log string) {
 func TestLandingPageInChromium(t *testing.T) {
 	requireTool(t, "chromium", "chromium")
 	dir := t.TempDir()
-	web, echoPort := freePort(t), freePort(t)
+	web, echoPort := testenv.Port(t), testenv.Port(t)
 	cfg := writeFile(t, dir, "tcpping.yml", fmt.Sprintf(`modules:
   default: {interval: 100ms}
 targets:

@@ -78,7 +78,7 @@ func promQuery(base, q string) ([]promResult, error) {
 func startPrometheus(t *testing.T, dir, cfg string) string {
 	t.Helper()
 	bin := requireTool(t, "prometheus", "prometheus")
-	port := freePort(t)
+	port := testenv.Port(t)
 	cfgFile := writeFile(t, dir, "prometheus.yml", cfg)
 	cmd := exec.Command(bin, "--config.file="+cfgFile, "--storage.tsdb.path="+dir+"/data",
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(port))
@@ -135,7 +135,7 @@ func readmePromQL(t *testing.T) []string {
 func TestPrometheusScrapesProbeAndMetrics(t *testing.T) {
 	requireTool(t, "prometheus", "prometheus")
 	dir := t.TempDir()
-	web, echoPort := freePort(t), freePort(t)
+	web, echoPort := testenv.Port(t), testenv.Port(t)
 	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
 	// The echo server listens on three loopback addresses: three /probe
 	// targets for Prometheus to discover.

@@ -54,7 +54,7 @@ func post(t *testing.T, u string) (int, string) {
 
 func TestReloadReconcilesWithoutLosingCounters(t *testing.T) {
 	dir := t.TempDir()
-	web, echoPort := freePort(t), freePort(t)
+	web, echoPort := testenv.Port(t), testenv.Port(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", web)
 	echoA := fmt.Sprintf("127.0.0.1:%d", echoPort)
 	echoB := fmt.Sprintf("127.0.0.2:%d", echoPort)

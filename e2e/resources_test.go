@@ -70,7 +70,7 @@ func TestProbeBeyondCapStaysFlat(t *testing.T) {
 		beyond   = 5000
 	)
 	dir := t.TempDir()
-	web := freePort(t)
+	web := testenv.Port(t)
 	p := startBinary(t, dir, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web), "--no-echo",
 		"--probe.max-dynamic-targets="+strconv.Itoa(capacity))
 	base := fmt.Sprintf("http://127.0.0.1:%d", web)
@@ -87,7 +87,7 @@ func TestProbeBeyondCapStaysFlat(t *testing.T) {
 	}
 	// Fill the cap with targets nobody listens on: each answers at its
 	// first failed connection attempt.
-	closed := freePort(t)
+	closed := testenv.Port(t)
 	for i := range capacity {
 		if code, err := probe(fmt.Sprintf("127.0.0.%d:%d", i+2, closed)); err != nil || code != http.StatusOK {
 			t.Fatalf("filling the cap: HTTP %d, %v", code, err)
@@ -165,8 +165,8 @@ func TestManyFailingStaticTargets(t *testing.T) {
 		window  = 25 * time.Second
 	)
 	dir := t.TempDir()
-	web := freePort(t)
-	closed := freePort(t)
+	web := testenv.Port(t)
+	closed := testenv.Port(t)
 	var cfg strings.Builder
 	cfg.WriteString("targets:\n")
 	for i := range targets {
