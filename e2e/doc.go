@@ -14,13 +14,15 @@
 // Package e2e is the end-to-end suite: its TestMain builds the
 // tcpping_exporter binary once, and its tests run it as a real process on
 // 127.0.0.1 and check what a user sees: /metrics, /probe, TLS and basic
-// auth, reload, the landing page in Chromium, startup errors and resource
-// bounds. They also check the shipped files against the tools that
-// read them, from the repository's top directory: the Prometheus examples,
-// recording rules and Grafana dashboard with a real Prometheus and promtool,
-// the README's and CONFIGURATION.md's examples, the container image
-// (Dockerfile) with podman and runc, the systemd unit with systemd-analyze,
-// the release build with promu, and the cross builds of .promu.yml.
+// auth, reload, the landing page in Chromium, startup errors, resource
+// bounds, and --help and the metric families against those of the binary
+// before the code moved (testdata/*.golden). They also check the shipped
+// files against the tools that read them, from the repository's top
+// directory: the Prometheus examples, recording rules and Grafana dashboard
+// with a real Prometheus and promtool, the README's and CONFIGURATION.md's
+// examples, the container image (Dockerfile) with podman and runc, the
+// systemd unit with systemd-analyze, the release build with promu, and the
+// cross builds of .promu.yml.
 //
 // It needs, beyond Go: prometheus and promtool (Debian package
 // prometheus), chromium, podman and runc, systemd-analyze (systemd), git,

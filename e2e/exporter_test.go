@@ -46,7 +46,13 @@ type process struct {
 // it still runs.
 func startBinary(t *testing.T, dir string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(binary, args...), stderr: &testenv.Buffer{}, done: make(chan struct{})}
+	return startExecutable(t, binary, dir, args...)
+}
+
+// startExecutable runs the exporter at path bin with args, as startBinary.
+func startExecutable(t *testing.T, bin, dir string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin, args...), stderr: &testenv.Buffer{}, done: make(chan struct{})}
 	p.cmd.Dir = dir
 	p.cmd.Stderr = p.stderr
 	p.cmd.Stdout = p.stderr
