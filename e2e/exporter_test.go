@@ -196,6 +196,11 @@ func TestBinaryServesMetricsAndStopsOnSIGTERM(t *testing.T) {
 	if v, _ := testenv.Value(mfs, "tcp_echo_connected", self); v != 1 {
 		t.Errorf("tcp_echo_connected = %v, want 1", v)
 	}
+	// The echo server counts a frame once its write has returned, which
+	// may be after the prober has read the reply and counted it: a scrape
+	// can see 3 replies received and 2 frames echoed. It has echoed every
+	// reply received, so the count must reach 3.
+	mfs = waitMetric(t, http.DefaultClient, url, "tcp_echo_server_frames_total", nil, 3)
 	selfMetrics := []struct {
 		name   string
 		labels map[string]string
