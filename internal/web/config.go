@@ -23,6 +23,7 @@ import (
 
 // ConfigFile is the config file the exporter runs with.
 type ConfigFile struct {
+	// Path is the file's path (--config.file).
 	Path string
 	// Explicit is whether --config.file was given: then a missing file is
 	// an error, not a start with the built-in default module.
