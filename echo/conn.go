@@ -32,15 +32,6 @@ import (
 // worker and allocates it for a connection only once a write falls short.
 const readBufferSize = 85 * wire.FrameSize
 
-// idleGrace is how long the server reads once more when the idle deadline
-// has passed, before it closes the connection as idle: the server may itself
-// have been what stalled (a stopped process) while the client's frames waited
-// in the socket.
-const idleGrace = 100 * time.Millisecond
-
-// errIdle is the cause logged for a connection closed for idleness.
-var errIdle = errors.New("idle timeout")
-
 // scanFrames returns the length of the longest prefix of b made of whole
 // frames with a valid magic, and false if the bytes after that prefix cannot
 // start a frame (a wrong magic, detected from its first wrong byte).

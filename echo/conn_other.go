@@ -98,27 +98,19 @@ func (s *Server) serveConn(c net.Conn) {
 // garbage is refused from its first wrong byte, and nothing from the first
 // bad frame on is ever written back.
 //
-// Deadlines are moved only when they are about to matter: changing one costs
-// a runtime timer update, and doing that twice per frame was a measurable
-// part of the server's CPU per echo. The idle deadline is exact all the
-// same: when it fires, the connection is closed only if no whole frame came
-// in for the whole idle timeout, else it is pushed to last frame + timeout.
-//
-// Idleness is counted in frames, not bytes, so a client that trickles a
-// frame a byte at a time (slowloris) holds its slot no longer than a silent
-// one. And it is the client's idleness, not the server's: time the server
-// spends blocked writing echoes does not count, and before closing, the
-// server reads once more (idleGrace), because it may itself have been what
-// stalled (a stopped process) while the client's frames waited in the
-// socket.
+// The timeout policy (timeouts) is applied when a deadline passes, and a
+// deadline is moved only then, or when it is about to matter: changing one
+// costs a runtime timer update, and doing that twice per frame was a
+// measurable part of the server's CPU per echo. A read deadline that passed
+// while the server was blocked writing makes the next read fail at once, and
+// the policy then sets the next one from the last echo.
 func (s *Server) echo(c net.Conn) (reason, error) {
 	buf := make([]byte, readBufferSize)
 	pending := 0
-	idle := s.opts.IdleTimeout
-	lastFrame := time.Now()
-	graced := false // the idle deadline passed and the grace read is on
-	if err := c.SetReadDeadline(lastFrame.Add(idle)); err != nil {
-		return reasonNone, err
+	cl := newConnClock()
+	t := openedAt(0)
+	if r, err := s.nextReadDeadline(c, cl, &t, 0); err != nil {
+		return r, err
 	}
 	var w deadlineWriter
 	for {
@@ -126,11 +118,9 @@ func (s *Server) echo(c net.Conn) (reason, error) {
 		total := pending + n
 		end, ok := scanFrames(buf[:total])
 		if end > 0 {
-			if r, err := s.write(c, &w, buf[:end], time.Now()); err != nil {
+			if r, err := s.write(c, cl, &t, &w, buf[:end]); err != nil {
 				return r, err
 			}
-			// Taken after the write: time blocked in it is the server's.
-			lastFrame, graced = time.Now(), false
 		}
 		if !ok {
 			return reasonBadMagic, wire.ErrBadMagic
@@ -139,58 +129,89 @@ func (s *Server) echo(c net.Conn) (reason, error) {
 			if !errors.Is(rerr, os.ErrDeadlineExceeded) {
 				return reasonNone, rerr
 			}
-			var readDeadline time.Time
-			switch {
-			case time.Since(lastFrame) < idle:
-				readDeadline = lastFrame.Add(idle)
-			case !graced:
-				graced = true
-				readDeadline = time.Now().Add(idleGrace)
-			default:
-				return reasonIdle, errIdle
-			}
-			if err := c.SetReadDeadline(readDeadline); err != nil {
-				return reasonNone, err
+			if r, err := s.nextReadDeadline(c, cl, &t, cl.now()); err != nil {
+				return r, err
 			}
 		}
 		pending = copy(buf, buf[end:total])
 	}
 }
 
-// deadlineWriter tracks a connection's write deadline.
-type deadlineWriter struct{ deadline time.Time }
+// nextReadDeadline applies the timeout policy to c at now, with no write
+// under way: it returns reasonIdle and errIdle if the policy closes c, else
+// sets the read deadline to the policy's next check.
+func (s *Server) nextReadDeadline(c net.Conn, cl connClock, t *connTimes, now time.Duration) (reason, error) {
+	var (
+		r    reason
+		next time.Duration
+	)
+	*t, r, next = s.timeouts.check(*t, now)
+	if r != reasonNone {
+		return r, errIdle
+	}
+	return reasonNone, c.SetReadDeadline(cl.at(next))
+}
 
-// write writes frames back and counts them. A write may block for the
-// write timeout, measured from now, before the connection is given up; the
-// deadline is moved only when less than half of that is left.
-func (s *Server) write(c net.Conn, w *deadlineWriter, frames []byte, now time.Time) (reason, error) {
-	wt := s.opts.WriteTimeout
-	if w.deadline.Sub(now) < wt/2 {
-		w.deadline = now.Add(wt)
-		if err := c.SetWriteDeadline(w.deadline); err != nil {
+// connClock is the clock of one connection served by a goroutine: a
+// monotonic duration since the connection began to be served, as the timeout
+// policy takes it.
+type connClock struct{ epoch time.Time }
+
+func newConnClock() connClock { return connClock{epoch: time.Now()} }
+
+// now reads the clock.
+func (cl connClock) now() time.Duration { return time.Since(cl.epoch) }
+
+// at is the wall time at d on the clock, for a deadline.
+func (cl connClock) at(d time.Duration) time.Time { return cl.epoch.Add(d) }
+
+// deadlineWriter tracks a connection's write deadline, on its clock.
+type deadlineWriter struct{ deadline time.Duration }
+
+// write writes frames back and counts them. The write may block until the
+// timeout policy gives the connection up; the deadline is moved only when
+// less than half of the write timeout is left.
+func (s *Server) write(c net.Conn, cl connClock, t *connTimes, w *deadlineWriter, frames []byte) (reason, error) {
+	now := cl.now()
+	t.writeBegan(now)
+	if w.deadline-now < s.timeouts.write/2 {
+		_, _, next := s.timeouts.check(*t, now)
+		if err := w.set(c, cl, next); err != nil {
 			return reasonNone, err
 		}
 	}
 	for {
 		n, err := c.Write(frames)
 		s.countWritten(len(frames), n)
-		switch {
-		case err == nil:
+		if err == nil {
+			// Taken after the write: time blocked in it is the server's.
+			t.echoed(cl.now())
 			return reasonNone, nil
-		case !errors.Is(err, os.ErrDeadlineExceeded):
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			return reasonNone, err
-		case time.Since(now) < wt:
-			// The deadline was set for an earlier write: give this one
-			// its full timeout.
-			frames = frames[n:]
-			w.deadline = now.Add(wt)
-			if err := c.SetWriteDeadline(w.deadline); err != nil {
-				return reasonNone, err
-			}
-		default:
+		}
+		var (
+			r    reason
+			next time.Duration
+		)
+		*t, r, next = s.timeouts.check(*t, cl.now())
+		if r != reasonNone {
 			// The client does not read its echoes: its receive buffer
 			// and our send buffer are full.
-			return reasonWriteTimeout, err
+			return r, err
+		}
+		// The deadline was set for an earlier write: give this one its
+		// full timeout.
+		frames = frames[n:]
+		if err := w.set(c, cl, next); err != nil {
+			return reasonNone, err
 		}
 	}
+}
+
+// set sets c's write deadline to d on the connection's clock.
+func (w *deadlineWriter) set(c net.Conn, cl connClock, d time.Duration) error {
+	w.deadline = d
+	return c.SetWriteDeadline(cl.at(d))
 }

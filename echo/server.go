@@ -88,9 +88,10 @@ type Options struct {
 // Server is an echo server. Build it with New, bind with Listen, run with
 // Serve and stop with Shutdown.
 type Server struct {
-	opts   Options
-	logger log.Logger
-	m      *metrics
+	opts     Options
+	timeouts timeouts // the policy both engines apply, from opts
+	logger   log.Logger
+	m        *metrics
 
 	rejectLog [numReasons]logLimiter
 	acceptLog logLimiter
@@ -117,10 +118,11 @@ func New(opts Options, logger log.Logger, reg prometheus.Registerer) (*Server, e
 		logger = log.NewNopLogger()
 	}
 	s := &Server{
-		opts:   opts,
-		logger: log.With(logger, "component", "echo"),
-		m:      newMetrics(),
-		done:   make(chan struct{}),
+		opts:     opts,
+		timeouts: timeouts{idle: opts.IdleTimeout, write: opts.WriteTimeout},
+		logger:   log.With(logger, "component", "echo"),
+		m:        newMetrics(),
+		done:     make(chan struct{}),
 	}
 	if err := s.m.register(reg); err != nil {
 		return nil, err

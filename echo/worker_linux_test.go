@@ -220,7 +220,7 @@ func TestWorkerTimeouts(t *testing.T) {
 		clientRead(t, cli, filled)
 		w.ready(c, time.Minute) // the write ends: idleness counts from here
 		w.sweep(time.Minute + time.Second - 1)
-		if len(w.conns) != 1 || c.graceUntil != 0 {
+		if len(w.conns) != 1 || c.times.graced {
 			t.Fatal("idle time counted from before the write ended")
 		}
 	})
