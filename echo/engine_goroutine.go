@@ -11,8 +11,6 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-//go:build !linux
-
 package echo
 
 import (
@@ -24,31 +22,35 @@ import (
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
-// engine is the goroutine per connection engine: it keeps the connections
-// being served so that Shutdown can close them.
-type engine struct {
+// goroutineEngine serves each connection from a goroutine of its own, with
+// blocking reads and writes under deadlines and one fixed read buffer per
+// connection. It runs on every platform, and is the only engine where epoll
+// is missing. It keeps the connections being served, under the server's
+// mutex, so that Shutdown can close them.
+type goroutineEngine struct {
+	s     *Server
 	conns map[net.Conn]struct{}
 }
 
-// startEngine prepares the engine; s.mu is held. It may be called again.
-func (s *Server) startEngine() error {
-	if s.eng.conns == nil {
-		s.eng.conns = make(map[net.Conn]struct{})
-	}
-	return nil
+func newGoroutineEngine(s *Server) *goroutineEngine {
+	return &goroutineEngine{s: s, conns: make(map[net.Conn]struct{})}
 }
 
-// stopEngine closes every connection, which ends their goroutines; s.mu is
-// held and Shutdown waits for them.
-func (s *Server) stopEngine() {
-	for c := range s.eng.conns {
+// start has nothing to start: connections bring their goroutines.
+func (e *goroutineEngine) start() error { return nil }
+
+// stop closes every connection, which ends their goroutines; s.mu is held
+// and Shutdown waits for them.
+func (e *goroutineEngine) stop() {
+	for c := range e.conns {
 		_ = c.Close()
 	}
 }
 
 // serve starts the goroutine of an admitted connection, which owns c and
 // its slot from now on.
-func (s *Server) serve(c net.Conn) {
+func (e *goroutineEngine) serve(c net.Conn) {
+	s := e.s
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -56,27 +58,28 @@ func (s *Server) serve(c net.Conn) {
 		s.release()
 		return
 	}
-	s.eng.conns[c] = struct{}{}
+	e.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	go s.serveConn(c)
+	go e.serveConn(c)
 }
 
 // serveConn echoes frames on c until the client leaves, misbehaves or the
 // server shuts down, then closes c and releases its slot. The caller has
-// already added c to s.eng.conns and s.wg.
-func (s *Server) serveConn(c net.Conn) {
+// already added c to e.conns and s.wg.
+func (e *goroutineEngine) serveConn(c net.Conn) {
+	s := e.s
 	remote := c.RemoteAddr()
 	defer func() {
 		_ = c.Close()
 		s.mu.Lock()
-		delete(s.eng.conns, c)
+		delete(e.conns, c)
 		s.mu.Unlock()
 		s.release()
 		s.wg.Done()
 	}()
 
-	r, err := s.echo(c)
+	r, err := e.echo(c)
 	if s.closing() {
 		// Shutdown closed c under us: whatever the read or write saw is
 		// not the client's doing.
@@ -104,12 +107,12 @@ func (s *Server) serveConn(c net.Conn) {
 // measurable part of the server's CPU per echo. A read deadline that passed
 // while the server was blocked writing makes the next read fail at once, and
 // the policy then sets the next one from the last echo.
-func (s *Server) echo(c net.Conn) (reason, error) {
+func (e *goroutineEngine) echo(c net.Conn) (reason, error) {
 	buf := make([]byte, readBufferSize)
 	pending := 0
 	cl := newConnClock()
 	t := openedAt(0)
-	if r, err := s.nextReadDeadline(c, cl, &t, 0); err != nil {
+	if r, err := e.nextReadDeadline(c, cl, &t, 0); err != nil {
 		return r, err
 	}
 	var w deadlineWriter
@@ -118,7 +121,7 @@ func (s *Server) echo(c net.Conn) (reason, error) {
 		total := pending + n
 		end, ok := scanFrames(buf[:total])
 		if end > 0 {
-			if r, err := s.write(c, cl, &t, &w, buf[:end]); err != nil {
+			if r, err := e.write(c, cl, &t, &w, buf[:end]); err != nil {
 				return r, err
 			}
 		}
@@ -129,7 +132,7 @@ func (s *Server) echo(c net.Conn) (reason, error) {
 			if !errors.Is(rerr, os.ErrDeadlineExceeded) {
 				return reasonNone, rerr
 			}
-			if r, err := s.nextReadDeadline(c, cl, &t, cl.now()); err != nil {
+			if r, err := e.nextReadDeadline(c, cl, &t, cl.now()); err != nil {
 				return r, err
 			}
 		}
@@ -140,12 +143,12 @@ func (s *Server) echo(c net.Conn) (reason, error) {
 // nextReadDeadline applies the timeout policy to c at now, with no write
 // under way: it returns reasonIdle and errIdle if the policy closes c, else
 // sets the read deadline to the policy's next check.
-func (s *Server) nextReadDeadline(c net.Conn, cl connClock, t *connTimes, now time.Duration) (reason, error) {
+func (e *goroutineEngine) nextReadDeadline(c net.Conn, cl connClock, t *connTimes, now time.Duration) (reason, error) {
 	var (
 		r    reason
 		next time.Duration
 	)
-	*t, r, next = s.timeouts.check(*t, now)
+	*t, r, next = e.s.timeouts.check(*t, now)
 	if r != reasonNone {
 		return r, errIdle
 	}
@@ -171,18 +174,18 @@ type deadlineWriter struct{ deadline time.Duration }
 // write writes frames back and counts them. The write may block until the
 // timeout policy gives the connection up; the deadline is moved only when
 // less than half of the write timeout is left.
-func (s *Server) write(c net.Conn, cl connClock, t *connTimes, w *deadlineWriter, frames []byte) (reason, error) {
+func (e *goroutineEngine) write(c net.Conn, cl connClock, t *connTimes, w *deadlineWriter, frames []byte) (reason, error) {
 	now := cl.now()
 	t.writeBegan(now)
-	if w.deadline-now < s.timeouts.write/2 {
-		_, _, next := s.timeouts.check(*t, now)
+	if w.deadline-now < e.s.timeouts.write/2 {
+		_, _, next := e.s.timeouts.check(*t, now)
 		if err := w.set(c, cl, next); err != nil {
 			return reasonNone, err
 		}
 	}
 	for {
 		n, err := c.Write(frames)
-		s.countWritten(len(frames), n)
+		e.s.countWritten(len(frames), n)
 		if err == nil {
 			// Taken after the write: time blocked in it is the server's.
 			t.echoed(cl.now())
@@ -195,7 +198,7 @@ func (s *Server) write(c net.Conn, cl connClock, t *connTimes, w *deadlineWriter
 			r    reason
 			next time.Duration
 		)
-		*t, r, next = s.timeouts.check(*t, cl.now())
+		*t, r, next = e.s.timeouts.check(*t, cl.now())
 		if r != reasonNone {
 			// The client does not read its echoes: its receive buffer
 			// and our send buffer are full.
