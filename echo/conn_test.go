@@ -57,6 +57,30 @@ func TestScanFrames(t *testing.T) {
 	}
 }
 
+func TestCountWritten(t *testing.T) {
+	tests := []struct{ left, n, want int }{
+		{48, 48, 2},
+		{48, 0, 0},
+		{48, 23, 0},
+		{48, 24, 1},
+		{48, 30, 1},
+		{18, 18, 1}, // the rest of a frame begun earlier
+		{42, 17, 0},
+		{42, 18, 1},
+		{42, 42, 2},
+	}
+	for _, tt := range tests {
+		s, err := New(Options{ListenAddresses: []string{"127.0.0.1:0"}}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.countWritten(tt.left, tt.n)
+		if got := testutil.ToFloat64(s.m.frames); got != float64(tt.want) {
+			t.Errorf("countWritten(%d, %d) counted %v frames, want %d", tt.left, tt.n, got, tt.want)
+		}
+	}
+}
+
 // TestNonReadingClient checks that a client that never reads its echoes is
 // closed after the write timeout, without the server buffering for it and
 // without stalling other clients.

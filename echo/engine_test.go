@@ -55,6 +55,17 @@ func TestEngineOption(t *testing.T) {
 	}
 }
 
+// TestEngineUnderTest checks that the servers the tests start run the
+// engine chosen for the run (-echo.engine), so that a run meant for one
+// engine cannot pass by testing the other.
+func TestEngineUnderTest(t *testing.T) {
+	s, _ := startServer(t, Options{}, nil)
+	if got, want := engineName(s), testEngine(t).String(); got != want {
+		t.Fatalf("the server runs the %s engine, want %s", got, want)
+	}
+	roundTrip(t, dial(t, addr(t, s)), 1)
+}
+
 // engineName names the engine that serves s from its type, not from the
 // options that asked for it: "goroutine" for *goroutineEngine.
 func engineName(s *Server) string {

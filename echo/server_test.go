@@ -69,7 +69,7 @@ func TestListenErrorNamesAddress(t *testing.T) {
 	t.Cleanup(func() { _ = busy.Close() })
 	taken := busy.Addr().String()
 
-	s, err := New(Options{ListenAddresses: []string{"127.0.0.1:0", taken}}, nil, nil)
+	s, err := New(testOptions(t, Options{ListenAddresses: []string{"127.0.0.1:0", taken}}), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestIdleTimeout(t *testing.T) {
 
 func TestShutdown(t *testing.T) {
 	base := runtime.NumGoroutine()
-	s, err := New(Options{ListenAddresses: []string{"127.0.0.1:0", "127.0.0.1:0"}}, log.NewNopLogger(), nil)
+	s, err := New(testOptions(t, Options{ListenAddresses: []string{"127.0.0.1:0", "127.0.0.1:0"}}), log.NewNopLogger(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestShutdown(t *testing.T) {
 }
 
 func TestServeStopsWithContext(t *testing.T) {
-	s, err := New(Options{ListenAddresses: []string{"127.0.0.1:0"}}, nil, nil)
+	s, err := New(testOptions(t, Options{ListenAddresses: []string{"127.0.0.1:0"}}), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
