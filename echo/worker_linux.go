@@ -290,6 +290,9 @@ func (w *worker) flush(c *conn, now time.Duration) bool {
 		return false
 	}
 	c.times.echoed(now)
+	// The idle deadline now counts from here, and may come before the
+	// sweep planned for the write timeout.
+	w.schedule(c, now)
 	if c.badMagic {
 		w.close(c, reasonBadMagic, wire.ErrBadMagic)
 		return false
@@ -336,9 +339,9 @@ func (w *worker) sweep(now time.Duration) {
 }
 
 // schedule brings the next sweep forward to when the timeout policy must
-// next look at c, after an event at now. Only the first deadline of a
-// connection and a write that falls short need it: every other event moves
-// a deadline later.
+// next look at c, after an event at now. A connection's first deadline, a
+// write that falls short and the end of that write need it; a frame echoed
+// at once only moves the idle deadline later.
 func (w *worker) schedule(c *conn, now time.Duration) {
 	_, _, at := w.s.timeouts.check(c.times, now)
 	w.nextSweep = min(w.nextSweep, at)

@@ -241,6 +241,21 @@ func TestWorkerTimeouts(t *testing.T) {
 			t.Fatal("idle time counted from before the write ended")
 		}
 	})
+	t.Run("idle deadline after a write that waited", func(t *testing.T) {
+		// An idle timeout shorter than the write timeout: once the write
+		// ends, the sweep must come by the idle deadline, not the write
+		// timeout's.
+		w, c, cli := testWorker(t, Options{IdleTimeout: time.Second, WriteTimeout: time.Hour})
+		filled := fillToClient(t, c)
+		clientWrite(t, cli, frame(1))
+		w.ready(c, 0)
+		w.sweep(30 * time.Second)
+		clientRead(t, cli, filled)
+		w.ready(c, time.Minute) // the write ends
+		if w.nextSweep > time.Minute+time.Second {
+			t.Fatalf("next sweep at %v, after the idle deadline %v", w.nextSweep, time.Minute+time.Second)
+		}
+	})
 }
 
 // TestReadsPerEventBounded checks that one readiness event reads at most
