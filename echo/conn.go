@@ -35,6 +35,11 @@ const readBufferSize = 85 * wire.FrameSize
 // scanFrames returns the length of the longest prefix of b made of whole
 // frames with a valid magic, and false if the bytes after that prefix cannot
 // start a frame (a wrong magic, detected from its first wrong byte).
+//
+// It is the frame-handling step, the one both engines take between a read
+// and the write of its echoes: b is what the connection's last partial frame
+// and the read hold, and b[:end] is written back as it is. Anything a reply
+// must carry beyond the client's bytes belongs here, not in an engine.
 func scanFrames(b []byte) (end int, ok bool) {
 	for len(b)-end >= wire.FrameSize {
 		if !wire.ValidPrefix(b[end : end+wire.FrameSize]) {

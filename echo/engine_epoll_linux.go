@@ -39,11 +39,9 @@ const defaultEngine = EngineEpoll
 
 // epollEngine serves every connection from one worker goroutine that owns
 // an epoll set and makes direct read(2) and write(2) calls on non-blocking
-// sockets (worker_linux.go), as a C server would: one goroutine per
-// connection costs Go scheduler wake-ups for every frame, which were most of
-// the server's CPU per echo. Accept stays in Go (acceptLoop); each admitted
-// connection is taken out of Go's netpoller (detach) and handed in turn to a
-// worker, which owns it from then on.
+// sockets (worker_linux.go; the package comment says why). Accept stays in
+// Go (acceptLoop); each admitted connection is taken out of Go's netpoller
+// (detach) and handed in turn to a worker, which owns it from then on.
 type epollEngine struct {
 	s       *Server
 	workers []*worker
