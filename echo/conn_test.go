@@ -14,7 +14,6 @@
 package echo
 
 import (
-	"errors"
 	"io"
 	"net"
 	"os"
@@ -78,50 +77,6 @@ func TestCountWritten(t *testing.T) {
 		if got := testutil.ToFloat64(s.m.frames); got != float64(tt.want) {
 			t.Errorf("countWritten(%d, %d) counted %v frames, want %d", tt.left, tt.n, got, tt.want)
 		}
-	}
-}
-
-// TestNonReadingClient checks that a client that never reads its echoes is
-// closed after the write timeout, without the server buffering for it and
-// without stalling other clients.
-func TestNonReadingClient(t *testing.T) {
-	heapBefore := heapInuse()
-	s, _ := startServer(t, Options{WriteTimeout: 300 * time.Millisecond}, nil)
-	a := addr(t, s)
-	good := dial(t, a)
-	flood := dial(t, a)
-
-	floodDone := make(chan error, 1)
-	go func() {
-		chunk := frames(1, 4096) // 96 KiB per write
-		for {
-			if _, err := flood.Write(chunk); err != nil {
-				floodDone <- err
-				return
-			}
-		}
-	}()
-
-	trips := 0
-	for seq := uint64(0); rejected(s, reasonWriteTimeout) == 0 || trips < 3; seq++ {
-		roundTrip(t, good, seq) // fails the test after testTimeout
-		trips++
-		time.Sleep(10 * time.Millisecond) // pace the well-behaved client
-	}
-	select {
-	case err := <-floodDone:
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Errorf("flooding client was never closed: %v", err)
-		}
-	case <-time.After(testTimeout):
-		t.Fatal("flooding client's write did not fail")
-	}
-	roundTrip(t, good, 1<<20)
-	if got := rejected(s, reasonWriteTimeout); got != 1 {
-		t.Errorf("rejected write_timeout = %v, want 1", got)
-	}
-	if grew := int64(heapInuse()) - int64(heapBefore); grew > 16<<20 {
-		t.Errorf("heap grew by %d bytes", grew)
 	}
 }
 

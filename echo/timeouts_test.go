@@ -14,9 +14,16 @@
 package echo
 
 import (
+	"errors"
+	"io"
+	"os"
 	"testing"
 	"time"
 )
+
+// The tests in this file are those of the timeout policy: first the pure
+// function on its own, then over real sockets, where each engine applies it
+// (TestGoroutineEngine runs them with the goroutine engine too).
 
 func TestTimeoutsCheck(t *testing.T) {
 	const (
@@ -149,5 +156,156 @@ func TestTimeoutsSequence(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIdleTimeout checks that a silent client is closed after the idle
+// timeout and an active one is not.
+func TestIdleTimeout(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	s, _ := startServer(t, Options{IdleTimeout: idle}, nil)
+	a := addr(t, s)
+
+	t.Run("silent connection is closed", func(t *testing.T) {
+		c := dial(t, a)
+		start := time.Now()
+		readUntilClosed(t, c)
+		if d := time.Since(start); d < idle/2 {
+			t.Errorf("closed after %s, before the idle timeout %s", d, idle)
+		}
+		waitRejected(t, s, reasonIdle, 1)
+	})
+
+	t.Run("active connection stays open", func(t *testing.T) {
+		c := dial(t, a)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		end := time.Now().Add(1200 * time.Millisecond)
+		for seq := uint64(0); time.Now().Before(end); seq++ {
+			roundTrip(t, c, seq)
+			<-tick.C
+		}
+		roundTrip(t, c, 1000)
+		if got := rejected(s, reasonIdle); got != 1 {
+			t.Errorf("rejected idle = %v, want 1", got)
+		}
+	})
+}
+
+// TestNonReadingClient checks that a client that never reads its echoes is
+// closed after the write timeout, without the server buffering for it and
+// without stalling other clients.
+func TestNonReadingClient(t *testing.T) {
+	heapBefore := heapInuse()
+	s, _ := startServer(t, Options{WriteTimeout: 300 * time.Millisecond}, nil)
+	a := addr(t, s)
+	good := dial(t, a)
+	flood := dial(t, a)
+
+	floodDone := make(chan error, 1)
+	go func() {
+		chunk := frames(1, 4096) // 96 KiB per write
+		for {
+			if _, err := flood.Write(chunk); err != nil {
+				floodDone <- err
+				return
+			}
+		}
+	}()
+
+	trips := 0
+	for seq := uint64(0); rejected(s, reasonWriteTimeout) == 0 || trips < 3; seq++ {
+		roundTrip(t, good, seq) // fails the test after testTimeout
+		trips++
+		time.Sleep(10 * time.Millisecond) // pace the well-behaved client
+	}
+	select {
+	case err := <-floodDone:
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("flooding client was never closed: %v", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("flooding client's write did not fail")
+	}
+	roundTrip(t, good, 1<<20)
+	if got := rejected(s, reasonWriteTimeout); got != 1 {
+		t.Errorf("rejected write_timeout = %v, want 1", got)
+	}
+	if grew := int64(heapInuse()) - int64(heapBefore); grew > 16<<20 {
+		t.Errorf("heap grew by %d bytes", grew)
+	}
+}
+
+// TestSlowReaderIsNotIdle checks that time the server spends blocked
+// writing to a client that reads slowly is not taken for the client's
+// idleness: a client that keeps sending and then reads again must not be
+// closed as idle. The idle timeout is shorter than the write timeout here,
+// as --echo.idle-timeout below the (fixed 5s) write timeout makes it.
+func TestSlowReaderIsNotIdle(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	s, _ := startServer(t, Options{IdleTimeout: idle, WriteTimeout: 5 * time.Second}, nil)
+	// A normal receive buffer: a tiny one makes loopback TCP crawl once
+	// the client reads again, and the server's write would time out.
+	c, err := hostileDial(addr(t, s), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+
+	// Phase 1, one second: send without reading until the server is
+	// blocked writing echoes we do not read and our writes block too,
+	// then wait out the second. Bounded: at most 256 MiB.
+	chunk := frames(1, 2048)
+	blockedAt := time.Time{}
+	end := time.Now().Add(time.Second)
+	sent := 0
+	for blockedAt.IsZero() && sent < 256<<20 && time.Now().Before(end) {
+		_ = c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		n, err := c.Write(chunk)
+		sent += n
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			blockedAt = time.Now()
+		case err != nil:
+			t.Fatalf("phase 1 write: %v", err)
+		}
+	}
+	if blockedAt.IsZero() {
+		t.Fatal("the server never stopped reading: the test did not fill the buffers")
+	}
+	time.Sleep(max(time.Until(end), 2*idle))
+	// Phase 2, one second: read everything, and keep sending a frame
+	// every 10 ms. The client is as active as a client can be.
+	readErr := make(chan error, 1)
+	go func() {
+		_ = c.SetReadDeadline(time.Now().Add(testTimeout))
+		_, err := io.Copy(io.Discard, c)
+		readErr <- err
+	}()
+	// The write that hit its deadline may have stopped inside a frame:
+	// finish that frame first, or the stream is misaligned and the server
+	// rightly closes it for bad magic.
+	if off := sent % len(chunk); off%24 != 0 {
+		_ = c.SetWriteDeadline(time.Now().Add(testTimeout))
+		if _, err := c.Write(chunk[off : off+24-off%24]); err != nil {
+			t.Fatalf("finishing the split frame: %v", err)
+		}
+	}
+	for end := time.Now().Add(time.Second); time.Now().Before(end); {
+		_ = c.SetWriteDeadline(time.Now().Add(testTimeout))
+		if _, err := c.Write(frame(9)); err != nil {
+			break // closed under us: reported below
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := rejected(s, reasonIdle); got != 0 {
+		t.Errorf("rejected_total{reason=\"idle\"} = %v: a client that kept sending was closed as idle "+
+			"(the read deadline passed while the server was blocked in its own write)", got)
+	}
+	select {
+	case err := <-readErr:
+		t.Errorf("server closed the connection of an active client (%v); rejected: idle %v, write_timeout %v, bad_magic %v",
+			err, rejected(s, reasonIdle), rejected(s, reasonWriteTimeout), rejected(s, reasonBadMagic))
+	default:
 	}
 }
