@@ -94,7 +94,7 @@ func (s *Server) admit(c net.Conn) {
 	s.m.accepted.Inc()
 	s.m.connections.Inc()
 	level.Debug(s.logger).Log("msg", "connection opened", "remote_addr", c.RemoteAddr())
-	s.serve(c)
+	s.eng.serve(c)
 }
 
 // refuse counts, logs (rate-limited) and closes a connection refused at

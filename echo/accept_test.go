@@ -129,7 +129,7 @@ func TestAcceptErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := New(Options{ListenAddresses: []string{"127.0.0.1:0"}}, nil, nil)
+			s, err := New(testOptions(t, Options{ListenAddresses: []string{"127.0.0.1:0"}}), nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -32,18 +32,14 @@ import (
 // worker and allocates it for a connection only once a write falls short.
 const readBufferSize = 85 * wire.FrameSize
 
-// idleGrace is how long the server reads once more when the idle deadline
-// has passed, before it closes the connection as idle: the server may itself
-// have been what stalled (a stopped process) while the client's frames waited
-// in the socket.
-const idleGrace = 100 * time.Millisecond
-
-// errIdle is the cause logged for a connection closed for idleness.
-var errIdle = errors.New("idle timeout")
-
 // scanFrames returns the length of the longest prefix of b made of whole
 // frames with a valid magic, and false if the bytes after that prefix cannot
 // start a frame (a wrong magic, detected from its first wrong byte).
+//
+// It is the frame-handling step, the one both engines take between a read
+// and the write of its echoes: b is what the connection's last partial frame
+// and the read hold, and b[:end] is written back as it is. Anything a reply
+// must carry beyond the client's bytes belongs here, not in an engine.
 func scanFrames(b []byte) (end int, ok bool) {
 	for len(b)-end >= wire.FrameSize {
 		if !wire.ValidPrefix(b[end : end+wire.FrameSize]) {

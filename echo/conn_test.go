@@ -14,7 +14,6 @@
 package echo
 
 import (
-	"errors"
 	"io"
 	"net"
 	"os"
@@ -57,47 +56,27 @@ func TestScanFrames(t *testing.T) {
 	}
 }
 
-// TestNonReadingClient checks that a client that never reads its echoes is
-// closed after the write timeout, without the server buffering for it and
-// without stalling other clients.
-func TestNonReadingClient(t *testing.T) {
-	heapBefore := heapInuse()
-	s, _ := startServer(t, Options{WriteTimeout: 300 * time.Millisecond}, nil)
-	a := addr(t, s)
-	good := dial(t, a)
-	flood := dial(t, a)
-
-	floodDone := make(chan error, 1)
-	go func() {
-		chunk := frames(1, 4096) // 96 KiB per write
-		for {
-			if _, err := flood.Write(chunk); err != nil {
-				floodDone <- err
-				return
-			}
+func TestCountWritten(t *testing.T) {
+	tests := []struct{ left, n, want int }{
+		{48, 48, 2},
+		{48, 0, 0},
+		{48, 23, 0},
+		{48, 24, 1},
+		{48, 30, 1},
+		{18, 18, 1}, // the rest of a frame begun earlier
+		{42, 17, 0},
+		{42, 18, 1},
+		{42, 42, 2},
+	}
+	for _, tt := range tests {
+		s, err := New(Options{ListenAddresses: []string{"127.0.0.1:0"}}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
-
-	trips := 0
-	for seq := uint64(0); rejected(s, reasonWriteTimeout) == 0 || trips < 3; seq++ {
-		roundTrip(t, good, seq) // fails the test after testTimeout
-		trips++
-		time.Sleep(10 * time.Millisecond) // pace the well-behaved client
-	}
-	select {
-	case err := <-floodDone:
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Errorf("flooding client was never closed: %v", err)
+		s.countWritten(tt.left, tt.n)
+		if got := testutil.ToFloat64(s.m.frames); got != float64(tt.want) {
+			t.Errorf("countWritten(%d, %d) counted %v frames, want %d", tt.left, tt.n, got, tt.want)
 		}
-	case <-time.After(testTimeout):
-		t.Fatal("flooding client's write did not fail")
-	}
-	roundTrip(t, good, 1<<20)
-	if got := rejected(s, reasonWriteTimeout); got != 1 {
-		t.Errorf("rejected write_timeout = %v, want 1", got)
-	}
-	if grew := int64(heapInuse()) - int64(heapBefore); grew > 16<<20 {
-		t.Errorf("heap grew by %d bytes", grew)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -33,6 +34,37 @@ import (
 // testTimeout bounds every blocking step of a test. It is generous because
 // the tests run under -race on small machines.
 const testTimeout = 10 * time.Second
+
+// engineFlag names the engine of every server the tests start, empty for
+// the platform's default. TestGoroutineEngine sets it in the child process
+// in which it runs the tests again. It is test-only: the product chooses
+// through Options.Engine alone.
+var engineFlag = flag.String("echo.engine", "", "engine of the servers under test: goroutine or epoll; empty for the platform's default")
+
+// testEngine returns the engine the tests run against, as Options.Engine
+// resolves it.
+func testEngine(tb testing.TB) Engine {
+	tb.Helper()
+	switch *engineFlag {
+	case "":
+		return defaultEngine
+	case EngineGoroutine.String():
+		return EngineGoroutine
+	case EngineEpoll.String():
+		return EngineEpoll
+	}
+	tb.Fatalf("-echo.engine=%q: want goroutine or epoll", *engineFlag)
+	return EngineDefault
+}
+
+// testOptions returns opts with the engine under test, unless they name one.
+func testOptions(tb testing.TB, opts Options) Options {
+	tb.Helper()
+	if opts.Engine == EngineDefault {
+		opts.Engine = testEngine(tb)
+	}
+	return opts
+}
 
 // frame builds the frame with sequence number seq by hand from the byte
 // layout of DESIGN.md ("Wire format"), deliberately without the wire package,
@@ -66,7 +98,7 @@ func startServer(tb testing.TB, opts Options, logger log.Logger) (*Server, *prom
 		logger = log.NewNopLogger()
 	}
 	reg := prometheus.NewRegistry()
-	s, err := New(opts, logger, reg)
+	s, err := New(testOptions(tb, opts), logger, reg)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}

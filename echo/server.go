@@ -16,14 +16,17 @@
 // their magic and writes each one back unchanged and in order. It is
 // wire-compatible with the server of the original tcp_ping_prometheus.
 //
-// On Linux one worker goroutine owns an epoll set and serves every
-// connection's non-blocking socket with direct read(2) and write(2) calls
-// (engine_linux.go, worker_linux.go), as a C server would: one goroutine per
-// connection costs Go scheduler wake-ups for every frame, which were most of
-// the server's CPU per echo. Elsewhere each connection has one goroutine and
-// one fixed read buffer (conn_other.go).
-// Either way every write has a time limit, idle connections are closed, and
-// the server counts what it does in the tcp_echo_server_* metrics.
+// Two engines serve the connections (Options.Engine). On Linux, by default,
+// one worker goroutine owns an epoll set and serves every connection's
+// non-blocking socket with direct read(2) and write(2) calls
+// (engine_epoll_linux.go, worker_linux.go), as a C server would: one
+// goroutine per connection costs Go scheduler wake-ups for every frame, which
+// were most of the server's CPU per echo. Elsewhere each connection has one
+// goroutine and one fixed read buffer (engine_goroutine.go); that engine
+// builds, and is tested, on Linux too.
+// Either way both follow one timeout policy (timeouts.go): every write has a
+// time limit and idle connections are closed; and the server counts what it
+// does in the tcp_echo_server_* metrics.
 package echo
 
 import (
@@ -79,6 +82,10 @@ type Options struct {
 	// long, typically because the client does not read (reason
 	// "write_timeout"). 0 means DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// Engine chooses how connections are served; the zero value,
+	// EngineDefault, is the epoll engine on Linux and the goroutine engine
+	// elsewhere. New refuses EngineEpoll where epoll is missing.
+	Engine Engine
 
 	// workers is the number of epoll workers on Linux; 0 means the
 	// default. It is unexported: only benchmarks change it.
@@ -88,9 +95,10 @@ type Options struct {
 // Server is an echo server. Build it with New, bind with Listen, run with
 // Serve and stop with Shutdown.
 type Server struct {
-	opts   Options
-	logger log.Logger
-	m      *metrics
+	opts     Options
+	timeouts timeouts // the policy both engines apply, from opts
+	logger   log.Logger
+	m        *metrics
 
 	rejectLog [numReasons]logLimiter
 	acceptLog logLimiter
@@ -98,12 +106,13 @@ type Server struct {
 	done chan struct{}  // closed by Shutdown
 	wg   sync.WaitGroup // accept loops and the engine's goroutines
 
+	eng engine // serves admitted connections, as opts.Engine says
+
 	mu        sync.Mutex
 	closed    bool
 	serving   bool
 	listeners []net.Listener
-	open      int    // connections being served; MaxConnections caps it
-	eng       engine // serves admitted connections; per platform
+	open      int // connections being served; MaxConnections caps it
 }
 
 // New returns a Server for opts after checking them, and registers its
@@ -117,10 +126,14 @@ func New(opts Options, logger log.Logger, reg prometheus.Registerer) (*Server, e
 		logger = log.NewNopLogger()
 	}
 	s := &Server{
-		opts:   opts,
-		logger: log.With(logger, "component", "echo"),
-		m:      newMetrics(),
-		done:   make(chan struct{}),
+		opts:     opts,
+		timeouts: timeouts{idle: opts.IdleTimeout, write: opts.WriteTimeout},
+		logger:   log.With(logger, "component", "echo"),
+		m:        newMetrics(),
+		done:     make(chan struct{}),
+	}
+	if s.eng, err = newEngine(s); err != nil {
+		return nil, err
 	}
 	if err := s.m.register(reg); err != nil {
 		return nil, err
@@ -146,6 +159,11 @@ func checkOptions(opts Options) (Options, error) {
 		return opts, fmt.Errorf("idle timeout %s: must not be negative", opts.IdleTimeout)
 	case opts.WriteTimeout < 0:
 		return opts, fmt.Errorf("write timeout %s: must not be negative", opts.WriteTimeout)
+	case opts.Engine < EngineDefault || opts.Engine > EngineEpoll:
+		return opts, fmt.Errorf("engine %s: unknown", opts.Engine)
+	}
+	if opts.Engine == EngineDefault {
+		opts.Engine = defaultEngine
 	}
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
@@ -197,7 +215,7 @@ func (s *Server) Listen() error {
 		}
 		ls = append(ls, l)
 	}
-	if err := s.startEngine(); err != nil {
+	if err := s.eng.start(); err != nil {
 		for _, l := range ls {
 			_ = l.Close()
 		}
@@ -251,7 +269,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.mu.Unlock()
 		return errors.New("echo server already serving")
 	}
-	if err := s.startEngine(); err != nil {
+	if err := s.eng.start(); err != nil {
 		s.mu.Unlock()
 		s.Shutdown()
 		return err
@@ -291,7 +309,7 @@ func (s *Server) Shutdown() {
 			_ = l.Close()
 			level.Info(s.logger).Log("msg", "echo server listener stopped", "address", l.Addr())
 		}
-		s.stopEngine()
+		s.eng.stop()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()

@@ -69,7 +69,7 @@ func TestListenErrorNamesAddress(t *testing.T) {
 	t.Cleanup(func() { _ = busy.Close() })
 	taken := busy.Addr().String()
 
-	s, err := New(Options{ListenAddresses: []string{"127.0.0.1:0", taken}}, nil, nil)
+	s, err := New(testOptions(t, Options{ListenAddresses: []string{"127.0.0.1:0", taken}}), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,40 +246,9 @@ func TestMaxConnections(t *testing.T) {
 	}
 }
 
-func TestIdleTimeout(t *testing.T) {
-	const idle = 300 * time.Millisecond
-	s, _ := startServer(t, Options{IdleTimeout: idle}, nil)
-	a := addr(t, s)
-
-	t.Run("silent connection is closed", func(t *testing.T) {
-		c := dial(t, a)
-		start := time.Now()
-		readUntilClosed(t, c)
-		if d := time.Since(start); d < idle/2 {
-			t.Errorf("closed after %s, before the idle timeout %s", d, idle)
-		}
-		waitRejected(t, s, reasonIdle, 1)
-	})
-
-	t.Run("active connection stays open", func(t *testing.T) {
-		c := dial(t, a)
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		end := time.Now().Add(1200 * time.Millisecond)
-		for seq := uint64(0); time.Now().Before(end); seq++ {
-			roundTrip(t, c, seq)
-			<-tick.C
-		}
-		roundTrip(t, c, 1000)
-		if got := rejected(s, reasonIdle); got != 1 {
-			t.Errorf("rejected idle = %v, want 1", got)
-		}
-	})
-}
-
 func TestShutdown(t *testing.T) {
 	base := runtime.NumGoroutine()
-	s, err := New(Options{ListenAddresses: []string{"127.0.0.1:0", "127.0.0.1:0"}}, log.NewNopLogger(), nil)
+	s, err := New(testOptions(t, Options{ListenAddresses: []string{"127.0.0.1:0", "127.0.0.1:0"}}), log.NewNopLogger(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +302,7 @@ func TestShutdown(t *testing.T) {
 }
 
 func TestServeStopsWithContext(t *testing.T) {
-	s, err := New(Options{ListenAddresses: []string{"127.0.0.1:0"}}, nil, nil)
+	s, err := New(testOptions(t, Options{ListenAddresses: []string{"127.0.0.1:0"}}), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,10 +56,9 @@ type conn struct {
 	idx    int      // index in worker.conns
 	remote net.Addr // for the log
 
-	// lastFrame is when the connection last completed a frame and its
-	// echo was written in full, on the worker's clock. graceUntil, if not
-	// 0, is when the grace read given after the idle deadline ends.
-	lastFrame, graceUntil time.Duration
+	// times are the connection's events as the timeout policy sees them,
+	// on the worker's clock.
+	times connTimes
 
 	// out holds the echoes a write could not take: at most one read's
 	// worth, since the server reads nothing more until they are written.
@@ -67,8 +66,7 @@ type conn struct {
 	// the client's frames wait in the kernel, as they do behind a blocking
 	// write. outBuf is out's storage, made at the first short write.
 	out, outBuf []byte
-	writeStart  time.Duration // when the pending write began
-	badMagic    bool          // a bad frame followed the pending echoes
+	badMagic    bool // a bad frame followed the pending echoes
 
 	have uint8                    // bytes of a partial frame in part
 	part [wire.FrameSize - 1]byte // the partial frame a read ended with
@@ -182,8 +180,8 @@ func (w *worker) register(now time.Duration) (stop bool) {
 		w.byFD[c.fd] = c
 		c.idx = len(w.conns)
 		w.conns = append(w.conns, c)
-		c.lastFrame = now
-		w.nextSweep = min(w.nextSweep, now+w.s.opts.IdleTimeout)
+		c.times = openedAt(now)
+		w.schedule(c, now)
 	}
 	w.spare = w.spare[:0]
 	return stop
@@ -260,18 +258,18 @@ func (w *worker) echo(c *conn, frames []byte, now time.Duration) echoResult {
 	n = max(n, 0)
 	w.s.countWritten(len(frames), n)
 	if n == len(frames) {
-		c.lastFrame, c.graceUntil = now, 0
+		c.times.echoed(now)
 		return echoDone
 	}
 	if c.outBuf == nil {
 		c.outBuf = make([]byte, readBufferSize)
 	}
 	c.out = c.outBuf[:copy(c.outBuf, frames[n:])]
-	c.writeStart = now
+	c.times.writeBegan(now)
 	if !w.watch(c, unix.EPOLLOUT) {
 		return echoClosed
 	}
-	w.nextSweep = min(w.nextSweep, now+w.s.opts.WriteTimeout)
+	w.schedule(c, now)
 	return echoPending
 }
 
@@ -291,8 +289,10 @@ func (w *worker) flush(c *conn, now time.Duration) bool {
 	if len(c.out) > 0 {
 		return false
 	}
-	// The write is over; time spent in it was the server's, not idleness.
-	c.lastFrame, c.graceUntil = now, 0
+	c.times.echoed(now)
+	// The idle deadline now counts from here, and may come before the
+	// sweep planned for the write timeout.
+	w.schedule(c, now)
 	if c.badMagic {
 		w.close(c, reasonBadMagic, wire.ErrBadMagic)
 		return false
@@ -310,43 +310,41 @@ func (w *worker) watch(c *conn, events uint32) bool {
 	return true
 }
 
-// sweep closes the connections past their write timeout, and those idle for
-// the idle timeout and then the grace, and computes the next sweep.
-//
-// Idleness is counted in frames, not bytes, so a client that trickles a
-// frame a byte at a time (slowloris) holds its slot no longer than a silent
-// one. It is the client's idleness, not the server's: a connection with a
-// pending write is not idle, and its idle time starts when the write ends.
-// When the idle deadline has passed the connection gets idleGrace more
-// before it is closed, as the blocking engine reads once more: after the
-// process was stopped, the sweep may run before the worker has read all
-// that waited.
+// sweep applies the timeout policy to every connection: it closes those
+// past their write timeout, and those idle for the idle timeout and then
+// the grace, and computes the next sweep. When the process was stopped, the
+// sweep may run before the worker has read all that waited: the grace is
+// for that.
 func (w *worker) sweep(now time.Duration) {
-	idle, wt := w.s.opts.IdleTimeout, w.s.opts.WriteTimeout
 	next := never
 	// Backwards: close moves the last connection, already seen, into the
 	// closed one's place.
 	for i := len(w.conns) - 1; i >= 0; i-- {
 		c := w.conns[i]
-		switch {
-		case len(c.out) > 0:
-			if now-c.writeStart >= wt {
-				w.close(c, reasonWriteTimeout, errWriteTimeout)
-				continue
-			}
-			next = min(next, c.writeStart+wt)
-		case now-c.lastFrame < idle:
-			next = min(next, c.lastFrame+idle)
-		case c.graceUntil == 0:
-			c.graceUntil = now + idleGrace
-			next = min(next, c.graceUntil)
-		case now >= c.graceUntil:
-			w.close(c, reasonIdle, errIdle)
+		var (
+			r  reason
+			at time.Duration
+		)
+		c.times, r, at = w.s.timeouts.check(c.times, now)
+		switch r {
+		case reasonNone:
+			next = min(next, at)
+		case reasonIdle:
+			w.close(c, r, errIdle)
 		default:
-			next = min(next, c.graceUntil)
+			w.close(c, r, errWriteTimeout)
 		}
 	}
 	w.nextSweep = next
+}
+
+// schedule brings the next sweep forward to when the timeout policy must
+// next look at c, after an event at now. A connection's first deadline, a
+// write that falls short and the end of that write need it; a frame echoed
+// at once only moves the idle deadline later.
+func (w *worker) schedule(c *conn, now time.Duration) {
+	_, _, at := w.s.timeouts.check(c.times, now)
+	w.nextSweep = min(w.nextSweep, at)
 }
 
 // close counts (unless r is reasonNone), logs and closes c, which also takes

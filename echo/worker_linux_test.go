@@ -13,6 +13,10 @@
 
 package echo
 
+// The tests in this file drive the epoll engine's worker by hand: they are
+// about its internals, which the goroutine engine does not have, so they run
+// in the epoll engine's run only (testWorker skips the others).
+
 import (
 	"bytes"
 	"net"
@@ -28,9 +32,12 @@ import (
 // testWorker returns a worker that is not running, of a server with opts,
 // serving one connection: the server end of a socketpair. The test drives
 // the worker by hand with ready and sweep, on a clock of its own, and talks
-// through the returned client end.
+// through the returned client end. It skips the test when the run is not
+// the epoll engine's.
 func testWorker(t *testing.T, opts Options) (*worker, *conn, int) {
 	t.Helper()
+	epollOnly(t)
+	opts.Engine = EngineEpoll
 	opts.ListenAddresses = []string{"127.0.0.1:0"}
 	s, err := New(opts, nil, nil)
 	if err != nil {
@@ -56,6 +63,15 @@ func testWorker(t *testing.T, opts Options) (*worker, *conn, int) {
 		t.Fatal("connection not registered")
 	}
 	return w, w.conns[0], fds[1]
+}
+
+// epollOnly skips a test of the epoll worker's internals when the run is
+// not the epoll engine's.
+func epollOnly(t *testing.T) {
+	t.Helper()
+	if e := testEngine(t); e != EngineEpoll {
+		t.Skipf("tests the epoll worker's internals; this run tests the %s engine", e)
+	}
 }
 
 // fillToClient fills the server-to-client direction until the server's
@@ -167,6 +183,7 @@ func TestWorkerTimeouts(t *testing.T) {
 		idle = 10 * time.Second
 		wt   = 3 * time.Second
 	)
+	epollOnly(t)
 	opts := Options{IdleTimeout: idle, WriteTimeout: wt}
 	t.Run("write timeout", func(t *testing.T) {
 		w, c, cli := testWorker(t, opts)
@@ -220,31 +237,25 @@ func TestWorkerTimeouts(t *testing.T) {
 		clientRead(t, cli, filled)
 		w.ready(c, time.Minute) // the write ends: idleness counts from here
 		w.sweep(time.Minute + time.Second - 1)
-		if len(w.conns) != 1 || c.graceUntil != 0 {
+		if len(w.conns) != 1 || c.times.graced {
 			t.Fatal("idle time counted from before the write ended")
 		}
 	})
-}
-
-func TestCountWritten(t *testing.T) {
-	tests := []struct{ left, n, want int }{
-		{48, 48, 2},
-		{48, 0, 0},
-		{48, 23, 0},
-		{48, 24, 1},
-		{48, 30, 1},
-		{18, 18, 1}, // the rest of a frame begun earlier
-		{42, 17, 0},
-		{42, 18, 1},
-		{42, 42, 2},
-	}
-	for _, tt := range tests {
-		w, _, _ := testWorker(t, Options{})
-		w.s.countWritten(tt.left, tt.n)
-		if got := testutil.ToFloat64(w.s.m.frames); got != float64(tt.want) {
-			t.Errorf("countWritten(%d, %d) counted %v frames, want %d", tt.left, tt.n, got, tt.want)
+	t.Run("idle deadline after a write that waited", func(t *testing.T) {
+		// An idle timeout shorter than the write timeout: once the write
+		// ends, the sweep must come by the idle deadline, not the write
+		// timeout's.
+		w, c, cli := testWorker(t, Options{IdleTimeout: time.Second, WriteTimeout: time.Hour})
+		filled := fillToClient(t, c)
+		clientWrite(t, cli, frame(1))
+		w.ready(c, 0)
+		w.sweep(30 * time.Second)
+		clientRead(t, cli, filled)
+		w.ready(c, time.Minute) // the write ends
+		if w.nextSweep > time.Minute+time.Second {
+			t.Fatalf("next sweep at %v, after the idle deadline %v", w.nextSweep, time.Minute+time.Second)
 		}
-	}
+	})
 }
 
 // TestReadsPerEventBounded checks that one readiness event reads at most

@@ -34,20 +34,31 @@ import (
 // second than the probers this server is built for send.
 const defaultWorkers = 1
 
-// engine is the epoll engine. Accept stays in Go (acceptLoop); each admitted
-// connection is taken out of Go's netpoller (detach) and handed in turn to a
-// worker, which owns it from then on.
-type engine struct {
+// defaultEngine is the engine of Options.Engine's zero value: epoll.
+const defaultEngine = EngineEpoll
+
+// epollEngine serves every connection from one worker goroutine that owns
+// an epoll set and makes direct read(2) and write(2) calls on non-blocking
+// sockets (worker_linux.go; the package comment says why). Accept stays in
+// Go (acceptLoop); each admitted connection is taken out of Go's netpoller
+// (detach) and handed in turn to a worker, which owns it from then on.
+type epollEngine struct {
+	s       *Server
 	workers []*worker
 	next    atomic.Uint32 // round robin over workers
 }
 
-// startEngine creates the workers' epoll sets and starts their goroutines;
-// s.mu is held. It may be called again and then does nothing.
-func (s *Server) startEngine() error {
-	if s.eng.workers != nil {
+func newEpollEngine(s *Server) (engine, error) {
+	return &epollEngine{s: s}, nil
+}
+
+// start creates the workers' epoll sets and starts their goroutines; s.mu
+// is held. It may be called again and then does nothing.
+func (e *epollEngine) start() error {
+	if e.workers != nil {
 		return nil
 	}
+	s := e.s
 	n := s.opts.workers
 	if n <= 0 {
 		n = defaultWorkers
@@ -63,7 +74,7 @@ func (s *Server) startEngine() error {
 		}
 		ws = append(ws, w)
 	}
-	s.eng.workers = ws
+	e.workers = ws
 	s.wg.Add(len(ws))
 	for _, w := range ws {
 		go w.run()
@@ -71,26 +82,26 @@ func (s *Server) startEngine() error {
 	return nil
 }
 
-// stopEngine asks every worker to close its connections and exit; s.mu is
-// held. Shutdown waits for them through s.wg.
-func (s *Server) stopEngine() {
-	for _, w := range s.eng.workers {
+// stop asks every worker to close its connections and exit; s.mu is held.
+// Shutdown waits for them through s.wg.
+func (e *epollEngine) stop() {
+	for _, w := range e.workers {
 		w.stop()
 	}
 }
 
 // serve hands an admitted connection to a worker, which owns its slot from
 // now on.
-func (s *Server) serve(c net.Conn) {
+func (e *epollEngine) serve(c net.Conn) {
 	remote := c.RemoteAddr()
 	fd, err := sockfd.Detach(c)
 	if err != nil {
-		s.release()
-		s.logUnserved(remote, err)
+		e.s.release()
+		e.s.logUnserved(remote, err)
 		return
 	}
-	ws := s.eng.workers
-	w := ws[int(s.eng.next.Add(1)%uint32(len(ws)))]
+	ws := e.workers
+	w := ws[int(e.next.Add(1)%uint32(len(ws)))]
 	w.add(&conn{fd: fd, remote: remote})
 }
 
