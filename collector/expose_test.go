@@ -120,7 +120,7 @@ func syntheticTargets(n int, hostile bool) []target {
 			Started: started.Add(time.Duration(i) * time.Millisecond),
 		}
 		if mod.native {
-			s.Histogram.Schema, s.Histogram.ZeroThreshold = 3, 2.938735877055719e-39
+			s.Histogram.Schema, s.Histogram.ZeroThreshold = 3, prober.NativeZeroThreshold
 			s.Histogram.NativeOffset, s.Histogram.NativeCounts = -80, []uint64{1, 0, 4, uint64(i)}
 		}
 		ts[i] = &fakeTarget{

@@ -166,11 +166,11 @@ func appendTimestamp(b []byte, t time.Time) []byte {
 }
 
 // appendNative appends the native histogram fields of h as fillHistogram
-// and spans set them: schema, the shared zero threshold, zero count, then
-// one positive span and its deltas.
+// and spans set them: schema, zero threshold, zero count, then one
+// positive span and its deltas.
 func appendNative(b []byte, h *prober.HistogramSnapshot) []byte {
 	b = appendSvarint(b, pbHistSchema, int64(h.Schema))
-	b = appendDouble(b, pbHistZeroThreshold, *nativeZeroThreshold)
+	b = appendDouble(b, pbHistZeroThreshold, h.ZeroThreshold)
 	b = appendUvarint(b, pbHistZeroCount, h.ZeroCount)
 	lo, hi := trimZeros(h.NativeCounts)
 	var offset int32
