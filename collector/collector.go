@@ -12,7 +12,9 @@
 // limitations under the License.
 
 // Package collector turns prober snapshots into Prometheus metrics at
-// scrape time. Nothing is measured here: each prober's state is copied once
+// scrape time, and serves them: NewHandler is the /metrics handler, which
+// negotiates the format and encoding, caps concurrent scrapes and filters
+// by name[]. Nothing is measured here: each prober's state is copied once
 // per scrape and turned into series, so a scrape never blocks probing and
 // the series of targets that are gone disappear with them.
 package collector
