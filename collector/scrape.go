@@ -67,10 +67,10 @@ type scrape struct {
 	sizes  [numKinds]int   // metricsSize of gauges and counters by kind, -1 until added up
 }
 
-// row is one prober's histogram of one family. It holds no pointers (it lives in
-// the scrape's arena): its bucket bounds are an index into the scrape's
-// boundTable, its other parts offsets into the scrape's arrays, 32-bit to
-// keep rows small (prepare checks that they fit).
+// row is one prober's histogram of one family. It holds no pointers (it
+// lives in the scrape's arena): its bucket bounds are an index into the
+// scrape's boundTable, its other parts offsets into the scrape's arrays,
+// 32-bit to keep rows small (prepare checks that they fit).
 type row struct {
 	bounds uint32 // the bucket bounds, in the scrape's boundTable
 	// Where its cumulative counts start in cum or, in protobuf, its
