@@ -75,6 +75,16 @@ type handler struct {
 // Past opts.MaxRequestsInFlight concurrent scrapes, it answers 503 with
 // promhttp's message. Errors gathering the registry are logged and what
 // was gathered is served, as with promhttp.ContinueOnError.
+//
+// The exporter serves it as, with targets the atomic.Pointer that reload
+// swaps:
+//
+//	mux.Handle(telemetryPath, collector.NewHandler(collector.HandlerOptions{
+//		Registry:            registry, // self-metrics
+//		Targets:             targets.Load,
+//		Logger:              logger,
+//		MaxRequestsInFlight: 10,
+//	}))
 func NewHandler(opts HandlerOptions) http.Handler {
 	h := &handler{
 		registry: opts.Registry,
