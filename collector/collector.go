@@ -61,7 +61,7 @@ func (d descs) collect(ch chan<- prometheus.Metric, s *prober.Snapshot, lv []str
 		case gauge:
 			ch <- prometheus.MustNewConstMetric(d[i], prometheus.GaugeValue, f.value(s), lv...)
 		case histogram:
-			h := f.histogram(s)
+			h := f.hist(s)
 			m := &histogramMetric{desc: d[i], labels: prometheus.MakeLabelPairs(d[i], lv)}
 			fillHistogram(&m.h, h, timestamp(s.Started), newHistogramSlab(1, len(h.UpperBounds)))
 			ch <- m

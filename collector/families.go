@@ -47,13 +47,14 @@ func (k kind) String() string {
 type family struct {
 	// name is the family's name in the text format and in Gather:
 	// counters end in _total. Samples are named the same in OpenMetrics,
-	// whose HELP and TYPE lines drop the _total.
+	// whose HELP and TYPE lines drop the _total. The table gives it
+	// without the namespace, which newFamilies prefixes.
 	name, help string
 	kind       kind
-	// value reads a counter's or gauge's value, histogram a histogram's
+	// value reads a counter's or gauge's value, hist a histogram's
 	// (without copying it).
-	value     func(s *prober.Snapshot) float64
-	histogram func(s *prober.Snapshot) *prober.HistogramSnapshot
+	value func(s *prober.Snapshot) float64
+	hist  func(s *prober.Snapshot) *prober.HistogramSnapshot
 
 	// Filled in by newFamilies.
 
@@ -100,7 +101,7 @@ var families = newFamilies([]family{
 		help: "TCP handshake time of the current connection, in seconds."},
 	{name: "in_flight", kind: gauge, value: func(s *prober.Snapshot) float64 { return float64(s.InFlight) },
 		help: "Echo probes sent and awaiting their reply or timeout; sent equals received plus timeouts plus in_flight."},
-	{name: "rtt_seconds", kind: histogram, histogram: func(s *prober.Snapshot) *prober.HistogramSnapshot { return &s.Histogram },
+	{name: "rtt_seconds", kind: histogram, hist: func(s *prober.Snapshot) *prober.HistogramSnapshot { return &s.Histogram },
 		help: "Round-trip time of echo replies received in time, in seconds."},
 })
 

@@ -140,7 +140,7 @@ func (c *Collector) Gather() ([]*dto.MetricFamily, error) {
 				vi++
 				gi++
 			case histogram:
-				slab = fillHistogram(&hists[hi], f.histogram(&snaps[i]), labels[i].created, slab)
+				slab = fillHistogram(&hists[hi], f.hist(&snaps[i]), labels[i].created, slab)
 				m.Histogram = &hists[hi]
 				hi++
 			}
@@ -158,7 +158,7 @@ func histogramBuckets(snaps []prober.Snapshot) int {
 	for fi := range families {
 		if f := &families[fi]; f.kind == histogram {
 			for i := range snaps {
-				total += len(f.histogram(&snaps[i]).UpperBounds)
+				total += len(f.hist(&snaps[i]).UpperBounds)
 			}
 		}
 	}

@@ -141,7 +141,7 @@ func (c *Collector) prepare(proto bool) *scrape {
 		for k := range families {
 			f := &families[k]
 			if f.kind == histogram {
-				sc.packHistogram(&sc.rows[f.slot*n+i], f.histogram(s))
+				sc.packHistogram(&sc.rows[f.slot*n+i], f.hist(s))
 			} else {
 				sc.vals[f.slot*n+i] = f.value(s)
 			}
