@@ -133,7 +133,7 @@ func benchTargets(n int) []target {
 				Timeout: 200 * time.Millisecond, ConnectDuration: 97531 * time.Nanosecond,
 				Histogram: prober.HistogramSnapshot{
 					Count: count, Sum: float64(count) * 0.000119, UpperBounds: m.Buckets, Counts: counts,
-					Native: true, Schema: 3, ZeroThreshold: 2.938735877055719e-39, NativeOffset: -110, NativeCounts: native,
+					Native: true, Schema: 3, ZeroThreshold: prober.NativeZeroThreshold, NativeOffset: -110, NativeCounts: native,
 				},
 				Started: time.Unix(1767225600, 0),
 			},

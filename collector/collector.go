@@ -12,7 +12,9 @@
 // limitations under the License.
 
 // Package collector turns prober snapshots into Prometheus metrics at
-// scrape time. Nothing is measured here: each prober's state is copied once
+// scrape time, and serves them: NewHandler is the /metrics handler, which
+// negotiates the format and encoding, caps concurrent scrapes and filters
+// by name[]. Nothing is measured here: each prober's state is copied once
 // per scrape and turned into series, so a scrape never blocks probing and
 // the series of targets that are gone disappear with them.
 package collector
@@ -27,95 +29,44 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-const namespace = "tcp_echo"
-
 // baseLabels are the labels every per-prober series on /metrics carries,
 // before the targets' extra labels.
 var baseLabels = [...]string{"target", "address", "module"}
 
-// scalar describes one counter or gauge per prober. The table below is the
-// single definition both the Collector and the Gatherer paths use.
-type scalar struct {
-	name, help string
-	counter    bool
-	value      func(s *prober.Snapshot) float64
-}
-
-var scalars = [...]scalar{
-	{"sent_total", "Echo probes due, one per interval; a probe due while disconnected counts as sent and timed out.", true,
-		func(s *prober.Snapshot) float64 { return float64(s.Sent) }},
-	{"received_total", "Echo replies matched to an in-flight probe before its timeout.", true,
-		func(s *prober.Snapshot) float64 { return float64(s.Received) }},
-	{"timeouts_total", "Echo probes with no reply within their timeout, including those in flight when a connection dropped.", true,
-		func(s *prober.Snapshot) float64 { return float64(s.Timeouts) }},
-	{"late_total", "Echo replies that arrived after their probe had timed out.", true,
-		func(s *prober.Snapshot) float64 { return float64(s.Late) }},
-	{"dropped_total", "Established connections lost plus failed connection attempts.", true,
-		func(s *prober.Snapshot) float64 { return float64(s.Dropped) }},
-	{"unexpected_replies_total", "Echo replies that matched no probe sent on the connection: duplicates, unknown sequence numbers or bad magic.", true,
-		func(s *prober.Snapshot) float64 { return float64(s.Unexpected) }},
-	{"retransmits_total", "Kernel TCP retransmissions on this target's connections, from TCP_INFO (Linux; 0 elsewhere).", true,
-		func(s *prober.Snapshot) float64 { return float64(s.Retransmits) }},
-	{"last_rtt_seconds", "Most recent round-trip time, in seconds.", false,
-		func(s *prober.Snapshot) float64 { return s.LastRTT.Seconds() }},
-	{"connected", "Whether the probe connection is established (1) or not (0).", false,
-		func(s *prober.Snapshot) float64 { return boolFloat(s.Connected) }},
-	{"estimated_timeout_seconds", "Probe timeout in force now, in seconds.", false,
-		func(s *prober.Snapshot) float64 { return s.Timeout.Seconds() }},
-	{"smoothed_rtt_seconds", "Smoothed round-trip time of the RFC 6298 timeout estimator, in seconds.", false,
-		func(s *prober.Snapshot) float64 { return s.SRTT.Seconds() }},
-	{"connect_duration_seconds", "TCP handshake time of the current connection, in seconds.", false,
-		func(s *prober.Snapshot) float64 { return s.ConnectDuration.Seconds() }},
-	{"in_flight", "Echo probes sent and awaiting their reply or timeout; sent equals received plus timeouts plus in_flight.", false,
-		func(s *prober.Snapshot) float64 { return float64(s.InFlight) }},
-}
-
-const (
-	rttName = "rtt_seconds"
-	rttHelp = "Round-trip time of echo replies received in time, in seconds."
-)
-
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// descs are the per-prober Descs for one label set.
-type descs struct {
-	scalars [len(scalars)]*prometheus.Desc
-	rtt     *prometheus.Desc
-}
+// descs are the per-prober Descs for one label set, one per family, in
+// the order of families.
+type descs []*prometheus.Desc
 
 func newDescs(labels []string) descs {
-	var d descs
-	for i, m := range scalars {
-		d.scalars[i] = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", m.name), m.help, labels, nil)
+	d := make(descs, len(families))
+	for i := range families {
+		d[i] = prometheus.NewDesc(families[i].name, families[i].help, labels, nil)
 	}
-	d.rtt = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", rttName), rttHelp, labels, nil)
 	return d
 }
 
-func (d *descs) describe(ch chan<- *prometheus.Desc) {
-	for _, x := range d.scalars {
+func (d descs) describe(ch chan<- *prometheus.Desc) {
+	for _, x := range d {
 		ch <- x
 	}
-	ch <- d.rtt
 }
 
 // collect emits one prober's series from its snapshot.
-func (d *descs) collect(ch chan<- prometheus.Metric, s *prober.Snapshot, lv []string) {
-	for i, m := range scalars {
-		if m.counter {
-			ch <- prometheus.MustNewConstMetricWithCreatedTimestamp(d.scalars[i], prometheus.CounterValue, m.value(s), s.Started, lv...)
-		} else {
-			ch <- prometheus.MustNewConstMetric(d.scalars[i], prometheus.GaugeValue, m.value(s), lv...)
+func (d descs) collect(ch chan<- prometheus.Metric, s *prober.Snapshot, lv []string) {
+	for i := range families {
+		f := &families[i]
+		switch f.kind {
+		case counter:
+			ch <- prometheus.MustNewConstMetricWithCreatedTimestamp(d[i], prometheus.CounterValue, f.value(s), s.Started, lv...)
+		case gauge:
+			ch <- prometheus.MustNewConstMetric(d[i], prometheus.GaugeValue, f.value(s), lv...)
+		case histogram:
+			h := f.hist(s)
+			m := &histogramMetric{desc: d[i], labels: prometheus.MakeLabelPairs(d[i], lv)}
+			fillHistogram(&m.h, h, timestamp(s.Started), newHistogramSlab(1, len(h.UpperBounds)))
+			ch <- m
 		}
 	}
-	m := &histogramMetric{desc: d.rtt, labels: prometheus.MakeLabelPairs(d.rtt, lv)}
-	fillHistogram(&m.h, &s.Histogram, timestamp(s.Started), newHistogramSlab(1, len(s.Histogram.UpperBounds)))
-	ch <- m
 }
 
 // target is one prober as a scrape reads it: *prober.Prober is one, and

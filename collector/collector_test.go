@@ -140,6 +140,9 @@ func TestLiveProbersAndLabels(t *testing.T) {
 				t.Errorf("%v: count %d schema %d spans %d classic buckets %d: want classic and native buckets",
 					labels, h.GetSampleCount(), h.GetSchema(), len(h.GetPositiveSpan()), len(h.GetBucket()))
 			}
+			if h.GetZeroThreshold() != prober.NativeZeroThreshold {
+				t.Errorf("%v: zero threshold %v, want the prober's %v", labels, h.GetZeroThreshold(), prober.NativeZeroThreshold)
+			}
 			want := map[string]map[string]string{
 				"a": {"target": "a", "address": addr, "module": "default", "site": "ams", "rack": ""},
 				"b": {"target": "b", "address": addr, "module": "fast", "site": "", "rack": "r1"},

@@ -105,72 +105,64 @@ func (c *Collector) Gather() ([]*dto.MetricFamily, error) {
 	}
 	labels := c.cachedLabels(ts, snaps)
 
-	fams := make([]*dto.MetricFamily, 0, len(scalars)+1)
-	metrics := make([]dto.Metric, n*(len(scalars)+1))
-	ptrs := make([]*dto.Metric, n*(len(scalars)+1))
-	values := make([]float64, n*len(scalars))
-	var nCounters int
-	for _, m := range scalars {
-		if m.counter {
-			nCounters++
+	nf := len(families)
+	fams := make([]*dto.MetricFamily, nf)
+	metrics := make([]dto.Metric, n*nf)
+	ptrs := make([]*dto.Metric, n*nf)
+	values := make([]float64, n*scalarFamilies)
+	counters := make([]dto.Counter, n*familiesOf[counter])
+	gauges := make([]dto.Gauge, n*familiesOf[gauge])
+	hists := make([]dto.Histogram, n*familiesOf[histogram])
+	slab := newHistogramSlab(len(hists), histogramBuckets(snaps))
+	k, vi, ci, gi, hi := 0, 0, 0, 0, 0
+	for fi := range families {
+		f := &families[fi]
+		fams[fi] = &dto.MetricFamily{
+			Name:   proto.String(f.name),
+			Help:   proto.String(f.help),
+			Type:   f.pbType().Enum(),
+			Metric: ptrs[k : k+n : k+n],
 		}
-	}
-	counters := make([]dto.Counter, n*nCounters)
-	gauges := make([]dto.Gauge, n*(len(scalars)-nCounters))
-	k, ci, gi := 0, 0, 0
-	for _, def := range scalars {
-		mf := &dto.MetricFamily{
-			Name: proto.String(namespace + "_" + def.name),
-			Help: proto.String(def.help),
-			Type: dto.MetricType_GAUGE.Enum(),
-		}
-		if def.counter {
-			mf.Type = dto.MetricType_COUNTER.Enum()
-		}
-		mf.Metric = ptrs[k : k+n : k+n]
 		for i := range snaps {
 			m := &metrics[k]
 			m.Label = labels[i].pairs
-			values[k] = def.value(&snaps[i])
-			if def.counter {
-				counters[ci] = dto.Counter{Value: &values[k], CreatedTimestamp: labels[i].created}
+			switch f.kind {
+			case counter:
+				values[vi] = f.value(&snaps[i])
+				counters[ci] = dto.Counter{Value: &values[vi], CreatedTimestamp: labels[i].created}
 				m.Counter = &counters[ci]
+				vi++
 				ci++
-			} else {
-				gauges[gi] = dto.Gauge{Value: &values[k]}
+			case gauge:
+				values[vi] = f.value(&snaps[i])
+				gauges[gi] = dto.Gauge{Value: &values[vi]}
 				m.Gauge = &gauges[gi]
+				vi++
 				gi++
+			case histogram:
+				slab = fillHistogram(&hists[hi], f.hist(&snaps[i]), labels[i].created, slab)
+				m.Histogram = &hists[hi]
+				hi++
 			}
 			ptrs[k] = m
 			k++
 		}
-		fams = append(fams, mf)
 	}
-	fams = append(fams, c.gatherHistograms(snaps, labels, metrics[k:], ptrs[k:]))
-	slices.SortFunc(fams, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
-	return fams, nil
+	return fams, nil // in name order, as families are
 }
 
-func (c *Collector) gatherHistograms(snaps []prober.Snapshot, labels []*proberLabels, metrics []dto.Metric, ptrs []*dto.Metric) *dto.MetricFamily {
+// histogramBuckets returns the number of classic buckets of all
+// histograms of snaps.
+func histogramBuckets(snaps []prober.Snapshot) int {
 	total := 0
-	for i := range snaps {
-		total += len(snaps[i].Histogram.UpperBounds)
+	for fi := range families {
+		if f := &families[fi]; f.kind == histogram {
+			for i := range snaps {
+				total += len(f.hist(&snaps[i]).UpperBounds)
+			}
+		}
 	}
-	slab := newHistogramSlab(len(snaps), total)
-	hists := make([]dto.Histogram, len(snaps))
-	mf := &dto.MetricFamily{
-		Name:   proto.String(namespace + "_" + rttName),
-		Help:   proto.String(rttHelp),
-		Type:   dto.MetricType_HISTOGRAM.Enum(),
-		Metric: ptrs[:len(snaps):len(snaps)],
-	}
-	for i := range snaps {
-		slab = fillHistogram(&hists[i], &snaps[i].Histogram, labels[i].created, slab)
-		metrics[i].Label = labels[i].pairs
-		metrics[i].Histogram = &hists[i]
-		ptrs[i] = &metrics[i]
-	}
-	return mf
+	return total
 }
 
 // Merge returns a Gatherer of the families of all gs, which must not share

@@ -24,10 +24,6 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// nativeZeroThreshold is shared by every histogram's ZeroThreshold
-// pointer; encoders only read it.
-var nativeZeroThreshold = func() *float64 { v := 2.938735877055719e-39; return &v }()
-
 func timestamp(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
 
 // histogramSlab holds what fillHistogram points into. Gather allocates one
@@ -41,9 +37,9 @@ type histogramSlab struct {
 
 // histogramValues are the scalar fields a dto.Histogram points to.
 type histogramValues struct {
-	count, zeroCount uint64
-	sum              float64
-	schema           int32
+	count, zeroCount   uint64
+	sum, zeroThreshold float64
+	schema             int32
 }
 
 func newHistogramSlab(histograms, buckets int) histogramSlab {
@@ -74,9 +70,8 @@ func fillHistogram(h *dto.Histogram, s *prober.HistogramSnapshot, created *times
 		h.Bucket[i] = &slab.buckets[i]
 	}
 	if s.Native {
-		v.schema, v.zeroCount = s.Schema, s.ZeroCount
-		h.Schema, h.ZeroCount = &v.schema, &v.zeroCount
-		h.ZeroThreshold = nativeZeroThreshold
+		v.schema, v.zeroCount, v.zeroThreshold = s.Schema, s.ZeroCount, s.ZeroThreshold
+		h.Schema, h.ZeroCount, h.ZeroThreshold = &v.schema, &v.zeroCount, &v.zeroThreshold
 		h.PositiveSpan, h.PositiveDelta = spans(s.NativeOffset, s.NativeCounts)
 	}
 	return histogramSlab{buckets: slab.buckets[n:], ptrs: slab.ptrs[n:], cum: slab.cum[n:], vals: slab.vals[1:]}

@@ -166,11 +166,11 @@ func appendTimestamp(b []byte, t time.Time) []byte {
 }
 
 // appendNative appends the native histogram fields of h as fillHistogram
-// and spans set them: schema, the shared zero threshold, zero count, then
-// one positive span and its deltas.
+// and spans set them: schema, zero threshold, zero count, then one
+// positive span and its deltas.
 func appendNative(b []byte, h *prober.HistogramSnapshot) []byte {
 	b = appendSvarint(b, pbHistSchema, int64(h.Schema))
-	b = appendDouble(b, pbHistZeroThreshold, *nativeZeroThreshold)
+	b = appendDouble(b, pbHistZeroThreshold, h.ZeroThreshold)
 	b = appendUvarint(b, pbHistZeroCount, h.ZeroCount)
 	lo, hi := trimZeros(h.NativeCounts)
 	var offset int32
@@ -229,51 +229,45 @@ func (sc *scrape) created(i int) []byte {
 	return sc.labels[sc.ends[2*i+1]:sc.ends[2*i+2]]
 }
 
-// histSize is the size of prober i's Histogram message.
-func (sc *scrape) histSize(i int) int {
-	return int(sc.rows[i].size) + sizeLen(len(sc.created(i)))
+// histSize is the size of prober i's Histogram message of row r.
+func (sc *scrape) histSize(r *row, i int) int {
+	return int(r.size) + sizeLen(len(sc.created(i)))
 }
 
 // metricSize is the size of prober i's Metric message in family f.
 func (sc *scrape) metricSize(f *family, i int) int {
 	n := len(sc.label(i))
-	switch {
-	case f.scalar < 0:
-		return n + sizeLen(sc.histSize(i))
-	case scalars[f.scalar].counter:
+	switch f.kind {
+	case histogram:
+		return n + sizeLen(sc.histSize(&sc.rows[f.slot*sc.n+i], i))
+	case counter:
 		return n + sizeLen(counterSize(len(sc.created(i))))
 	default:
 		return n + sizeLen(gaugeSize)
 	}
 }
 
-// Kinds of families, whose metrics' sizes are the same whatever the
-// family's values: indexes of scrape.sizes.
-const (
-	kindGauge = iota
-	kindCounter
-	kindHistogram
-)
-
 // metricsSize returns the size of the metric fields of family f. Gauges
-// and counters add up to the same for every family of their kind: they
-// are added up once per scrape.
+// and counters add up to the same for every family of their kind, so
+// those are added up once per scrape; a histogram family's depend on its
+// values.
 func (sc *scrape) metricsSize(f *family) int {
-	k := kindHistogram
-	if f.scalar >= 0 {
-		k = kindGauge
-		if scalars[f.scalar].counter {
-			k = kindCounter
-		}
+	if f.kind == histogram {
+		return sc.addMetricSizes(f)
 	}
-	if sc.sizes[k] < 0 {
-		size := 0
-		for i := range sc.n {
-			size += sizeLen(sc.metricSize(f, i))
-		}
-		sc.sizes[k] = size
+	if sc.sizes[f.kind] < 0 {
+		sc.sizes[f.kind] = sc.addMetricSizes(f)
 	}
-	return sc.sizes[k]
+	return sc.sizes[f.kind]
+}
+
+// addMetricSizes returns the size of the metric fields of family f.
+func (sc *scrape) addMetricSizes(f *family) int {
+	size := 0
+	for i := range sc.n {
+		size += sizeLen(sc.metricSize(f, i))
+	}
+	return size
 }
 
 // writeProtoFamily writes one family as a delimited MetricFamily message,
@@ -281,15 +275,15 @@ func (sc *scrape) metricsSize(f *family) int {
 func (sc *scrape) writeProtoFamily(w *expoWriter, f *family) {
 	w.buf = appendVarint(w.buf, uint64(len(f.pb)+sc.metricsSize(f)))
 	w.buf = append(w.buf, f.pb...)
-	if f.scalar < 0 {
-		sc.writeProtoHistograms(w)
+	if f.kind == histogram {
+		sc.writeProtoHistograms(w, f)
 		return
 	}
-	counter := scalars[f.scalar].counter
-	for i, v := range sc.vals[f.scalar*sc.n : (f.scalar+1)*sc.n] {
+	isCounter := f.kind == counter
+	for i, v := range sc.vals[f.slot*sc.n : (f.slot+1)*sc.n] {
 		lbl := sc.label(i)
 		var b []byte
-		if counter {
+		if isCounter {
 			cr := sc.created(i)
 			cs := counterSize(len(cr))
 			b = appendLen(w.buf, pbFamilyMetric, len(lbl)+sizeLen(cs))
@@ -315,15 +309,16 @@ func (sc *scrape) writeProtoFamily(w *expoWriter, f *family) {
 	}
 }
 
-// writeProtoHistograms writes the RTT histograms' Metric messages: sample
-// count and sum, the classic buckets (no +Inf one unless a bound is +Inf),
-// the native fields packed by packProto, then the created timestamp.
-func (sc *scrape) writeProtoHistograms(w *expoWriter) {
-	for i := range sc.rows {
-		r := &sc.rows[i]
+// writeProtoHistograms writes the Metric messages of histogram family f:
+// sample count and sum, the classic buckets (no +Inf one unless a bound is
+// +Inf), the native fields packed by packProto, then the created
+// timestamp.
+func (sc *scrape) writeProtoHistograms(w *expoWriter, f *family) {
+	for i := range sc.n {
+		r := &sc.rows[f.slot*sc.n+i]
 		bounds := sc.bounds.sets[r.bounds].bounds
 		lbl, cr := sc.label(i), sc.created(i)
-		hs := sc.histSize(i)
+		hs := sc.histSize(r, i)
 		b := appendLen(w.buf, pbFamilyMetric, len(lbl)+sizeLen(hs))
 		b = append(b, lbl...)
 		b = appendLen(b, pbMetricHistogram, hs)

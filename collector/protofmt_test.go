@@ -56,7 +56,8 @@ var protoFormats = []struct {
 func edgeTargets() []target {
 	bounds := syntheticModules[0].bounds
 	counts := func(c ...uint64) []uint64 { return append(c, make([]uint64, len(bounds)+1-len(c))...) }
-	native := prober.HistogramSnapshot{UpperBounds: bounds, Counts: counts(), Native: true, Schema: 3}
+	native := prober.HistogramSnapshot{UpperBounds: bounds, Counts: counts(), Native: true, Schema: 3,
+		ZeroThreshold: prober.NativeZeroThreshold}
 	var hs []prober.HistogramSnapshot
 	add := func(count uint64, sum float64, f func(h *prober.HistogramSnapshot)) {
 		h := native
@@ -177,7 +178,7 @@ func TestWriteExpositionProtobufHistograms(t *testing.T) {
 		case slices.Contains(h.GetPositiveDelta(), 0):
 			gaps++
 		}
-		if h.GetZeroThreshold() != 0 && h.GetZeroThreshold() != *nativeZeroThreshold || h.GetCreatedTimestamp() == nil {
+		if h.Schema != nil && h.GetZeroThreshold() != prober.NativeZeroThreshold || h.GetCreatedTimestamp() == nil {
 			t.Errorf("zero threshold %v, created %v", h.GetZeroThreshold(), h.GetCreatedTimestamp())
 		}
 	}

@@ -45,10 +45,11 @@ type scrape struct {
 	n     int
 	proto bool // packed for the protobuf format
 	mem   offheap.Arena
-	// In mem: the scalar values, scalars[k] of prober i at k*n+i; each
-	// prober's histogram row; and the other histogram data of all
-	// probers: in the text formats, the cumulative classic bucket counts
-	// in cum, in protobuf, packed in hist (packProto).
+	// In mem: the counters' and gauges' values, that of prober i in the
+	// family of slot k at vals[k*n+i]; the histograms' rows, likewise in
+	// rows; and the other histogram data of all probers: in the text
+	// formats, the cumulative classic bucket counts in cum, in protobuf,
+	// packed in hist (packProto).
 	vals []float64
 	rows []row
 	cum  []uint64
@@ -63,13 +64,13 @@ type scrape struct {
 	wbuf   *[wbufSize]byte // the write buffer, on the heap
 	buf    []byte          // the expoWriter's buffer: wbuf[:0] unless it outgrew it
 	snap   prober.Snapshot // reused for every prober, slices and all
-	sizes  [3]int          // metricsSize by family kind, -1 until added up
+	sizes  [numKinds]int   // metricsSize of gauges and counters by kind, -1 until added up
 }
 
-// row is one prober's RTT histogram. It holds no pointers (it lives in
-// the scrape's arena): its bucket bounds are an index into the scrape's
-// boundTable, its other parts offsets into the scrape's arrays, 32-bit to
-// keep rows small (prepare checks that they fit).
+// row is one prober's histogram of one family. It holds no pointers (it
+// lives in the scrape's arena): its bucket bounds are an index into the
+// scrape's boundTable, its other parts offsets into the scrape's arrays,
+// 32-bit to keep rows small (prepare checks that they fit).
 type row struct {
 	bounds uint32 // the bucket bounds, in the scrape's boundTable
 	// Where its cumulative counts start in cum or, in protobuf, its
@@ -111,18 +112,18 @@ func (c *Collector) prepare(proto bool) *scrape {
 	sc := &scrape{n: n, proto: proto, sizes: [...]int{-1, -1, -1}}
 	m := &sc.mem
 	hints := &c.hints[0]
-	labelsPer, histPer := labelsPerProber, cumPerProber*8
+	labelsPer, histPer := labelsPerProber, cumPerProber*8*familiesOf[histogram]
 	if proto {
-		hints, histPer = &c.hints[1], histPerProber
+		hints, histPer = &c.hints[1], histPerProber*familiesOf[histogram]
 	}
 	if h := hints.labels.Load(); h > 0 {
 		labelsPer, histPer = int(h), int(hints.hist.Load())
 	}
 	// One mapping for all: the arrays below, and the ends of bucket
 	// samples (boundSet.le) for a few modules.
-	m.Reserve(n*(len(scalars)*8+int(unsafe.Sizeof(row{}))+2*4+labelsPer+histPer) + 16<<10)
-	sc.vals = offheap.Make[float64](m, n*len(scalars))
-	sc.rows = offheap.Make[row](m, n)
+	m.Reserve(n*(scalarFamilies*8+familiesOf[histogram]*int(unsafe.Sizeof(row{}))+2*4+labelsPer+histPer) + 16<<10)
+	sc.vals = offheap.Make[float64](m, n*scalarFamilies)
+	sc.rows = offheap.Make[row](m, n*familiesOf[histogram])
 	sc.ends = offheap.Make[uint32](m, 2*n+1)
 	sc.labels = offheap.Make[byte](m, n*labelsPer)[:0]
 	if proto {
@@ -137,23 +138,12 @@ func (c *Collector) prepare(proto bool) *scrape {
 		}
 		t := ts.at(i)
 		t.SnapshotInto(s)
-		for k := range scalars {
-			sc.vals[k*n+i] = scalars[k].value(s)
-		}
-		h := &s.Histogram
-		r := &sc.rows[i]
-		*r = row{bounds: uint32(sc.bounds.find(h.UpperBounds)), count: h.Count, sum: h.Sum}
-		if proto {
-			sc.packProto(r, h)
-		} else {
-			r.off = uint32(len(sc.cum))
-			sc.cum = offheap.Grow(m, sc.cum, len(h.UpperBounds))
-			var cum uint64
-			for j := range h.UpperBounds {
-				if j < len(h.Counts) {
-					cum += h.Counts[j]
-				}
-				sc.cum = append(sc.cum, cum)
+		for k := range families {
+			f := &families[k]
+			if f.kind == histogram {
+				sc.packHistogram(&sc.rows[f.slot*n+i], f.hist(s))
+			} else {
+				sc.vals[f.slot*n+i] = f.value(s)
 			}
 		}
 		o := t.Options()
@@ -178,6 +168,26 @@ func (c *Collector) prepare(proto bool) *scrape {
 	sc.wbuf = c.getBuf()
 	sc.buf = sc.wbuf[:0]
 	return sc
+}
+
+// packHistogram packs h into r and the scrape's histogram data: for the
+// text formats its cumulative classic bucket counts, for protobuf its
+// encoded fields (packProto).
+func (sc *scrape) packHistogram(r *row, h *prober.HistogramSnapshot) {
+	*r = row{bounds: uint32(sc.bounds.find(h.UpperBounds)), count: h.Count, sum: h.Sum}
+	if sc.proto {
+		sc.packProto(r, h)
+		return
+	}
+	r.off = uint32(len(sc.cum))
+	sc.cum = offheap.Grow(&sc.mem, sc.cum, len(h.UpperBounds))
+	var cum uint64
+	for j := range h.UpperBounds {
+		if j < len(h.Counts) {
+			cum += h.Counts[j]
+		}
+		sc.cum = append(sc.cum, cum)
+	}
 }
 
 // release frees sc's arena, after which no slice of it may be used, and

@@ -17,9 +17,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
-
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tcpping/tcpping_exporter/internal/offheap"
 	"github.com/tcpping/tcpping_exporter/prober"
@@ -30,77 +27,11 @@ import (
 // and openmetrics_create.go) writes them for the same metric families.
 // protofmt.go writes those of protobuf.
 
-// Indexes of the two formats in family.header.
+// Indexes of the two text formats in family.header.
 const (
 	fmtText = iota
 	fmtOpenMetrics
 )
-
-// family is one per-prober metric family as WriteExposition writes it.
-type family struct {
-	// name is the family's name in the text format and in Gather:
-	// counters end in _total. Samples are named the same in OpenMetrics,
-	// whose HELP and TYPE lines drop the _total.
-	name string
-	// scalar is the family's index in scalars, or -1 for the RTT
-	// histogram.
-	scalar int
-	// header is the HELP and TYPE lines in each format.
-	header [2][]byte
-	// bucket, sum and count name a histogram's samples.
-	bucket, sum, count string
-	// pb is the name, help and type fields of the family's protobuf
-	// MetricFamily message.
-	pb []byte
-}
-
-// families are the per-prober families, sorted by name as a Gatherer
-// sorts them. Nothing modifies them after initialisation.
-var families = func() []family {
-	fs := make([]family, 0, len(scalars)+1)
-	for i, m := range scalars {
-		typ := "gauge"
-		if m.counter {
-			typ = "counter"
-		}
-		fs = append(fs, newFamily(namespace+"_"+m.name, m.help, typ, i))
-	}
-	fs = append(fs, newFamily(namespace+"_"+rttName, rttHelp, "histogram", -1))
-	slices.SortFunc(fs, func(a, b family) int { return strings.Compare(a.name, b.name) })
-	return fs
-}()
-
-var (
-	// helpEscaper escapes HELP text in the text format, quotedEscaper
-	// label values in both formats and HELP text in OpenMetrics.
-	helpEscaper   = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-	quotedEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
-)
-
-func newFamily(name, help, typ string, scalar int) family {
-	omName, omType := name, typ
-	if typ == "counter" {
-		// OpenMetrics names a counter family without _total; one whose
-		// samples do not end in _total cannot be a counter.
-		if base, ok := strings.CutSuffix(name, "_total"); ok {
-			omName = base
-		} else {
-			omType = "unknown"
-		}
-	}
-	pbType := dto.MetricType_GAUGE
-	switch typ {
-	case "counter":
-		pbType = dto.MetricType_COUNTER
-	case "histogram":
-		pbType = dto.MetricType_HISTOGRAM
-	}
-	f := family{name: name, scalar: scalar, bucket: name + "_bucket", sum: name + "_sum", count: name + "_count",
-		pb: protoHeader(name, help, pbType)}
-	f.header[fmtText] = []byte("# HELP " + name + " " + helpEscaper.Replace(help) + "\n# TYPE " + name + " " + typ + "\n")
-	f.header[fmtOpenMetrics] = []byte("# HELP " + omName + " " + quotedEscaper.Replace(help) + "\n# TYPE " + omName + " " + omType + "\n")
-	return f
-}
 
 // appendFloat appends v as expfmt writes a sample value or le label: the
 // shortest representation in %g style, which OpenMetrics ends in ".0" if
@@ -221,6 +152,17 @@ func (c *Collector) appendLabelText(m *offheap.Arena, b []byte, o *prober.Option
 // writes is 24 bytes.
 const leMax = 40
 
+// buildLE writes the ends of the bucket samples of every set in m that
+// has none yet, for OpenMetrics if om: once per scrape, whichever
+// histogram family comes first.
+func (t *boundTable) buildLE(m *offheap.Arena, om bool) {
+	for k := range t.sets {
+		if t.sets[k].leEnd == nil {
+			t.sets[k].buildLE(m, om)
+		}
+	}
+}
+
 // buildLE writes the ends of bs's bucket samples in m, for OpenMetrics if
 // om, the text format otherwise.
 func (bs *boundSet) buildLE(m *offheap.Arena, om bool) {
@@ -248,11 +190,11 @@ func (sc *scrape) writeFamily(w *expoWriter, f *family, om bool) {
 	} else {
 		w.buf = append(w.buf, f.header[fmtText]...)
 	}
-	if f.scalar < 0 {
+	if f.kind == histogram {
 		sc.writeHistograms(w, f, om)
 		return
 	}
-	for i, v := range sc.vals[f.scalar*sc.n : (f.scalar+1)*sc.n] {
+	for i, v := range sc.vals[f.slot*sc.n : (f.slot+1)*sc.n] {
 		b := append(w.buf, f.name...)
 		b = append(b, sc.label(i)...)
 		b = append(b, '}', ' ')
@@ -266,14 +208,12 @@ func (sc *scrape) writeFamily(w *expoWriter, f *family, om bool) {
 	}
 }
 
-// writeHistograms writes the RTT histograms' samples as expfmt does:
-// the buckets, +Inf last, then _sum and _count.
+// writeHistograms writes the samples of histogram family f as expfmt
+// does: the buckets, +Inf last, then _sum and _count.
 func (sc *scrape) writeHistograms(w *expoWriter, f *family, om bool) {
-	for k := range sc.bounds.sets {
-		sc.bounds.sets[k].buildLE(&sc.mem, om)
-	}
-	for i := range sc.rows {
-		r := &sc.rows[i]
+	sc.bounds.buildLE(&sc.mem, om)
+	for i := range sc.n {
+		r := &sc.rows[f.slot*sc.n+i]
 		bs := &sc.bounds.sets[r.bounds]
 		lbl := sc.label(i)
 		b := w.buf

@@ -19,14 +19,19 @@ import (
 )
 
 // Native histogram parameters, as in client_golang: the schema range of the
-// exposition format, the default zero threshold (2^-128) and a bucket cap that
-// keeps a prober's memory bounded whatever RTTs it sees.
+// exposition format and a bucket cap that keeps a prober's memory bounded
+// whatever RTTs it sees.
 const (
 	nativeSchemaMax      = 8
 	nativeSchemaMin      = -4
-	nativeZeroThreshold  = 2.938735877055719e-39
 	nativeMaxBucketCount = 160
 )
+
+// NativeZeroThreshold is the width of every native histogram's zero bucket:
+// client_golang's default, 2^-128. Observations at or below it count in
+// ZeroCount. Snapshots carry it in HistogramSnapshot.ZeroThreshold, which is
+// what the exposition writes.
+const NativeZeroThreshold = 2.938735877055719e-39
 
 // HistogramSnapshot is a copy of a prober's RTT histogram.
 type HistogramSnapshot struct {
@@ -145,7 +150,7 @@ func (h *histogram) observe(v float64) {
 	if !h.native {
 		return
 	}
-	if v <= nativeZeroThreshold {
+	if v <= NativeZeroThreshold {
 		h.zeroCount++
 		return
 	}
@@ -202,7 +207,7 @@ func (h *histogram) snapshotInto(s *HistogramSnapshot) {
 	}
 	if h.native {
 		s.Schema = h.schema
-		s.ZeroThreshold = nativeZeroThreshold
+		s.ZeroThreshold = NativeZeroThreshold
 		s.ZeroCount = h.zeroCount
 		s.NativeOffset = h.offset
 		s.NativeCounts = append(s.NativeCounts, h.native1...)
