@@ -54,7 +54,7 @@ func benchProbers(n int) []*prober.Prober {
 // targets, two ways: "registry" registers the Collector on a
 // prometheus.Registry (Collect, then the Registry's validation and
 // sorting), "direct" calls the Collector's own Gather, as /metrics does
-// through Merge. For each, "gather" stops after gathering; "text" and
+// through merge. For each, "gather" stops after gathering; "text" and
 // "protobuf" add the encoding of that exposition format, as promhttp does
 // it, and report its size per scrape.
 func BenchmarkCollect10000(b *testing.B) {
@@ -151,7 +151,7 @@ func (w *countingWriter) Write(p []byte) (int, error) { w.n += len(p); return le
 // BenchmarkExposition10000 compares, for one /metrics scrape of 10 000
 // static targets with populated histograms, the dto path ("expfmt": Gather,
 // then expfmt's encoder, as promhttp serves it) with the streaming writer
-// ("stream": WriteExposition), in the text, OpenMetrics and delimited
+// ("stream": writeExposition), in the text, OpenMetrics and delimited
 // protobuf formats, into a plain io.Writer as the HTTP response is. The
 // "stream/…-gzip-…" ones add gzip, at the level /metrics uses (BestSpeed)
 // and at promhttp's (default).
@@ -186,7 +186,7 @@ func BenchmarkExposition10000(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				w.n = 0
-				if err := WriteExposition(&w, f.format, nil, c, nil); err != nil {
+				if err := writeExposition(&w, f.format, nil, c, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -209,7 +209,7 @@ func BenchmarkExposition10000(b *testing.B) {
 			for b.Loop() {
 				w.n = 0
 				gz.Reset(&w)
-				if err := WriteExposition(gz, g.format, nil, c, nil); err != nil {
+				if err := writeExposition(gz, g.format, nil, c, nil); err != nil {
 					b.Fatal(err)
 				}
 				_ = gz.Close()

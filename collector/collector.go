@@ -103,7 +103,7 @@ func (l targetList) at(i int) target {
 // It is a prometheus.Collector, and also a prometheus.Gatherer whose Gather
 // builds the metric families directly from the snapshots: with thousands of
 // targets that is several times cheaper than a Registry, which sorts, hashes
-// and checks every series of every scrape. WriteExposition skips the
+// and checks every series of every scrape. writeExposition skips the
 // metric families altogether for the text and delimited protobuf formats.
 type Collector struct {
 	probers    func() []*prober.Prober // New's
@@ -117,7 +117,7 @@ type Collector struct {
 	textPrefix, protoName []string
 	d                     descs
 	cache                 labelCache // Gather's
-	// wbuf is WriteExposition's write buffer, kept for the next scrape
+	// wbuf is writeExposition's write buffer, kept for the next scrape
 	// (concurrent ones allocate their own). It is all a scrape keeps:
 	// the rest of its memory is mapped for it and unmapped after it.
 	wbuf atomic.Pointer[[wbufSize]byte]

@@ -315,7 +315,7 @@ func TestMergeRejectsDuplicateFamilies(t *testing.T) {
 	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "tcp_echo_sent_total", Help: "x"}))
 	ps := []*prober.Prober{prober.New(prober.Options{Name: "a", Address: "192.0.2.1:1", Module: config.DefaultModule()}, nil)}
 	c := New(func() []*prober.Prober { return ps }, nil)
-	g := Merge(func() prometheus.Gatherer { return reg }, func() prometheus.Gatherer { return c })
+	g := merge(func() prometheus.Gatherer { return reg }, func() prometheus.Gatherer { return c })
 	if _, err := g.Gather(); err == nil || !strings.Contains(err.Error(), "tcp_echo_sent_total") {
 		t.Errorf("err = %v, want the duplicate family named", err)
 	}

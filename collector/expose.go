@@ -29,7 +29,7 @@ import (
 // A text scrape of 10 000 targets is about 35 MiB. Encoding it from metric
 // families with expfmt costs several times more than building them, and
 // holding them or the output costs memory per target that a scrape should
-// not need. So WriteExposition writes the targets' families straight from
+// not need. So writeExposition writes the targets' families straight from
 // snapshots packed off the Go heap (scrape) into a buffer that it hands to
 // the writer whenever it holds flushAt bytes: labels are escaped (or
 // protobuf-encoded) once per scrape, numbers are appended in place, and
@@ -37,16 +37,16 @@ import (
 // byte what expfmt writes for Gather's families (expose_test.go and
 // protofmt_test.go check it).
 
-// flushAt is the buffer size at which WriteExposition writes to its
+// flushAt is the buffer size at which writeExposition writes to its
 // writer: large enough that the syscalls of a 30 MiB response cost little,
 // small enough to be nothing next to the response.
 const flushAt = 128 << 10
 
-// Streams reports whether WriteExposition can write format f: the text
+// streams reports whether writeExposition can write format f: the text
 // format 0.0.4, OpenMetrics 0.0.1 and 1.0.0, and delimited protobuf, which
 // also carries the native histograms. Other formats (the protobuf text
 // formats, which only people ask for) take the Gather path.
-func Streams(f expfmt.Format) bool {
+func streams(f expfmt.Format) bool {
 	switch f.FormatType() {
 	case expfmt.TypeTextPlain, expfmt.TypeProtoDelim:
 		return true
@@ -59,7 +59,7 @@ func Streams(f expfmt.Format) bool {
 	return false
 }
 
-// WriteExposition writes a /metrics response in format f, which Streams
+// writeExposition writes a /metrics response in format f, which streams
 // must accept: the families of others (a Registry's, such as the exporter's
 // self-metrics) and the static targets' families of c (nil: none), merged
 // in name order as a Gatherer's would be, then the OpenMetrics # EOF line.
@@ -70,8 +70,8 @@ func Streams(f expfmt.Format) bool {
 //
 // It returns the first error of w, which ends the response, and the
 // encoding errors of others' families, which do not.
-func WriteExposition(w io.Writer, f expfmt.Format, others []*dto.MetricFamily, c *Collector, keep func(name string) bool) error {
-	if !Streams(f) {
+func writeExposition(w io.Writer, f expfmt.Format, others []*dto.MetricFamily, c *Collector, keep func(name string) bool) error {
+	if !streams(f) {
 		return fmt.Errorf("write exposition: format %q is not text, OpenMetrics 1.0 or delimited protobuf", f)
 	}
 	om := f.FormatType() == expfmt.TypeOpenMetrics

@@ -42,7 +42,7 @@ func checkStreamed(t *testing.T, f expfmt.Format, others []*dto.MetricFamily, c 
 	t.Helper()
 	want, wantMFs := expfmtExposition(t, f, others, c)
 	var buf bytes.Buffer
-	if err := WriteExposition(&buf, f, others, c, nil); err != nil {
+	if err := writeExposition(&buf, f, others, c, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(buf.Bytes(), want) {
@@ -55,7 +55,7 @@ func checkStreamed(t *testing.T, f expfmt.Format, others []*dto.MetricFamily, c 
 // others, encoded by expfmt as promhttp encodes it.
 func expfmtExposition(t testing.TB, f expfmt.Format, others []*dto.MetricFamily, c *Collector) ([]byte, []*dto.MetricFamily) {
 	t.Helper()
-	mfs, err := Merge(
+	mfs, err := merge(
 		func() prometheus.Gatherer {
 			return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return others, nil })
 		},
@@ -166,8 +166,8 @@ func TestWriteExpositionMatchesExpfmt(t *testing.T) {
 	others := selfFamilies(t)
 	for _, tt := range streamedFormats {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := expfmt.NegotiateAccept(map[string][]string{"Accept": {tt.accept}}, expfmt.DefaultOpenMetricsAcceptedFormats()...); got != tt.format || !Streams(got) {
-				t.Fatalf("Accept %q negotiates %q (streams: %v), want %q", tt.accept, got, Streams(got), tt.format)
+			if got := expfmt.NegotiateAccept(map[string][]string{"Accept": {tt.accept}}, expfmt.DefaultOpenMetricsAcceptedFormats()...); got != tt.format || !streams(got) {
+				t.Fatalf("Accept %q negotiates %q (streams: %v), want %q", tt.accept, got, streams(got), tt.format)
 			}
 			got, wantMFs := checkStreamed(t, tt.format, others, c, tt.name)
 			if !tt.parse {
@@ -209,7 +209,7 @@ func TestWriteExpositionLint(t *testing.T) {
 	ts := syntheticTargets(30, true)
 	c := newCollector(func() []target { return ts }, []string{"rack", "site"})
 	var buf bytes.Buffer
-	if err := WriteExposition(&buf, expfmt.FmtText, selfFamilies(t), c, nil); err != nil {
+	if err := writeExposition(&buf, expfmt.FmtText, selfFamilies(t), c, nil); err != nil {
 		t.Fatal(err)
 	}
 	problems, err := promlint.New(bytes.NewReader(buf.Bytes())).Lint()
@@ -247,14 +247,14 @@ func TestWriteExpositionEdges(t *testing.T) {
 		want, _ := expfmtExposition(t, om, others, empty)
 		for _, c := range []*Collector{nil, empty} {
 			var buf bytes.Buffer
-			if err := WriteExposition(&buf, om, others, c, nil); err != nil || !bytes.Equal(buf.Bytes(), want) {
+			if err := writeExposition(&buf, om, others, c, nil); err != nil || !bytes.Equal(buf.Bytes(), want) {
 				t.Errorf("err %v; output differs at %s", err, firstDiff(buf.Bytes(), want))
 			}
 		}
 	})
 	t.Run("a family in both parts is written once and reported", func(t *testing.T) {
 		var buf bytes.Buffer
-		err := WriteExposition(&buf, expfmt.FmtText, append(slices.Clone(others), dup), c, nil)
+		err := writeExposition(&buf, expfmt.FmtText, append(slices.Clone(others), dup), c, nil)
 		if err == nil || !strings.Contains(err.Error(), "tcp_echo_sent_total") {
 			t.Errorf("err = %v, want the duplicate family named", err)
 		}
@@ -266,7 +266,7 @@ func TestWriteExpositionEdges(t *testing.T) {
 	t.Run("name filter", func(t *testing.T) {
 		keep := func(name string) bool { return name == "tcp_echo_rtt_seconds" || name == "go_goroutines" }
 		var buf bytes.Buffer
-		if err := WriteExposition(&buf, om, others, c, keep); err != nil {
+		if err := writeExposition(&buf, om, others, c, keep); err != nil {
 			t.Fatal(err)
 		}
 		var names []string
@@ -279,7 +279,7 @@ func TestWriteExpositionEdges(t *testing.T) {
 	})
 	t.Run("protobuf text is not streamed", func(t *testing.T) {
 		for _, f := range []expfmt.Format{expfmt.NewFormat(expfmt.TypeProtoText), expfmt.NewFormat(expfmt.TypeProtoCompact)} {
-			if Streams(f) || WriteExposition(io.Discard, f, nil, c, nil) == nil {
+			if streams(f) || writeExposition(io.Discard, f, nil, c, nil) == nil {
 				t.Errorf("%s accepted", f)
 			}
 		}
@@ -319,14 +319,14 @@ func TestWriteExpositionStreams(t *testing.T) {
 func checkStreaming(t *testing.T, c *Collector, f expfmt.Format, minWrites, limit int) {
 	t.Helper()
 	var rec chunkRecorder
-	if err := WriteExposition(&rec, f, nil, c, nil); err != nil {
+	if err := writeExposition(&rec, f, nil, c, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.sizes) < minWrites || slices.Max(rec.sizes) > flushAt+flushAt/8 {
 		t.Errorf("%s: %d writes of at most %d bytes for %d bytes: want chunks of about %d", f, len(rec.sizes), slices.Max(rec.sizes), rec.total, flushAt)
 	}
 	failing := chunkRecorder{limit: limit}
-	if err := WriteExposition(&failing, f, nil, c, nil); err == nil || failing.total > limit {
+	if err := writeExposition(&failing, f, nil, c, nil); err == nil || failing.total > limit {
 		t.Errorf("%s: err %v after %d bytes: want the writer's error, nothing written after it", f, err, failing.total)
 	}
 }
@@ -339,7 +339,7 @@ func checkWarmAllocs(t *testing.T, f expfmt.Format) {
 		ts := syntheticTargets(n, false)
 		c := newCollector(func() []target { return ts }, []string{"site"})
 		return testing.AllocsPerRun(5, func() {
-			if err := WriteExposition(io.Discard, f, nil, c, nil); err != nil {
+			if err := writeExposition(io.Discard, f, nil, c, nil); err != nil {
 				t.Fatal(err)
 			}
 		})

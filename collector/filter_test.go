@@ -45,7 +45,7 @@ func TestWriteExpositionFilterSkipsProbers(t *testing.T) {
 	}{{"go_goroutines", 0}, {namespace + "_sent_total", 1}} {
 		ct.snaps = 0
 		var buf bytes.Buffer
-		if err := WriteExposition(&buf, expfmt.FmtText, nil, c, func(name string) bool { return name == tt.keep }); err != nil {
+		if err := writeExposition(&buf, expfmt.FmtText, nil, c, func(name string) bool { return name == tt.keep }); err != nil {
 			t.Fatal(err)
 		}
 		if ct.snaps != tt.snaps {

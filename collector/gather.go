@@ -30,7 +30,7 @@ import (
 // proberLabels is what Gather reuses of a prober across scrapes: its
 // labels and created timestamp never change over its life. Only Gather,
 // which serves the protobuf text formats that people rarely ask for, keeps
-// them: WriteExposition encodes a prober's labels at every scrape, which
+// them: writeExposition encodes a prober's labels at every scrape, which
 // costs less than keeping them would (see scrape).
 type proberLabels struct {
 	pairs   []*dto.LabelPair
@@ -165,10 +165,10 @@ func histogramBuckets(snaps []prober.Snapshot) int {
 	return total
 }
 
-// Merge returns a Gatherer of the families of all gs, which must not share
+// merge returns a Gatherer of the families of all gs, which must not share
 // family names (an error says which does). Unlike prometheus.Gatherers it
 // does not re-check every series: each part is consistent on its own.
-func Merge(gs ...func() prometheus.Gatherer) prometheus.Gatherer {
+func merge(gs ...func() prometheus.Gatherer) prometheus.Gatherer {
 	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
 		var all []*dto.MetricFamily
 		var errs prometheus.MultiError

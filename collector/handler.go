@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/tcpping/tcpping_exporter/internal/lowprio"
+	"github.com/tcpping/tcpping_exporter/prober"
 )
 
 // HandlerOptions configure NewHandler.
@@ -65,12 +66,12 @@ type handler struct {
 //
 // The text format, OpenMetrics and delimited protobuf (which Prometheus
 // asks for when it scrapes native histograms) are streamed by
-// WriteExposition from the probers' snapshots, made and written on a
+// writeExposition from the probers' snapshots, made and written on a
 // thread of low priority (internal/lowprio) so that probing need not wait
 // for the CPU a large scrape takes: with 10 000 targets that is 35 MiB of
 // text, which promhttp would encode from 140 000 metric structs. The
 // protobuf text formats, which only people ask for, are served by
-// promhttp from Merge of the registry and the Collector's Gather.
+// promhttp from merge of the registry and the Collector's Gather.
 //
 // Past opts.MaxRequestsInFlight concurrent scrapes, it answers 503 with
 // promhttp's message. Errors gathering the registry are logged and what
@@ -104,7 +105,7 @@ func NewHandler(opts HandlerOptions) http.Handler {
 	if h.limit > 0 {
 		h.inFlight = make(chan struct{}, h.limit)
 	}
-	h.dto = promhttp.HandlerFor(Merge(h.registryGatherer, h.targetsGatherer), promhttp.HandlerOpts{
+	h.dto = promhttp.HandlerFor(merge(h.registryGatherer, h.targetsGatherer), promhttp.HandlerOpts{
 		ErrorLog:          promLogger{h.logger},
 		ErrorHandling:     promhttp.ContinueOnError,
 		EnableOpenMetrics: true,
@@ -136,7 +137,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...)
-	if !Streams(format) {
+	if !streams(format) {
 		h.dto.ServeHTTP(w, r)
 		return
 	}
@@ -164,11 +165,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			defer h.releaseGzip(z) // ends the gzip stream on this thread too
 			out = z.gz
 		}
-		return WriteExposition(out, format, others, targets, keep)
+		return writeExposition(out, format, others, targets, keep)
 	})
 	if err != nil {
 		level.Error(h.logger).Log("msg", "error writing metrics", "err", err)
 	}
+}
+
+// ServeProbe answers a /probe request with the series of p alone: no
+// target, address or module label, plus probe_success, in the format the
+// request negotiates (promhttp, which a single prober's few series do not
+// need streamed). Errors are logged to logger.
+func ServeProbe(w http.ResponseWriter, r *http.Request, p *prober.Prober, logger log.Logger) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewProbe(p))
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:          promLogger{logger},
+		EnableOpenMetrics: true,
+	}).ServeHTTP(w, r)
 }
 
 // nameFilter returns the filter of the name[] query parameters, which

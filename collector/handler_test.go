@@ -54,7 +54,7 @@ const prometheusNativeAccept = protobufAccept + ";q=0.5,application/openmetrics-
 // reference is what /metrics served before it streamed the text formats:
 // promhttp over the registry and the Collector's Gather.
 func reference(reg prometheus.Gatherer, c *Collector) http.Handler {
-	return promhttp.HandlerFor(Merge(func() prometheus.Gatherer { return reg }, func() prometheus.Gatherer { return c }),
+	return promhttp.HandlerFor(merge(func() prometheus.Gatherer { return reg }, func() prometheus.Gatherer { return c }),
 		promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, EnableOpenMetrics: true})
 }
 

@@ -45,7 +45,7 @@ func TestScrapeHeapFootprint(t *testing.T) {
 		t.Helper()
 		_, before := heap()
 		var w countingWriter
-		if err := WriteExposition(&w, f, nil, c, nil); err != nil {
+		if err := writeExposition(&w, f, nil, c, nil); err != nil {
 			t.Fatal(err)
 		}
 		if w.n < n*100 {

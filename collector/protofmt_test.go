@@ -101,7 +101,7 @@ func protoCollector() *Collector {
 }
 
 // TestWriteExpositionProtobuf checks the protobuf writer against the dto
-// path: byte for byte expfmt's encoding of Merge's families, and decoded,
+// path: byte for byte expfmt's encoding of merge's families, and decoded,
 // the same messages. Scrapes alternate with text ones, which share the
 // pooled scrapes and label cache, and the first one runs before any
 // Gather has filled the cache.
@@ -109,23 +109,23 @@ func TestWriteExpositionProtobuf(t *testing.T) {
 	others := selfFamilies(t)
 	for _, tt := range protoFormats {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := expfmt.NegotiateAccept(map[string][]string{"Accept": {tt.accept}}, expfmt.DefaultOpenMetricsAcceptedFormats()...); got != tt.format || !Streams(got) {
-				t.Fatalf("Accept %q negotiates %q (streams: %v), want %q", tt.accept, got, Streams(got), tt.format)
+			if got := expfmt.NegotiateAccept(map[string][]string{"Accept": {tt.accept}}, expfmt.DefaultOpenMetricsAcceptedFormats()...); got != tt.format || !streams(got) {
+				t.Fatalf("Accept %q negotiates %q (streams: %v), want %q", tt.accept, got, streams(got), tt.format)
 			}
 			c := protoCollector()
 			var first bytes.Buffer
-			if err := WriteExposition(&first, tt.format, others, c, nil); err != nil {
+			if err := writeExposition(&first, tt.format, others, c, nil); err != nil {
 				t.Fatal(err)
 			}
 			for round := range 3 {
 				want, wantMFs := expfmtExposition(t, tt.format, others, c)
 				got := first.Bytes()
 				if round > 0 {
-					if err := WriteExposition(io.Discard, expfmt.FmtText, others, c, nil); err != nil {
+					if err := writeExposition(io.Discard, expfmt.FmtText, others, c, nil); err != nil {
 						t.Fatal(err)
 					}
 					var buf bytes.Buffer
-					if err := WriteExposition(&buf, tt.format, others, c, nil); err != nil {
+					if err := writeExposition(&buf, tt.format, others, c, nil); err != nil {
 						t.Fatal(err)
 					}
 					got = buf.Bytes()
@@ -157,7 +157,7 @@ func TestWriteExpositionProtobufHistograms(t *testing.T) {
 	f := expfmt.NewFormat(expfmt.TypeProtoDelim)
 	var buf bytes.Buffer
 	keep := func(name string) bool { return name == "tcp_echo_rtt_seconds" }
-	if err := WriteExposition(&buf, f, nil, c, keep); err != nil {
+	if err := writeExposition(&buf, f, nil, c, keep); err != nil {
 		t.Fatal(err)
 	}
 	mfs := testenv.DecodeExposition(t, buf.Bytes(), f)
@@ -203,7 +203,7 @@ func TestWriteExpositionProtobufStreams(t *testing.T) {
 		return name == "tcp_echo_rtt_seconds" || name == "tcp_echo_connected" || name == "go_goroutines"
 	}
 	var buf bytes.Buffer
-	err := WriteExposition(&buf, f, append(slices.Clone(others), dup), c, keep)
+	err := writeExposition(&buf, f, append(slices.Clone(others), dup), c, keep)
 	if err == nil || !strings.Contains(err.Error(), "tcp_echo_rtt_seconds") {
 		t.Errorf("err = %v, want the duplicate family named", err)
 	}

@@ -23,7 +23,7 @@ import (
 )
 
 // scrape is one exposition's packed copy of the static probers' snapshots:
-// every value WriteExposition writes, and each prober's label text (or, in
+// every value writeExposition writes, and each prober's label text (or, in
 // protobuf, its encoded label pairs and created timestamp). Every prober is
 // snapshotted once, before anything is written, so all families of a
 // scrape agree (sent == received + timeouts + in_flight).

@@ -26,8 +26,6 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tcpping/tcpping_exporter/collector"
 	"github.com/tcpping/tcpping_exporter/config"
@@ -192,11 +190,6 @@ func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeDebug(w, p)
 		return
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector.NewProbe(p))
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:          promLogger{h.logger},
-		EnableOpenMetrics: true,
-	}).ServeHTTP(w, r)
+	collector.ServeProbe(w, r, p, h.logger)
 	level.Debug(h.logger).Log("msg", "probe served", "target", req.target, "module", req.module, "created", created)
 }

@@ -98,15 +98,6 @@ func (r *Reloader) apply(cfg *config.Config) {
 	r.current.Store(cfg)
 }
 
-// targetsGatherer returns the gatherer of the static targets' series for
-// the config in force.
-func (r *Reloader) targetsGatherer() prometheus.Gatherer {
-	if c := r.targets.Load(); c != nil {
-		return c
-	}
-	return nil
-}
-
 // Run serves reload requests and SIGHUP until ctx is done.
 func (r *Reloader) Run(ctx context.Context, hup <-chan os.Signal) {
 	for {

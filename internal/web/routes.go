@@ -26,6 +26,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tcpping/tcpping_exporter/collector"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
@@ -47,7 +48,12 @@ type Options struct {
 func NewHandler(opts Options, logger log.Logger) http.Handler {
 	rl := opts.Reloader
 	mux := http.NewServeMux()
-	mux.Handle(opts.TelemetryPath, newMetricsHandler(opts.Registry, rl.targets.Load, rl.targetsGatherer, logger))
+	mux.Handle(opts.TelemetryPath, collector.NewHandler(collector.HandlerOptions{
+		Registry:            opts.Registry,
+		Targets:             rl.targets.Load,
+		Logger:              logger,
+		MaxRequestsInFlight: maxScrapes,
+	}))
 	mux.Handle("/probe", probeHandler{manager: opts.Manager, config: rl.current.Load, logger: logger})
 	mux.HandleFunc("/-/healthy", healthy)
 	mux.Handle("/-/reload", rl)
@@ -57,6 +63,10 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 	}
 	return mux
 }
+
+// maxScrapes is how many /metrics requests are served at once; more get
+// 503, as promhttp's MaxRequestsInFlight answers them.
+const maxScrapes = 10
 
 // reservedPaths are the routes --web.telemetry-path may not take.
 var reservedPaths = [...]string{"/probe", "/config", "/-/healthy", "/-/reload"}
