@@ -48,6 +48,7 @@
 package graph
 
 import (
+	"errors"
 	"time"
 
 	"github.com/tcpping/tcpping_exporter/internal/history"
@@ -63,6 +64,17 @@ type Options struct {
 	// Width and Height are the picture's size in pixels; 0 takes the
 	// default: 720×300 for Smoke, 120×24 for Sparkline.
 	Width, Height int
+}
+
+// ErrWindow is returned for a window whose end is not after its start.
+var ErrWindow = errors.New("graph: window ends before it starts")
+
+// check returns ErrWindow if o's window is empty.
+func (o *Options) check() error {
+	if !o.To.After(o.From) {
+		return ErrWindow
+	}
+	return nil
 }
 
 // size returns o's width and height, or the defaults.

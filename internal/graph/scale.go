@@ -128,8 +128,8 @@ func timeTicks(from, to time.Time, f func(time.Time)) {
 	}
 }
 
-// fmtRTT returns d for a tooltip: three digits or so, in µs, ms or s.
-func fmtRTT(d time.Duration) string {
+// appendRTT appends d for a tooltip: three digits or so, in µs, ms or s.
+func appendRTT(b []byte, d time.Duration) []byte {
 	v, unit := d.Seconds()*1e6, " µs"
 	switch {
 	case d >= time.Second:
@@ -144,5 +144,5 @@ func fmtRTT(d time.Duration) string {
 	case v < 100:
 		prec = 1
 	}
-	return strconv.FormatFloat(v, 'f', prec, 64) + unit
+	return append(strconv.AppendFloat(b, v, 'f', prec, 64), unit...)
 }

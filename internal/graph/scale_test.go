@@ -75,7 +75,7 @@ func TestTimeTicks(t *testing.T) {
 	}
 }
 
-func TestFmtRTT(t *testing.T) {
+func TestAppendRTT(t *testing.T) {
 	for _, tt := range []struct {
 		d    time.Duration
 		want string
@@ -87,8 +87,8 @@ func TestFmtRTT(t *testing.T) {
 		{ms(999.4), "999 ms"},
 		{3 * time.Second, "3.00 s"},
 	} {
-		if got := fmtRTT(tt.d); got != tt.want {
-			t.Errorf("fmtRTT(%v) = %q, want %q", tt.d, got, tt.want)
+		if got := string(appendRTT(nil, tt.d)); got != tt.want {
+			t.Errorf("appendRTT(%v) = %q, want %q", tt.d, got, tt.want)
 		}
 	}
 }

@@ -15,6 +15,7 @@ package graph
 
 import (
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/tcpping/tcpping_exporter/internal/history"
@@ -48,8 +49,12 @@ type smoke struct {
 }
 
 // Smoke writes the SmokePing-style graph of points in o's window to w
-// (see the package comment for what it shows).
+// (see the package comment for what it shows). It returns ErrWindow if
+// the window is empty, else what w.Write returns.
 func Smoke(w io.Writer, points []history.Point, o Options) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	g := newSmoke(points, &o)
 	var s svg
 	s.header("smoke-graph", g.w, g.h)
@@ -105,7 +110,7 @@ func (g *smoke) yAxis(s *svg) {
 	for i := 0; i <= g.axis.ticks; i++ {
 		v := g.axis.value(i)
 		y := g.ys.at(v)
-		s.open("g").attr("class", "ytick").attr("data-v", fmtFloat(v)).start()
+		s.open("g").attr("class", "ytick").float("data-v", v).start()
 		s.open("line").num("x1", g.x0-4).num("y1", y).num("x2", g.x1).num("y2", y).attr("stroke", "#e4e4e4").end()
 		s.open("text").num("x", g.x0-7).num("y", y+4).attr("text-anchor", "end").content("text", g.axis.label(i))
 		s.close("g")
@@ -135,11 +140,22 @@ func (g *smoke) slots(s *svg) {
 			attr("text-anchor", "middle").attr("fill", "#888").attr("font-size", "14").content("text", "no data")
 		return
 	}
-	for _, layer := range [...]func(*svg, *history.Point){g.smoke, g.median, g.loss} {
-		for i := range g.pts {
-			if p := &g.pts[i]; g.inWindow(p) && !p.Empty() {
-				layer(s, p)
-			}
+	s.open("g").attr("class", "smoke-layer").attr("fill", "#000").float("fill-opacity", smokeOpacity).start()
+	g.each(s, g.smoke)
+	s.close("g")
+	s.open("g").attr("class", "median-layer").attr("stroke-width", "2").start()
+	g.each(s, g.median)
+	s.close("g")
+	s.open("g").attr("class", "loss-layer").start()
+	g.each(s, g.loss)
+	s.close("g")
+}
+
+// each calls draw with every slot of the window that saw a probe.
+func (g *smoke) each(s *svg, draw func(*svg, *history.Point)) {
+	for i := range g.pts {
+		if p := &g.pts[i]; g.inWindow(p) && !p.Empty() {
+			draw(s, p)
 		}
 	}
 }
@@ -158,7 +174,7 @@ func (g *smoke) smoke(s *svg, p *history.Point) {
 		top := g.y(hi)
 		s.open("rect").attr("class", "smoke").attr("data-band", b.name).unix("data-t", p.Start).
 			secs("data-lo", lo).secs("data-hi", hi).num("x", x).num("y", top).num("width", xe-x).
-			num("height", g.y(lo)-top).attr("fill", "#000").attr("fill-opacity", fmtFloat(smokeOpacity)).end()
+			num("height", g.y(lo)-top).end()
 	}
 }
 
@@ -169,10 +185,9 @@ func (g *smoke) median(s *svg, p *history.Point) {
 	}
 	y := g.y(p.RTT[history.P50])
 	s.open("line").attr("class", "median").unix("data-t", p.Start).secs("data-p50", p.RTT[history.P50]).
-		attr("data-loss", fmtFloat(p.LossRatio())).num("x1", g.x(p.Start)).num("y1", y).num("x2", g.x(p.End)).
-		num("y2", y).attr("stroke", lossColour(lossClass(p))).attr("stroke-width", "2").start()
-	s.open("title").content("title", p.Start.UTC().Format("15:04")+": median "+fmtRTT(p.RTT[history.P50])+
-		", "+itoa(p.Lost)+" of "+itoa(p.Sent)+" lost")
+		float("data-loss", p.LossRatio()).num("x1", g.x(p.Start)).num("y1", y).num("x2", g.x(p.End)).
+		num("y2", y).attr("stroke", lossColour(lossClass(p))).start()
+	note(s, p, true)
 	s.close("line")
 }
 
@@ -182,11 +197,28 @@ func (g *smoke) loss(s *svg, p *history.Point) {
 		return
 	}
 	x, xe := g.x(p.Start), g.x(p.End)
-	s.open("rect").attr("class", "loss").unix("data-t", p.Start).attr("data-loss", fmtFloat(p.LossRatio())).
+	s.open("rect").attr("class", "loss").unix("data-t", p.Start).float("data-loss", p.LossRatio()).
 		num("x", x).num("y", g.y1+1).num("width", max(xe-x, 1)).num("height", lossStrip).
 		attr("fill", lossColour(lossClass(p))).start()
-	s.open("title").content("title", p.Start.UTC().Format("15:04")+": "+itoa(p.Lost)+" of "+itoa(p.Sent)+" lost")
+	note(s, p, false)
 	s.close("rect")
+}
+
+// note writes p's tooltip, "10:05: median 1.23 ms, 12 of 60 lost", as a
+// title element; the text is the package's own, with nothing to escape.
+func note(s *svg, p *history.Point, median bool) {
+	s.b = append(s.b, "<title>"...)
+	s.b = p.Start.UTC().AppendFormat(s.b, "15:04")
+	s.b = append(s.b, ": "...)
+	if median {
+		s.b = append(s.b, "median "...)
+		s.b = appendRTT(s.b, p.RTT[history.P50])
+		s.b = append(s.b, ", "...)
+	}
+	s.b = strconv.AppendInt(s.b, int64(p.Lost), 10)
+	s.b = append(s.b, " of "...)
+	s.b = strconv.AppendInt(s.b, int64(p.Sent), 10)
+	s.b = append(s.b, " lost</title>\n"...)
 }
 
 // legend explains the median's colours and the smoke's bands.
@@ -207,7 +239,7 @@ func (g *smoke) legend(s *svg) {
 		a *= 1 - smokeOpacity
 		x := g.x0 + 92 + float64(i)*116
 		s.open("rect").attr("class", "swatch").num("x", x).num("y", y-9).num("width", 12).num("height", 10).
-			attr("fill", "#000").attr("fill-opacity", fmtFloat(1-a)).end()
+			attr("fill", "#000").float("fill-opacity", 1-a).end()
 		s.open("text").num("x", x+16).num("y", y).content("text", band+" of RTTs")
 	}
 	s.close("g")

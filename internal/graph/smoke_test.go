@@ -15,6 +15,7 @@ package graph
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +170,15 @@ func TestSmokeDrawsWhatTheDataSays(t *testing.T) {
 		}
 	})
 
+	t.Run("slots explain themselves on hover", func(t *testing.T) {
+		if got := root.at("median", pts[20].Start)[0].child("title").Text; got != "10:20: median 10.0 ms, 12 of 60 lost" {
+			t.Errorf("slot 20's median tooltip %q", got)
+		}
+		if got := root.at("loss", pts[40].Start)[0].child("title").Text; got != "10:40: 60 of 60 lost" {
+			t.Errorf("slot 40's loss tooltip %q", got)
+		}
+	})
+
 	t.Run("gaps and lost slots have no median or smoke", func(t *testing.T) {
 		for _, i := range []int{30, 31, 32, 33, 34, 40} {
 			if n := len(root.at("median", pts[i].Start)) + len(root.at("smoke", pts[i].Start)); n != 0 {
@@ -296,4 +306,34 @@ func TestOutputIsDeterministic(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestEmptyWindowIsAnError(t *testing.T) {
+	for _, o := range []Options{{From: t0, To: t0}, {From: t0, To: t0.Add(-time.Hour)}, {}} {
+		var b bytes.Buffer
+		if err := Smoke(&b, hourOfSlots(), o); !errors.Is(err, ErrWindow) || b.Len() != 0 {
+			t.Errorf("Smoke from %v to %v: %v and %d bytes, want ErrWindow and nothing", o.From, o.To, err, b.Len())
+		}
+		if err := Sparkline(&b, hourOfSlots(), o); !errors.Is(err, ErrWindow) || b.Len() != 0 {
+			t.Errorf("Sparkline from %v to %v: %v and %d bytes, want ErrWindow and nothing", o.From, o.To, err, b.Len())
+		}
+	}
+}
+
+// BenchmarkSmoke3h draws a full 3 h graph, as /graph does per request.
+func BenchmarkSmoke3h(b *testing.B) {
+	var pts []history.Point
+	for i := range 181 {
+		pts = append(pts, slot(i, 60, i%3, 1, 1.1, 1.2, 1.3, 1.4, 1.5, 2))
+	}
+	o := Options{Title: "server1", From: t0, To: t0.Add(3 * time.Hour)}
+	var w bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Reset()
+		if err := Smoke(&w, pts, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(w.Len()), "bytes/graph")
 }

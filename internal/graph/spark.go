@@ -28,8 +28,12 @@ const sparkLoss = 3
 // the window's largest median at the top, and under it a mark for each
 // slot with loss, in Smoke's loss colours. Gaps stay blank; a window
 // with no probe shows a dashed line. It has no ids, so any number of
-// Sparklines can sit on one page.
+// Sparklines can sit on one page. It returns ErrWindow if the window is
+// empty, else what w.Write returns.
 func Sparkline(w io.Writer, points []history.Point, o Options) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	width, height := o.size(120, 24)
 	win := newWindow(&o, 0, width)
 	var hi time.Duration
@@ -53,7 +57,7 @@ func Sparkline(w io.Writer, points []history.Point, o Options) error {
 		return s.writeTo(w)
 	}
 	if hi > 0 { // else every probe of the window was lost
-		s.open("path").attr("class", "median").attr("data-top", fmtFloat(top)).
+		s.open("path").attr("class", "median").float("data-top", top).
 			attr("d", sparkPath(points, &win, ys)).attr("fill", "none").attr("stroke", "#333").
 			attr("stroke-width", "1.5").end()
 	}
@@ -63,7 +67,7 @@ func Sparkline(w io.Writer, points []history.Point, o Options) error {
 			continue
 		}
 		x, xe := win.x(p.Start), win.x(p.End)
-		s.open("rect").attr("class", "loss").unix("data-t", p.Start).attr("data-loss", fmtFloat(p.LossRatio())).
+		s.open("rect").attr("class", "loss").unix("data-t", p.Start).float("data-loss", p.LossRatio()).
 			num("x", x).num("y", height-sparkLoss).num("width", max(xe-x, 1)).num("height", sparkLoss).
 			attr("fill", lossColour(lossClass(p))).end()
 	}

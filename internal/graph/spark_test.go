@@ -156,3 +156,18 @@ func TestLossClasses(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSparkline1h draws one row's sparkline of the landing page.
+func BenchmarkSparkline1h(b *testing.B) {
+	pts := hourOfSlots()
+	o := Options{Title: "server1", From: t0, To: t0.Add(time.Hour)}
+	var w bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Reset()
+		if err := Sparkline(&w, pts, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(w.Len()), "bytes/sparkline")
+}

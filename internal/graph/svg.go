@@ -18,6 +18,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -40,9 +41,7 @@ func (s *svg) open(name string) *svg {
 
 // attr adds an attribute, its value escaped.
 func (s *svg) attr(name, value string) *svg {
-	s.b = append(s.b, ' ')
-	s.b = append(s.b, name...)
-	s.b = append(s.b, `="`...)
+	s.name(name)
 	s.escape(value)
 	s.b = append(s.b, '"')
 	return s
@@ -50,22 +49,42 @@ func (s *svg) attr(name, value string) *svg {
 
 // num adds a numeric attribute, a coordinate, to a tenth of a pixel.
 func (s *svg) num(name string, v float64) *svg {
-	s.b = append(s.b, ' ')
-	s.b = append(s.b, name...)
-	s.b = append(s.b, `="`...)
+	s.name(name)
 	s.b = appendNum(s.b, v)
 	s.b = append(s.b, '"')
 	return s
 }
 
-// secs adds an attribute holding d in seconds.
+// float adds a numeric attribute to six significant digits, for data
+// attributes and opacities.
+func (s *svg) float(name string, v float64) *svg {
+	s.name(name)
+	s.b = strconv.AppendFloat(s.b, v, 'g', 6, 64)
+	s.b = append(s.b, '"')
+	return s
+}
+
+// secs adds an attribute holding d in seconds, exactly.
 func (s *svg) secs(name string, d time.Duration) *svg {
-	return s.attr(name, strconv.FormatFloat(d.Seconds(), 'g', -1, 64))
+	s.name(name)
+	s.b = strconv.AppendFloat(s.b, d.Seconds(), 'g', -1, 64)
+	s.b = append(s.b, '"')
+	return s
 }
 
 // unix adds an attribute holding t in Unix seconds.
 func (s *svg) unix(name string, t time.Time) *svg {
-	return s.attr(name, strconv.FormatInt(t.Unix(), 10))
+	s.name(name)
+	s.b = strconv.AppendInt(s.b, t.Unix(), 10)
+	s.b = append(s.b, '"')
+	return s
+}
+
+// name starts an attribute: ` name="`.
+func (s *svg) name(name string) {
+	s.b = append(s.b, ' ')
+	s.b = append(s.b, name...)
+	s.b = append(s.b, `="`...)
 }
 
 // end ends an element that has no content: "/>".
@@ -93,7 +112,13 @@ func (s *svg) close(name string) {
 // markup characters and both quotes become references, and characters
 // XML cannot hold become U+FFFD.
 func (s *svg) escape(text string) {
-	_ = xml.EscapeText(s, []byte(text)) // svg's Write never fails
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < ' ' || c >= 0x80 || strings.IndexByte(`&<>"'`, c) >= 0 {
+			_ = xml.EscapeText(s, []byte(text)) // svg's Write never fails
+			return
+		}
+	}
+	s.b = append(s.b, text...) // plain ASCII: nothing to escape
 }
 
 // header opens the root element of a w×h picture.
@@ -123,7 +148,3 @@ func fmtNum(v float64) string { return string(appendNum(nil, v)) }
 
 // itoa returns i in decimal.
 func itoa(i int) string { return strconv.Itoa(i) }
-
-// fmtFloat returns v to six significant digits, for data attributes and
-// opacities.
-func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
