@@ -25,10 +25,9 @@
 //     bands, min–max, p10–p90 and p25–p75, so the smoke is darkest where
 //     most probes sit, next to the median;
 //   - the median is a short line across the slot, coloured by the slot's
-//     loss with SmokePing's colours for 20 pings (green for none, then
-//     light blue, blue, indigo, violet, magenta and red as the loss rises
-//     through 1/20, 2/20, 3/20, 5/20, 10/20 and 19/20), dark red when
-//     every probe was lost;
+//     loss with SmokePing's colours for 20 pings: green for none, light
+//     blue up to 1/20 lost, blue up to 2/20, indigo up to 3/20, violet up
+//     to 5/20, magenta up to 10/20, red short of all, dark red for all;
 //   - a slot with loss also gets a mark of that colour in a strip under
 //     the time axis, so loss shows even where there is no median (every
 //     probe lost) or the line is too short to see;
@@ -154,7 +153,7 @@ func lossColour(c int) string {
 func lossLabel(c int) string {
 	switch c {
 	case lossNone:
-		return "0"
+		return "0%"
 	case 6:
 		return "<100%"
 	case lossAll:

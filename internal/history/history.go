@@ -39,8 +39,13 @@
 // probe and never grown. That memory lives outside the Go heap, where
 // the GC neither scans it nor counts it towards its next goal (which
 // would double its cost in RSS), and goes back to the Pool when the
-// Recorder is garbage. On the heap a Recorder is 64 bytes. Nothing at
-// all is kept when the span is 0.
+// Recorder is garbage. On the heap a Recorder is 64 bytes, about 130
+// with the cleanup that gives its block back. Filled, 10 000 Recorders
+// add 1.8 KiB of RSS per target, 1.9 KiB counting the GC's headroom over
+// their heap part (TestMemoryPerTarget); the same on the heap would cost
+// twice 1.6 KiB. (Where internal/offheap cannot map memory, on Windows,
+// the blocks are on the heap after all.) Nothing at all is kept when the
+// span is 0.
 package history
 
 import "time"
