@@ -16,7 +16,6 @@ package prober
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"time"
@@ -34,12 +33,6 @@ const retransmitSampleEvery = 5 * time.Second
 
 // longAgo is a read deadline in the past, to wake a blocked read.
 var longAgo = time.Unix(1, 0)
-
-type dialResult struct {
-	conn      net.Conn
-	handshake time.Duration
-	err       error
-}
 
 // loop is the state the prober's one goroutine owns. While connected, the
 // goroutine blocks in a read whose deadline is the next thing to do (a
@@ -269,22 +262,4 @@ func (l *loop) shutdown() {
 	}
 	p.setStatus(StateStopped)
 	level.Debug(p.logger()).Log("msg", "prober stopped")
-}
-
-func describeReadErr(err error) string {
-	if errors.Is(err, net.ErrClosed) {
-		return "closed"
-	}
-	if errors.Is(err, io.EOF) {
-		return "closed by peer"
-	}
-	return "read: " + errText(err)
-}
-
-func errText(err error) string {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err.Error()
-	}
-	return err.Error()
 }
