@@ -20,8 +20,6 @@ package prober
 
 import (
 	"context"
-	"hash/fnv"
-	"os"
 	"sync"
 	"time"
 
@@ -172,22 +170,6 @@ func New(opts Options, logger log.Logger) *Prober {
 	p.phase = phaseOf(hostname, opts.Name, opts.Address)
 	p.st.init(*mod)
 	return p
-}
-
-// slot returns the prober's first slot at or after t.
-func (p *Prober) slot(t time.Time) time.Time { return slotAt(t, p.phase, p.mod.Interval.D()) }
-
-// hostname is this host's name, which every prober's phase includes.
-var hostname, _ = os.Hostname()
-
-// phaseOf hashes a prober's host and identity into its phase.
-func phaseOf(host, name, address string) uint64 {
-	h := fnv.New64a()
-	for _, s := range []string{host, name, address} {
-		_, _ = h.Write([]byte(s))
-		_, _ = h.Write([]byte{0})
-	}
-	return h.Sum64()
 }
 
 // logger returns the prober's logger: base with the prober's identity.

@@ -179,12 +179,12 @@ func TestUserTimeFallbackLoggedOnce(t *testing.T) {
 	var buf bytes.Buffer
 	logger := log.NewLogfmtLogger(log.NewSyncWriter(&buf))
 	p := New(Options{Name: "t", Address: "127.0.0.1:1", Module: testModule(time.Second, time.Second, false)}, logger)
-	var s schedule
+	f := flow{p: p}
 	refused := errors.New("setsockopt SO_TIMESTAMPNS: operation not supported")
 	for range 3 {
-		p.connected(&s, time.Now(), time.Millisecond, "127.0.0.1:2", "127.0.0.1:1", false, refused)
+		f.connected(time.Now(), time.Millisecond, "127.0.0.1:2", "127.0.0.1:1", false, refused)
 	}
-	p.connected(&s, time.Now(), time.Millisecond, "127.0.0.1:2", "127.0.0.1:1", true, nil)
+	f.connected(time.Now(), time.Millisecond, "127.0.0.1:2", "127.0.0.1:1", true, nil)
 	var info, debug int
 	for _, line := range strings.Split(buf.String(), "\n") {
 		if !strings.Contains(line, "using user-space time") {
