@@ -120,8 +120,9 @@ type Snapshot struct {
 	Started        time.Time
 }
 
-// Prober probes one target. Create it with New, start it with Start and
-// stop it with Stop.
+// Prober probes one target. A Manager makes, starts and stops the probers
+// of the exporter; a prober used on its own is made with New, started with
+// Start and stopped with Stop.
 type Prober struct {
 	opts identity
 	// mod is the module's settings, shared by the probers of a module
@@ -185,10 +186,16 @@ func (p *Prober) Options() Options {
 		Labels: o.Labels, Dynamic: o.Dynamic, NoSplay: o.NoSplay, shared: p.mod}
 }
 
-// Start starts probing in the background until ctx is cancelled or Stop is
-// called.
-func (p *Prober) Start(ctx context.Context) {
-	if useEngine && p.startEngine(ctx) {
+// Start runs the prober in a goroutine of its own, the portable loop,
+// until ctx is done or Stop is called. It is for a prober used on its own:
+// the probers a Manager makes run on the loop its options choose
+// (ManagerOptions.Loop), by default the Linux epoll engine.
+func (p *Prober) Start(ctx context.Context) { p.startOn(ctx, nil) }
+
+// startOn starts p on e, or in a goroutine of its own if e is nil.
+func (p *Prober) startOn(ctx context.Context, e *engine) {
+	if e != nil {
+		e.start(ctx, p)
 		return
 	}
 	ctx, p.cancel = context.WithCancel(ctx)

@@ -137,8 +137,9 @@ func TestProbesKeepTheirSlots(t *testing.T) {
 		})
 		probers[i] = New(Options{Name: fmt.Sprint("slot", i), Address: srv.addr(), ModuleName: "test", Module: m, NoSplay: true}, nil)
 	}
+	e := testEngine(t)
 	for _, p := range probers {
-		p.Start(t.Context())
+		p.startOn(t.Context(), e)
 		t.Cleanup(p.Stop)
 	}
 	waitFor(t, "two connections per prober, each probed to the end", 20*time.Second, func() bool {

@@ -48,15 +48,6 @@ type command struct {
 	ctx           context.Context // opStopCtx: the context that is done
 }
 
-// A worker wakes when its earliest task falls due, with no slack, and
-// serves every task due by then. Waking up to 250 µs late to serve more
-// probers per wake-up cost 35 % less CPU per probe at 10 000 probes/s, but
-// the probes of a wake-up then left back to back and their replies queued
-// behind each other at the echo server: at 10 000 targets a target's mean
-// RTT grew with the number of others in its 250 µs (14.6 µs alone, 31 µs
-// with seven), and the mean over all from about 16.5 to 24 µs. The exporter
-// is there to measure the network, not its own bursts.
-
 // wakeSlot marks the worker's eventfd in epoll event data.
 const wakeSlot = -1
 
