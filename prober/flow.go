@@ -73,7 +73,9 @@ type attempt struct {
 // prober's measured state (see record.go). A loop waits, dials and does
 // the I/O through a link; the flow decides what is due and accounts for
 // it. Only the loop's goroutine touches a flow; the prober's mutex guards
-// the state that scrapes read.
+// the state that scrapes read. A step that concerns one connection (a
+// second flow per target, the send time from the socket's error queue, a
+// longer reply) belongs here and in link, once for both loops.
 type flow struct {
 	p *Prober
 	schedule
