@@ -60,6 +60,7 @@ const (
 	LoopGoroutine
 )
 
+// String returns the loop's name: engine or goroutine.
 func (l Loop) String() string {
 	switch l {
 	case LoopEngine:
@@ -74,7 +75,9 @@ func (l Loop) String() string {
 // Manager owns every prober: the static ones of the loaded config and the
 // dynamic ones started on request. Reconcile brings the static probers in
 // line with a new config, keeping every prober whose identity is unchanged,
-// so its connection and counters survive a reload.
+// so its connection and counters survive a reload. It also owns the loop
+// they run on (ManagerOptions.Loop): the engine it starts in NewManager
+// runs until Stop.
 type Manager struct {
 	opts   ManagerOptions
 	logger log.Logger
@@ -120,7 +123,7 @@ func newLoopEngine(loop Loop, logger log.Logger) *engine {
 	}
 	e, err := newEngine()
 	if err != nil {
-		level.Warn(logger).Log("msg", "epoll engine unavailable, probing from a goroutine per target",
+		level.Warn(logger).Log("msg", "epoll engine unavailable, probing from a goroutine",
 			"component", "prober", "err", err)
 		return nil
 	}
