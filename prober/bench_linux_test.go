@@ -55,13 +55,13 @@ func BenchmarkEngineProbe(b *testing.B) {
 	}
 	m := testModule(time.Second, time.Second, true)
 	p := New(Options{Name: "bench", Address: ln.Addr().String(), Module: m}, nil)
-	w := &worker{epfd: -1}
-	c := &econn{p: p, w: w, fd: fd, kernel: true, slot: -1, hidx: -1}
-	p.st.connUp(time.Now(), 0, "", "", true)
+	t := &task{w: &worker{epfd: -1}, fd: fd, kernel: true, slot: -1, hidx: -1}
+	t.init(p, time.Now())
+	t.dialed(time.Now(), attempt{link: t, kernel: true})
 	echo := make([]byte, wire.FrameSize)
 	b.ReportAllocs()
 	for b.Loop() {
-		if !c.probe(time.Now()) {
+		if !t.probe(time.Now()) {
 			b.Fatal("probe failed")
 		}
 		if _, err := io.ReadFull(server, echo); err != nil {
@@ -70,8 +70,8 @@ func BenchmarkEngineProbe(b *testing.B) {
 		if _, err := server.Write(echo); err != nil {
 			b.Fatal(err)
 		}
-		c.onReadable(time.Now())
-		if c.fd < 0 {
+		t.onReadable(time.Now())
+		if t.fd < 0 {
 			b.Fatal("connection closed")
 		}
 	}

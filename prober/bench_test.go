@@ -48,20 +48,17 @@ func BenchmarkReceivePath(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	l := &loop{p: p, conn: client, rx: rx}
-	p.st.connUp(time.Now(), 0, "", "", true)
+	var f flow
+	f.init(p, time.Now())
+	f.dialed(time.Now(), attempt{link: &connLink{conn: client, rx: rx}, kernel: true})
 	frame := make([]byte, wire.FrameSize)
 	b.ReportAllocs()
 	for b.Loop() {
-		now := time.Now()
-		p.mu.Lock()
-		seq := p.st.send(now)
-		p.mu.Unlock()
-		wire.Frame{Seq: seq, UnixNano: uint64(now.UnixNano())}.Put(frame)
+		f.stamp(frame)
 		if _, err := server.Write(frame); err != nil {
 			b.Fatal(err)
 		}
-		if err := l.receive(true); err != nil {
+		if err := f.receive(1, true); err != nil {
 			b.Fatal(err)
 		}
 	}

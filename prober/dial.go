@@ -26,6 +26,14 @@ import (
 // ErrNoAddress is returned when a host has no address of a usable family.
 var ErrNoAddress = errors.New("no address of a usable family")
 
+// dialResult is the end of a dial: the connection and its handshake time,
+// or why there is none.
+type dialResult struct {
+	conn      net.Conn
+	handshake time.Duration
+	err       error
+}
+
 // dial resolves the target per ip_protocol and connects to it from
 // source_ip_address with the module's TOS, within dial_timeout.
 func (p *Prober) dial(ctx context.Context) dialResult {

@@ -15,10 +15,21 @@
 
 package prober
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
-// useEngine is false: the epoll engine is Linux only, and every prober
-// runs the goroutine loop of run.go.
-const useEngine = false
+// engineSupported reports whether this platform has the epoll engine: the
+// engine is Linux only, and every prober here runs the goroutine loop of
+// loop.go.
+const engineSupported = false
 
-func (p *Prober) startEngine(context.Context) bool { return false }
+// engine has no implementation off Linux; newEngine says so.
+type engine struct{}
+
+func newEngine() (*engine, error) { return nil, errors.New("the epoll engine is Linux only") }
+
+func (*engine) start(context.Context, *Prober) {}
+
+func (*engine) stop() {}

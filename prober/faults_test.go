@@ -176,11 +176,12 @@ func TestReconnectBackoffSchedule(t *testing.T) {
 
 func TestStopReleasesEverything(t *testing.T) {
 	srv := startServer(t, echoHandler)
+	e := testEngine(t)
 	base := runtime.NumGoroutine()
 	var ps []*Prober
 	for range 50 {
 		p := New(Options{Name: "x", Address: srv.addr(), Module: testModule(10*time.Millisecond, 100*time.Millisecond, true)}, nil)
-		p.Start(t.Context())
+		p.startOn(t.Context(), e)
 		ps = append(ps, p)
 	}
 	waitFor(t, "all connected", 10*time.Second, func() bool {
@@ -211,7 +212,7 @@ func TestFirstResult(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := New(Options{Name: "x", Address: tt.addr(t), Module: testModule(time.Second, time.Second, true), NoSplay: true}, nil)
-			p.Start(t.Context())
+			p.startOn(t.Context(), testEngine(t))
 			t.Cleanup(p.Stop)
 			select {
 			case <-p.FirstResult():

@@ -85,7 +85,7 @@ func hostileModule() config.Module {
 func hostileProbe(t *testing.T, address string, m config.Module) (snap func() Snapshot, stop func()) {
 	t.Helper()
 	p := New(Options{Name: "hostile", Address: address, ModuleName: "hostile", Module: m, NoSplay: true}, nil)
-	p.Start(context.Background())
+	p.startOn(context.Background(), testEngine(t))
 	bound := m.MaxInFlight()
 	check := func(s Snapshot) Snapshot {
 		if s.Sent != s.Received+s.Timeouts+uint64(s.InFlight) {

@@ -16,6 +16,7 @@ package prober
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -39,18 +40,52 @@ type ManagerOptions struct {
 	MaxDynamic int
 	// IdleTimeout stops a dynamic prober not requested for this long.
 	IdleTimeout time.Duration
+	// Loop is how the probers run; the zero value is LoopEngine.
+	Loop Loop
+}
+
+// Loop is a way of running probers. Both loops drive the same probe core
+// and measure the same things; they differ in how they wait and do I/O.
+type Loop int
+
+const (
+	// LoopEngine runs probers on an epoll engine that the Manager starts
+	// and stops: a few worker goroutines, each serving many non-blocking
+	// sockets from one epoll set. It is the default. The engine is Linux
+	// only: elsewhere, or if it cannot start (the Manager logs why),
+	// probers run LoopGoroutine.
+	LoopEngine Loop = iota
+	// LoopGoroutine runs each prober in a goroutine of its own, blocked
+	// in reads through Go's netpoller: the portable loop.
+	LoopGoroutine
+)
+
+// String returns the loop's name: engine or goroutine.
+func (l Loop) String() string {
+	switch l {
+	case LoopEngine:
+		return "engine"
+	case LoopGoroutine:
+		return "goroutine"
+	default:
+		return fmt.Sprintf("Loop(%d)", int(l))
+	}
 }
 
 // Manager owns every prober: the static ones of the loaded config and the
 // dynamic ones started on request. Reconcile brings the static probers in
 // line with a new config, keeping every prober whose identity is unchanged,
-// so its connection and counters survive a reload.
+// so its connection and counters survive a reload. It also owns the loop
+// they run on (ManagerOptions.Loop): the engine it starts in NewManager
+// runs until Stop.
 type Manager struct {
 	opts   ManagerOptions
 	logger log.Logger
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+	// engine runs the probers; nil when they run the goroutine loop.
+	engine *engine
 
 	mu       sync.RWMutex
 	order    []*Prober          // static probers sorted by name
@@ -75,8 +110,24 @@ func NewManager(ctx context.Context, opts ManagerOptions, logger log.Logger) *Ma
 		opts: opts, logger: logger, ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		byKey: map[string]*Prober{}, dynamic: map[string]*dynamicProber{},
 	}
+	m.engine = newLoopEngine(opts.Loop, logger)
 	go m.sweep()
 	return m
+}
+
+// newLoopEngine returns the engine for loop, or nil if probers are to run
+// the goroutine loop.
+func newLoopEngine(loop Loop, logger log.Logger) *engine {
+	if loop != LoopEngine || !engineSupported {
+		return nil
+	}
+	e, err := newEngine()
+	if err != nil {
+		level.Warn(logger).Log("msg", "epoll engine unavailable, probing from a goroutine",
+			"component", "prober", "err", err)
+		return nil
+	}
+	return e
 }
 
 func probeKey(module, address string) string { return module + "\x00" + address }
@@ -130,7 +181,7 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 			continue
 		}
 		p := New(o, m.logger)
-		p.Start(m.ctx)
+		p.startOn(m.ctx, m.engine)
 		next[o.Name] = p
 		res.Started++
 	}
@@ -236,7 +287,7 @@ func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *
 	d := &dynamicProber{p: p}
 	d.lastUsed.Store(now)
 	m.dynamic[key] = d
-	p.Start(m.ctx)
+	p.startOn(m.ctx, m.engine)
 	level.Info(m.logger).Log("msg", "dynamic prober started", "address", address, "module", moduleName)
 	return p, true, nil
 }
@@ -281,7 +332,7 @@ func (m *Manager) expire(now time.Time) {
 	stopAll(idle)
 }
 
-// Stop stops every prober and waits for them.
+// Stop stops every prober and the engine they ran on, and waits for them.
 func (m *Manager) Stop() {
 	m.mu.Lock()
 	m.stopping = true
@@ -294,6 +345,9 @@ func (m *Manager) Stop() {
 	m.cancel()
 	<-m.done
 	stopAll(all)
+	if m.engine != nil {
+		m.engine.stop()
+	}
 }
 
 func stopAll(ps []*Prober) {

@@ -16,6 +16,7 @@ package prober
 import (
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -44,8 +45,7 @@ func localPorts(s *testServer) []string {
 
 func TestReconcileKeepsUnchangedTargets(t *testing.T) {
 	srv := startServer(t, echoHandler)
-	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
-	t.Cleanup(m.Stop)
+	m := newTestManager(t, ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour})
 	a := config.Target{Name: "a", Address: srv.addr(), Labels: map[string]string{"site": "x"}}
 	b := config.Target{Name: "b", Address: srv.addr()}
 	c := config.Target{Name: "c", Address: srv.addr()}
@@ -107,8 +107,7 @@ func TestReconcileKeepsUnchangedTargets(t *testing.T) {
 
 func TestDynamicProbers(t *testing.T) {
 	srv := startServer(t, echoHandler)
-	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 50, IdleTimeout: time.Hour}, nil)
-	t.Cleanup(m.Stop)
+	m := newTestManager(t, ManagerOptions{MaxDynamic: 50, IdleTimeout: time.Hour})
 	mod := testModule(50*time.Millisecond, 200*time.Millisecond, true)
 
 	// 200 concurrent requests for 50 new targets start exactly 50 probers.
@@ -157,8 +156,7 @@ func TestDynamicProbers(t *testing.T) {
 
 func TestDynamicProbersSurviveReloadWithSameModule(t *testing.T) {
 	srv := startServer(t, echoHandler)
-	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 5, IdleTimeout: time.Hour}, nil)
-	t.Cleanup(m.Stop)
+	m := newTestManager(t, ManagerOptions{MaxDynamic: 5, IdleTimeout: time.Hour})
 	cfg := testConfig()
 	p, _, err := m.Get("default", cfg.Modules["default"], srv.addr())
 	if err != nil {
@@ -177,8 +175,7 @@ func TestDynamicProbersSurviveReloadWithSameModule(t *testing.T) {
 func TestDynamicIdleTimeout(t *testing.T) {
 	srv := startServer(t, echoHandler)
 	idle := 300 * time.Millisecond
-	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 5, IdleTimeout: idle}, nil)
-	t.Cleanup(m.Stop)
+	m := newTestManager(t, ManagerOptions{MaxDynamic: 5, IdleTimeout: idle})
 	mod := testModule(50*time.Millisecond, 200*time.Millisecond, true)
 	p, _, _ := m.Get("default", mod, srv.addr())
 	// Requests keep it alive past the timeout.
@@ -202,8 +199,7 @@ func TestDynamicIdleTimeout(t *testing.T) {
 
 func TestDynamicProberGivesWayToStaticTarget(t *testing.T) {
 	srv := startServer(t, echoHandler)
-	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 5, IdleTimeout: time.Hour}, nil)
-	t.Cleanup(m.Stop)
+	m := newTestManager(t, ManagerOptions{MaxDynamic: 5, IdleTimeout: time.Hour})
 	cfg := testConfig()
 	dyn, _, err := m.Get("default", cfg.Modules["default"], srv.addr())
 	if err != nil {
@@ -224,8 +220,7 @@ func TestDynamicProberGivesWayToStaticTarget(t *testing.T) {
 // TestStaticProbersShareModule checks that the probers of one module keep
 // one copy of its settings, and that each still reports them in full.
 func TestStaticProbersShareModule(t *testing.T) {
-	m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
-	t.Cleanup(m.Stop)
+	m := newTestManager(t, ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour})
 	cfg := testConfig(config.Target{Name: "a", Address: "127.0.0.1:1"}, config.Target{Name: "b", Address: "127.0.0.1:1"})
 	other := testModule(time.Second, 500*time.Millisecond, false)
 	cfg.Modules["other"] = other
@@ -246,5 +241,60 @@ func TestStaticProbersShareModule(t *testing.T) {
 	}
 	if got := ps["c"].Options().Module; !got.Equal(other) {
 		t.Errorf("c's module = %+v, want %+v", got, other)
+	}
+}
+
+// TestManagerLoop checks the Loop option and that a Manager owns what it
+// starts: on the engine (Linux) its probers run on the workers of an
+// engine the Manager started, not a goroutine each, and on either loop
+// Stop leaves no goroutine of the Manager's behind.
+func TestManagerLoop(t *testing.T) {
+	const targets = 20
+	tests := []struct {
+		loop       Loop
+		wantEngine bool
+	}{
+		{LoopEngine, engineSupported},
+		{LoopGoroutine, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.loop.String(), func(t *testing.T) {
+			srv := startServer(t, echoHandler)
+			base := runtime.NumGoroutine()
+			m := NewManager(t.Context(), ManagerOptions{MaxDynamic: 1, IdleTimeout: time.Hour, Loop: tt.loop}, nil)
+			t.Cleanup(m.Stop)
+			if (m.engine != nil) != tt.wantEngine {
+				t.Fatalf("engine started: %v, want %v", m.engine != nil, tt.wantEngine)
+			}
+			var ts []config.Target
+			for i := range targets {
+				ts = append(ts, config.Target{Name: fmt.Sprint("t", i), Address: srv.addr()})
+			}
+			m.Reconcile(testConfig(ts...))
+			waitFor(t, "every target answered", 10*time.Second, func() bool {
+				for _, p := range m.Static() {
+					if p.Snapshot().Received == 0 {
+						return false
+					}
+				}
+				return true
+			})
+			// Besides the echo server's goroutine per connection and the
+			// Manager's sweep, the engine adds only its workers (at most
+			// 8), where the goroutine loop has one per prober.
+			if extra := runtime.NumGoroutine() - base - targets - 1; m.engine != nil && extra >= targets/2 {
+				t.Errorf("%d goroutines for %d probers on the engine: want only its workers", extra, targets)
+			}
+			ps := m.Static()
+			m.Stop()
+			waitFor(t, "every goroutine of the Manager to end", 5*time.Second, func() bool {
+				return runtime.NumGoroutine() <= base
+			})
+			for _, p := range ps {
+				if s := p.Snapshot(); s.State != StateStopped {
+					t.Errorf("after Stop: state %v", s.State)
+				}
+			}
+		})
 	}
 }

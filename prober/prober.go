@@ -20,8 +20,6 @@ package prober
 
 import (
 	"context"
-	"hash/fnv"
-	"os"
 	"sync"
 	"time"
 
@@ -122,8 +120,9 @@ type Snapshot struct {
 	Started        time.Time
 }
 
-// Prober probes one target. Create it with New, start it with Start and
-// stop it with Stop.
+// Prober probes one target. A Manager makes, starts and stops the probers
+// of the exporter; a prober used on its own is made with New, started with
+// Start and stopped with Stop.
 type Prober struct {
 	opts identity
 	// mod is the module's settings, shared by the probers of a module
@@ -174,22 +173,6 @@ func New(opts Options, logger log.Logger) *Prober {
 	return p
 }
 
-// slot returns the prober's first slot at or after t.
-func (p *Prober) slot(t time.Time) time.Time { return slotAt(t, p.phase, p.mod.Interval.D()) }
-
-// hostname is this host's name, which every prober's phase includes.
-var hostname, _ = os.Hostname()
-
-// phaseOf hashes a prober's host and identity into its phase.
-func phaseOf(host, name, address string) uint64 {
-	h := fnv.New64a()
-	for _, s := range []string{host, name, address} {
-		_, _ = h.Write([]byte(s))
-		_, _ = h.Write([]byte{0})
-	}
-	return h.Sum64()
-}
-
 // logger returns the prober's logger: base with the prober's identity.
 func (p *Prober) logger() log.Logger {
 	return log.With(p.base, "component", "prober", "target", p.opts.Name,
@@ -203,10 +186,16 @@ func (p *Prober) Options() Options {
 		Labels: o.Labels, Dynamic: o.Dynamic, NoSplay: o.NoSplay, shared: p.mod}
 }
 
-// Start starts probing in the background until ctx is cancelled or Stop is
-// called.
-func (p *Prober) Start(ctx context.Context) {
-	if useEngine && p.startEngine(ctx) {
+// Start runs the prober in a goroutine of its own, the portable loop,
+// until ctx is done or Stop is called. It is for a prober used on its own:
+// the probers a Manager makes run on the loop its options choose
+// (ManagerOptions.Loop), by default the Linux epoll engine.
+func (p *Prober) Start(ctx context.Context) { p.startOn(ctx, nil) }
+
+// startOn starts p on e, or in a goroutine of its own if e is nil.
+func (p *Prober) startOn(ctx context.Context, e *engine) {
+	if e != nil {
+		e.start(ctx, p)
 		return
 	}
 	ctx, p.cancel = context.WithCancel(ctx)

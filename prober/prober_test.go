@@ -169,7 +169,7 @@ func testModule(interval, timeout time.Duration, adaptive bool) config.Module {
 func startProber(t *testing.T, addr string, m config.Module) (*Prober, func() Snapshot) {
 	t.Helper()
 	p := New(Options{Name: "t", Address: addr, ModuleName: "test", Module: m, NoSplay: true}, nil)
-	p.Start(context.Background())
+	p.startOn(context.Background(), testEngine(t))
 	t.Cleanup(p.Stop)
 	maxInFlight := m.MaxInFlight()
 	snap := func() Snapshot {
@@ -371,10 +371,11 @@ func TestContextEndStopsProbers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	m := testModule(20*time.Millisecond, time.Second, false)
+	e := testEngine(t)
 	var ps []*Prober
 	for i := range n {
 		p := New(Options{Name: fmt.Sprint("t", i), Address: addr, ModuleName: "test", Module: m, NoSplay: true}, nil)
-		p.Start(ctx)
+		p.startOn(ctx, e)
 		ps = append(ps, p)
 	}
 	waitFor(t, "all connected and answered", 5*time.Second, func() bool {
@@ -396,7 +397,7 @@ func TestContextEndStopsProbers(t *testing.T) {
 	})
 	// A prober started with the ended context stops at once.
 	late := New(Options{Name: "late", Address: addr, ModuleName: "test", Module: m, NoSplay: true}, nil)
-	late.Start(ctx)
+	late.startOn(ctx, e)
 	stopped := make(chan struct{})
 	go func() { late.Stop(); close(stopped) }()
 	select {

@@ -58,7 +58,7 @@ func TestKernelTimestampsSurviveAStalledReader(t *testing.T) {
 			m.ReconnectAfter = 0
 			p := New(Options{Name: "t", Address: srv.addr(), Module: m, NoSplay: true}, nil)
 			p.afterSend = func() { time.Sleep(stall) }
-			p.Start(t.Context())
+			p.startOn(t.Context(), testEngine(t))
 			t.Cleanup(p.Stop)
 			waitFor(t, "5 completed probes", 10*time.Second, func() bool {
 				s := p.Snapshot()

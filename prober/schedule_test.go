@@ -14,17 +14,12 @@
 package prober
 
 import (
-	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/go-kit/log"
 
 	"github.com/tcpping/tcpping_exporter/config"
 )
@@ -137,8 +132,9 @@ func TestProbesKeepTheirSlots(t *testing.T) {
 		})
 		probers[i] = New(Options{Name: fmt.Sprint("slot", i), Address: srv.addr(), ModuleName: "test", Module: m, NoSplay: true}, nil)
 	}
+	e := testEngine(t)
 	for _, p := range probers {
-		p.Start(t.Context())
+		p.startOn(t.Context(), e)
 		t.Cleanup(p.Stop)
 	}
 	waitFor(t, "two connections per prober, each probed to the end", 20*time.Second, func() bool {
@@ -170,37 +166,4 @@ func TestProbesKeepTheirSlots(t *testing.T) {
 func onSlot(ts int64, phase uint64, iv, tol time.Duration) bool {
 	off := (ts - int64(phase%uint64(iv))) % int64(iv) // ts, Unix time now, is the larger
 	return time.Duration(off) <= tol
-}
-
-// TestUserTimeFallbackLoggedOnce checks that a prober whose sockets refuse
-// kernel timestamps says so at info level on its first connection only:
-// each reconnect would otherwise repeat it, and later ones go to debug.
-func TestUserTimeFallbackLoggedOnce(t *testing.T) {
-	var buf bytes.Buffer
-	logger := log.NewLogfmtLogger(log.NewSyncWriter(&buf))
-	p := New(Options{Name: "t", Address: "127.0.0.1:1", Module: testModule(time.Second, time.Second, false)}, logger)
-	var s schedule
-	refused := errors.New("setsockopt SO_TIMESTAMPNS: operation not supported")
-	for range 3 {
-		p.connected(&s, time.Now(), time.Millisecond, "127.0.0.1:2", "127.0.0.1:1", false, refused)
-	}
-	p.connected(&s, time.Now(), time.Millisecond, "127.0.0.1:2", "127.0.0.1:1", true, nil)
-	var info, debug int
-	for _, line := range strings.Split(buf.String(), "\n") {
-		if !strings.Contains(line, "using user-space time") {
-			continue
-		}
-		if !strings.Contains(line, "operation not supported") {
-			t.Errorf("fallback line without its reason: %s", line)
-		}
-		switch {
-		case strings.Contains(line, "level=info"):
-			info++
-		case strings.Contains(line, "level=debug"):
-			debug++
-		}
-	}
-	if info != 1 || debug != 2 {
-		t.Errorf("fallback logged %d times at info and %d at debug over 3 connections, want 1 and 2:\n%s", info, debug, buf.String())
-	}
 }

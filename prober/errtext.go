@@ -1,0 +1,42 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package prober
+
+import (
+	"errors"
+	"io"
+	"net"
+)
+
+// describeReadErr says why a read ended a connection, in the words of the
+// prober's last error and connection events.
+func describeReadErr(err error) string {
+	if errors.Is(err, net.ErrClosed) {
+		return "closed"
+	}
+	if errors.Is(err, io.EOF) {
+		return "closed by peer"
+	}
+	return "read: " + errText(err)
+}
+
+// errText is err without the operation and addresses a *net.OpError
+// repeats: the prober's logs and events already name the target.
+func errText(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,250 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package prober
+
+import (
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/tcpping/tcpping_exporter/internal/wire"
+)
+
+// retransmitSampleEvery bounds how often TCP_INFO is read (and it is read
+// again when a connection closes): a syscall per probe would cost a
+// measurable share of a probe's CPU, and retransmission counts need not be
+// fresher than a scrape interval or two.
+const retransmitSampleEvery = 5 * time.Second
+
+// maxDrain bounds the reads of one drain: a peer that floods replies must
+// not keep the loop from its schedule (or the engine from other probers).
+const maxDrain = 64
+
+// link is one connection as a loop reads and writes it: the I/O in which
+// the loops differ. The goroutine loop's link (connLink) blocks through
+// Go's netpoller; the Linux engine's (task) is a non-blocking socket in an
+// epoll set. Only the flow's goroutine calls it.
+type link interface {
+	// recv reads reply bytes into buf. With block it waits, until the
+	// loop's read deadline, for at least one byte (a link whose loop
+	// waits elsewhere never blocks); without, it returns errWouldBlock
+	// when nothing is ready. io.EOF means the peer closed the
+	// connection. kernelNs is the kernel's receive time of the data
+	// (Unix ns), or 0 if unknown.
+	recv(buf []byte, block bool) (n int, kernelNs int64, err error)
+	// send writes a probe's frame, stamped at sent with the given
+	// timeout. A link that cannot write it all at once may keep the
+	// rest and write it within timeout. An error means the connection
+	// is unusable: a partial frame would desynchronise the stream.
+	send(frame []byte, sent time.Time, timeout time.Duration) error
+	// retransmits returns the kernel's count of TCP retransmissions on
+	// the connection, if the platform has one.
+	retransmits() (uint64, bool)
+	// release closes the socket.
+	release()
+}
+
+// attempt is the end of a connection attempt, as a loop hands it to its
+// flow: the new connection, ready for probes, or why there is none.
+type attempt struct {
+	link          link // nil if err is set
+	handshake     time.Duration
+	local, remote string
+	// kernel reports whether replies carry kernel receive timestamps;
+	// kernelErr says why not when they were wanted.
+	kernel    bool
+	kernelErr error
+	err       error
+}
+
+// flow is the probe core both loops drive: one connection of a prober at
+// a time, the schedule that paces it, and every change it makes to the
+// prober's measured state (see record.go). A loop waits, dials and does
+// the I/O through a link; the flow decides what is due and accounts for
+// it. Only the loop's goroutine touches a flow; the prober's mutex guards
+// the state that scrapes read. A step that concerns one connection (a
+// second flow per target, the send time from the socket's error queue, a
+// longer reply) belongs here and in link, once for both loops.
+type flow struct {
+	p *Prober
+	schedule
+	link  link // nil while disconnected
+	reply replyBuf
+	frame [wire.FrameSize]byte // the probe being sent
+	// failing: the last dial failed; later failures log at debug.
+	failing bool
+	// userTime: a connection has fallen back to user-space time; later
+	// fallbacks log at debug.
+	userTime bool
+}
+
+// init prepares the flow of p, which starts at now.
+func (f *flow) init(p *Prober, now time.Time) {
+	f.p = p
+	f.schedule.init(p, now)
+	level.Debug(p.logger()).Log("msg", "prober starting", "first_dial", f.redialAt)
+}
+
+// wake returns when the flow must next act: while connected, its next
+// probe or the earliest deadline of the probes in flight; while not, its
+// next probe slot or dial. It is zero if there is nothing to wait for.
+func (f *flow) wake() time.Time {
+	if f.link == nil {
+		return f.wakeDisconnected()
+	}
+	w := f.nextTick
+	if due, inFlight := f.nextDeadline(); inFlight && due.Before(w) {
+		w = due
+	}
+	return w
+}
+
+// step does what has fallen due by now. It reports whether a connection
+// attempt must start: the loop dials its own way and hands the outcome to
+// dialed.
+func (f *flow) step(now time.Time) (dial bool) {
+	if f.link == nil {
+		return f.stepDisconnected(now)
+	}
+	f.stepConnected(now)
+	return false
+}
+
+// stepDisconnected counts the probe due with no connection, if one is, and
+// reports whether the backoff allows a dial now.
+func (f *flow) stepDisconnected(now time.Time) (dial bool) {
+	dial = f.dialDue(now)
+	if dial {
+		f.dialing = true
+		f.setStatus(StateConnecting)
+	}
+	if f.tickDue(now) {
+		f.sendDisconnected(now)
+		f.tick(now, f.p)
+	}
+	return dial
+}
+
+// stepConnected times out the probes past their deadline and sends the
+// probe due, if one is.
+func (f *flow) stepConnected(now time.Time) {
+	if due, inFlight := f.nextDeadline(); inFlight && !now.Before(due) && f.expireDue(now) {
+		return
+	}
+	if !now.Before(f.nextTick) && f.probe(now) {
+		f.tick(now, f.p)
+	}
+}
+
+// expireDue times out probes whose deadline has passed. Replies already
+// waiting in the socket are read first: one that arrived in time must not
+// be counted as a timeout because the loop ran late. It reports whether
+// the connection was closed.
+func (f *flow) expireDue(now time.Time) bool {
+	if err := f.receive(maxDrain, false); err != nil {
+		f.readFailed(now, err)
+		return true
+	}
+	if why := f.expire(now); why != "" {
+		f.closeConn(now, why)
+		return true
+	}
+	return false
+}
+
+// probe sends one frame. It reports false if the connection was lost.
+func (f *flow) probe(now time.Time) bool {
+	if f.retransDue(now) {
+		f.sampleRetransmits(now)
+	}
+	sent, timeout := f.stamp(f.frame[:])
+	if err := f.link.send(f.frame[:], sent, timeout); err != nil {
+		f.closeConn(time.Now(), "write: "+errText(err))
+		return false
+	}
+	if f.p.afterSend != nil {
+		f.p.afterSend()
+	}
+	return true
+}
+
+// receive reads replies, at most reads times, each read one frame or the
+// rest of one, so the kernel timestamp it returns belongs to the frame it
+// completes. With block the first read waits (until the read deadline)
+// and is the only one; without, receive stops when nothing is left. An
+// error means the connection is unusable.
+func (f *flow) receive(reads int, block bool) error {
+	for range reads {
+		n, kernelNs, err := f.link.recv(f.reply.room(), block)
+		if n > 0 {
+			if err := f.reply.got(f, n, kernelNs); err != nil {
+				return err
+			}
+		}
+		switch {
+		case err == errWouldBlock:
+			return nil
+		case err != nil:
+			return err
+		case block:
+			return nil
+		}
+	}
+	return nil
+}
+
+// readFailed closes the connection after a failed receive.
+func (f *flow) readFailed(now time.Time, err error) { f.closeConn(now, describeReadErr(err)) }
+
+// dialed takes the end of a connection attempt.
+func (f *flow) dialed(now time.Time, a attempt) {
+	f.dialing = false
+	f.attemptEnded(now)
+	if a.err != nil {
+		f.dialFailed(now, a.err)
+		return
+	}
+	f.link = a.link
+	f.reply = replyBuf{}
+	f.connected(now, a.handshake, a.local, a.remote, a.kernel, a.kernelErr)
+}
+
+// dialAbandoned takes the end of a connection attempt made while the
+// prober was stopping: the loop closes its connection unused, and nothing
+// is counted.
+func (f *flow) dialAbandoned() { f.dialing = false }
+
+// closeConn drops the connection, counts it lost and schedules a redial.
+func (f *flow) closeConn(now time.Time, why string) {
+	f.sampleRetransmits(now)
+	f.link.release()
+	f.link = nil
+	f.reply = replyBuf{}
+	f.connLost(now, why)
+}
+
+// drop closes the connection, if any, without counting it lost: the
+// prober is stopping.
+func (f *flow) drop() {
+	if f.link != nil {
+		f.link.release()
+		f.link = nil
+	}
+}
+
+// finished marks the prober stopped, once its loop has let go of it.
+func (f *flow) finished() {
+	f.setStatus(StateStopped)
+	level.Debug(f.p.logger()).Log("msg", "prober stopped")
+}

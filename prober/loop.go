@@ -1,0 +1,162 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package prober
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"time"
+)
+
+// longAgo is a read deadline in the past, to wake a blocked read.
+var longAgo = time.Unix(1, 0)
+
+// loop is the goroutine loop, the portable way to run a flow: one
+// goroutine per prober. While connected, the goroutine blocks in a read
+// whose deadline is the flow's next wake-up (a probe due, a timeout
+// expiring), so the socket's netpoller deadline is the prober's only timer
+// and no second goroutine or lock hand-off sits between a reply's arrival
+// and its accounting.
+type loop struct {
+	flow
+	dialCh chan dialResult
+}
+
+// run drives p's flow until ctx is done: one probe per interval on the
+// prober's slots, timeouts at their deadline, replies as they come, dials
+// and redials with backoff.
+func (p *Prober) run(ctx context.Context) {
+	l := &loop{dialCh: make(chan dialResult, 1)}
+	l.init(p, time.Now())
+	defer l.shutdown()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for ctx.Err() == nil {
+		if l.link != nil {
+			l.serveConn(ctx)
+			continue
+		}
+		now := time.Now()
+		if l.step(now) {
+			go func() { l.dialCh <- p.dial(ctx) }()
+		}
+		wake := l.wake()
+		if limit := now.Add(time.Hour); wake.IsZero() || wake.After(limit) {
+			wake = limit
+		}
+		timer.Reset(wake.Sub(now))
+		select {
+		case <-ctx.Done():
+		case <-timer.C:
+		case r := <-l.dialCh:
+			l.adopt(ctx, r)
+		}
+	}
+}
+
+// adopt hands the end of a dial to the flow, unless the prober is
+// stopping.
+func (l *loop) adopt(ctx context.Context, r dialResult) {
+	if ctx.Err() != nil {
+		l.dialAbandoned()
+		if r.conn != nil {
+			_ = r.conn.Close()
+		}
+		return
+	}
+	now := time.Now()
+	if r.err != nil {
+		l.dialed(now, attempt{err: r.err})
+		return
+	}
+	rx, kernel, kerr := newReceiver(r.conn, l.p.mod.KernelTimestamps)
+	l.dialed(now, attempt{
+		link: &connLink{conn: r.conn, rx: rx}, handshake: r.handshake,
+		local: r.conn.LocalAddr().String(), remote: r.conn.RemoteAddr().String(),
+		kernel: kernel, kernelErr: kerr,
+	})
+}
+
+// serveConn runs while connected: probes, timeouts and replies.
+func (l *loop) serveConn(ctx context.Context) {
+	c := l.link.(*connLink)
+	// Cancellation wakes the blocked read.
+	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetReadDeadline(longAgo) })
+	defer stop()
+	for l.link != nil && ctx.Err() == nil {
+		l.stepConnected(time.Now())
+		if l.link == nil {
+			return
+		}
+		// Sleep in the read until the next probe or the next deadline.
+		if wake := l.wake(); !wake.Equal(c.readDeadline) {
+			c.readDeadline = wake
+			_ = c.conn.SetReadDeadline(wake)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err := l.receive(1, true); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				c.readDeadline = time.Time{} // the past deadline may be ours or cancellation's
+				continue
+			}
+			l.readFailed(time.Now(), err)
+			return
+		}
+	}
+}
+
+// shutdown closes the connection and waits for any dial in progress.
+func (l *loop) shutdown() {
+	if l.dialing {
+		if r := <-l.dialCh; r.conn != nil {
+			_ = r.conn.Close()
+		}
+		l.dialAbandoned()
+	}
+	l.drop()
+	l.finished()
+}
+
+// connLink is the goroutine loop's link: a net.Conn, read through a
+// receiver (recvmsg with kernel timestamps on Linux), written with a
+// deadline.
+type connLink struct {
+	conn net.Conn
+	rx   receiver
+	// readDeadline and writeDeadline are the deadlines in force.
+	readDeadline, writeDeadline time.Time
+}
+
+func (c *connLink) recv(buf []byte, block bool) (int, int64, error) { return c.rx.recv(buf, block) }
+
+// send writes the frame. A write blocks only when the send buffer is full,
+// which a 24-byte frame per interval never fills on a live path. The
+// deadline is moved only when less than half a timeout is left: each move
+// costs a runtime timer update.
+func (c *connLink) send(frame []byte, sent time.Time, timeout time.Duration) error {
+	if c.writeDeadline.Sub(sent) < timeout/2 {
+		c.writeDeadline = sent.Add(timeout)
+		_ = c.conn.SetWriteDeadline(c.writeDeadline)
+	}
+	_, err := c.conn.Write(frame)
+	return err
+}
+
+func (c *connLink) retransmits() (uint64, bool) { return socketRetransmits(c.conn) }
+
+func (c *connLink) release() { _ = c.conn.Close() }

@@ -1,0 +1,257 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+//go:build linux
+
+package prober
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpping/tcpping_exporter/internal/sockfd"
+	"github.com/tcpping/tcpping_exporter/internal/wire"
+)
+
+// maxQueued bounds the frames a connection holds when its send buffer is
+// full: a live path never fills a send buffer with one 24-byte frame per
+// interval, so a connection that does is closed soon anyway.
+const maxQueued = 16 * wire.FrameSize
+
+// errSendBufferFull ends a connection whose queue of unsent frames is full.
+var errSendBufferFull = errors.New("send buffer full")
+
+// task is one prober as an engine worker runs it: its flow, and the
+// flow's link, a non-blocking socket in the worker's epoll set. Only the
+// worker's goroutine touches it.
+type task struct {
+	flow
+	w   *worker
+	ctx context.Context
+
+	fd     int   // -1 while disconnected
+	slot   int32 // epoll slot, -1 if none
+	hidx   int   // index in the worker's timer heap, -1 if none
+	pidx   int   // index in the worker's tasks
+	wakeAt time.Time
+	kernel bool // replies carry kernel receive timestamps
+	// stopped: Stop was called or the context ended; the task is done
+	// when no dial is left in flight.
+	stopped bool
+	// dialCancel cancels the dial in progress.
+	dialCancel context.CancelFunc
+
+	// out holds frames the send buffer had no room for; writeDeadline is
+	// when they must have left.
+	out           []byte
+	writeDeadline time.Time
+}
+
+// plan sets the time the worker must next run onTimer for t.
+func (t *task) plan() {
+	if t.stopped {
+		t.wakeAt = time.Time{}
+		return
+	}
+	w := t.wake()
+	if !t.writeDeadline.IsZero() && t.writeDeadline.Before(w) {
+		w = t.writeDeadline
+	}
+	t.wakeAt = w
+}
+
+// onTimer does what has fallen due: a write past its deadline, timeouts,
+// the next probe, a dial.
+func (t *task) onTimer(now time.Time) {
+	switch {
+	case !t.writeDeadline.IsZero() && !now.Before(t.writeDeadline):
+		// As the goroutine loop's write deadline reports it.
+		t.closeConn(now, "write: i/o timeout")
+	case t.step(now):
+		t.startDial()
+	}
+	t.plan()
+}
+
+// onReadable reads one reply, or part of one. Level-triggered epoll
+// reports the socket again at once if more is waiting: in the steady state
+// this is one recvmsg per reply, with no EAGAIN read after it.
+func (t *task) onReadable(now time.Time) {
+	if err := t.receive(1, false); err != nil {
+		t.readFailed(now, err)
+	}
+	t.plan()
+}
+
+// onWritable writes what was queued.
+func (t *task) onWritable(now time.Time) {
+	if len(t.out) == 0 || t.fd < 0 {
+		return
+	}
+	n, err := unix.Write(t.fd, t.out)
+	switch {
+	case err == unix.EAGAIN || err == unix.EINTR:
+		return
+	case err != nil:
+		t.closeConn(now, "write: "+errText(err))
+		t.plan()
+		return
+	}
+	t.out = t.out[:copy(t.out, t.out[n:])]
+	if len(t.out) == 0 {
+		t.writeDeadline = time.Time{}
+		t.w.modify(t, unix.EPOLLIN|unix.EPOLLRDHUP)
+	}
+	t.plan()
+}
+
+// recv reads with recvmsg(2); it never blocks: epoll does the waiting.
+func (t *task) recv(buf []byte, _ bool) (int, int64, error) {
+	n, kernelNs, err := t.w.rx.recvmsg(t.fd, buf, t.kernel, 0)
+	if err == unix.EAGAIN {
+		err = errWouldBlock
+	}
+	return n, kernelNs, err
+}
+
+// send writes the frame, or queues what the send buffer has no room for.
+func (t *task) send(frame []byte, sent time.Time, timeout time.Duration) error {
+	if len(t.out) > 0 {
+		return t.queue(frame, sent, timeout)
+	}
+	n, err := unix.Write(t.fd, frame)
+	for err == unix.EINTR {
+		n, err = unix.Write(t.fd, frame)
+	}
+	switch {
+	case err == unix.EAGAIN:
+		n = 0
+	case err != nil:
+		return err
+	}
+	if n < len(frame) {
+		return t.queue(frame[n:], sent, timeout)
+	}
+	return nil
+}
+
+// queue keeps bytes the send buffer had no room for, to be written when
+// the socket is writable again, within the probe timeout. A partial frame
+// cannot be dropped: it would desynchronise the stream.
+func (t *task) queue(b []byte, now time.Time, timeout time.Duration) error {
+	if len(t.out)+len(b) > maxQueued {
+		return errSendBufferFull
+	}
+	if len(t.out) == 0 {
+		t.writeDeadline = now.Add(timeout)
+		t.w.modify(t, unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLOUT)
+	}
+	t.out = append(t.out, b...)
+	return nil
+}
+
+func (t *task) retransmits() (uint64, bool) { return fdRetransmits(t.fd) }
+
+// release takes the socket out of the epoll set and closes it.
+func (t *task) release() {
+	t.w.unregister(t)
+	_ = unix.Close(t.fd)
+	t.fd = -1
+	t.out, t.writeDeadline = nil, time.Time{}
+}
+
+// startDial connects in a transient goroutine, which hands the socket to
+// the worker.
+func (t *task) startDial() {
+	ctx, cancel := context.WithCancel(t.ctx)
+	t.dialCancel = cancel
+	go func() {
+		r := t.p.dial(ctx)
+		cmd := command{op: opDialed, t: t, fd: -1}
+		if r.err == nil {
+			cmd.local, cmd.remote = r.conn.LocalAddr().String(), r.conn.RemoteAddr().String()
+			cmd.fd, r.err = sockfd.Detach(r.conn)
+			r.conn = nil
+		}
+		cmd.r = r
+		t.w.post(cmd)
+	}()
+}
+
+// adopt hands the end of a dial to the flow, unless the task is stopping.
+func (t *task) adopt(now time.Time, cmd *command) {
+	t.dialCancel()
+	t.dialCancel = nil
+	if t.stopped || t.ctx.Err() != nil {
+		t.dialAbandoned()
+		if cmd.fd >= 0 {
+			_ = unix.Close(cmd.fd)
+		}
+		if t.stopped {
+			t.finish()
+		}
+		t.plan()
+		return
+	}
+	t.dialed(now, t.attach(cmd))
+	t.plan()
+}
+
+// attach makes a dialed socket the task's link: registered in the epoll
+// set, with kernel timestamps if the module wants them.
+func (t *task) attach(cmd *command) attempt {
+	a := attempt{handshake: cmd.r.handshake, local: cmd.local, remote: cmd.remote, err: cmd.r.err}
+	if a.err != nil {
+		return a
+	}
+	if err := t.w.register(t, cmd.fd); err != nil {
+		_ = unix.Close(cmd.fd)
+		a.err = fmt.Errorf("epoll_ctl: %w", err)
+		return a
+	}
+	t.fd = cmd.fd
+	t.kernel = false
+	if t.p.mod.KernelTimestamps {
+		a.kernelErr = ensureRxTimestamps(t.fd)
+		t.kernel = a.kernelErr == nil
+	}
+	a.kernel, a.link = t.kernel, t
+	return a
+}
+
+// end stops the task: the connection is closed, and the task is done when
+// no dial is left in flight.
+func (t *task) end() {
+	if t.stopped {
+		return
+	}
+	t.stopped = true
+	t.drop()
+	if t.dialing {
+		t.dialCancel() // finish when the dial returns
+	} else {
+		t.finish()
+	}
+	t.plan()
+}
+
+// finish lets go of a stopped task.
+func (t *task) finish() {
+	t.w.forget(t)
+	t.finished()
+	t.p.done.Done()
+}
