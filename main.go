@@ -171,6 +171,10 @@ func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 	manager := prober.NewManager(probeCtx, prober.ManagerOptions{MaxDynamic: f.maxDynamic, IdleTimeout: f.probeIdle}, logger)
 	rl := web.NewReloader(f.config(), manager, logger, reg)
 	if err := rl.Reload(); err != nil {
+		manager.Stop() // its engine's workers
+		if echoSrv != nil {
+			echoSrv.Shutdown()
+		}
 		return fmt.Errorf("config: %w", err)
 	}
 	reg.MustRegister(collector.NewProberCount(manager.Counts))
