@@ -19,42 +19,44 @@ import (
 	"slices"
 )
 
-// logRecord is an error a Prometheus discoverer logged: its message and
-// its attributes as text.
+// logRecord is a warning or an error a Prometheus discoverer logged: its
+// level, its message and its attributes as text.
 type logRecord struct {
+	level slog.Level
 	msg   string
 	attrs map[string]string
 }
 
 // sourceHandler is the slog.Handler of one source's Prometheus discoverer.
 // Prometheus' discoverers report a failed refresh only by logging it, at
-// error level and again on every refresh; so this handler hands each error
-// record to report, from which the Runner learns what failed (it logs a
-// failure itself, once per streak), and passes every record on to next at
-// debug level, for whoever wants the details.
+// error level and again on every refresh (the DNS discoverer logs each
+// server's error at warn level first); so this handler hands each warning
+// and error record to report, from which the Runner learns what failed (it
+// logs a failure itself, once per streak), and passes every record on to
+// next at debug level, for whoever wants the details.
 type sourceHandler struct {
 	next   slog.Handler
 	report func(logRecord)
 	attrs  []slog.Attr // added with WithAttrs, for report
 }
 
-// newSourceHandler returns a handler that reports error records to report
-// and passes all records on to next at debug level.
+// newSourceHandler returns a handler that reports warning and error
+// records to report and passes all records on to next at debug level.
 func newSourceHandler(next slog.Handler, report func(logRecord)) *sourceHandler {
 	return &sourceHandler{next: next, report: report}
 }
 
-// Enabled reports whether a record at level is wanted: error records
-// always are, since they say a refresh failed.
+// Enabled reports whether a record at level is wanted: warnings and errors
+// always are, since they say what failed.
 func (h *sourceHandler) Enabled(ctx context.Context, level slog.Level) bool {
-	return level >= slog.LevelError || h.next.Enabled(ctx, slog.LevelDebug)
+	return level >= slog.LevelWarn || h.next.Enabled(ctx, slog.LevelDebug)
 }
 
-// Handle reports an error record, then passes the record on at debug
-// level.
+// Handle reports a warning or error record, then passes the record on at
+// debug level.
 func (h *sourceHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelError {
-		rec := logRecord{msg: r.Message, attrs: make(map[string]string, len(h.attrs)+r.NumAttrs())}
+	if r.Level >= slog.LevelWarn {
+		rec := logRecord{level: r.Level, msg: r.Message, attrs: make(map[string]string, len(h.attrs)+r.NumAttrs())}
 		for _, a := range h.attrs {
 			rec.attrs[a.Key] = a.Value.String()
 		}

@@ -40,6 +40,7 @@ package discovery
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -65,8 +66,10 @@ type source struct {
 	// a DNS name, the URL, or "" for the discoverer itself.
 	failing map[string]*failure
 	// dnsErrs are the errors the DNS discoverer logged since its last
-	// update; the update says which names failed, these say why.
-	dnsErrs []string
+	// update, and dnsServerErrs its servers' errors by name (without the
+	// final dot); the update says which names failed, these say why.
+	dnsErrs       []string
+	dnsServerErrs map[string]string
 	// warned holds the messages of other error records, logged once.
 	warned map[string]bool
 	// reported is set once the discoverer sent an update or a failure.
@@ -151,10 +154,10 @@ func (s *source) update(tgs []*targetgroup.Group, now time.Time) []transition {
 			if answered[name] {
 				out = appendIf(out, s.recover(name, now))
 			} else {
-				out = appendIf(out, s.fail(name, dnsError(s.dnsErrs, name), now))
+				out = appendIf(out, s.fail(name, dnsError(s.dnsErrs, s.dnsServerErrs, name), now))
 			}
 		}
-		s.dnsErrs = nil
+		s.dnsErrs, s.dnsServerErrs = nil, nil
 	case *http.SDConfig:
 		out = appendIf(out, s.recover(c.URL, now))
 	case *file.SDConfig:
@@ -177,20 +180,32 @@ func (s *source) update(tgs []*targetgroup.Group, now time.Time) []transition {
 	return out
 }
 
-// report applies an error the discoverer logged and returns the failure it
-// shows, if any. other is set when the record is not a failed refresh: the
-// Runner logs those once.
+// report applies a warning or error the discoverer logged and returns the
+// failure it shows, if any. other is set when an error record is not a
+// failed refresh: the Runner logs those once.
 func (s *source) report(rec logRecord, now time.Time) (t *transition, other bool) {
-	s.reported = true
 	err := rec.attrs["err"]
 	if err == "" {
 		err = rec.msg
 	}
-	switch c := s.cfg.(type) {
-	case *dns.SDConfig:
-		// The update that follows says which names failed.
-		s.dnsErrs = append(s.dnsErrs, err)
+	if _, ok := s.cfg.(*dns.SDConfig); ok {
+		// The update that follows says which names failed; these say why:
+		// the failed refresh (error) and each server's failure (warning).
+		if rec.level >= slog.LevelError {
+			s.dnsErrs = append(s.dnsErrs, err)
+		} else if name := rec.attrs["name"]; name != "" && rec.attrs["err"] != "" {
+			if s.dnsServerErrs == nil {
+				s.dnsServerErrs = map[string]string{}
+			}
+			s.dnsServerErrs[strings.TrimSuffix(name, ".")] = err
+		}
 		return nil, false
+	}
+	if rec.level < slog.LevelError {
+		return nil, false
+	}
+	s.reported = true
+	switch c := s.cfg.(type) {
 	case *http.SDConfig:
 		return s.fail(c.URL, err, now), false
 	case *file.SDConfig:
@@ -303,18 +318,25 @@ func filePath(groupSource string) string {
 	return groupSource
 }
 
-// dnsError picks, of the errors the DNS discoverer logged, the one about
-// name (Prometheus quotes the name in it), else the first.
-func dnsError(errs []string, name string) string {
+// dnsError says why the lookup of name failed: of the errors the DNS
+// discoverer logged, the one about name (Prometheus quotes the name in it),
+// else the first, followed by the last server's error for name (a timeout,
+// a refused connection), which the first does not give.
+func dnsError(errs []string, serverErrs map[string]string, name string) string {
+	msg := "no answer"
+	if len(errs) > 0 {
+		msg = errs[0]
+	}
 	for _, e := range errs {
 		if strings.Contains(e, `"`+name+`"`) {
-			return e
+			msg = e
+			break
 		}
 	}
-	if len(errs) > 0 {
-		return errs[0]
+	if e, ok := serverErrs[strings.TrimSuffix(name, ".")]; ok {
+		msg += ": " + e
 	}
-	return "no answer"
+	return msg
 }
 
 // appendIf appends t to ts unless it is nil.
