@@ -97,6 +97,13 @@ func TestFileInPlaceHalfWritten(t *testing.T) {
 	if n := h.countLog("level=info", "discovery source recovered", "targets.json"); n != 1 {
 		t.Errorf("%d recovery lines, want 1:\n%s", n, h.logs.String())
 	}
+	// Prometheus' own lines come through, each time, at debug level.
+	if n := h.countLog("level=debug", `msg="Error reading file"`, "discovery=files"); n < 1 {
+		t.Errorf("Prometheus' error lines are not passed on at debug level:\n%s", h.logs.String())
+	}
+	if n := h.countLog("level=error"); n != 0 {
+		t.Errorf("%d lines at error level, want none:\n%s", n, h.logs.String())
+	}
 	for _, u := range h.history()[published:] {
 		if got := addresses(u, "files"); !slices.Equal(got, after) {
 			t.Errorf("published %q while the file was half written; want only the whole file's %q", got, after)

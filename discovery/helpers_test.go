@@ -248,10 +248,17 @@ func (h *harness) countLog(subs ...string) int {
 }
 
 // writeAtomic writes data to path through a temporary file and a rename,
-// as a well-behaved generator of file_sd files does.
+// as a well-behaved generator of file_sd files does. The temporary file is
+// made outside path's directory (on the same file system), so that the
+// discoverer, which watches the directory, sees the rename alone.
 func writeAtomic(t *testing.T, path, data string) {
 	t.Helper()
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	dir, err := os.MkdirTemp(filepath.Dir(filepath.Dir(path)), "tmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, filepath.Base(path))
 	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
