@@ -17,10 +17,12 @@ package discovery
 // reused across reloads while the item is unchanged.
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -107,7 +109,6 @@ func (r *Runner) apply(cfg *config.Config, now time.Time) error {
 		entries []*entry
 		created []*source
 		reused  = map[*source]bool{}
-		errs    []error
 	)
 	for _, d := range cfg.Discovery {
 		e := &entry{cfg: d}
@@ -123,22 +124,13 @@ func (r *Runner) apply(cfg *config.Config, now time.Time) error {
 				continue
 			}
 			s := newSource(d.Name, it.id, it.cfg)
-			disc, err := newDiscoverer(it.cfg, d.Name, r.metrics.sd, slog.New(newSourceHandler(
-				r.handler.WithAttrs([]slog.Attr{slog.String("component", "discovery"), slog.String("discovery", d.Name), slog.String("source", it.id)}),
-				func(rec logRecord) { r.report(s, rec) })))
-			if err != nil {
-				errs = append(errs, fmt.Errorf("discovery %q: %s: %w", d.Name, it.id, err))
-				continue
-			}
-			s.disc = disc
 			created = append(created, s)
 			e.sources = append(e.sources, s)
 			e.gateUntil = now.Add(r.timing.gate)
 		}
 		entries = append(entries, e)
 	}
-	if err := errors.Join(errs...); err != nil {
-		// The discoverers created never run, and hold nothing but memory.
+	if err := r.createDiscoverers(created); err != nil {
 		return err
 	}
 	kept := make(map[string]bool, len(entries))
@@ -166,6 +158,42 @@ func (r *Runner) apply(cfg *config.Config, now time.Time) error {
 	}
 	r.markDirty(now)
 	return nil
+}
+
+// createDiscoverers creates the Prometheus discoverers of sources, or
+// returns why some cannot be created. A file discoverer registers itself
+// with its mechanism's metrics when it is created and leaves them only
+// when it runs and stops; so file discoverers are created last, once the
+// others could all be created, and a failed ApplyConfig leaves nothing
+// behind. r.mu is held.
+func (r *Runner) createDiscoverers(sources []*source) error {
+	ordered := slices.Clone(sources)
+	isFile := func(s *source) int {
+		if s.cfg.Name() == "file" {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(ordered, func(a, b *source) int { return cmp.Compare(isFile(a), isFile(b)) })
+	var errs []error
+	for _, s := range ordered {
+		if len(errs) > 0 && s.cfg.Name() == "file" {
+			break
+		}
+		// The handler reports to r.report, which takes r.mu, held here:
+		// this works because the constructors of the file, DNS and HTTP
+		// discoverers do not log; their Run does.
+		handler := newSourceHandler(
+			r.handler.WithAttrs([]slog.Attr{slog.String("component", "discovery"), slog.String("discovery", s.entry), slog.String("source", s.id)}),
+			func(rec logRecord) { r.report(s, rec) })
+		disc, err := newDiscoverer(s.cfg, s.entry, r.metrics.sd, slog.New(handler))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("discovery %q: %s: %w", s.entry, s.id, err))
+			continue
+		}
+		s.disc = disc
+	}
+	return errors.Join(errs...)
 }
 
 // find returns a source of e, not in taken, whose config equals cfg.

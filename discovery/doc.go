@@ -19,6 +19,22 @@
 // source that fails keeps its last good targets; the failure is logged once
 // per streak and shown in metrics.
 //
+// Use: New once, with the Registerer, a Self and an OnUpdate callback; Run
+// in a goroutine (it owns every discoverer's goroutines and waits for them
+// when its context ends); ApplyConfig with every config loaded, which keeps
+// unchanged sources running. Check validates a config's sources without
+// running them (for --config.check). Each Update holds every entry's
+// targets, one per module and address (an earlier entry wins); a static
+// target with the same module and address wins over a discovered one, which
+// the consumer decides.
+//
+// Log lines (on Options.Logger): a source failing, at warn, once per streak
+// ("discovery source failing; its last good targets stand in", with
+// discovery, source and err); its recovery at info, with duration_seconds;
+// a change of an entry's targets at info (targets, added, removed); other
+// problems Prometheus' code reports (a directory it cannot watch) at warn,
+// once. Prometheus' own log lines go to Options.SlogHandler at debug level.
+//
 // Metrics, on the Registerer given to New:
 //
 //   - tcpping_exporter_discovered_targets{discovery}: targets an entry

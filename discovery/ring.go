@@ -21,6 +21,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -171,4 +172,26 @@ func selectPeers(targets []config.Target, at ringKey, k int) []config.Target {
 		out = append(out, ring[(first+i)%len(ring)].t)
 	}
 	return out
+}
+
+// EchoPorts returns the ports of the echo server's listen addresses, each
+// once, for Self.EchoPorts: the addresses the listeners are bound to (so
+// that ":0" gives the port the kernel chose), or the --echo.listen-address
+// values, host:port with a numeric port.
+func EchoPorts(listenAddresses []string) ([]uint16, error) {
+	var ports []uint16
+	for _, a := range listenAddresses {
+		_, port, err := net.SplitHostPort(a)
+		if err != nil {
+			return nil, fmt.Errorf("echo listen address %q: %w", a, err)
+		}
+		p, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || p == 0 {
+			return nil, fmt.Errorf("echo listen address %q: want a port from 1 to 65535", a)
+		}
+		if !slices.Contains(ports, uint16(p)) {
+			ports = append(ports, uint16(p))
+		}
+	}
+	return ports, nil
 }

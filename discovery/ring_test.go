@@ -341,3 +341,30 @@ func TestMeshIDPlacement(t *testing.T) {
 		t.Errorf("20 mesh IDs start at only %d distinct places", len(starts))
 	}
 }
+
+func TestEchoPorts(t *testing.T) {
+	tests := []struct {
+		addrs   []string
+		want    []uint16
+		wantErr bool
+	}{
+		{nil, nil, false},
+		{[]string{":4000"}, []uint16{4000}, false},
+		{[]string{":4000", "10.0.0.1:4000", "[::1]:4001"}, []uint16{4000, 4001}, false},
+		{[]string{"127.0.0.1:0"}, nil, true},
+		{[]string{":echo"}, nil, true},
+		{[]string{"4000"}, nil, true},
+		{[]string{":65536"}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.addrs), func(t *testing.T) {
+			got, err := EchoPorts(tt.addrs)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("EchoPorts(%q) error %v, want error: %v", tt.addrs, err, tt.wantErr)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("EchoPorts(%q) = %v, want %v", tt.addrs, got, tt.want)
+			}
+		})
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,7 +61,8 @@ func defaultTiming() timing {
 // Options configure a Runner.
 type Options struct {
 	// Logger receives the Runner's own log lines: failures (once per
-	// streak), recoveries, changes. Nil discards them.
+	// streak), recoveries, changes; main passes its logger with
+	// component=discovery. Nil discards them.
 	Logger log.Logger
 	// SlogHandler receives what Prometheus' discovery code logs, every
 	// record at debug level (main passes the handler of its slog bridge).
@@ -71,7 +73,8 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// OnUpdate receives every entry's targets whenever they change. It is
 	// called from one goroutine at a time (Run's, or ApplyConfig's caller),
-	// never concurrently, and the Runner waits for it.
+	// never concurrently, and the Runner waits for it; it must not call
+	// ApplyConfig.
 	OnUpdate func(Update)
 	// Self describes this exporter for exclude_self and peers.
 	Self Self
@@ -190,6 +193,7 @@ func New(opts Options) (*Runner, error) {
 	if r.self.InterfaceAddrs == nil {
 		r.self.InterfaceAddrs = net.InterfaceAddrs
 	}
+	r.self.EchoPorts = slices.Clone(r.self.EchoPorts)
 	m.manager.FailedConfigs.Set(0)
 	return r, nil
 }
