@@ -94,7 +94,7 @@ func newHarness(t *testing.T, self Self) *harness {
 		case <-time.After(30 * time.Second):
 			t.Error("Run did not return within 30 s of its context ending")
 		}
-		if t.Failed() || os.Getenv("SHOWLOG") != "" {
+		if t.Failed() {
 			t.Logf("log:\n%s", h.logs.String())
 		}
 	})
