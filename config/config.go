@@ -11,9 +11,12 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-// Package config defines tcpping.yml: modules of probe settings and the static
-// targets that use them. It loads, defaults and validates the file and imports
-// no other package of this project.
+// Package config defines tcpping.yml: modules of probe settings, the static
+// targets that use them and the discovery entries that find more targets. It
+// loads, defaults and validates the file and imports no other package of this
+// project. The sources of a discovery entry are Prometheus' own config types,
+// parsed by Prometheus' own code, so that they read exactly as in
+// prometheus.yml.
 package config
 
 import (
@@ -38,6 +41,9 @@ type Config struct {
 	Modules map[string]Module `yaml:"modules"`
 	// Targets are the static targets, in file order.
 	Targets []Target `yaml:"targets"`
+	// Discovery lists the discovery entries, in file order: an earlier
+	// entry wins over a later one for the same module and address.
+	Discovery []Discovery `yaml:"discovery,omitempty"`
 }
 
 // Module is one set of probe settings. Keys a module leaves out take the
@@ -82,6 +88,13 @@ type Module struct {
 	NativeHistogramBucketFactor float64 `yaml:"native_histogram_bucket_factor"`
 	// KernelTimestamps takes a reply's arrival time from the kernel (Linux).
 	KernelTimestamps bool `yaml:"kernel_timestamps"`
+	// ResolveInterval is how often a target given by DNS name is resolved
+	// again, reconnecting when the connected address is no longer among
+	// the answers; 0 turns it off.
+	ResolveInterval Duration `yaml:"resolve_interval"`
+	// ReconnectInterval closes and redials the connection on this period,
+	// so that the handshake path is exercised too; 0 turns it off.
+	ReconnectInterval Duration `yaml:"reconnect_interval"`
 }
 
 // Target is one static target.
@@ -126,6 +139,8 @@ func DefaultModule() Module {
 		Buckets:                     DefaultBuckets(),
 		NativeHistogramBucketFactor: 1.1,
 		KernelTimestamps:            true,
+		ResolveInterval:             Duration(5 * time.Minute),
+		ReconnectInterval:           0,
 	}
 }
 

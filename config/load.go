@@ -19,13 +19,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // Load reads the config file at path and parses it with Parse. Errors are
 // wrapped, so errors.Is(err, os.ErrNotExist) reports a missing file; each
-// line of a parse error starts with path.
+// line of a parse error starts with path. Relative paths in discovery
+// sources (files, certificates) are taken relative to the directory of
+// path, as Prometheus does.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -35,6 +38,9 @@ func Load(path string) (*Config, error) {
 	c, err := Parse(data)
 	if err != nil {
 		return nil, within(path, err)
+	}
+	for i := range c.Discovery {
+		c.Discovery[i].setDirectory(filepath.Dir(path))
 	}
 	return c, nil
 }
@@ -67,8 +73,8 @@ func Parse(data []byte) (*Config, error) {
 	return c, nil
 }
 
-// UnmarshalYAML decodes a config: a mapping with the keys modules and
-// targets. The module named default is added with built-in values unless
+// UnmarshalYAML decodes a config: a mapping with the keys modules, targets
+// and discovery. The module named default is added with built-in values unless
 // the mapping defines it. It reports every module and target that fails to
 // decode, each error prefixed with the module or target it is about.
 func (c *Config) UnmarshalYAML(node *yaml.Node) error {
@@ -91,6 +97,8 @@ func (c *Config) UnmarshalYAML(node *yaml.Node) error {
 			errs = append(errs, out.decodeModules(e.value))
 		case "targets":
 			errs = append(errs, out.decodeTargets(e.value))
+		case "discovery":
+			errs = append(errs, out.decodeDiscovery(e.value))
 		default:
 			// configKeys and this switch list the same keys; a test checks.
 			errs = append(errs, fmt.Errorf("key %q is not handled (line %d)", e.key.Value, e.key.Line))
@@ -144,19 +152,44 @@ func (c *Config) decodeTargets(n *yaml.Node) error {
 	return errors.Join(errs...)
 }
 
+// decodeDiscovery decodes the list of discovery entries into c.Discovery,
+// in file order.
+func (c *Config) decodeDiscovery(n *yaml.Node) error {
+	n = resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		return fmt.Errorf("discovery: want a list, got %s (line %d)", describe(n), n.Line)
+	}
+	var errs []error
+	for i, dn := range n.Content {
+		var d Discovery
+		if err := d.UnmarshalYAML(resolve(dn)); err != nil {
+			errs = append(errs, within(nodeContext("discovery %q", fmt.Sprintf("discovery[%d]", i), dn), err))
+			continue
+		}
+		c.Discovery = append(c.Discovery, d)
+	}
+	return errors.Join(errs...)
+}
+
 // targetContext names the i-th target in errors: by its name if it has
 // one, else by its position.
 func targetContext(i int, n *yaml.Node) string {
+	return nodeContext("target %q", fmt.Sprintf("targets[%d]", i), n)
+}
+
+// nodeContext names the mapping n in errors: by its name key, formatted
+// with named, if it has a usable one, else as byPosition.
+func nodeContext(named, byPosition string, n *yaml.Node) string {
 	n = resolve(n)
 	if n.Kind == yaml.MappingNode {
 		for j := 0; j+1 < len(n.Content); j += 2 {
 			k, v := resolve(n.Content[j]), resolve(n.Content[j+1])
 			if k.Value == "name" && v.Kind == yaml.ScalarNode && v.Value != "" && checkName(v.Value) == nil {
-				return fmt.Sprintf("target %q", v.Value)
+				return fmt.Sprintf(named, v.Value)
 			}
 		}
 	}
-	return fmt.Sprintf("targets[%d]", i)
+	return byPosition
 }
 
 // UnmarshalYAML decodes a module, starting from DefaultModule so that keys

@@ -64,6 +64,8 @@ func TestLoadGood(t *testing.T) {
 		Buckets:                     []float64{0.001, 0.01, 0.1, 1},
 		NativeHistogramBucketFactor: 0,
 		KernelTimestamps:            false,
+		ResolveInterval:             ms(60000),
+		ReconnectInterval:           ms(600000),
 	}
 	fast := DefaultModule()
 	fast.Interval = ms(100)
@@ -83,6 +85,7 @@ func TestLoadGood(t *testing.T) {
 			{Name: "server3", Address: "echo.example.com:65535", Module: "default"},
 			{Name: "server4", Address: "localhost:1", Module: "v6"},
 		},
+		Discovery: goodDiscovery(),
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("parsed\n%+v\nwant\n%+v", c, want)
@@ -109,6 +112,8 @@ func TestLoadGood(t *testing.T) {
 		{"buckets", got.Buckets, builtin.Buckets, def.Buckets},
 		{"native_histogram_bucket_factor", got.NativeHistogramBucketFactor, builtin.NativeHistogramBucketFactor, def.NativeHistogramBucketFactor},
 		{"kernel_timestamps", got.KernelTimestamps, builtin.KernelTimestamps, def.KernelTimestamps},
+		{"resolve_interval", got.ResolveInterval, builtin.ResolveInterval, def.ResolveInterval},
+		{"reconnect_interval", got.ReconnectInterval, builtin.ReconnectInterval, def.ReconnectInterval},
 	}
 	for _, tt := range tests {
 		t.Run("unset "+tt.key+" is built in", func(t *testing.T) {
@@ -223,6 +228,46 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-label-name-invalid.yml", []string{`target "server1"`, "labels", `"site-name"`}},
 		{"invalid-label-name-digit.yml", []string{`target "server1"`, "labels", `"1site"`}},
 		{"invalid-label-name-empty.yml", []string{`target "server1"`, "labels", `invalid label name ""`}},
+
+		// Module keys for fresh connections.
+		{"invalid-resolve-interval-negative.yml", []string{`module "fast": resolve_interval`, "-1s"}},
+		{"invalid-reconnect-interval-negative.yml", []string{`module "fast": reconnect_interval`, "-5m"}},
+		{"invalid-type-resolve-interval.yml", []string{`module "fast": resolve_interval`, `"300"`, "line 3"}},
+
+		// Discovery entries: their own keys.
+		{"invalid-discovery-not-list.yml", []string{"discovery: want a list", "line 2"}},
+		{"invalid-discovery-unknown-key.yml", []string{`discovery "mesh": unknown key "exlude_self" (line 4)`}},
+		{"invalid-discovery-missing-name.yml", []string{"discovery[0]: name: required"}},
+		{"invalid-discovery-duplicate-name.yml", []string{`discovery "mesh": name`, "discovery[0]", "discovery[1]"}},
+		{"invalid-discovery-unknown-module.yml", []string{`discovery "mesh": module: unknown module "fastt"`}},
+		{"invalid-discovery-no-sources.yml", []string{`discovery "mesh"`, "file_sd_configs", "dns_sd_configs", "http_sd_configs"}},
+		{"invalid-discovery-peers-negative.yml", []string{`discovery "mesh": peers`, "-1"}},
+		{"invalid-discovery-peers-type.yml", []string{`discovery "mesh": peers: want an integer`, `"all"`, "line 4"}},
+		{"invalid-discovery-exclude-self-type.yml", []string{`discovery "mesh": exclude_self`, `"maybe"`, "line 4"}},
+
+		// Discovery sources, checked by Prometheus' own code.
+		{"invalid-discovery-sd-not-list.yml", []string{`discovery "mesh": dns_sd_configs: want a list`, "line 4"}},
+		{"invalid-discovery-sd-not-mapping.yml", []string{`discovery "mesh": file_sd_configs[0]: want a mapping`, "line 4"}},
+		{"invalid-discovery-sd-empty-item.yml", []string{`discovery "mesh": dns_sd_configs[0]: empty`, "line 4"}},
+		{"invalid-discovery-sd-duplicate-key.yml", []string{`discovery "mesh": dns_sd_configs[0]: duplicate key "port"`, "line 7"}},
+		{"invalid-discovery-alias-cycle.yml", []string{`discovery "mesh": dns_sd_configs[0]`, "*a", "line 8"}},
+		{"invalid-discovery-dns-unknown-key.yml", []string{`discovery "mesh": dns_sd_configs[0]: unknown key "server" (line 7)`}},
+		{"invalid-discovery-dns-no-port.yml", []string{`discovery "mesh": dns_sd_configs[0]`, "port", "line 4"}},
+		{"invalid-discovery-dns-no-names.yml", []string{`discovery "mesh": dns_sd_configs[0]`, "name", "line 4"}},
+		{"invalid-discovery-dns-bad-type.yml", []string{`discovery "mesh": dns_sd_configs[0]`, "TXT", "line 4"}},
+		{"invalid-discovery-dns-port-type.yml", []string{`discovery "mesh": dns_sd_configs[0]: port: want an integer, got "echo" (line 6)`}},
+		{"invalid-discovery-file-bad-pattern.yml", []string{`discovery "mesh": file_sd_configs[0]: files[0]`, `"targets.txt"`, "line 4"}},
+		{"invalid-discovery-file-no-files.yml", []string{`discovery "mesh": file_sd_configs[0]`, "path", "line 4"}},
+		{"invalid-discovery-http-no-url.yml", []string{`discovery "mesh": http_sd_configs[0]`, "URL", "line 4"}},
+		{"invalid-discovery-http-bad-scheme.yml", []string{`discovery "mesh": http_sd_configs[0]`, "scheme", "line 4"}},
+		{"invalid-discovery-http-nested-unknown.yml", []string{`discovery "mesh": http_sd_configs[0]: basic_auth: unknown key "passwd" (line 7)`}},
+		{"invalid-discovery-http-nested-duplicate.yml", []string{`discovery "mesh": http_sd_configs[0]: basic_auth: duplicate key "username" (line 7)`}},
+		{"invalid-discovery-http-bad-duration.yml", []string{`discovery "mesh": http_sd_configs[0]: refresh_interval`, `"5x"`, "line 5"}},
+		{"invalid-discovery-http-auth-conflict.yml", []string{`discovery "mesh": http_sd_configs[0]`, "basic_auth", "authorization", "line 4"}},
+		{"invalid-discovery-relabel-action.yml", []string{`discovery "mesh": relabel_configs[0]: action`, `"replce"`, "line 6"}},
+		{"invalid-discovery-relabel-target-label.yml", []string{`discovery "mesh": relabel_configs[0]: target_label`, `"site-name"`, "line 6"}},
+		{"invalid-discovery-relabel-regex.yml", []string{`discovery "mesh": relabel_configs[0]`, "regexp", "line 5"}},
+		{"invalid-discovery-relabel-unknown-key.yml", []string{`discovery "mesh": relabel_configs[0]: unknown key "target" (line 6)`}},
 
 		// Every problem is reported at once.
 		{"invalid-many.yml", []string{`module "alpha": interval`, `module "zeta": tos`, `target "b": address`, `target "a": module`}},
@@ -434,14 +479,19 @@ func TestKeySetsFromTags(t *testing.T) {
 		want []string
 	}{
 		// Config.UnmarshalYAML handles exactly these keys.
-		{"config", configKeys, []string{"modules", "targets"}},
+		{"config", configKeys, []string{"discovery", "modules", "targets"}},
 		{"module", moduleKeys, []string{
 			"adaptive", "buckets", "dial_timeout", "interval", "ip_protocol", "ip_protocol_fallback",
 			"kernel_timestamps", "max_reconnect_backoff", "max_timeout", "min_timeout",
-			"native_histogram_bucket_factor", "reconnect_after", "reconnect_backoff", "source_ip_address",
-			"timeout", "tos",
+			"native_histogram_bucket_factor", "reconnect_after", "reconnect_backoff", "reconnect_interval",
+			"resolve_interval", "source_ip_address", "timeout", "tos",
 		}},
 		{"target", targetKeys, []string{"address", "labels", "module", "name"}},
+		// Discovery.UnmarshalYAML handles exactly these keys.
+		{"discovery", discoveryKeys, []string{
+			"dns_sd_configs", "exclude_self", "file_sd_configs", "http_sd_configs", "module", "name",
+			"peers", "relabel_configs",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,8 +28,8 @@ import (
 )
 
 // Validate checks c against the rules of DESIGN.md and reports every problem
-// at once, joined with errors.Join: modules in name order, then targets in
-// file order. Each error names the module or target and the key, e.g.
+// at once, joined with errors.Join: modules in name order, then targets and
+// discovery entries in file order. Each error names the module or target and the key, e.g.
 // `target "server1": address: missing port in "10.0.0.1"`.
 func (c *Config) Validate() error {
 	var errs []error
@@ -54,6 +54,19 @@ func (c *Config) Validate() error {
 		}
 		if _, ok := c.ModuleFor(t); !ok {
 			errs = append(errs, fmt.Errorf("%s: module: unknown module %q", ctx, t.Module))
+		}
+	}
+	firstEntry := make(map[string]int, len(c.Discovery))
+	for i, d := range c.Discovery {
+		ctx := d.context(i)
+		errs = append(errs, within(ctx, errors.Join(d.validate()...)))
+		if j, dup := firstEntry[d.Name]; dup && d.Name != "" {
+			errs = append(errs, fmt.Errorf("%s: name: used by both discovery[%d] and discovery[%d]", ctx, j, i))
+		} else {
+			firstEntry[d.Name] = i
+		}
+		if _, ok := c.Modules[d.Module]; !ok {
+			errs = append(errs, fmt.Errorf("%s: module: unknown module %q", ctx, d.Module))
 		}
 	}
 	return errors.Join(errs...)
@@ -107,6 +120,12 @@ func (m Module) validate() []error {
 	if f := m.NativeHistogramBucketFactor; math.IsNaN(f) || math.IsInf(f, 0) || (f != 0 && f <= 1) {
 		errs = append(errs, fmt.Errorf("native_histogram_bucket_factor: must be 0 (disabled) or greater than 1, got %v", f))
 	}
+	if m.ResolveInterval < 0 {
+		errs = append(errs, fmt.Errorf("resolve_interval: must be 0 (off) or more, got %s", m.ResolveInterval))
+	}
+	if m.ReconnectInterval < 0 {
+		errs = append(errs, fmt.Errorf("reconnect_interval: must be 0 (off) or more, got %s", m.ReconnectInterval))
+	}
 	return errs
 }
 
@@ -157,6 +176,16 @@ func (t Target) validate() []error {
 	}
 	return errs
 }
+
+// ValidateName reports why s cannot name a module, a target or a discovery
+// entry. Discovered targets are named by the same rule.
+func ValidateName(s string) error { return checkName(s) }
+
+// ValidateLabelName reports why name cannot be an extra label name: it must
+// be a legacy Prometheus label name, not start with "__", and not be one of
+// the labels the exporter sets itself or Prometheus gives a meaning.
+// Discovered targets' labels follow the same rule.
+func ValidateLabelName(name string) error { return checkLabelName(name) }
 
 // checkName reports why s cannot name a module or a target. Names end up in
 // label values, log lines and web pages, so they must be printable UTF-8.

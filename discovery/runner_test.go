@@ -1,0 +1,439 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package discovery
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/tcpping/tcpping_exporter/config"
+)
+
+// twoFiles writes two target files in a temporary directory and returns
+// their paths.
+func twoFiles(t *testing.T, a, b []string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	pa, pb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	writeAtomic(t, pa, jsonTargets(a))
+	writeAtomic(t, pb, jsonTargets(b))
+	return pa, pb
+}
+
+// firstSource returns the first source of the entry named name.
+func (h *harness) firstSource(name string) *source {
+	h.r.mu.Lock()
+	defer h.r.mu.Unlock()
+	for _, e := range h.r.entries {
+		if e.cfg.Name == name {
+			return e.sources[0]
+		}
+	}
+	h.t.Fatalf("no entry %q", name)
+	return nil
+}
+
+func TestReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}, "site", "ams"))
+	base := fmt.Sprintf("discovery:\n  - name: files\n    file_sd_configs: [{files: [%q]}]\n", path)
+	h := newHarness(t, Self{})
+	h.apply(base)
+	h.waitTargets(fileChange, "files", "10.0.0.1:4000")
+	src := h.firstSource("files")
+
+	t.Run("unchanged config publishes nothing and keeps the source", func(t *testing.T) {
+		n := len(h.history())
+		h.apply(base)
+		if got := len(h.history()); got != n {
+			t.Errorf("%d updates for an unchanged config, want none", got-n)
+		}
+		if h.firstSource("files") != src {
+			t.Error("the source was replaced")
+		}
+	})
+	t.Run("new relabel rules apply at once, on the same source", func(t *testing.T) {
+		h.apply(base + "    relabel_configs: [{source_labels: [site], target_label: dc}]\n")
+		// ApplyConfig has published before it returned.
+		got := entryTargetsOf(h.history()[len(h.history())-1], "files")
+		if len(got) != 1 || got[0].Labels["dc"] != "ams" {
+			t.Errorf("targets %+v right after ApplyConfig, want label dc=ams", got)
+		}
+		if h.firstSource("files") != src {
+			t.Error("the source was replaced")
+		}
+	})
+	t.Run("a new module for the entry applies at once", func(t *testing.T) {
+		h.apply(modulesOnly + base + "    module: fast\n")
+		got := entryTargetsOf(h.history()[len(h.history())-1], "files")
+		if len(got) != 1 || got[0].Module != "fast" {
+			t.Errorf("targets %+v right after ApplyConfig, want module fast", got)
+		}
+	})
+	t.Run("removed entry leaves the update and the metrics", func(t *testing.T) {
+		h.apply("")
+		if got := h.history()[len(h.history())-1]; len(got.Entries) != 0 {
+			t.Errorf("update %+v after removing the entry, want no entries", got)
+		}
+		for _, name := range []string{"tcpping_exporter_discovered_targets", "tcpping_exporter_discovery_failing", "prometheus_sd_discovered_targets"} {
+			if _, ok := h.gauge(name, "discovery", "files"); ok {
+				t.Errorf("%s{discovery=files} still exists", name)
+			}
+			if _, ok := h.gauge(name, "config", "files"); ok {
+				t.Errorf("%s{config=files} still exists", name)
+			}
+		}
+		h.r.mu.Lock()
+		removed := src.removed
+		h.r.mu.Unlock()
+		if !removed {
+			t.Error("the source of the removed entry still counts as running")
+		}
+	})
+}
+
+func TestReloadChangedSourceKeepsTargets(t *testing.T) {
+	// The entry's source changes to an HTTP endpoint that takes its time:
+	// the entry keeps its targets until the new source answers, so that a
+	// consumer does not stop probers only to start them again.
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000", "10.0.0.2:4000"}))
+	h := newHarness(t, Self{})
+	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n", path))
+	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000", "10.0.0.2:4000")
+	n := len(h.history())
+
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, jsonTargets([]string{"10.0.0.2:4000", "10.0.0.3:4000"}))
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    http_sd_configs: [{url: %q, refresh_interval: 5s}]\n", srv.URL))
+	// Let the Runner publish whatever it would while the server holds
+	// its answer: more than its quiet time.
+	quietPassed := time.NewTimer(3 * defaultTiming().quiet)
+	<-quietPassed.C
+	if got := len(h.history()); got != n {
+		t.Errorf("%d updates before the new source answered, want none: %v", got-n, h.history()[n:])
+	}
+	close(release)
+	h.waitTargets(httpChange, "mesh", "10.0.0.2:4000", "10.0.0.3:4000")
+}
+
+func TestReloadGateEnds(t *testing.T) {
+	// A new source that never answers holds the entry's targets only for
+	// the gate's time.
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}))
+	// The server is made first, so that it closes after the Runner stops
+	// (cleanups run last first): Close waits for the request it holds.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(srv.Close)
+	h := newHarness(t, Self{})
+	h.r.mu.Lock()
+	h.r.timing.gate = time.Second
+	h.r.mu.Unlock()
+	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n", path))
+	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000")
+
+	start := time.Now()
+	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    http_sd_configs: [{url: %q, refresh_interval: 30s}]\n", srv.URL))
+	h.waitTargets(5*time.Second, "mesh")
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("the entry emptied after %s, before its gate of 1s ended", d)
+	}
+}
+
+func TestEntriesDedupe(t *testing.T) {
+	a, b := twoFiles(t, []string{"10.0.0.1:4000", "10.0.0.2:4000"}, []string{"10.0.0.2:4000", "10.0.0.3:4000"})
+	entry := func(name, path string) string {
+		return fmt.Sprintf("  - name: %s\n    file_sd_configs: [{files: [%q]}]\n", name, path)
+	}
+	h := newHarness(t, Self{})
+	h.apply("discovery:\n" + entry("a", a) + entry("b", b))
+	u := h.waitTargets(fileChange, "b", "10.0.0.3:4000")
+	if got := addresses(u, "a"); !slices.Equal(got, []string{"10.0.0.1:4000", "10.0.0.2:4000"}) {
+		t.Errorf("entry a has %q, want both of its targets (it comes first)", got)
+	}
+	if got := addresses(Update{Entries: u.Entries}, ""); len(got) != 3 {
+		t.Errorf("Targets() has %d targets, want 3 (one per module and address)", len(got))
+	}
+	if got := len(u.Targets()); got != 3 {
+		t.Errorf("Update.Targets() has %d, want 3", got)
+	}
+	h.waitGauge(fileChange, 2, "tcpping_exporter_discovered_targets", "discovery", "a")
+	h.waitGauge(fileChange, 1, "tcpping_exporter_discovered_targets", "discovery", "b")
+
+	// The order of the entries decides.
+	h.apply("discovery:\n" + entry("b", b) + entry("a", a))
+	u = h.history()[len(h.history())-1]
+	if got := addresses(u, "b"); !slices.Equal(got, []string{"10.0.0.2:4000", "10.0.0.3:4000"}) {
+		t.Errorf("entry b, now first, has %q", got)
+	}
+	if got := addresses(u, "a"); !slices.Equal(got, []string{"10.0.0.1:4000"}) {
+		t.Errorf("entry a, now second, has %q", got)
+	}
+	if u.Entries[0].Name != "b" {
+		t.Errorf("entries in order %q, %q; want the config's: b, a", u.Entries[0].Name, u.Entries[1].Name)
+	}
+}
+
+func TestMeshSelection(t *testing.T) {
+	all := []string{"127.0.0.1:4000", "10.0.0.1:4000", "10.0.0.2:4000", "10.0.0.3:4000", "10.0.0.4:4000", "10.0.0.5:4000"}
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, jsonTargets(all))
+	lo := func() ([]net.Addr, error) {
+		return []net.Addr{&net.IPNet{IP: net.IPv4(127, 0, 0, 1), Mask: net.CIDRMask(8, 32)}}, nil
+	}
+	var others []config.Target
+	for _, a := range all[1:] {
+		others = append(others, tgt(a))
+	}
+	allTargets := append([]config.Target{tgt(all[0])}, others...)
+	tests := []struct {
+		name  string
+		keys  string
+		self  Self
+		want  []config.Target
+		count int
+	}{
+		{"exclude_self", "exclude_self: true", Self{EchoPorts: []uint16{4000}, InterfaceAddrs: lo}, others, 5},
+		{"exclude_self without an echo server", "exclude_self: true", Self{InterfaceAddrs: lo}, allTargets, 6},
+		{"exclude_self on another port", "exclude_self: true", Self{EchoPorts: []uint16{4001}, InterfaceAddrs: lo}, allTargets, 6},
+		{"peers at own address", "exclude_self: true\n    peers: 2", Self{EchoPorts: []uint16{4000}, InterfaceAddrs: lo, MeshID: "m"},
+			selectPeers(others, targetKey(tgt(all[0])), 2), 2},
+		{"peers at the mesh ID", "peers: 2", Self{EchoPorts: []uint16{4000}, InterfaceAddrs: lo, MeshID: "m"},
+			selectPeers(allTargets, meshIDKey("m"), 2), 2},
+		{"peers above the count", "exclude_self: true\n    peers: 9", Self{EchoPorts: []uint16{4000}, InterfaceAddrs: lo}, others, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.self)
+			h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n    %s\n", path, tt.keys))
+			want := slices.Clone(tt.want)
+			sortTargets(want)
+			u := h.waitUpdate(fileChange, fmt.Sprintf("%d targets", tt.count), func(u Update) bool { return len(u.Targets()) > 0 })
+			if got := u.Targets(); !slices.EqualFunc(got, want, func(a, b config.Target) bool { return a.Address == b.Address && a.Module == b.Module }) {
+				t.Errorf("targets %q, want %q", names(got), names(want))
+			}
+			h.waitGauge(fileChange, float64(tt.count), "tcpping_exporter_discovered_targets", "discovery", "mesh")
+		})
+	}
+}
+
+func TestRejectedTargets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, `[{"targets": ["10.0.0.1:4000", "10.0.0.2", "10.0.0.3:4000"], "labels": {"kind": "x"}},
+		{"targets": ["10.0.0.4:4000"], "labels": {"kind": "slow"}}]`)
+	h := newHarness(t, Self{})
+	h.apply(fmt.Sprintf(`discovery:
+  - name: mesh
+    file_sd_configs: [{files: [%q]}]
+    relabel_configs:
+      - {source_labels: [kind], regex: slow, target_label: __module__, replacement: slow}
+`, path))
+	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000", "10.0.0.3:4000")
+	h.waitGauge(fileChange, 1, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "address")
+	h.waitGauge(fileChange, 1, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "module")
+	h.waitGauge(fileChange, 0, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "label")
+	h.waitGauge(fileChange, 2, "tcpping_exporter_discovered_targets", "discovery", "mesh")
+	h.waitGauge(fileChange, 4, "prometheus_sd_discovered_targets", "config", "mesh")
+
+	// The module comes to exist with a reload: the target is accepted.
+	h.apply(fmt.Sprintf(`modules: {slow: {interval: 5s}}
+discovery:
+  - name: mesh
+    file_sd_configs: [{files: [%q]}]
+    relabel_configs:
+      - {source_labels: [kind], regex: slow, target_label: __module__, replacement: slow}
+`, path))
+	u := h.history()[len(h.history())-1]
+	if got := addresses(u, "mesh"); !slices.Equal(got, []string{"10.0.0.1:4000", "10.0.0.3:4000", "10.0.0.4:4000"}) {
+		t.Errorf("targets %q after the module was added", got)
+	}
+	h.waitGauge(fileChange, 0, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "module")
+}
+
+func TestApplyConfigError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}))
+	good := fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n", path)
+	bad := good + "  - name: web\n    http_sd_configs: [{url: http://127.0.0.1:1/, tls_config: {ca_file: /nonexistent/ca.pem}}]\n"
+	h := newHarness(t, Self{})
+	h.apply(good)
+	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000")
+	n := len(h.history())
+	cfg := parseConfig(t, bad)
+	for name, err := range map[string]error{"Check": Check(cfg), "ApplyConfig": h.r.ApplyConfig(cfg)} {
+		if err == nil || !strings.Contains(err.Error(), `discovery "web": http_sd_configs[0]: `) || !strings.Contains(err.Error(), "ca.pem") {
+			t.Errorf("%s: error %v, want one naming the entry, the source and the file", name, err)
+		}
+	}
+	if got := len(h.history()); got != n {
+		t.Errorf("a failed ApplyConfig published %d updates", got-n)
+	}
+	if h.firstSource("mesh").removed {
+		t.Error("a failed ApplyConfig stopped the running source")
+	}
+	if err := Check(parseConfig(t, good)); err != nil {
+		t.Errorf("Check of a good config: %v", err)
+	}
+}
+
+func TestApplyBeforeRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}))
+	got := make(chan Update, 10)
+	r, err := New(Options{Registerer: prometheus.NewRegistry(), OnUpdate: func(u Update) { got <- u }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.ApplyConfig(parseConfig(t, fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n", path))); err != nil {
+		t.Fatal(err)
+	}
+	if u := <-got; len(u.Targets()) != 0 {
+		t.Errorf("targets %v before Run, want none: nothing runs yet", u.Targets())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	timeout := time.After(fileChange)
+	select {
+	case u := <-got:
+		if addrs := addresses(u, "mesh"); !slices.Equal(addrs, []string{"10.0.0.1:4000"}) {
+			t.Errorf("targets %q once running", addrs)
+		}
+	case <-timeout:
+		t.Error("no update once Run started")
+	}
+	if err := r.Run(ctx); err == nil {
+		t.Error("a second Run while the first runs did not fail")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func TestChurnStillPublishes(t *testing.T) {
+	// A file rewritten every 100 ms never leaves the sources quiet; the
+	// changes are published anyway, at most maxDelay after they began.
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}))
+	h := newHarness(t, Self{})
+	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n", path))
+	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000")
+
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for g := 2; ; g++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				writeAtomic(t, path, jsonTargets([]string{fmt.Sprintf("10.0.%d.1:4000", g%250)}))
+			}
+		}
+	}()
+	start := time.Now()
+	h.waitUpdate(2*defaultTiming().maxDelay, "a churned target", func(u Update) bool {
+		return len(u.Targets()) == 1 && u.Targets()[0].Address != "10.0.0.1:4000"
+	})
+	d := time.Since(start)
+	close(stop)
+	<-stopped
+	t.Logf("first update %s after the churn began (maxDelay %s)", d.Round(time.Millisecond), defaultTiming().maxDelay)
+}
+
+func TestMetricsLint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}))
+	srv := newSDServer(t, jsonTargets([]string{"10.0.0.2:4000"}))
+	h := newHarness(t, Self{})
+	h.apply(fmt.Sprintf("discovery:\n  - name: files\n    file_sd_configs: [{files: [%q]}]\n"+
+		"  - name: web\n    http_sd_configs: [{url: %q, refresh_interval: 1s}]\n", path, srv.URL))
+	h.waitUpdate(httpChange, "both entries' targets", func(u Update) bool { return len(u.Targets()) == 2 })
+	srv.set(http.StatusInternalServerError, "text/plain", "")
+	h.waitGauge(httpChange, 1, "tcpping_exporter_discovery_failing", "discovery", "web")
+
+	problems, err := testutil.GatherAndLint(h.reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, mf := range mfs {
+		have[mf.GetName()] = true
+	}
+	for _, name := range []string{
+		"tcpping_exporter_discovered_targets",
+		"tcpping_exporter_discovery_failing",
+		"tcpping_exporter_discovery_rejected_targets",
+		"prometheus_sd_discovered_targets",
+		"prometheus_sd_received_updates_total",
+		"prometheus_sd_updates_total",
+		"prometheus_sd_last_update_timestamp_seconds",
+		"prometheus_sd_failed_configs",
+		"prometheus_sd_refresh_failures_total",
+		"prometheus_sd_http_failures_total",
+		"prometheus_sd_file_read_errors_total",
+		"prometheus_sd_file_mtime_seconds",
+		"prometheus_sd_dns_lookups_total",
+	} {
+		if !have[name] {
+			t.Errorf("%s is not registered", name)
+		}
+	}
+	for name := range have {
+		if !strings.HasPrefix(name, "tcpping_exporter_discover") && !strings.HasPrefix(name, "prometheus_sd_") {
+			t.Errorf("unexpected metric %s", name)
+		}
+		if strings.Contains(name, "kubernetes") {
+			t.Errorf("Kubernetes discovery metric %s", name)
+		}
+	}
+}
