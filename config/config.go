@@ -95,7 +95,39 @@ type Module struct {
 	// ReconnectInterval closes and redials the connection on this period,
 	// so that the handshake path is exercised too; 0 turns it off.
 	ReconnectInterval Duration `yaml:"reconnect_interval"`
+	// TxTimestamps takes a probe's send instant from the kernel's software
+	// transmit timestamp (Linux) rather than a clock read before the write.
+	TxTimestamps bool `yaml:"tx_timestamps"`
+	// EchoProtocol is EchoProtocolAuto (negotiate the extended frame with an
+	// echo server that offers it) or EchoProtocolV1 (24-byte frames only).
+	EchoProtocol string `yaml:"echo_protocol"`
+	// PayloadSize is the number of bytes of each probe on the wire,
+	// MinPayloadSize to MaxPayloadSize; above MinPayloadSize it needs the
+	// extended protocol.
+	PayloadSize int `yaml:"payload_size"`
+	// DontFragment sets the DF bit / path-MTU discovery "do" on the
+	// socket, so that an MTU black hole shows as loss.
+	DontFragment bool `yaml:"dont_fragment"`
+	// RTOMargin keeps the adaptive timeout at least SRTT × (1 + RTOMargin),
+	// so that jitter small against the RTT is not counted as loss.
+	RTOMargin float64 `yaml:"rto_margin"`
+	// Flows is the number of persistent connections per target, each from
+	// its own source port, 1 to MaxFlows.
+	Flows int `yaml:"flows"`
 }
+
+// Echo protocols of Module.EchoProtocol.
+const (
+	EchoProtocolAuto = "auto"
+	EchoProtocolV1   = "v1"
+)
+
+// Bounds of Module.PayloadSize and Module.Flows.
+const (
+	MinPayloadSize = 24
+	MaxPayloadSize = 9000
+	MaxFlows       = 16
+)
 
 // Target is one static target.
 type Target struct {
@@ -141,6 +173,12 @@ func DefaultModule() Module {
 		KernelTimestamps:            true,
 		ResolveInterval:             Duration(5 * time.Minute),
 		ReconnectInterval:           0,
+		TxTimestamps:                true,
+		EchoProtocol:                EchoProtocolAuto,
+		PayloadSize:                 MinPayloadSize,
+		DontFragment:                false,
+		RTOMargin:                   0.5,
+		Flows:                       1,
 	}
 }
 

@@ -66,6 +66,12 @@ func TestLoadGood(t *testing.T) {
 		KernelTimestamps:            false,
 		ResolveInterval:             ms(60000),
 		ReconnectInterval:           ms(600000),
+		TxTimestamps:                false,
+		EchoProtocol:                EchoProtocolAuto,
+		PayloadSize:                 1400,
+		DontFragment:                true,
+		RTOMargin:                   0.25,
+		Flows:                       4,
 	}
 	fast := DefaultModule()
 	fast.Interval = ms(100)
@@ -114,6 +120,11 @@ func TestLoadGood(t *testing.T) {
 		{"kernel_timestamps", got.KernelTimestamps, builtin.KernelTimestamps, def.KernelTimestamps},
 		{"resolve_interval", got.ResolveInterval, builtin.ResolveInterval, def.ResolveInterval},
 		{"reconnect_interval", got.ReconnectInterval, builtin.ReconnectInterval, def.ReconnectInterval},
+		{"tx_timestamps", got.TxTimestamps, builtin.TxTimestamps, def.TxTimestamps},
+		{"payload_size", got.PayloadSize, builtin.PayloadSize, def.PayloadSize},
+		{"dont_fragment", got.DontFragment, builtin.DontFragment, def.DontFragment},
+		{"rto_margin", got.RTOMargin, builtin.RTOMargin, def.RTOMargin},
+		{"flows", got.Flows, builtin.Flows, def.Flows},
 	}
 	for _, tt := range tests {
 		t.Run("unset "+tt.key+" is built in", func(t *testing.T) {
@@ -233,6 +244,15 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-resolve-interval-negative.yml", []string{`module "fast": resolve_interval`, "-1s"}},
 		{"invalid-reconnect-interval-negative.yml", []string{`module "fast": reconnect_interval`, "-5m"}},
 		{"invalid-type-resolve-interval.yml", []string{`module "fast": resolve_interval`, `"300"`, "line 3"}},
+		// Module keys of measurement depth and flows.
+		{"invalid-echo-protocol.yml", []string{`module "fast": echo_protocol`, `"v2"`}},
+		{"invalid-payload-size-large.yml", []string{`module "fast": payload_size`, "9001"}},
+		{"invalid-payload-size-small.yml", []string{`module "fast": payload_size`, "23"}},
+		{"invalid-payload-size-v1.yml", []string{`module "fast": payload_size`, "extended protocol"}},
+		{"invalid-rto-margin-negative.yml", []string{`module "fast": rto_margin`, "-0.5"}},
+		{"invalid-flows-zero.yml", []string{`module "fast": flows`, "got 0"}},
+		{"invalid-flows-17.yml", []string{`module "fast": flows`, "got 17"}},
+		{"invalid-type-tx-timestamps.yml", []string{`module "fast": tx_timestamps`, "maybe", "line 3"}},
 
 		// Discovery entries: their own keys.
 		{"invalid-discovery-not-list.yml", []string{"discovery: want a list", "line 2"}},
@@ -481,10 +501,11 @@ func TestKeySetsFromTags(t *testing.T) {
 		// Config.UnmarshalYAML handles exactly these keys.
 		{"config", configKeys, []string{"discovery", "modules", "targets"}},
 		{"module", moduleKeys, []string{
-			"adaptive", "buckets", "dial_timeout", "interval", "ip_protocol", "ip_protocol_fallback",
-			"kernel_timestamps", "max_reconnect_backoff", "max_timeout", "min_timeout",
-			"native_histogram_bucket_factor", "reconnect_after", "reconnect_backoff", "reconnect_interval",
-			"resolve_interval", "source_ip_address", "timeout", "tos",
+			"adaptive", "buckets", "dial_timeout", "dont_fragment", "echo_protocol", "flows", "interval",
+			"ip_protocol", "ip_protocol_fallback", "kernel_timestamps", "max_reconnect_backoff", "max_timeout",
+			"min_timeout", "native_histogram_bucket_factor", "payload_size", "reconnect_after",
+			"reconnect_backoff", "reconnect_interval", "resolve_interval", "rto_margin", "source_ip_address",
+			"timeout", "tos", "tx_timestamps",
 		}},
 		{"target", targetKeys, []string{"address", "labels", "module", "name"}},
 		// Discovery.UnmarshalYAML handles exactly these keys.

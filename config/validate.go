@@ -126,6 +126,21 @@ func (m Module) validate() []error {
 	if m.ReconnectInterval < 0 {
 		errs = append(errs, fmt.Errorf("reconnect_interval: must be 0 (off) or more, got %s", m.ReconnectInterval))
 	}
+	if m.EchoProtocol != EchoProtocolAuto && m.EchoProtocol != EchoProtocolV1 {
+		errs = append(errs, fmt.Errorf("echo_protocol: must be %q or %q, got %q", EchoProtocolAuto, EchoProtocolV1, m.EchoProtocol))
+	}
+	switch {
+	case m.PayloadSize < MinPayloadSize || m.PayloadSize > MaxPayloadSize:
+		errs = append(errs, fmt.Errorf("payload_size: must be between %d and %d, got %d", MinPayloadSize, MaxPayloadSize, m.PayloadSize))
+	case m.PayloadSize > MinPayloadSize && m.EchoProtocol == EchoProtocolV1:
+		errs = append(errs, fmt.Errorf("payload_size: %d needs the extended protocol, which echo_protocol %q turns off", m.PayloadSize, EchoProtocolV1))
+	}
+	if f := m.RTOMargin; math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 10 {
+		errs = append(errs, fmt.Errorf("rto_margin: must be between 0 and 10, got %v", f))
+	}
+	if m.Flows < 1 || m.Flows > MaxFlows {
+		errs = append(errs, fmt.Errorf("flows: must be between 1 and %d, got %d", MaxFlows, m.Flows))
+	}
 	return errs
 }
 
