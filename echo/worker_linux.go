@@ -48,8 +48,8 @@ const never = time.Duration(math.MaxInt64)
 // echoes could not be written within the write timeout.
 var errWriteTimeout = errors.New("write timeout")
 
-// conn is a connection served by a worker: about 150 bytes and its remote
-// address. A client that does not read its echoes adds one buffer of
+// conn is a connection served by a worker: 136 bytes (TestConnSize) and
+// its remote address. A client that does not read its echoes adds one buffer of
 // readBufferSize, kept until the connection closes; a connection in the
 // middle of a long extended frame borrows a bigBuf until the frame is
 // complete.
@@ -66,9 +66,12 @@ type conn struct {
 	// worth, since the server reads nothing more until they are written.
 	// Meanwhile the socket is watched for EPOLLOUT instead of EPOLLIN, so
 	// the client's frames wait in the kernel, as they do behind a blocking
-	// write. outBuf is out's storage, made at the first short write.
-	out, outBuf []byte
-	badMagic    bool // a bad frame followed the pending echoes
+	// write. Its storage is made at the first short write and kept; a
+	// write of long extended replies gets a longer one, kept only until
+	// it is done. (One slice rather than a buffer and a slice of it keeps
+	// conn at 136 bytes: the rest moves to the front after each write.)
+	out      []byte
+	badMagic bool // a bad frame followed the pending echoes
 
 	st stream // the protocol and the partial frame a read ended with
 }
@@ -264,12 +267,12 @@ func (w *worker) echo(c *conn, frames []byte, now time.Duration) echoResult {
 		c.times.echoed(now)
 		return echoDone
 	}
-	if cap(c.outBuf) < len(frames)-n {
+	if cap(c.out) < len(frames)-n {
 		// A read's worth of 24-byte frames fits in readBufferSize; long
 		// extended frames may need more, until flush is done with it.
-		c.outBuf = make([]byte, max(readBufferSize, len(frames)-n))
+		c.out = make([]byte, 0, max(readBufferSize, len(frames)-n))
 	}
-	c.out = c.outBuf[:copy(c.outBuf, frames[n:])]
+	c.out = append(c.out[:0], frames[n:]...)
 	c.times.writeBegan(now)
 	if !w.watch(c, unix.EPOLLOUT) {
 		return echoClosed
@@ -290,12 +293,12 @@ func (w *worker) flush(c *conn, now time.Duration) bool {
 		return false
 	}
 	w.s.countWritten(&c.st, len(c.out), n)
-	c.out = c.out[n:]
+	c.out = c.out[:copy(c.out, c.out[n:])]
 	if len(c.out) > 0 {
 		return false
 	}
-	if cap(c.outBuf) > readBufferSize {
-		c.outBuf = nil // kept only while needed
+	if cap(c.out) > readBufferSize {
+		c.out = nil // kept only while needed
 	}
 	c.times.echoed(now)
 	// The idle deadline now counts from here, and may come before the
