@@ -48,6 +48,10 @@ type link interface {
 	// rest and write it within timeout. An error means the connection
 	// is unusable: a partial frame would desynchronise the stream.
 	send(frame []byte, sent time.Time, timeout time.Duration) error
+	// txStamp takes one entry off the socket's error queue: a kernel
+	// transmit timestamp's key and time (Unix ns; 0 for an entry that is
+	// not one), or errWouldBlock when the queue is empty.
+	txStamp() (key uint32, ns int64, err error)
 	// retransmits returns the kernel's count of TCP retransmissions on
 	// the connection, if the platform has one.
 	retransmits() (uint64, bool)
@@ -62,10 +66,15 @@ type attempt struct {
 	handshake     time.Duration
 	local, remote string
 	// kernel reports whether replies carry kernel receive timestamps;
-	// kernelErr says why not when they were wanted.
+	// kernelErr says why not when they were wanted. tx and txErr say the
+	// same of the kernel's transmit timestamps.
 	kernel    bool
 	kernelErr error
-	err       error
+	tx        bool
+	txErr     error
+	// proto is what the connection speaks.
+	proto connProto
+	err   error
 }
 
 // flow is the probe core both loops drive: one connection of a prober at
@@ -81,12 +90,19 @@ type flow struct {
 	schedule
 	link  link // nil while disconnected
 	reply replyBuf
-	frame [wire.FrameSize]byte // the probe being sent
+	tx    txClock
+	// out is the probe frame being sent: frame for 24-byte frames, big
+	// for longer ones; ext says whether they are extended frames.
+	out   []byte
+	frame [wire.FrameSize]byte
+	big   []byte
+	ext   bool
 	// failing: the last dial failed; later failures log at debug.
 	failing bool
-	// userTime: a connection has fallen back to user-space time; later
-	// fallbacks log at debug.
-	userTime bool
+	// userTime, userTxTime and shortFrames: a connection has fallen back
+	// to user-space time for replies, for sends, or to frames shorter than
+	// payload_size; later ones log at debug.
+	userTime, userTxTime, shortFrames bool
 }
 
 // init prepares the flow of p, which starts at now.
@@ -168,10 +184,17 @@ func (f *flow) probe(now time.Time) bool {
 	if f.retransDue(now) {
 		f.sampleRetransmits(now)
 	}
-	sent, timeout := f.stamp(f.frame[:])
-	if err := f.link.send(f.frame[:], sent, timeout); err != nil {
+	sent, timeout := f.stamp()
+	if f.p.beforeWrite != nil {
+		f.p.beforeWrite()
+	}
+	if err := f.link.send(f.out, sent, timeout); err != nil {
 		f.closeConn(time.Now(), "write: "+errText(err))
 		return false
+	}
+	if f.tx.on {
+		f.tx.sent(len(f.out))
+		f.drainTx()
 	}
 	if f.p.afterSend != nil {
 		f.p.afterSend()
@@ -216,8 +239,9 @@ func (f *flow) dialed(now time.Time, a attempt) {
 		return
 	}
 	f.link = a.link
-	f.reply = replyBuf{}
-	f.connected(now, a.handshake, a.local, a.remote, a.kernel, a.kernelErr)
+	f.useProto(a.proto)
+	f.tx = txClock{on: a.tx, written: a.proto.hello}
+	f.connected(now, a)
 }
 
 // dialAbandoned takes the end of a connection attempt made while the
@@ -230,7 +254,6 @@ func (f *flow) closeConn(now time.Time, why string) {
 	f.sampleRetransmits(now)
 	f.link.release()
 	f.link = nil
-	f.reply = replyBuf{}
 	f.connLost(now, why)
 }
 
