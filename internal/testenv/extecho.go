@@ -30,8 +30,9 @@ type ExtEcho struct {
 	// passed on it (sleeping, then spinning the last 2 ms, so it overshoots
 	// by a microsecond, not by a timer's slack) and writes the reply with
 	// the turnaround it measured, as the real server does. A reply whose
-	// server was descheduled in the hold reports the longer turnaround it
-	// had: compare medians with Hold, not every reply.
+	// server was descheduled in the hold, as happens on a loaded machine,
+	// reports the longer turnaround it had: compare with Hold the least
+	// turnaround, or each with what Replied reports.
 	Hold time.Duration
 	// ClockOffset is added to every receive time the server writes, as if
 	// its clock ran that far ahead of the client's; the turnaround, a
@@ -40,6 +41,10 @@ type ExtEcho struct {
 	// MaxLen is the longest frame the server offers and accepts; 0 means
 	// 9000.
 	MaxLen uint16
+	// Replied, if set, is called after each extended reply is written,
+	// with its sequence number and the turnaround it carries, from the
+	// connection's goroutine.
+	Replied func(seq uint32, turnaround time.Duration)
 }
 
 // ExtEchoServer runs an echo server that speaks the extended protocol of
@@ -136,11 +141,15 @@ func (o ExtEcho) echoExt(c net.Conn) {
 		}
 		rx := time.Now()
 		send := o.hold(rx)
+		ta := turnaround(send.Sub(rx))
 		buf[6], buf[7] = 2, 0
-		binary.LittleEndian.PutUint32(buf[12:16], turnaround(send.Sub(rx)))
+		binary.LittleEndian.PutUint32(buf[12:16], ta)
 		binary.LittleEndian.PutUint64(buf[16:24], uint64(rx.UnixNano()+int64(o.ClockOffset)))
 		if _, err := c.Write(buf[:l]); err != nil {
 			return
+		}
+		if o.Replied != nil {
+			o.Replied(binary.LittleEndian.Uint32(buf[8:12]), time.Duration(ta))
 		}
 	}
 }

@@ -212,14 +212,19 @@ func (e exchanged) turnaround() time.Duration {
 	return time.Duration(binary.LittleEndian.Uint32(e.reply[12:16]))
 }
 
-// TestExtEchoHold checks that each reply is held the time asked, and says
-// so in its turnaround to within 20 µs for most replies.
+// TestExtEchoHold checks that each reply is held at least the time asked
+// and says how long in its turnaround, as Replied does, and that the hold
+// can be as exact as 20 µs: the least turnaround is within that of the
+// hold. (Most are, but a reply whose server thread is descheduled in the
+// hold, as on a loaded machine, is held, and says, longer.)
 func TestExtEchoHold(t *testing.T) {
 	for _, hold := range []time.Duration{0, 500 * time.Microsecond, 5 * time.Millisecond} {
 		t.Run(hold.String(), func(t *testing.T) {
-			ex := exchange(t, ExtEchoServer(t, ExtEcho{Hold: hold}), 100, 21)
+			const n = 21
+			replied := make(chan time.Duration, n)
+			a := ExtEchoServer(t, ExtEcho{Hold: hold, Replied: func(seq uint32, ta time.Duration) { replied <- ta }})
 			var over []time.Duration
-			for i, e := range ex {
+			for i, e := range exchange(t, a, 100, n) {
 				ta := e.turnaround()
 				if ta < hold {
 					t.Errorf("reply %d: turnaround %v, under the hold %v", i, ta, hold)
@@ -227,12 +232,15 @@ func TestExtEchoHold(t *testing.T) {
 				if rtt := time.Duration(e.received - e.sent); rtt < ta {
 					t.Errorf("reply %d: turnaround %v longer than the round trip %v", i, ta, rtt)
 				}
+				if r := <-replied; r != ta {
+					t.Errorf("reply %d: turnaround %v, Replied says %v", i, ta, r)
+				}
 				over = append(over, ta-hold)
 			}
 			slices.Sort(over)
-			t.Logf("turnaround over the hold: median %v, max %v", over[len(over)/2], over[len(over)-1])
-			if med := over[len(over)/2]; med > 20*time.Microsecond {
-				t.Errorf("median turnaround %v over the hold, want at most 20µs", med)
+			t.Logf("turnaround over the hold: least %v, median %v, most %v", over[0], over[len(over)/2], over[len(over)-1])
+			if over[0] > 20*time.Microsecond {
+				t.Errorf("least turnaround %v over the hold, want at most 20µs", over[0])
 			}
 		})
 	}
