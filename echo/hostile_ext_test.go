@@ -30,6 +30,39 @@ import (
 	"time"
 )
 
+// hostileExtCases are the cases of TestHostileClients that speak the
+// extended protocol.
+func hostileExtCases() []hostileCase {
+	return []hostileCase{
+		{
+			name:   "extended frames of 9000 bytes at full speed",
+			opts:   Options{MaxConnections: hostileMaxConns},
+			attack: hostileExtFlood(4, 2*time.Second),
+			reason: reasonBadMagic, want: 0,
+		},
+		{
+			name:   "extended clients that never read",
+			opts:   Options{MaxConnections: hostileMaxConns, WriteTimeout: 500 * time.Millisecond, IdleTimeout: time.Minute},
+			attack: hostileExtNonReaders(5),
+			reason: reasonWriteTimeout, want: 5,
+		},
+		{
+			name:   "extended frames lying about their length",
+			opts:   Options{MaxConnections: hostileMaxConns},
+			attack: hostileLengthLiars(400),
+			reason: reasonBadMagic, want: 400,
+		},
+		{
+			// 4000 bytes of a 9000-byte frame, and then nothing: the
+			// server holds the partial frame until the idle timeout.
+			name:   "extended frames cut short",
+			opts:   Options{MaxConnections: hostileMaxConns, IdleTimeout: 500 * time.Millisecond},
+			attack: hostileShortFrames(hostileMaxConns - 1),
+			reason: reasonIdle, want: hostileMaxConns - 1,
+		},
+	}
+}
+
 // hostileNegotiate connects to address, as hostileDial does, and
 // negotiates extended frames.
 func hostileNegotiate(address string, smallBuffer bool) (net.Conn, error) {

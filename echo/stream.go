@@ -82,10 +82,10 @@ type noKernelRx struct{}
 func (noKernelRx) kernelRx() bool { return false }
 
 // readBuf returns the buffer the connection's next read goes into, with the
-// partial frame in its first have bytes and the read's room after them.
-// small is the engine's own buffer, at least readBufferSize long; it is used
-// unless the partial frame is too long for part, and then holds at most
-// readBufferSize bytes after the partial frame.
+// partial frame in its first have bytes and the read's room after them. If
+// the partial frame is in a bigBuf, that is the buffer. Else it is small,
+// the engine's own buffer of at least readBufferSize bytes, with the
+// partial frame copied in and room for at most readBufferSize more.
 func (st *stream) readBuf(small []byte) (buf []byte, have int) {
 	have = int(st.have)
 	if st.big != nil {
