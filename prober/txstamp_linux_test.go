@@ -23,38 +23,48 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // TestKernelTxTimestampsSurviveADelayedWrite proves probes are timed by
 // the kernel's transmit timestamp: the prober's goroutine is held 30 ms
 // between the clock read of each send and its write. With tx_timestamps
 // the RTT stays far below the hold; with the clock read it includes it.
-// Both echo protocols are tried: the HELLO's 24 bytes shift every key.
+// Both echo protocols are tried, and frames longer than 24 bytes: the
+// HELLO's 24 bytes and the frame length set every key.
 func TestKernelTxTimestampsSurviveADelayedWrite(t *testing.T) {
 	const hold = 30 * time.Millisecond
+	original := func(t *testing.T) string { return startServer(t, echoHandler).addr() }
+	extended := func(t *testing.T) string { return testenv.ExtEchoServer(t, testenv.ExtEcho{}) }
 	tests := []struct {
-		name   string
-		tx     bool
-		proto  string
-		fastTx bool
+		name    string
+		tx      bool
+		proto   string
+		payload int
+		server  func(t *testing.T) string
+		fastTx  bool
 	}{
-		{"kernel transmit timestamps, v1", true, config.EchoProtocolV1, true},
-		{"kernel transmit timestamps, HELLO first", true, config.EchoProtocolAuto, true},
-		{"clock read before the write", false, config.EchoProtocolAuto, false},
+		{"kernel transmit timestamps, v1", true, config.EchoProtocolV1, 24, original, true},
+		{"kernel transmit timestamps, HELLO first", true, config.EchoProtocolAuto, 24, original, true},
+		{"kernel transmit timestamps, 1400-byte extended frames", true, config.EchoProtocolAuto, 1400, extended, true},
+		{"clock read before the write", false, config.EchoProtocolAuto, 24, original, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			holdRxTimestamps(t)
-			srv := startServer(t, echoHandler)
 			m := testModule(100*time.Millisecond, 500*time.Millisecond, false)
 			m.TxTimestamps = tt.tx
 			m.EchoProtocol = tt.proto
-			p := New(Options{Name: "t", Address: srv.addr(), Module: m, NoSplay: true}, nil)
+			m.PayloadSize = tt.payload
+			p := New(Options{Name: "t", Address: tt.server(t), Module: m, NoSplay: true}, nil)
 			p.beforeWrite = func() { time.Sleep(hold) }
 			p.startOn(t.Context(), testEngine(t))
 			t.Cleanup(p.Stop)
 			waitFor(t, "5 replies", 10*time.Second, func() bool { return p.Snapshot().Received >= 5 })
 			s := p.Snapshot()
+			if s.FrameLength != tt.payload {
+				t.Errorf("%d-byte frames, want %d", s.FrameLength, tt.payload)
+			}
 			if s.KernelTxTimestamps != tt.tx {
 				t.Errorf("kernel transmit timestamps in use = %v, want %v", s.KernelTxTimestamps, tt.tx)
 			}
