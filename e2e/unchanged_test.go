@@ -28,6 +28,11 @@ package e2e
 // run. A change in them is a change of the exporter's interface: make it
 // on purpose, and update the files with -update (without -golden.binary,
 // from the binary under test).
+//
+// Changed on purpose since 8c7614a: issue 14 added tcp_echo_jitter_seconds,
+// tcp_echo_peer_turnaround_seconds, tcp_echo_forward_jitter_seconds,
+// tcp_echo_reverse_jitter_seconds, tcp_echo_forward_delay_seconds and
+// tcp_echo_reverse_delay_seconds to metrics.golden and probe.golden.
 
 import (
 	"flag"
