@@ -59,7 +59,7 @@ func (f *flow) connected(now time.Time, a attempt) {
 	p.st.txBase, p.st.frameLen = a.proto.hello, uint32(len(f.out))
 	p.mu.Unlock()
 	level.Info(p.logger()).Log("msg", "connected", "remote_addr", a.remote,
-		"duration_seconds", a.handshake.Seconds(), "extended", a.proto.ext, "frame_bytes", len(f.out))
+		"duration_seconds", a.handshake.Seconds())
 }
 
 // logFallback logs msg with err at info level the first time (logged
