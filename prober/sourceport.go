@@ -20,6 +20,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,15 +39,25 @@ import (
 //     unlike the port connect(2) picks, which it may share with
 //     connections to other peers. Bound, the port is kept from other
 //     sockets' connect(2) as long as the flow's socket lives.
+//   - It binds the source address too, the one the kernel would choose
+//     (or source_ip_address): Linux routes an IPv6 connection's handshake
+//     with an unspecified source, and routes it again with the real one
+//     after a retransmission timeout, so a flow bound to the port alone
+//     would change path at its first timeout.
 //   - Its socket has SO_REUSEADDR, and SO_LINGER 0 so that closing it
 //     resets the connection and frees the 4-tuple at once, rather than
 //     leave it held in FIN_WAIT (on a dead path a FIN is retransmitted for
-//     minutes) or TIME_WAIT.
+//     minutes) or TIME_WAIT. On Linux it has SO_TXREHASH off, so that a
+//     retransmission timeout does not give an IPv6 connection a new flow
+//     label, which routers that hash the flow label would take for a new
+//     flow.
 //   - Its later connections bind that port again. If the port cannot be
 //     had (another socket took it in the meantime, or listens on it, or
-//     the 4-tuple is in use), the flow binds port 0 again and keeps the
-//     new port from then on: it may then take another path, which it logs
-//     and records in its events.
+//     the 4-tuple is in use), that attempt binds port 0 instead, and the
+//     first such attempt that connects gives the flow its new port, kept
+//     from then on: the flow may then be on another path, which it logs
+//     and records in its events. Until one connects, every attempt tries
+//     the old port first.
 //
 // A flow's port is its own, so a host holds at most targets × flows ports
 // of its ephemeral range for them. A target of one flow dials as it always
@@ -75,11 +86,12 @@ func (f *flow) keepPort(now time.Time, local string) {
 	f.port = port
 }
 
-// dialFrom connects d to address. For a flow of a target of several
-// flows (flow) it binds source port port, or port 0 if port is 0 or cannot
-// be bound or connected from, on a socket with the options of a flow's;
-// any other failure, a timeout or a refusal, is the dial's: the path or
-// the server is down, and the flow keeps its port to try again.
+// dialFrom connects d to address (network tcp4 or tcp6). For a flow of a
+// target of several flows (flow) it binds the source address and source
+// port port, or port 0 if port is 0 or cannot be bound or connected from,
+// on a socket with the options of a flow's; any other failure, a timeout
+// or a refusal, is the dial's: the path or the server is down, and the
+// flow keeps its port to try again.
 func dialFrom(ctx context.Context, d net.Dialer, network, address string, flow bool, port int) (net.Conn, error) {
 	if !flow {
 		return d.DialContext(ctx, network, address)
@@ -87,6 +99,8 @@ func dialFrom(ctx context.Context, d net.Dialer, network, address string, flow b
 	d.Control = flowSocketControl(d.Control)
 	la := &net.TCPAddr{Port: port}
 	if src, ok := d.LocalAddr.(*net.TCPAddr); ok && src != nil {
+		la.IP, la.Zone = src.IP, src.Zone
+	} else if src, err := sourceAddr(ctx, network, address); err == nil {
 		la.IP, la.Zone = src.IP, src.Zone
 	}
 	d.LocalAddr = la
@@ -96,6 +110,22 @@ func dialFrom(ctx context.Context, d net.Dialer, network, address string, flow b
 		c, err = d.DialContext(ctx, network, address)
 	}
 	return c, err
+}
+
+// sourceAddr returns the source address the kernel chooses for address,
+// by connecting a UDP socket to it, which sends nothing.
+func sourceAddr(ctx context.Context, network, address string) (*net.UDPAddr, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "udp"+strings.TrimPrefix(network, "tcp"), address)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	src, ok := c.LocalAddr().(*net.UDPAddr)
+	if !ok {
+		return nil, errors.New("no UDP local address")
+	}
+	return src, nil
 }
 
 // portTaken reports whether a dial failed for want of its source port:
@@ -109,8 +139,8 @@ func portTaken(err error) bool {
 }
 
 // flowSocketControl returns a net.Dialer Control function that runs inner
-// (if any), then sets the options of a flow's socket: SO_REUSEADDR and
-// SO_LINGER 0 (see above).
+// (if any), then sets the options of a flow's socket: SO_REUSEADDR,
+// SO_LINGER 0 and, on Linux, SO_TXREHASH off (see above).
 func flowSocketControl(inner func(network, address string, c syscall.RawConn) error) func(network, address string, c syscall.RawConn) error {
 	return func(network, address string, c syscall.RawConn) error {
 		if inner != nil {

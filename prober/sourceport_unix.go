@@ -22,7 +22,8 @@ import (
 )
 
 // setFlowSockopts sets SO_REUSEADDR and SO_LINGER 0 on a flow's socket
-// (socket(7)), before it is bound and connected.
+// (socket(7)), before it is bound and connected, and turns transmit
+// rehashing off where the system has it.
 func setFlowSockopts(fd uintptr) error {
 	if err := unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return fmt.Errorf("set SO_REUSEADDR: %w", err)
@@ -30,5 +31,6 @@ func setFlowSockopts(fd uintptr) error {
 	if err := unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0}); err != nil {
 		return fmt.Errorf("set SO_LINGER: %w", err)
 	}
+	disableTxRehash(fd)
 	return nil
 }
