@@ -14,7 +14,8 @@
 // Package testenv holds what the tests of several packages share: building
 // the binary under test, a buffer a process writes while a test reads it,
 // ports for processes under test to listen on (Port), TCP test servers on
-// 127.0.0.1, a decoder of /metrics bodies and a lookup of one series'
+// 127.0.0.1 (an original echo server, and one of the extended protocol whose
+// replies can be held and whose clock set off: ExtEchoServer), a decoder of /metrics bodies and a lookup of one series'
 // value, a thread's nice value, and the rule for missing prerequisites: on
 // a developer's machine the test skips and says what to install, in CI (CI
 // set) it fails, because CI must provide everything.
