@@ -68,7 +68,7 @@ func TestProbeFlows(t *testing.T) {
 	cfg.Modules["ecmp"] = ecmp
 	srv, m := probeServer(t, cfg, 10)
 
-	code, body := get(t, srv.URL+"/probe?module=ecmp&target="+addr, nil)
+	code, body := testenv.Get(t, srv.URL+"/probe?module=ecmp&target="+addr, nil)
 	if code != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", code, body)
 	}
@@ -89,12 +89,12 @@ func TestProbeFlows(t *testing.T) {
 		t.Errorf("%d dynamic targets, want 1", n)
 	}
 	// A module of one flow: no flow label, as before flows existed.
-	_, body = get(t, srv.URL+"/probe?target="+addr, nil)
+	_, body = testenv.Get(t, srv.URL+"/probe?target="+addr, nil)
 	if got := strings.Join(flowValues(parseText(t, body), "tcp_echo_sent_total", ""), ","); got != "-" {
 		t.Errorf("module of one flow: flows %q, want no flow label", got)
 	}
 
-	_, body = get(t, srv.URL+"/probe?debug=true&module=ecmp&target="+addr, nil)
+	_, body = testenv.Get(t, srv.URL+"/probe?debug=true&module=ecmp&target="+addr, nil)
 	for _, want := range []string{"flow 0 of 3", "flow 1 of 3", "flow 2 of 3"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("debug page lacks %q:\n%s", want, body)
@@ -133,7 +133,7 @@ targets:
 		return out
 	}
 	scrape := func() map[string]*dto.MetricFamily {
-		_, body := get(t, srv.URL+"/metrics", nil)
+		_, body := testenv.Get(t, srv.URL+"/metrics", nil)
 		return parseText(t, body)
 	}
 	waitConnected := func(n int) {
@@ -163,7 +163,7 @@ targets:
 	if got := strings.Join(flowValues(mfs, "tcp_echo_connected", "b"), ","); got != "" {
 		t.Errorf("b's flow label %q, want empty (absent)", got)
 	}
-	if _, body := get(t, srv.URL+"/", nil); !strings.Contains(body, "<td>a</td><td>1</td>") || !strings.Contains(body, "<td>b</td><td></td>") {
+	if _, body := testenv.Get(t, srv.URL+"/", nil); !strings.Contains(body, "<td>a</td><td>1</td>") || !strings.Contains(body, "<td>b</td><td></td>") {
 		t.Errorf("landing page lacks a row per flow of a with its number:\n%s", body)
 	}
 	b := byName("b")[0]
