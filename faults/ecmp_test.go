@@ -19,31 +19,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-)
-
-// The ECMP scenario: the prober's and the echo server's namespaces joined
-// by two parallel links, a and b, each way through a multipath route that
-// hashes the 5-tuple (fib_multipath_hash_policy 1), as routers spreading
-// flows over equal-cost paths do. A flow's path is the link its packets to
-// the echo server take, which the kernel of the prober's namespace chose
-// by hashing its ports; faults act on that direction of a link (the echo
-// namespace's input from it), so they hit exactly the flows whose path it
-// is, whichever link their replies take back.
-
-// Addresses of the ECMP scenario: each host's own address on its loopback,
-// reached over either link.
-var (
-	ecmpProber = [2]string{"10.233.1.1", "fd00:233:1::1"}
-	ecmpEcho   = [2]string{"10.233.2.2", "fd00:233:2::2"}
-	// ecmpLinks are the two links' subnets, the prober's end .1 (::1),
-	// the echo server's .2 (::2).
-	ecmpLinks = [2][2]string{{"10.233.11.", "fd00:233:11::"}, {"10.233.12.", "fd00:233:12::"}}
 )
 
 // ECMP module settings: short, so the scenario runs in about a minute.
@@ -56,200 +35,6 @@ const (
 	ecmpBackoff   = 200 * time.Millisecond
 	ecmpMaxBack   = time.Second
 )
-
-// ecmpTopo is the two namespaces and their two links. echoIf are the echo
-// namespace's ends of links a and b, proberIf the prober's.
-type ecmpTopo struct {
-	*topo
-	proberIf, echoIf [2]string
-}
-
-func newECMPTopo(t *testing.T, tag string) *ecmpTopo {
-	t.Helper()
-	sweepStale()
-	base := fmt.Sprintf("%s%d%s", nsPrefix, os.Getpid(), tag)
-	et := &ecmpTopo{topo: &topo{prober: base + "p", echo: base + "e"}}
-	t.Cleanup(func() { et.destroy(t) })
-	for _, ns := range []string{et.prober, et.echo} {
-		_, _ = runErr("", "ip", "netns", "del", ns) // left over by a killed run
-		run(t, "", "ip", "netns", "add", ns)
-		run(t, "", "ip", "-n", ns, "link", "set", "lo", "up")
-		// Hash the 5-tuple over the multipath routes, both families; no
-		// reverse-path filter, as replies may come back on either link.
-		run(t, "", "ip", "netns", "exec", ns, "sysctl", "-q", "-w",
-			"net.ipv4.fib_multipath_hash_policy=1", "net.ipv6.fib_multipath_hash_policy=1",
-			"net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0")
-	}
-	var cmds [][]string
-	for i, link := range []string{"a", "b"} {
-		et.proberIf[i], et.echoIf[i] = base+"p"+link, base+"e"+link
-		cmds = append(cmds,
-			[]string{"-n", et.prober, "link", "add", et.proberIf[i], "type", "veth", "peer", "name", et.echoIf[i], "netns", et.echo},
-			[]string{"-n", et.prober, "addr", "add", ecmpLinks[i][0] + "1/24", "dev", et.proberIf[i]},
-			[]string{"-n", et.echo, "addr", "add", ecmpLinks[i][0] + "2/24", "dev", et.echoIf[i]},
-			[]string{"-n", et.prober, "-6", "addr", "add", ecmpLinks[i][1] + "1/64", "dev", et.proberIf[i], "nodad"},
-			[]string{"-n", et.echo, "-6", "addr", "add", ecmpLinks[i][1] + "2/64", "dev", et.echoIf[i], "nodad"},
-			[]string{"-n", et.prober, "link", "set", et.proberIf[i], "up"},
-			[]string{"-n", et.echo, "link", "set", et.echoIf[i], "up"})
-	}
-	cmds = append(cmds,
-		[]string{"-n", et.prober, "addr", "add", ecmpProber[0] + "/32", "dev", "lo"},
-		[]string{"-n", et.prober, "-6", "addr", "add", ecmpProber[1] + "/128", "dev", "lo"},
-		[]string{"-n", et.echo, "addr", "add", ecmpEcho[0] + "/32", "dev", "lo"},
-		[]string{"-n", et.echo, "-6", "addr", "add", ecmpEcho[1] + "/128", "dev", "lo"})
-	for fam := range 2 {
-		// Each host reaches the other's address over both links.
-		for _, side := range []struct {
-			ns, dst, src, via string
-			ifs               [2]string
-		}{{et.prober, ecmpEcho[fam], ecmpProber[fam], "2", et.proberIf}, {et.echo, ecmpProber[fam], ecmpEcho[fam], "1", et.echoIf}} {
-			c := []string{"-n", side.ns, "-4", "route", "add", side.dst, "src", side.src}
-			if fam == 1 {
-				c[2] = "-6"
-			}
-			for i := range 2 {
-				c = append(c, "nexthop", "via", ecmpLinks[i][fam]+side.via, "dev", side.ifs[i])
-			}
-			cmds = append(cmds, c)
-		}
-	}
-	for _, c := range cmds {
-		run(t, "", "ip", c...)
-	}
-	et.nft(t, `table inet tfi {
-	chain input { type filter hook input priority 0; policy accept; }
-	chain output { type filter hook output priority 0; policy accept; }
-}`)
-	for _, a := range []string{ecmpEcho[0], "[" + ecmpEcho[1] + "]"} {
-		waitDial(t, et.prober, a+":9", 10*time.Second) // closed port: a reset proves reachability
-	}
-	return et
-}
-
-// devRE finds the output interface in ip route get's answer.
-var devRE = regexp.MustCompile(`\bdev (\S+)`)
-
-// path asks the prober namespace's kernel which link, 0 (a) or 1 (b), a
-// TCP flow from local to the echo server's port takes.
-func (et *ecmpTopo) path(t *testing.T, local netip.AddrPort) int {
-	t.Helper()
-	fam := "-4"
-	dst := ecmpEcho[0]
-	if local.Addr().Is6() {
-		fam, dst = "-6", ecmpEcho[1]
-	}
-	out := run(t, "", "ip", "-n", et.prober, fam, "route", "get", dst, "from", local.Addr().String(),
-		"ipproto", "tcp", "sport", strconv.Itoa(int(local.Port())), "dport", echoPort)
-	m := devRE.FindStringSubmatch(out)
-	for i, ifname := range et.proberIf {
-		if m != nil && m[1] == ifname {
-			return i
-		}
-	}
-	t.Fatalf("ip route get: no link of ours in %q", out)
-	return -1
-}
-
-// forward returns nftables rules that apply verdict to the probes
-// entering the echo namespace over link i: that link's forward direction.
-func (et *ecmpTopo) forward(i int, verdict string) string {
-	return fmt.Sprintf("iifname %q tcp dport %s %s", et.echoIf[i], echoPort, verdict)
-}
-
-// flowPorts returns the local address of each flow of the prober's target
-// at address, from its debug page.
-var (
-	flowHeader = regexp.MustCompile(`^Prober \S+ \(static\), flow (\d+) of (\d+)$`)
-	localLine  = regexp.MustCompile(`^local address:\s+(\S+)$`)
-)
-
-func flowLocals(t *testing.T, e *exporter, address string) []netip.AddrPort {
-	t.Helper()
-	body, err := e.debug("ecmp", address)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]netip.AddrPort, ecmpFlows)
-	flow := -1
-	for _, line := range strings.Split(body, "\n") {
-		if m := flowHeader.FindStringSubmatch(line); m != nil {
-			flow, _ = strconv.Atoi(m[1])
-			continue
-		}
-		if m := localLine.FindStringSubmatch(line); m != nil && flow >= 0 {
-			ap, err := netip.ParseAddrPort(m[1])
-			if err != nil {
-				t.Fatalf("flow %d: local address %q: %v", flow, m[1], err)
-			}
-			out[flow] = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-		}
-	}
-	for k, ap := range out {
-		if !ap.IsValid() {
-			t.Fatalf("no local address for flow %d in the debug page:\n%s", k, body)
-		}
-	}
-	return out
-}
-
-// flow returns the series of one flow of a target.
-func (m metrics) flow(target string, flow int) stats {
-	f := strconv.Itoa(flow)
-	s := stats{
-		sent:        m.get("tcp_echo_sent_total", "target", target, "flow", f),
-		received:    m.get("tcp_echo_received_total", "target", target, "flow", f),
-		timeouts:    m.get("tcp_echo_timeouts_total", "target", target, "flow", f),
-		inFlight:    m.get("tcp_echo_in_flight", "target", target, "flow", f),
-		late:        m.get("tcp_echo_late_total", "target", target, "flow", f),
-		dropped:     m.get("tcp_echo_dropped_total", "target", target, "flow", f),
-		unexpected:  m.get("tcp_echo_unexpected_replies_total", "target", target, "flow", f),
-		retransmits: m.get("tcp_echo_retransmits_total", "target", target, "flow", f),
-		connected:   m.get("tcp_echo_connected", "target", target, "flow", f),
-		lastRTT:     m.get("tcp_echo_last_rtt_seconds", "target", target, "flow", f),
-		rttOver:     map[float64]float64{},
-	}
-	for _, h := range m["tcp_echo_rtt_seconds"].GetMetric() {
-		labels := map[string]string{}
-		for _, lp := range h.GetLabel() {
-			labels[lp.GetName()] = lp.GetValue()
-		}
-		if labels["target"] != target || labels["flow"] != f {
-			continue
-		}
-		hist := h.GetHistogram()
-		s.rttCount, s.rttSum = float64(hist.GetSampleCount()), hist.GetSampleSum()
-		for _, b := range hist.GetBucket() {
-			s.rttOver[b.GetUpperBound()] = s.rttCount - float64(b.GetCumulativeCount())
-		}
-	}
-	return s
-}
-
-// targetFlows returns the series of each flow of target name, or its own
-// series if it has one flow.
-func (m metrics) targetFlows(name string) []stats {
-	var flows []stats
-	for _, s := range m["tcp_echo_sent_total"].GetMetric() {
-		var target, flow string
-		for _, lp := range s.GetLabel() {
-			switch lp.GetName() {
-			case "target":
-				target = lp.GetValue()
-			case "flow":
-				flow = lp.GetValue()
-			}
-		}
-		if target != name || flow == "" {
-			continue
-		}
-		k, _ := strconv.Atoi(flow)
-		flows = append(flows, m.flow(name, k))
-	}
-	if len(flows) == 0 {
-		return []stats{m.target(name)}
-	}
-	return flows
-}
 
 // ecmpTarget is one target of the scenario: a family's flows and the
 // link each takes.
@@ -273,7 +58,7 @@ func (tg *ecmpTarget) onPath(i int) []int {
 // locate reads every flow's local address and asks the kernel its path.
 func (tg *ecmpTarget) locate(t *testing.T, et *ecmpTopo, e *exporter) {
 	t.Helper()
-	tg.locals = flowLocals(t, e, tg.address)
+	tg.locals = flowLocals(t, e, "ecmp", tg.address)
 	tg.paths = make([]int, len(tg.locals))
 	ports := map[uint16]bool{}
 	for k, l := range tg.locals {
@@ -387,7 +172,7 @@ func ecmpBlackhole(t *testing.T, et *ecmpTopo, e *exporter, s *sampler, targets 
 	defer ln.Close()
 	var newLocal netip.AddrPort
 	s.waitFor(t, "the flow whose port is taken connected from another", time.Now(), 15*time.Second, func(m metrics) bool {
-		newLocal = flowLocals(t, e, mover.address)[mk]
+		newLocal = flowLocals(t, e, "ecmp", mover.address)[mk]
 		return m.flow(mover.name, mk).connected == 1 && newLocal.Port() != oldLocal.Port()
 	})
 	newPath := et.path(t, newLocal)
@@ -450,7 +235,7 @@ func ecmpBlackhole(t *testing.T, et *ecmpTopo, e *exporter, s *sampler, targets 
 	// The flows of link a reconnected from their own port: still on
 	// link a, as the kernel says.
 	for _, tg := range targets {
-		locals := flowLocals(t, e, tg.address)
+		locals := flowLocals(t, e, "ecmp", tg.address)
 		for _, k := range tg.onPath(bad) {
 			if tg == mover && k == mk {
 				continue
