@@ -103,6 +103,8 @@ type flow struct {
 	// to user-space time for replies, for sends, or to frames shorter than
 	// payload_size; later ones log at debug.
 	userTime, userTxTime, shortFrames bool
+	// port is the source port to dial from again (flows > 1), or 0.
+	port int
 }
 
 // init prepares the flow of p, which starts at now.
@@ -241,6 +243,7 @@ func (f *flow) dialed(now time.Time, a attempt) {
 	f.link = a.link
 	f.useProto(a.proto)
 	f.tx = txClock{on: a.tx, written: a.proto.hello}
+	f.keepPort(now, a.local)
 	f.connected(now, a)
 }
 
