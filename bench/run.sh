@@ -43,6 +43,7 @@ fi
 : "${KERNEL_TIMESTAMPS:=true}"     # the bench module's kernel_timestamps
 : "${TX_TIMESTAMPS:=true}"         # the bench module's tx_timestamps
 : "${ECHO_PROTOCOL:=auto}"         # the bench module's echo_protocol (auto: extended frames with the Go echo server)
+: "${EXTRA_TIMEOUT=3s}"           # the extra (captured) target's fixed timeout; empty: the bench module's adaptive one
 : "${C_SLACK_US:=0}"               # C pinger wake slack: the prober engine's (none, see prober/engine_linux.go)
 : "${C_SLACK2_US:=1000}"           # the C pinger's second W2 run (phase s2): more sends per wake-up
 : "${CAPTURE:=1}"                  # 0: no packet capture, no wire rows
@@ -288,7 +289,11 @@ verdict() {
 # go_config FILE N INTERVAL_MS PORT EXTRA_NAME EXTRA_PORT: N targets on
 # HOST:PORT plus one named EXTRA_NAME on HOST:EXTRA_PORT. The N targets have
 # FLOWS_NOW flows (default 1); the extra one always has one, as the wire
-# capture matches one connection's sequence numbers.
+# capture matches one connection's sequence numbers, and a fixed timeout of
+# EXTRA_TIMEOUT: a timeout on it would break the match of reply k to seq k
+# (go_wire), and a machine shared with other work can stall a reply past
+# the adaptive timeout's 100 ms floor. How an RTT is measured does not
+# depend on the timeout.
 go_config() {
 	local f=$1 n=$2 iv=$3 port=$4 xname=$5 xport=$6 i
 	{
@@ -299,20 +304,25 @@ go_config() {
 		echo "    kernel_timestamps: $KERNEL_TIMESTAMPS"
 		echo "    tx_timestamps: $TX_TIMESTAMPS"
 		echo "    echo_protocol: $ECHO_PROTOCOL"
-		if ((${FLOWS_NOW:-1} > 1)); then
-			echo "    flows: $FLOWS_NOW"
+		if ((${FLOWS_NOW:-1} > 1)); then echo "    flows: $FLOWS_NOW"; fi
+		if [[ -n $EXTRA_TIMEOUT ]] || ((${FLOWS_NOW:-1} > 1)); then
 			echo "  extra:"
 			echo "    interval: ${iv}ms"
 			echo "    ip_protocol: ip4"
 			echo "    kernel_timestamps: $KERNEL_TIMESTAMPS"
 			echo "    tx_timestamps: $TX_TIMESTAMPS"
 			echo "    echo_protocol: $ECHO_PROTOCOL"
+			if [[ -n $EXTRA_TIMEOUT ]]; then
+				echo "    adaptive: false"
+				echo "    timeout: $EXTRA_TIMEOUT"
+				echo "    max_timeout: $EXTRA_TIMEOUT"
+			fi
 		fi
 		echo "targets:"
 		for ((i = 0; i < n; i++)); do
 			printf '  - {name: t%05d, address: "%s:%d", module: bench}\n' "$i" "$HOST" "$port"
 		done
-		printf '  - {name: %s, address: "%s:%d", module: %s}\n' "$xname" "$HOST" "$xport" "$( ((${FLOWS_NOW:-1} > 1)) && echo extra || echo bench)"
+		printf '  - {name: %s, address: "%s:%d", module: %s}\n' "$xname" "$HOST" "$xport" "$( [[ -n $EXTRA_TIMEOUT ]] || ((${FLOWS_NOW:-1} > 1)) && echo extra || echo bench)"
 	} >"$f"
 }
 
