@@ -40,6 +40,7 @@ fi
 : "${SCRAPE_EVERY:=1}"             # seconds between scrapes in W3's scrape window
 : "${SCRAPE_FORMATS:=text,proto,text-gzip}"
 : "${SCRAPE_PAIRS:=3}"             # W3's window B: this many quiet and as many scraped slices
+: "${RSS_SCRAPES:=5}"             # scrapes after window A before the goal row's RSS reading
 : "${KERNEL_TIMESTAMPS:=true}"     # the bench module's kernel_timestamps
 : "${TX_TIMESTAMPS:=true}"         # the bench module's tx_timestamps
 : "${ECHO_PROTOCOL:=auto}"         # the bench module's echo_protocol (auto: extended frames with the Go echo server)
@@ -217,19 +218,24 @@ wait_established() {
 
 # ----------------------------------------------------------------- capture
 
-# cap_start PORT NAME: captures TCP to/from PORT on lo; sets CAP_PID.
+# cap_start PORT NAME: captures TCP to/from PORT on lo; sets CAP_PID and
+# TXCAP_PID. dumpcap (libpcap) keeps only the incoming copy of a packet on
+# lo, taken when the receiver picks it up; txcap captures the outgoing
+# copies of the requests, when they leave (bench/README.md, "Wire truth").
 cap_start() {
-	CAP_PID=""
+	CAP_PID="" TXCAP_PID=""
 	[[ $CAPTURE == 1 ]] || return 0
 	start "$2.dumpcap" dumpcap -q -i lo -B 64 -f "tcp port $1" -w "$WORKDIR/$2.pcapng"
 	CAP_PID=$LAST_PID
+	start "$2.txcap" txcap -i lo -port "$1" -o "$WORKDIR/$2.departures.tsv"
+	TXCAP_PID=$LAST_PID
 	local i
 	for i in $(seq 100); do
-		grep -qs "Capturing on" "$WORKDIR/$2.dumpcap.log" && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
+		grep -qs "Capturing on" "$WORKDIR/$2.dumpcap.log" && grep -qs "listening" "$WORKDIR/$2.txcap.log" && return 0
+		kill -0 "$CAP_PID" 2>/dev/null && kill -0 "$TXCAP_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	fail "dumpcap did not start: $(cat "$WORKDIR/$2.dumpcap.log")"
+	fail "dumpcap or txcap did not start: $(cat "$WORKDIR/$2.dumpcap.log" "$WORKDIR/$2.txcap.log")"
 }
 
 # cap_stop NAME: stops the capture and sets CAP_DROPS to the packets the
@@ -240,9 +246,11 @@ cap_stop() {
 	CAP_DROPS=n/a
 	[[ -n $CAP_PID ]] || return 0
 	sleep 1
-	kill -INT "$CAP_PID" 2>/dev/null || true
+	kill -INT "$CAP_PID" "$TXCAP_PID" 2>/dev/null || true
 	wait "$CAP_PID" 2>/dev/null || true
+	wait "$TXCAP_PID" 2>/dev/null || true
 	CAP_DROPS=$(sed -n "s/.*received\/dropped on interface.*: [0-9]*\/\([0-9]*\).*/\1/p" "$WORKDIR/$1.dumpcap.log" | head -1)
+	CAP_DROPS+="+$(sed -n 's/.*dropped=\([0-9]*\).*/\1/p' "$WORKDIR/$1.txcap.log" | head -1)"
 }
 
 # wire NAME SERVER_PORT SEQ_MIN SEQ_MAX: wiretruth's summary over a seq range.
@@ -252,7 +260,7 @@ wire() {
 		return
 	fi
 	wiretruth -r "$WORKDIR/$1.pcapng" -server-port "$2" -seq-min "$3" -seq-max "$4" \
-		-frames "$WORKDIR/$1.frames.csv" || echo "frames=0 mean_us=nan"
+		-departures "$WORKDIR/$1.departures.tsv" -frames "$WORKDIR/$1.frames.csv" || echo "frames=0 mean_us=nan"
 }
 
 # ------------------------------------------------------------------ results
@@ -406,6 +414,14 @@ go_phase() {
 	c1=$(cpu_now "$ppid" "$EPID")
 	s1=$(snap "$purl" extra)
 	e1=$(echo_count)
+	# The RSS of the goal row: after RSS_SCRAPES more scrapes a second
+	# apart, on top of the few above, as a scraped exporter runs (scrape
+	# garbage raises the heap peak).
+	local k
+	for ((k = 0; k < RSS_SCRAPES; k++)); do
+		sleep 1
+		snap "$purl" >/dev/null
+	done
 	R[$id.rss_p]=$(rss_kib "$ppid")
 	echo "A0 $s0" >>"$WORKDIR/$id.snaps"
 	echo "A1 $s1" >>"$WORKDIR/$id.snaps"
@@ -476,6 +492,7 @@ go_wire() {
 	R[$id.wire_frames]="$(kv "$line" frames)/$((hi - lo + 1))"
 	R[$id.over_wire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.wire_us]}" 1)
 	R[$id.send_us]=$(calc "$(kv "$line" send_mean_us)" 1)
+	depart_results "$id" "$line" "$lo" "$hi"
 	if [[ $(kv "$s1" x_timeouts) != 0 || $(kv "$s1" x_late) != 0 ]]; then
 		approximate "$id"
 	fi
@@ -531,7 +548,19 @@ c_phase() {
 	R[$id.wire_frames]="$(kv "$line" frames)/$((hi - lo + 1))"
 	R[$id.over_wire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.wire_us]}" 1)
 	R[$id.send_us]=$(calc "$(kv "$line" send_mean_us)" 1)
+	depart_results "$id" "$line" "$lo" "$hi"
 	[[ $(kv "$s1" xoverwritten) == 0 ]] || approximate "$id"
+}
+
+# depart_results ID LINE LO HI: the rows of the requests timed at their
+# departure (txcap) from wiretruth's LINE, over seq LO..HI.
+depart_results() {
+	local id=$1 line=$2
+	R[$id.dwire_us]=$(calc "$(kv "$line" depart_mean_us)" 1)
+	R[$id.dwire_frames]="$(kv "$line" depart_frames)/$(($4 - $3 + 1))"
+	R[$id.over_dwire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.dwire_us]}" 1)
+	R[$id.transit_us]=$(calc "$(kv "$line" lo_transit_mean_us)" 1)
+	R[$id.dsend_us]=$(calc "$(kv "$line" send_depart_mean_us)" 1)
 }
 
 # approximate ID: the extra connection had a timeout, so reply k no longer
@@ -539,6 +568,7 @@ c_phase() {
 approximate() {
 	R[$1.wire_frames]+=" (extra had timeouts: not the same probes)"
 	R[$1.over_wire_us]+=" (approx.)"
+	R[$1.over_dwire_us]+=" (approx.)"
 }
 
 # baseline: RSS of a prober process with no targets, after a scrape.
@@ -586,7 +616,7 @@ load_rows() {
 		fi
 	fi
 	row "$name" "prober RSS KiB/target, probing before any scrape" $w.go.rss_noscrape_kib_target - "—"
-	row "$name" "prober RSS KiB/target after the window (C: VmRSS/conn)" $w.go.rss_kib_target $w.c.rss_kib_target "$rss_goal"
+	row "$name" "prober RSS KiB/target after the window and $RSS_SCRAPES more scrapes (C: VmRSS/conn)" $w.go.rss_kib_target $w.c.rss_kib_target "$rss_goal"
 	row "$name" "echo RSS KiB/connection" $w.go.rss_kib_conn_e $w.c.rss_kib_conn_e "—"
 	row "$name" "reported mean RTT µs" $w.go.rtt_us $w.c.rtt_us "—"
 	row "$name" "mean RTT / W1 mean RTT" $w.go.rtt_ratio $w.c.rtt_ratio "$(verdict "$(r $w.go.rtt_ratio)" "<=" 1.2 "≤ 1.2")"
@@ -596,6 +626,9 @@ load_rows() {
 	[[ $w == w2 ]] && over_goal=$(verdict "$(r $w.go.over_wire_us)" "<=" 3 "≤ 3 µs")
 	row "$name" "extra target reported − wire µs" $w.go.over_wire_us $w.c.over_wire_us "$over_goal"
 	row "$name" "extra target send stamp → request on the wire µs" $w.go.send_us $w.c.send_us "—"
+	row "$name" "extra target wire mean RTT µs, request timed at its departure" $w.go.dwire_us $w.c.dwire_us "—"
+	row "$name" "extra target reported − wire (departure) µs" $w.go.over_dwire_us $w.c.over_dwire_us "—"
+	row "$name" "extra target request's loopback transit µs" $w.go.transit_us $w.c.transit_us "—"
 }
 
 # crossed_rows X W NAME: the RTTs of crossed phase X next to W's C run.
@@ -606,6 +639,7 @@ crossed_rows() {
 	row "$name" "extra wire mean RTT µs, Go prober → C echo" $x.goc.wire_us $w.c.wire_us "—"
 	row "$name" "extra wire mean RTT µs, C pinger → Go echo" $x.cgo.wire_us $w.c.wire_us "—"
 	row "$name" "extra reported − wire µs, Go prober → C echo" $x.goc.over_wire_us $w.c.over_wire_us "—"
+	row "$name" "extra reported − wire (departure) µs, Go prober → C echo" $x.goc.over_dwire_us $w.c.over_dwire_us "—"
 }
 
 table() {
@@ -619,6 +653,10 @@ table() {
 	row "$w1" "wire mean RTT µs (frames matched)" w1.go.wire_us w1.c.wire_us "—"
 	row "$w1" "reported − wire µs" w1.go.over_wire_us w1.c.over_wire_us "$(r w1.go.over_goal)"
 	row "$w1" "send stamp → request on the wire µs" w1.go.send_us w1.c.send_us "—"
+	row "$w1" "wire mean RTT µs, request timed at its departure (frames matched)" w1.go.dwire_us w1.c.dwire_us "—"
+	row "$w1" "reported − wire (departure) µs" w1.go.over_dwire_us w1.c.over_dwire_us "—"
+	row "$w1" "request's loopback transit, departure → capture µs" w1.go.transit_us w1.c.transit_us "—"
+	row "$w1" "send stamp → request's departure µs" w1.go.dsend_us w1.c.dsend_us "—"
 	load_rows w2 x2 "$w2" "$W2_TARGETS"
 	crossed_rows x2 w2 "W2 crossed"
 	local s2="W2, C pinger slack ${C_SLACK2_US} µs"
@@ -626,7 +664,7 @@ table() {
 	row "$s2" "C echo CPU µs/echo under this pinger" - s2.c.cpu_echo_us "—"
 	row "$s2" "reported mean RTT µs, C echo (Go: its own slack)" x2.goc.rtt_us s2.c.rtt_us "—"
 	load_rows w3 x3 "$w3" "$W3_TARGETS"
-	row "$w3" "prober RSS KiB/target after the scrape window" w3.go.rss_p_scraped_kib_target - "—"
+	row "$w3" "prober RSS KiB/target after the scrape window" w3.go.rss_p_scraped_kib_target - "$(verdict "$(r w3.go.rss_p_scraped_kib_target)" "<=" 4 "≤ 4 KiB")"
 	local f goal
 	for f in ${SCRAPE_FORMATS//,/ }; do
 		goal="—"
@@ -675,6 +713,7 @@ header() {
 	echo "windows: W1 ${W1_WINDOW} s, W2 ${W2_WINDOW} s, W3 ${W3_WINDOW} s; warm-up ${WARMUP} s; empty prober RSS $(r base.rss) KiB; GO_ENV \"${GO_ENV}\"; taskset prober \"${TASKSET_PROBER}\" echo \"${TASKSET_ECHO}\";" \
 		"capture drops (go/C): w1 $(r w1.go.cap_drops)/$(r w1.c.cap_drops), w2 $(r w2.go.cap_drops)/$(r w2.c.cap_drops), x2 $(r x2.goc.cap_drops)/$(r x2.cgo.cap_drops), s2 -/$(r s2.c.cap_drops), w3 $(r w3.go.cap_drops)/$(r w3.c.cap_drops), x3 $(r x3.goc.cap_drops)/$(r x3.cgo.cap_drops);" \
 		"wire frames matched of expected: w1 go $(r w1.go.wire_frames), C $(r w1.c.wire_frames); w2 go $(r w2.go.wire_frames), C $(r w2.c.wire_frames);" \
+		"departures matched: w1 go $(r w1.go.dwire_frames), C $(r w1.c.dwire_frames); w2 go $(r w2.go.dwire_frames), C $(r w2.c.dwire_frames);" \
 		"x2 go→C $(r x2.goc.wire_frames), C→go $(r x2.cgo.wire_frames); s2 C $(r s2.c.wire_frames); w3 go $(r w3.go.wire_frames), C $(r w3.c.wire_frames);" \
 		"x3 go→C $(r x3.goc.wire_frames), C→go $(r x3.cgo.wire_frames); C pinger slack ${C_SLACK_US} µs (s2: ${C_SLACK2_US} µs)"
 	echo
@@ -708,7 +747,7 @@ main() {
 		(cd "$REPO" && go build -o "$WORKDIR/bin/tcpping_exporter" .) || fail "go build"
 		BIN=$WORKDIR/bin/tcpping_exporter
 	fi
-	(cd "$REPO" && go build -o "$WORKDIR/bin/" ./bench/promstat ./bench/wiretruth) || fail "go build bench tools"
+	(cd "$REPO" && go build -o "$WORKDIR/bin/" ./bench/promstat ./bench/wiretruth ./bench/txcap) || fail "go build bench tools"
 	make -s -C "$REPO/bench/floor" OUT="$WORKDIR/floor" || fail "building bench/floor"
 	export PATH="$WORKDIR/bin:$PATH"
 	echo "targets: []" >"$WORKDIR/empty.yml"
