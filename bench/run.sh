@@ -51,6 +51,7 @@ fi
 : "${MAX_RUNTIME:=1800}"           # seconds; the whole run is killed after this
 : "${BIN:=}"                       # a prebuilt tcpping_exporter; empty: go build the checkout
 : "${GO_ENV:=}"                    # extra environment of the Go processes, e.g. GOMAXPROCS=1
+: "${PROBER_FLAGS:=}"              # extra flags of the Go prober processes, e.g. --web.history=0
 : "${TASKSET_PROBER:=}"            # CPU list for the probers (Go and C), e.g. 0; empty: no pinning
 : "${TASKSET_ECHO:=}"              # CPU list for the echo servers (Go and C)
 : "${F_TARGETS:=1000}" "${F_FLOWS:=8}" "${F_INTERVAL_MS:=1000}" "${F_WINDOW:=60}" # phase f
@@ -395,7 +396,7 @@ go_phase() {
 	echo_start "$ekind" "$id" "$n" "$pe"
 	cap_start "$px" "$id"
 	start "$id.prober" $(pin prober) env $GO_ENV "$BIN" --no-echo --config.file="$WORKDIR/$id.yml" \
-		--web.listen-address="$HOST:$wp" --log.level=warn
+		--web.listen-address="$HOST:$wp" --log.level=warn $PROBER_FLAGS
 	local ppid=$LAST_PID
 	# Wait for the connections without scraping, so that the first RSS
 	# reading shows probing alone, before any scrape garbage.
@@ -575,7 +576,7 @@ approximate() {
 baseline() {
 	local wp=$((PORT_BASE + 40))
 	start base $(pin prober) env $GO_ENV "$BIN" --no-echo --config.file="$WORKDIR/empty.yml" \
-		--web.listen-address="$HOST:$wp" --log.level=warn
+		--web.listen-address="$HOST:$wp" --log.level=warn $PROBER_FLAGS
 	local pid=$LAST_PID
 	promstat wait -url "http://$HOST:$wp/metrics" -connected 0 -timeout 20s || fail "baseline did not start"
 	sleep 1
@@ -710,7 +711,7 @@ flows_table() {
 header() {
 	echo
 	echo "tcpping_exporter benchmark, $(date -u +%FT%TZ), $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "windows: W1 ${W1_WINDOW} s, W2 ${W2_WINDOW} s, W3 ${W3_WINDOW} s; warm-up ${WARMUP} s; empty prober RSS $(r base.rss) KiB; GO_ENV \"${GO_ENV}\"; taskset prober \"${TASKSET_PROBER}\" echo \"${TASKSET_ECHO}\";" \
+	echo "windows: W1 ${W1_WINDOW} s, W2 ${W2_WINDOW} s, W3 ${W3_WINDOW} s; warm-up ${WARMUP} s; empty prober RSS $(r base.rss) KiB; GO_ENV \"${GO_ENV}\"; prober flags \"${PROBER_FLAGS}\"; taskset prober \"${TASKSET_PROBER}\" echo \"${TASKSET_ECHO}\";" \
 		"capture drops (go/C): w1 $(r w1.go.cap_drops)/$(r w1.c.cap_drops), w2 $(r w2.go.cap_drops)/$(r w2.c.cap_drops), x2 $(r x2.goc.cap_drops)/$(r x2.cgo.cap_drops), s2 -/$(r s2.c.cap_drops), w3 $(r w3.go.cap_drops)/$(r w3.c.cap_drops), x3 $(r x3.goc.cap_drops)/$(r x3.cgo.cap_drops);" \
 		"wire frames matched of expected: w1 go $(r w1.go.wire_frames), C $(r w1.c.wire_frames); w2 go $(r w2.go.wire_frames), C $(r w2.c.wire_frames);" \
 		"departures matched: w1 go $(r w1.go.dwire_frames), C $(r w1.c.dwire_frames); w2 go $(r w2.go.dwire_frames), C $(r w2.c.dwire_frames);" \
