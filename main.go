@@ -56,7 +56,7 @@ func main() {
 type flags struct {
 	configFile, telemetryPath, logLevel, logFormat string
 	configCheck, echo                              bool
-	echoAddrs, echoAllowed                         []string
+	echoAddrs, echoAllowed, probeAllowed           []string
 	echoMaxConns, maxDynamic                       int
 	echoIdle, probeIdle                            time.Duration
 	configGiven                                    bool
@@ -83,6 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("echo.allowed-network", "CIDR allowed to use the echo server; repeatable (default: any).").StringsVar(&f.echoAllowed)
 	app.Flag("probe.max-dynamic-targets", "Cap on probers started by /probe.").Default("1000").IntVar(&f.maxDynamic)
 	app.Flag("probe.idle-timeout", "Stop a /probe prober not requested for this long.").Default("15m").DurationVar(&f.probeIdle)
+	app.Flag("probe.allowed-target", "CIDR or DNS-name glob (*.dc1.example.net) that /probe targets must match; repeatable (default: any, so any /probe caller can make the exporter connect anywhere).").StringsVar(&f.probeAllowed)
 	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").StringVar(&f.logLevel)
 	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&f.logFormat)
 	app.Version(version.Print("tcpping_exporter"))
@@ -106,7 +107,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2
 	}
-	if err := serve(f, toolkitFlags, logs); err != nil {
+	allowed, err := web.ParseAllowedTargets(f.probeAllowed)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
+		return 2
+	}
+	if err := serve(f, allowed, toolkitFlags, logs); err != nil {
 		level.Error(logs.root).Log("msg", "exiting on error", "err", err)
 		return 1
 	}
@@ -129,7 +135,7 @@ func checkConfig(f flags, stdout, stderr io.Writer) int {
 }
 
 // serve wires the components and runs until SIGTERM or SIGINT.
-func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
+func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 	logger := logs.root
 	level.Info(logger).Log("msg", "starting tcpping_exporter", "version", version.Info())
 	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
@@ -180,10 +186,11 @@ func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 	reg.MustRegister(collector.NewProberCount(manager.Counts))
 
 	handler := web.NewHandler(web.Options{
-		TelemetryPath: f.telemetryPath,
-		Registry:      reg,
-		Reloader:      rl,
-		Manager:       manager,
+		TelemetryPath:  f.telemetryPath,
+		Registry:       reg,
+		Reloader:       rl,
+		Manager:        manager,
+		AllowedTargets: allowed,
 	}, logger)
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
