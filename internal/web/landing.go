@@ -61,6 +61,9 @@ func rowFor(p *prober.Prober) proberRow {
 	if o.Dynamic {
 		r.Source = "dynamic"
 	}
+	if o.Discovered {
+		r.Source = "discovered"
+	}
 	if s.Connected {
 		r.Connected = "yes"
 	}
