@@ -38,6 +38,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/tcpping/tcpping_exporter/collector"
+	"github.com/tcpping/tcpping_exporter/discovery"
 	"github.com/tcpping/tcpping_exporter/echo"
 	"github.com/tcpping/tcpping_exporter/internal/web"
 	"github.com/tcpping/tcpping_exporter/prober"
@@ -55,6 +56,7 @@ func main() {
 // flags are the parsed command line.
 type flags struct {
 	configFile, telemetryPath, logLevel, logFormat string
+	meshID                                         string
 	configCheck, echo                              bool
 	echoAddrs, echoAllowed, probeAllowed           []string
 	echoMaxConns, maxDynamic                       int
@@ -84,6 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("probe.max-dynamic-targets", "Cap on probers started by /probe.").Default("1000").IntVar(&f.maxDynamic)
 	app.Flag("probe.idle-timeout", "Stop a /probe prober not requested for this long.").Default("15m").DurationVar(&f.probeIdle)
 	app.Flag("probe.allowed-target", "CIDR or DNS-name glob (*.dc1.example.net) that /probe targets must match; repeatable (default: any, so any /probe caller can make the exporter connect anywhere).").StringsVar(&f.probeAllowed)
+	app.Flag("mesh.id", "This exporter's place on the peers ring of discovery when its own echo address is not among the targets found (default: the host name).").StringVar(&f.meshID)
 	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").StringVar(&f.logLevel)
 	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&f.logFormat)
 	app.Version(version.Print("tcpping_exporter"))
@@ -130,7 +133,16 @@ func checkConfig(f flags, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "config %s: not found; the built-in default module and no static targets would run\n", f.configFile)
 		return 0
 	}
-	fmt.Fprintf(stdout, "config %s: OK: %d modules, %d targets\n", f.configFile, len(cfg.Modules), len(cfg.Targets))
+	if err := discovery.Check(cfg); err != nil {
+		fmt.Fprintf(stderr, "config %s: FAILED: %s\n", f.configFile, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "config %s: OK: %d modules, %d targets", f.configFile, len(cfg.Modules), len(cfg.Targets))
+	if n := len(cfg.Discovery); n > 0 {
+		fmt.Fprintf(stdout, ", %d discovery entries", n)
+	}
+	fmt.Fprintln(stdout)
+	describeDiscovery(stdout, cfg)
 	return 0
 }
 
@@ -176,14 +188,21 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 	defer stopProbers()
 	manager := prober.NewManager(probeCtx, prober.ManagerOptions{MaxDynamic: f.maxDynamic, IdleTimeout: f.probeIdle}, logger)
 	rl := web.NewReloader(f.config(), manager, logger, reg)
-	if err := rl.Reload(); err != nil {
+	disc, err := newDiscovery(f, echoSrv, rl, logs, reg)
+	if err == nil {
+		err = rl.Reload()
+		if err != nil {
+			err = fmt.Errorf("config: %w", err)
+		}
+	}
+	if err != nil {
 		manager.Stop() // its engine's workers
 		if echoSrv != nil {
 			echoSrv.Shutdown()
 		}
-		return fmt.Errorf("config: %w", err)
+		return err
 	}
-	reg.MustRegister(collector.NewProberCount(manager.Counts))
+	reg.MustRegister(collector.NewProberCount(manager.SourceCounts))
 
 	handler := web.NewHandler(web.Options{
 		TelemetryPath:  f.telemetryPath,
@@ -199,6 +218,11 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go rl.Run(ctx, hup)
+	discDone := make(chan struct{})
+	go func() {
+		defer close(discDone)
+		_ = disc.Run(ctx) // returns nil when ctx ends; only one Run runs
+	}()
 	if echoSrv != nil {
 		go func() {
 			if err := echoSrv.Serve(ctx); err != nil {
@@ -224,6 +248,7 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 		level.Warn(logger).Log("msg", "web server shutdown", "err", err)
 	}
 	stop()
+	<-discDone // its discoverers stopped: no update reaches the Manager now
 	// Probers first: the self-probe would otherwise log its connection
 	// lost to our own echo server.
 	manager.Stop()
