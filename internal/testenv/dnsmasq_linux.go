@@ -39,7 +39,9 @@ import (
 // another port.
 type Dnsmasq struct {
 	// Addr is the address dnsmasq listens on, port 53.
-	Addr        string
+	Addr string
+	// ns is the network namespace dnsmasq runs in; "" for the test's.
+	ns          string
 	conf, hosts string
 	out         *Buffer
 	cmd         *exec.Cmd
@@ -50,9 +52,16 @@ type Dnsmasq struct {
 // output if the test failed.
 func StartDnsmasq(t testing.TB, listen string, extra ...string) *Dnsmasq {
 	t.Helper()
+	return StartDnsmasqIn(t, "", listen, extra...)
+}
+
+// StartDnsmasqIn is StartDnsmasq in the network namespace ns (made by ip
+// netns add), or in the test's own if ns is "".
+func StartDnsmasqIn(t testing.TB, ns, listen string, extra ...string) *Dnsmasq {
+	t.Helper()
 	LookPath(t, "dnsmasq", "dnsmasq")
 	dir := t.TempDir()
-	d := &Dnsmasq{Addr: net.JoinHostPort(listen, "53"), conf: filepath.Join(dir, "dnsmasq.conf"), hosts: filepath.Join(dir, "hosts"), out: &Buffer{}}
+	d := &Dnsmasq{Addr: net.JoinHostPort(listen, "53"), ns: ns, conf: filepath.Join(dir, "dnsmasq.conf"), hosts: filepath.Join(dir, "hosts"), out: &Buffer{}}
 	conf := append([]string{
 		"port=53",
 		"listen-address=" + listen,
@@ -84,7 +93,12 @@ func StartDnsmasq(t testing.TB, listen string, extra ...string) *Dnsmasq {
 // Start runs dnsmasq and waits until it answers.
 func (d *Dnsmasq) Start(t testing.TB) {
 	t.Helper()
-	cmd := exec.Command("dnsmasq", "--no-daemon", "--conf-file="+d.conf)
+	argv := []string{"dnsmasq", "--no-daemon", "--conf-file=" + d.conf}
+	if d.ns != "" {
+		// ip netns exec execs dnsmasq in place: signals reach it.
+		argv = append([]string{"ip", "netns", "exec", d.ns}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = d.out, d.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -92,11 +106,8 @@ func (d *Dnsmasq) Start(t testing.TB) {
 	d.cmd = cmd
 	// Until it answers, it may not have its signal handlers either.
 	deadline := time.Now().Add(10 * time.Second)
-	c := &dns.Client{Timeout: 200 * time.Millisecond}
 	for {
-		m := new(dns.Msg)
-		m.SetQuestion("ready.mesh.test.", dns.TypeA)
-		if r, _, err := c.Exchange(m, d.Addr); err == nil && r.Rcode == dns.RcodeNameError {
+		if r, err := d.exchange("ready.mesh.test", 200*time.Millisecond); err == nil && r.Rcode == dns.RcodeNameError {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -151,9 +162,7 @@ func (d *Dnsmasq) SetHosts(t testing.TB, lines ...string) {
 // or "timeout".
 func (d *Dnsmasq) Lookup(t testing.TB, name string) string {
 	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
-	r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, d.Addr)
+	r, err := d.exchange(name, 2*time.Second)
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
@@ -162,4 +171,22 @@ func (d *Dnsmasq) Lookup(t testing.TB, name string) string {
 		t.Fatalf("query %s: %v", name, err)
 	}
 	return dns.RcodeToString[r.Rcode]
+}
+
+// exchange asks dnsmasq, from its namespace, for name's A records.
+func (d *Dnsmasq) exchange(name string, timeout time.Duration) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
+	c := &dns.Client{Timeout: timeout}
+	if d.ns == "" {
+		r, _, err := c.Exchange(m, d.Addr)
+		return r, err
+	}
+	var r *dns.Msg
+	err := InNamespace(d.ns, func() error {
+		var err error
+		r, _, err = c.Exchange(m, d.Addr)
+		return err
+	})
+	return r, err
 }

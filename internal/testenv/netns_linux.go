@@ -21,10 +21,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // netnsChildEnv names, in the environment of a test binary that
@@ -68,7 +71,7 @@ func RunInNetns(t *testing.T, tag, test string, args ...string) {
 		if out, err := exec.Command(ip, "netns", "pids", ns).Output(); err == nil {
 			for _, f := range strings.Fields(string(out)) {
 				var pid int
-				if _, err := fmt.Sscan(f, &pid); err == nil {
+				if _, err := fmt.Sscan(f, &pid); err == nil && pid != os.Getpid() {
 					_ = syscall.Kill(pid, syscall.SIGKILL)
 				}
 			}
@@ -120,4 +123,28 @@ func CheckResolvConf(t testing.TB) {
 	if b, err := os.ReadFile("/etc/resolv.conf"); err != nil || string(b) != NetnsResolvConf {
 		t.Fatalf("/etc/resolv.conf in namespace %s is %q (%v), want %q", InNetns(), b, err, NetnsResolvConf)
 	}
+}
+
+// InNamespace runs f on an OS thread that has joined the network
+// namespace ns (made by ip netns add), so every socket f creates lives
+// there; the sockets keep working from any goroutine afterwards. The
+// thread is never returned to the Go scheduler: it exits with f's
+// goroutine.
+func InNamespace(ns string, f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // no Unlock: the thread dies with this goroutine
+		h, err := os.Open(filepath.Join("/var/run/netns", ns))
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer h.Close()
+		if err := unix.Setns(int(h.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", ns, err)
+			return
+		}
+		errc <- f()
+	}()
+	return <-errc
 }
