@@ -98,15 +98,15 @@ targets:
 	}
 
 	// The debug link of a row works.
-	code, body := get(t, base+"/probe?debug=true&module=default&target="+fmt.Sprintf("127.0.0.1:%d", echoPort), nil)
+	code, body := testenv.Get(t, base+"/probe?debug=true&module=default&target="+fmt.Sprintf("127.0.0.1:%d", echoPort), nil)
 	if code != http.StatusOK || !strings.Contains(body, "Prober alpha (static)") {
 		t.Errorf("debug link: HTTP %d\n%s", code, body)
 	}
 	// /config shows the loaded config, /-/healthy answers.
-	if code, body := get(t, base+"/config", nil); code != http.StatusOK || !strings.Contains(body, "alpha") || !strings.Contains(body, "interval: 100ms") {
+	if code, body := testenv.Get(t, base+"/config", nil); code != http.StatusOK || !strings.Contains(body, "alpha") || !strings.Contains(body, "interval: 100ms") {
 		t.Errorf("/config: HTTP %d\n%s", code, body)
 	}
-	if code, _ := get(t, base+"/-/healthy", nil); code != http.StatusOK {
+	if code, _ := testenv.Get(t, base+"/-/healthy", nil); code != http.StatusOK {
 		t.Errorf("/-/healthy: HTTP %d", code)
 	}
 }

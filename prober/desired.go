@@ -20,9 +20,11 @@ import "github.com/tcpping/tcpping_exporter/config"
 // file order, then the discovered ones, in the order given. A discovered
 // target is left out, and counted in ignored, when a static target has its
 // module and address (the static one wins, as DESIGN.md says), when an
-// earlier discovered target has them, or when its module is not in cfg
+// earlier discovered target has them, when its module is not in cfg
 // (discovery checks modules against the config it last applied, which a
-// reload may since have replaced).
+// reload may since have replaced), or when it has an extra label named
+// flow and its module several flows (the flow label tells them apart; a
+// static target may not have one either).
 func desiredOptions(cfg *config.Config, discovered []config.Target) (opts []Options, ignored int) {
 	opts = staticOptions(cfg)
 	if len(discovered) == 0 {
@@ -40,7 +42,8 @@ func desiredOptions(cfg *config.Config, discovered []config.Target) (opts []Opti
 		name := t.ModuleName()
 		key := probeKey(name, t.Address)
 		mod, ok := cfg.Modules[name]
-		if !ok || taken[key] {
+		_, flowLabel := t.Labels[config.FlowLabel]
+		if !ok || taken[key] || (flowLabel && mod.Flows > 1) {
 			ignored++
 			continue
 		}

@@ -129,6 +129,17 @@ func TestDesiredOptionsShareModule(t *testing.T) {
 	if len(opts) != 3 || ignored != 1 {
 		t.Fatalf("%d options, %d ignored; want 3 (s, a, c) and 1", len(opts), ignored)
 	}
+	// A discovered target of several flows cannot have a label named flow.
+	mod := cfg.Modules["default"]
+	mod.Flows = 2
+	cfg.Modules["multi"] = mod
+	opts, ignored = desiredOptions(cfg, []config.Target{
+		{Name: "d", Address: "127.0.0.4:1", Module: "multi", Labels: map[string]string{config.FlowLabel: "x"}},
+		{Name: "e", Address: "127.0.0.5:1", Module: "default", Labels: map[string]string{config.FlowLabel: "x"}},
+	})
+	if len(opts) != 2 || ignored != 1 || opts[1].Name != "e" {
+		t.Errorf("%d options (%v), %d ignored; want s and e, and d ignored", len(opts), opts, ignored)
+	}
 	for _, o := range opts[1:] {
 		if o.shared != opts[0].shared || !o.Discovered {
 			t.Errorf("%s: shares module %v, discovered %v; want true, true", o.Name, o.shared == opts[0].shared, o.Discovered)

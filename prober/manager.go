@@ -88,16 +88,16 @@ type Manager struct {
 	engine *engine
 
 	mu    sync.RWMutex
-	order []*Prober          // probers of static and discovered targets, sorted by name
-	byKey map[string]*Prober // the probers of order by module and address
-	// discovered counts the probers of order that discovery found.
+	order []*Prober          // probers of static and discovered targets, sorted by name, then flow
+	byKey map[string]*Prober // the targets of order by module and address: their first flow
+	// discovered counts the targets of order that discovery found.
 	discovered int
 	dynamic    map[string]*dynamicProber
 	stopping   bool
 }
 
 type dynamicProber struct {
-	p        *Prober
+	p        *Prober      // the target's first flow
 	lastUsed atomic.Int64 // Unix nanoseconds of the last request
 }
 
@@ -155,11 +155,13 @@ func staticOptions(cfg *config.Config) []Options {
 	return opts
 }
 
-// ReconcileResult counts what a Reconcile did.
+// ReconcileResult counts what a Reconcile did, in targets (a target of
+// several flows counts once).
 type ReconcileResult struct {
 	Started, Kept, Stopped, DynamicStopped int
-	// Ignored counts the discovered targets left out: a static target
-	// has their module and address, or their module does not exist.
+	// Ignored counts the discovered targets left out (see
+	// desiredOptions): a static target has their module and address,
+	// their module does not exist, or they clash with the flow label.
 	Ignored int
 }
 
@@ -187,7 +189,9 @@ func (m *Manager) ReconcileTargets(cfg *config.Config, discovered []config.Targe
 	}
 	running := make(map[string]*Prober, len(m.order))
 	for _, p := range m.order {
-		running[runKey(p.opts.Name, p.opts.ModuleName, p.opts.Address)] = p
+		if p.opts.Flow == 0 {
+			running[runKey(p.opts.Name, p.opts.ModuleName, p.opts.Address)] = p
+		}
 	}
 	next := make([]*Prober, 0, len(want))
 	m.discovered = 0
@@ -198,8 +202,9 @@ func (m *Manager) ReconcileTargets(cfg *config.Config, discovered []config.Targe
 			delete(running, k)
 			res.Kept++
 		} else {
-			p = New(o, m.logger)
-			p.startOn(m.ctx, m.engine)
+			// A target whose identity changed, flows included, restarts
+			// with all its flows.
+			p = m.startTarget(o)
 			res.Started++
 		}
 		next = append(next, p)
@@ -227,39 +232,57 @@ func (m *Manager) ReconcileTargets(cfg *config.Config, discovered []config.Targe
 		}
 	}
 	slices.SortStableFunc(next, func(a, b *Prober) int { return strings.Compare(a.opts.Name, b.opts.Name) })
-	m.order = next
+	m.order = flowsOf(next)
 	m.mu.Unlock()
 	// Stop outside the lock: scrapes need not wait for connections to close.
-	stopAll(toStop)
+	stopAll(flowsOf(toStop))
 	level.Info(m.logger).Log("msg", "probers reconciled", "started", res.Started, "kept", res.Kept,
 		"stopped", res.Stopped, "dynamic_stopped", res.DynamicStopped)
 	return res
 }
 
+// startTarget makes and starts the probers of every flow of the target of
+// o and returns its first flow.
+func (m *Manager) startTarget(o Options) *Prober {
+	ps := newTarget(o, m.logger)
+	for _, p := range ps {
+		p.startOn(m.ctx, m.engine)
+	}
+	return ps[0]
+}
+
 // Static returns the probers of the static and the discovered targets
-// (those /metrics shows), sorted by target name. The slice must not be
-// modified.
+// (those /metrics shows), sorted by target name, and a target's flows by
+// flow. The slice must not be modified.
 func (m *Manager) Static() []*Prober {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.order
 }
 
-// Counts returns the number of static and dynamic probers.
+// Counts returns the number of static and dynamic targets: a target of
+// several flows counts once.
 func (m *Manager) Counts() (static, dynamic int) {
 	static, _, dynamic = m.SourceCounts()
 	return static, dynamic
 }
 
-// SourceCounts returns the number of probers of static targets, of
-// discovered targets, and of dynamic /probe targets.
+// SourceCounts returns the number of static targets, of discovered
+// targets and of dynamic /probe targets: a target of several flows counts
+// once.
 func (m *Manager) SourceCounts() (static, discovered, dynamic int) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.order) - m.discovered, m.discovered, len(m.dynamic)
+	for _, p := range m.order {
+		if p.opts.Flow == 0 {
+			static++
+		}
+	}
+	return static - m.discovered, m.discovered, len(m.dynamic)
 }
 
-// Dynamic returns all dynamic probers, sorted by module and address.
+// Dynamic returns all dynamic probers, sorted by module and address, and a
+// target's flows by flow.
 func (m *Manager) Dynamic() []*Prober {
 	m.mu.RLock()
 	out := make([]*Prober, 0, len(m.dynamic))
@@ -270,7 +293,7 @@ func (m *Manager) Dynamic() []*Prober {
 	slices.SortFunc(out, func(a, b *Prober) int {
 		return strings.Compare(probeKey(a.opts.ModuleName, a.opts.Address), probeKey(b.opts.ModuleName, b.opts.Address))
 	})
-	return out
+	return flowsOf(out)
 }
 
 // lookup returns the running prober for key, static first, and marks a
@@ -289,7 +312,8 @@ func (m *Manager) lookup(key string, now int64) *Prober {
 // Get returns the prober for (module, address): a static one if the config
 // has one, else a dynamic one, which it starts if there is none yet. created
 // reports a new prober. It fails with ErrTooManyTargets at the cap. Every
-// call marks a dynamic prober as used.
+// call marks a dynamic prober as used. For a target of several flows it is
+// the first flow's prober; Flows returns them all.
 func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *Prober, created bool, err error) {
 	key := probeKey(moduleName, address)
 	now := time.Now().UnixNano()
@@ -312,11 +336,10 @@ func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *
 	if len(m.dynamic) >= m.opts.MaxDynamic {
 		return nil, false, ErrTooManyTargets
 	}
-	p = New(Options{Name: address, Address: address, ModuleName: moduleName, Module: mod, Dynamic: true, NoSplay: true}, m.logger)
+	p = m.startTarget(Options{Name: address, Address: address, ModuleName: moduleName, Module: mod, Dynamic: true, NoSplay: true})
 	d := &dynamicProber{p: p}
 	d.lastUsed.Store(now)
 	m.dynamic[key] = d
-	p.startOn(m.ctx, m.engine)
 	level.Info(m.logger).Log("msg", "dynamic prober started", "address", address, "module", moduleName)
 	return p, true, nil
 }
@@ -358,7 +381,7 @@ func (m *Manager) expire(now time.Time) {
 	for _, p := range idle {
 		level.Info(m.logger).Log("msg", "dynamic prober idle, stopped", "address", p.opts.Address, "module", p.opts.ModuleName)
 	}
-	stopAll(idle)
+	stopAll(flowsOf(idle))
 }
 
 // Stop stops every prober and the engine they ran on, and waits for them.
@@ -367,7 +390,7 @@ func (m *Manager) Stop() {
 	m.stopping = true
 	all := slices.Clone(m.order)
 	for _, d := range m.dynamic {
-		all = append(all, d.p)
+		all = append(all, d.p.Flows()...)
 	}
 	m.byKey, m.order, m.dynamic, m.discovered = map[string]*Prober{}, nil, map[string]*dynamicProber{}, 0
 	m.mu.Unlock()

@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 func TestAllowedTargets(t *testing.T) {
@@ -104,7 +106,7 @@ func TestProbeAllowedTarget(t *testing.T) {
 
 	t.Run("without the flag anyone can make it connect", func(t *testing.T) {
 		srv, _ := probeServer(t, fastConfig(), 10)
-		if code, body := get(t, srv.URL+"/probe?target="+addr, header); code != http.StatusOK {
+		if code, body := testenv.Get(t, srv.URL+"/probe?target="+addr, header); code != http.StatusOK {
 			t.Fatalf("HTTP %d: %s", code, body)
 		}
 		deadline := time.Now().Add(5 * time.Second)
@@ -124,7 +126,7 @@ func TestProbeAllowedTarget(t *testing.T) {
 		}
 		srv, m := probeServerAllowing(t, fastConfig(), 10, allowed)
 		for _, target := range []string{addr, "blocked.example.com:4000"} {
-			code, body := get(t, srv.URL+"/probe?target="+target, header)
+			code, body := testenv.Get(t, srv.URL+"/probe?target="+target, header)
 			if code != http.StatusForbidden || !strings.Contains(body, "not allowed by --probe.allowed-target") {
 				t.Errorf("%s: HTTP %d %q, want 403 naming the flag", target, code, body)
 			}
@@ -137,7 +139,7 @@ func TestProbeAllowedTarget(t *testing.T) {
 			t.Errorf("%d connections made to a refused target", n)
 		}
 		// Bad input is still a 400, whatever the policy.
-		if code, _ := get(t, srv.URL+"/probe?target=nope", header); code != http.StatusBadRequest {
+		if code, _ := testenv.Get(t, srv.URL+"/probe?target=nope", header); code != http.StatusBadRequest {
 			t.Errorf("malformed target: HTTP %d, want 400", code)
 		}
 	})

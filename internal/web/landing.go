@@ -18,6 +18,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/common/version"
@@ -32,21 +33,22 @@ import (
 var proberTable = template.Must(template.New("probers").Parse(`
 <h2>Probers</h2>
 <table id="probers">
-<thead><tr><th>Name</th><th>Address</th><th>Module</th><th>Source</th><th>Connected</th><th>Last RTT</th><th>SRTT</th><th>Timeouts (1 min)</th><th>Last error</th><th>Debug</th></tr></thead>
+<thead><tr><th>Name</th><th>Flow</th><th>Address</th><th>Module</th><th>Source</th><th>Connected</th><th>Last RTT</th><th>SRTT</th><th>Timeouts (1 min)</th><th>Last error</th><th>Debug</th></tr></thead>
 <tbody>
 {{- range .}}
-<tr><td>{{.Name}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Source}}</td><td>{{.Connected}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td><td>{{.RecentTimeouts}}</td><td>{{.LastError}}</td><td><a href="{{.DebugURL}}">debug</a></td></tr>
+<tr><td>{{.Name}}</td><td>{{.Flow}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Source}}</td><td>{{.Connected}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td><td>{{.RecentTimeouts}}</td><td>{{.LastError}}</td><td><a href="{{.DebugURL}}">debug</a></td></tr>
 {{- else}}
-<tr><td colspan="10">No probers: add targets to the config file or request /probe?target=host:port.</td></tr>
+<tr><td colspan="11">No probers: add targets to the config file or request /probe?target=host:port.</td></tr>
 {{- end}}
 </tbody>
 </table>`))
 
-// proberRow is one line of the table.
+// proberRow is one line of the table: a prober, which is one flow of a
+// target of several flows (Flow is its number then, else empty).
 type proberRow struct {
-	Name, Address, Module, Source, Connected, LastRTT, SRTT, LastError string
-	RecentTimeouts                                                     uint64
-	DebugURL                                                           string
+	Name, Flow, Address, Module, Source, Connected, LastRTT, SRTT, LastError string
+	RecentTimeouts                                                           uint64
+	DebugURL                                                                 string
 }
 
 func rowFor(p *prober.Prober) proberRow {
@@ -63,6 +65,9 @@ func rowFor(p *prober.Prober) proberRow {
 	}
 	if o.Discovered {
 		r.Source = "discovered"
+	}
+	if o.Module.Flows > 1 {
+		r.Flow = strconv.Itoa(o.Flow)
 	}
 	if s.Connected {
 		r.Connected = "yes"

@@ -120,7 +120,8 @@ func (r *Reloader) reconcile() {
 }
 
 // labelNames returns the extra label names of cfg's static targets and of
-// the discovered targets, each once, sorted.
+// the discovered targets, each once, sorted, with the flow label if a
+// target's module has flows above 1 (as cfg.LabelNames has it).
 func labelNames(cfg *config.Config, discovered []config.Target) []string {
 	if len(discovered) == 0 {
 		return cfg.LabelNames()
@@ -132,6 +133,9 @@ func labelNames(cfg *config.Config, discovered []config.Target) []string {
 	for _, t := range discovered {
 		for n := range t.Labels {
 			set[n] = true
+		}
+		if m, ok := cfg.Modules[t.ModuleName()]; ok && m.Flows > 1 {
+			set[config.FlowLabel] = true
 		}
 	}
 	return slices.Sorted(maps.Keys(set))

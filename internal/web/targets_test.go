@@ -356,3 +356,31 @@ func TestLabelUnionChurnUnderScrapes(t *testing.T) {
 		t.Errorf("only %d scrapes ran during the churn", scrapes)
 	}
 }
+
+// TestDiscoveredTargetOfSeveralFlows checks that a discovered target whose
+// module has flows above 1 runs them all, with the flow label.
+func TestDiscoveredTargetOfSeveralFlows(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tcpping.yml")
+	writeConfig(t, file, "modules:\n  multi: {interval: 50ms, ip_protocol: ip4, flows: 3}\n")
+	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
+	t.Cleanup(m.Stop)
+	reg := prometheus.NewRegistry()
+	rl := NewReloader(ConfigFile{Path: file, Explicit: true}, m, nopLogger(), reg)
+	if err := rl.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewHandler(Options{TelemetryPath: "/metrics", Registry: reg, Reloader: rl, Manager: m}, nopLogger()))
+	t.Cleanup(srv.Close)
+	addr := testenv.EchoServer(t)
+	rl.Discovered(1, []config.Target{{Name: addr, Address: addr, Module: "multi", Labels: map[string]string{"zone": "a"}}})
+	if s, d, _ := m.SourceCounts(); s != 0 || d != 1 {
+		t.Errorf("%d static, %d discovered targets; want 0 and 1", s, d)
+	}
+	_, body := testenv.Get(t, srv.URL+"/metrics", nil)
+	for flow := range 3 {
+		want := fmt.Sprintf(`tcp_echo_sent_total{address=%q,flow="%d",module="multi",target=%q,zone="a"}`, addr, flow, addr)
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, body)
+		}
+	}
+}
