@@ -94,7 +94,7 @@ func testResolveInterval(t *testing.T) {
 		waitFor(t, "replies from 127.0.0.3", 5*time.Second, func() bool { return snap().Received >= before.Received+3 })
 		s := snap()
 		if s.Dropped != 0 || s.Timeouts != 0 {
-			t.Errorf("dropped %d, timeouts %d across the move, want 0 and 0", s.Dropped, s.Timeouts)
+			t.Errorf("dropped %d, timeouts %d across the move, want 0 and 0; events %v", s.Dropped, s.Timeouts, p.Events())
 		}
 		if !strings.HasPrefix(s.LocalAddr, "127.0.0.") || countEvents(p, "address 127.0.0.2 no longer resolved") != 1 {
 			t.Errorf("events %v", p.Events())
