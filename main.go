@@ -38,6 +38,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/tcpping/tcpping_exporter/collector"
+	"github.com/tcpping/tcpping_exporter/discovery"
 	"github.com/tcpping/tcpping_exporter/echo"
 	"github.com/tcpping/tcpping_exporter/internal/web"
 	"github.com/tcpping/tcpping_exporter/prober"
@@ -55,8 +56,9 @@ func main() {
 // flags are the parsed command line.
 type flags struct {
 	configFile, telemetryPath, logLevel, logFormat string
+	meshID                                         string
 	configCheck, echo                              bool
-	echoAddrs, echoAllowed                         []string
+	echoAddrs, echoAllowed, probeAllowed           []string
 	echoMaxConns, maxDynamic                       int
 	echoIdle, probeIdle                            time.Duration
 	configGiven                                    bool
@@ -83,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("echo.allowed-network", "CIDR allowed to use the echo server; repeatable (default: any).").StringsVar(&f.echoAllowed)
 	app.Flag("probe.max-dynamic-targets", "Cap on probers started by /probe.").Default("1000").IntVar(&f.maxDynamic)
 	app.Flag("probe.idle-timeout", "Stop a /probe prober not requested for this long.").Default("15m").DurationVar(&f.probeIdle)
+	app.Flag("probe.allowed-target", "CIDR or DNS-name glob (*.dc1.example.net) that /probe targets must match; repeatable (default: any, so any /probe caller can make the exporter connect anywhere).").StringsVar(&f.probeAllowed)
+	app.Flag("mesh.id", "This exporter's place on the peers ring of discovery when its own echo address is not among the targets found (default: the host name).").StringVar(&f.meshID)
 	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").StringVar(&f.logLevel)
 	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&f.logFormat)
 	app.Version(version.Print("tcpping_exporter"))
@@ -106,7 +110,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2
 	}
-	if err := serve(f, toolkitFlags, logs); err != nil {
+	allowed, err := web.ParseAllowedTargets(f.probeAllowed)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
+		return 2
+	}
+	if err := serve(f, allowed, toolkitFlags, logs); err != nil {
 		level.Error(logs.root).Log("msg", "exiting on error", "err", err)
 		return 1
 	}
@@ -124,12 +133,21 @@ func checkConfig(f flags, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "config %s: not found; the built-in default module and no static targets would run\n", f.configFile)
 		return 0
 	}
-	fmt.Fprintf(stdout, "config %s: OK: %d modules, %d targets\n", f.configFile, len(cfg.Modules), len(cfg.Targets))
+	if err := discovery.Check(cfg); err != nil {
+		fmt.Fprintf(stderr, "config %s: FAILED: %s\n", f.configFile, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "config %s: OK: %d modules, %d targets", f.configFile, len(cfg.Modules), len(cfg.Targets))
+	if n := len(cfg.Discovery); n > 0 {
+		fmt.Fprintf(stdout, ", %d discovery entries", n)
+	}
+	fmt.Fprintln(stdout)
+	describeDiscovery(stdout, cfg)
 	return 0
 }
 
 // serve wires the components and runs until SIGTERM or SIGINT.
-func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
+func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 	logger := logs.root
 	level.Info(logger).Log("msg", "starting tcpping_exporter", "version", version.Info())
 	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
@@ -170,20 +188,28 @@ func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 	defer stopProbers()
 	manager := prober.NewManager(probeCtx, prober.ManagerOptions{MaxDynamic: f.maxDynamic, IdleTimeout: f.probeIdle}, logger)
 	rl := web.NewReloader(f.config(), manager, logger, reg)
-	if err := rl.Reload(); err != nil {
+	disc, err := newDiscovery(f, echoSrv, rl, logs, reg)
+	if err == nil {
+		err = rl.Reload()
+		if err != nil {
+			err = fmt.Errorf("config: %w", err)
+		}
+	}
+	if err != nil {
 		manager.Stop() // its engine's workers
 		if echoSrv != nil {
 			echoSrv.Shutdown()
 		}
-		return fmt.Errorf("config: %w", err)
+		return err
 	}
-	reg.MustRegister(collector.NewProberCount(manager.Counts))
+	reg.MustRegister(collector.NewProberCount(manager.SourceCounts))
 
 	handler := web.NewHandler(web.Options{
-		TelemetryPath: f.telemetryPath,
-		Registry:      reg,
-		Reloader:      rl,
-		Manager:       manager,
+		TelemetryPath:  f.telemetryPath,
+		Registry:       reg,
+		Reloader:       rl,
+		Manager:        manager,
+		AllowedTargets: allowed,
 	}, logger)
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
@@ -192,6 +218,11 @@ func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go rl.Run(ctx, hup)
+	discDone := make(chan struct{})
+	go func() {
+		defer close(discDone)
+		_ = disc.Run(ctx) // returns nil when ctx ends; only one Run runs
+	}()
 	if echoSrv != nil {
 		go func() {
 			if err := echoSrv.Serve(ctx); err != nil {
@@ -217,6 +248,7 @@ func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 		level.Warn(logger).Log("msg", "web server shutdown", "err", err)
 	}
 	stop()
+	<-discDone // its discoverers stopped: no update reaches the Manager now
 	// Probers first: the self-probe would otherwise log its connection
 	// lost to our own echo server.
 	manager.Stop()

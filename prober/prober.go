@@ -43,6 +43,9 @@ type Options struct {
 	Labels map[string]string
 	// Dynamic marks probers started by /probe rather than by the config.
 	Dynamic bool
+	// Discovered marks probers of targets that discovery found rather
+	// than static targets of the config.
+	Discovered bool
 	// NoSplay dials at once instead of waiting for the prober's slot in
 	// the interval (see Prober.phase). The first probe is sent when the
 	// connection is up either way; later ones keep to the slot.
@@ -63,7 +66,8 @@ type Options struct {
 type identity struct {
 	Name, Address, ModuleName string
 	Labels                    map[string]string
-	Dynamic, NoSplay          bool
+	Dynamic, Discovered       bool
+	NoSplay                   bool
 	Flow                      int
 }
 
@@ -195,7 +199,7 @@ func New(opts Options, logger log.Logger) *Prober {
 	}
 	p := &Prober{
 		opts: identity{Name: opts.Name, Address: opts.Address, ModuleName: opts.ModuleName,
-			Labels: opts.Labels, Dynamic: opts.Dynamic, NoSplay: opts.NoSplay, Flow: opts.Flow},
+			Labels: opts.Labels, Dynamic: opts.Dynamic, Discovered: opts.Discovered, NoSplay: opts.NoSplay, Flow: opts.Flow},
 		mod:  mod,
 		base: logger,
 	}
@@ -218,7 +222,7 @@ func (p *Prober) logger() log.Logger {
 func (p *Prober) Options() Options {
 	o := p.opts
 	return Options{Name: o.Name, Address: o.Address, ModuleName: o.ModuleName, Module: *p.mod,
-		Labels: o.Labels, Dynamic: o.Dynamic, NoSplay: o.NoSplay, Flow: o.Flow, shared: p.mod}
+		Labels: o.Labels, Dynamic: o.Dynamic, Discovered: o.Discovered, NoSplay: o.NoSplay, Flow: o.Flow, shared: p.mod}
 }
 
 // Start runs the prober in a goroutine of its own, the portable loop,

@@ -60,7 +60,13 @@ func startServer(t *testing.T, handle func(c net.Conn)) *testServer {
 // startServerStop is startServer for handlers that run until told to stop.
 func startServerStop(t *testing.T, handle func(c net.Conn, stop <-chan struct{})) *testServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return startServerAt(t, "127.0.0.1:0", handle)
+}
+
+// startServerAt is startServerStop listening on addr.
+func startServerAt(t *testing.T, addr string, handle func(c net.Conn, stop <-chan struct{})) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,6 +90,16 @@ func (f *flow) connLost(now time.Time, why string) {
 	f.redialLater(now, p.mod.MaxReconnectBackoff.D())
 }
 
+// reconnecting records a planned replacement of the connection (see
+// refresh.go): not a loss, so not counted as dropped.
+func (f *flow) reconnecting(now time.Time, why string) {
+	p := f.p
+	p.mu.Lock()
+	p.st.connReplaced(now, why)
+	p.mu.Unlock()
+	level.Debug(p.logger()).Log("msg", "reconnecting: "+why)
+}
+
 // sampleRetransmits reads the connection's kernel retransmission count.
 func (f *flow) sampleRetransmits(now time.Time) {
 	f.retransSampled = now

@@ -306,6 +306,20 @@ func (s *state) connDown(now time.Time, why string) {
 	s.event(now, "connection lost: "+why)
 }
 
+// connReplaced records the planned end of the current connection, which
+// is replaced at once: not a loss, so not dropped. Its probes in flight,
+// if it could not wait for them, time out.
+func (s *state) connReplaced(now time.Time, why string) {
+	for range s.inflight {
+		s.timeout(now)
+	}
+	s.inflight = s.inflight[:0]
+	s.status = StateConnecting
+	s.retransClosed += s.retransConn
+	s.retransConn = 0
+	s.event(now, "reconnecting: "+why)
+}
+
 // dialFailed records a failed connection attempt.
 func (s *state) dialFailed(now time.Time, why string) {
 	s.dropped++

@@ -63,6 +63,9 @@ func rowFor(p *prober.Prober) proberRow {
 	if o.Dynamic {
 		r.Source = "dynamic"
 	}
+	if o.Discovered {
+		r.Source = "discovered"
+	}
 	if o.Module.Flows > 1 {
 		r.Flow = strconv.Itoa(o.Flow)
 	}

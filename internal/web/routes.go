@@ -41,6 +41,9 @@ type Options struct {
 	Reloader *Reloader
 	// Manager runs the static and the dynamic probers.
 	Manager *prober.Manager
+	// AllowedTargets restricts the targets of /probe
+	// (--probe.allowed-target); the zero value allows any.
+	AllowedTargets AllowedTargets
 }
 
 // NewHandler returns the handler of every endpoint: the telemetry path,
@@ -54,7 +57,7 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 		Logger:              logger,
 		MaxRequestsInFlight: maxScrapes,
 	}))
-	mux.Handle("/probe", probeHandler{manager: opts.Manager, config: rl.current.Load, logger: logger})
+	mux.Handle("/probe", probeHandler{manager: opts.Manager, config: rl.current.Load, allowed: opts.AllowedTargets, logger: logger})
 	mux.HandleFunc("/-/healthy", healthy)
 	mux.Handle("/-/reload", rl)
 	mux.Handle("/config", configHandler{rl})
