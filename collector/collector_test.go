@@ -54,18 +54,40 @@ tcp_echo_dropped_total{address="192.0.2.1:4000",module="default",rack="",site="a
 # HELP tcp_echo_estimated_timeout_seconds Probe timeout in force now, in seconds.
 # TYPE tcp_echo_estimated_timeout_seconds gauge
 tcp_echo_estimated_timeout_seconds{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 1
+# HELP tcp_echo_forward_delay_seconds Last one-way delay from the prober to the echo server, from extended replies only, meaningful only when both hosts' clocks are synchronized, in seconds.
+# TYPE tcp_echo_forward_delay_seconds gauge
+tcp_echo_forward_delay_seconds{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
+# HELP tcp_echo_forward_jitter_seconds RFC 3550 jitter of the one-way transit from the prober to the echo server, from extended replies only (no clock sync needed), in seconds.
+# TYPE tcp_echo_forward_jitter_seconds gauge
+tcp_echo_forward_jitter_seconds{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
 # HELP tcp_echo_in_flight Echo probes sent and awaiting their reply or timeout; sent equals received plus timeouts plus in_flight.
 # TYPE tcp_echo_in_flight gauge
 tcp_echo_in_flight{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
+# HELP tcp_echo_jitter_seconds Smoothed jitter of the round-trip time as RFC 3550 computes it, J += (|RTT_i - RTT_i-1| - J)/16, in seconds.
+# TYPE tcp_echo_jitter_seconds gauge
+tcp_echo_jitter_seconds{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
 # HELP tcp_echo_late_total Echo replies that arrived after their probe had timed out.
 # TYPE tcp_echo_late_total counter
 tcp_echo_late_total{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
+# HELP tcp_echo_peer_turnaround_seconds Time the echo server took from receiving each probe to sending its reply, from extended replies only, in seconds.
+# TYPE tcp_echo_peer_turnaround_seconds histogram
+tcp_echo_peer_turnaround_seconds_bucket{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a",le="0.001"} 0
+tcp_echo_peer_turnaround_seconds_bucket{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a",le="0.01"} 0
+tcp_echo_peer_turnaround_seconds_bucket{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a",le="+Inf"} 0
+tcp_echo_peer_turnaround_seconds_sum{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
+tcp_echo_peer_turnaround_seconds_count{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
 # HELP tcp_echo_received_total Echo replies matched to an in-flight probe before its timeout.
 # TYPE tcp_echo_received_total counter
 tcp_echo_received_total{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
 # HELP tcp_echo_retransmits_total Kernel TCP retransmissions on this target's connections, from TCP_INFO (Linux; 0 elsewhere).
 # TYPE tcp_echo_retransmits_total counter
 tcp_echo_retransmits_total{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
+# HELP tcp_echo_reverse_delay_seconds Last one-way delay from the echo server back to the prober, turnaround excluded, from extended replies only, meaningful only when both hosts' clocks are synchronized, in seconds.
+# TYPE tcp_echo_reverse_delay_seconds gauge
+tcp_echo_reverse_delay_seconds{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
+# HELP tcp_echo_reverse_jitter_seconds RFC 3550 jitter of the one-way transit from the echo server back to the prober, from extended replies only (no clock sync needed), in seconds.
+# TYPE tcp_echo_reverse_jitter_seconds gauge
+tcp_echo_reverse_jitter_seconds{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a"} 0
 # HELP tcp_echo_rtt_seconds Round-trip time of echo replies received in time, in seconds.
 # TYPE tcp_echo_rtt_seconds histogram
 tcp_echo_rtt_seconds_bucket{address="192.0.2.1:4000",module="default",rack="",site="ams",target="a",le="0.001"} 0

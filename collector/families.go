@@ -103,6 +103,20 @@ var families = newFamilies([]family{
 		help: "Echo probes sent and awaiting their reply or timeout; sent equals received plus timeouts plus in_flight."},
 	{name: "rtt_seconds", kind: histogram, hist: func(s *prober.Snapshot) *prober.HistogramSnapshot { return &s.Histogram },
 		help: "Round-trip time of echo replies received in time, in seconds."},
+	{name: "jitter_seconds", kind: gauge, value: func(s *prober.Snapshot) float64 { return s.Jitter.Seconds() },
+		help: "Smoothed jitter of the round-trip time as RFC 3550 computes it, J += (|RTT_i - RTT_i-1| - J)/16, in seconds."},
+	// The extended protocol's families exist for every prober, at 0 (the
+	// histogram empty) where the echo server does not speak it.
+	{name: "peer_turnaround_seconds", kind: histogram, hist: func(s *prober.Snapshot) *prober.HistogramSnapshot { return &s.Turnaround },
+		help: "Time the echo server took from receiving each probe to sending its reply, from extended replies only, in seconds."},
+	{name: "forward_jitter_seconds", kind: gauge, value: func(s *prober.Snapshot) float64 { return s.ForwardJitter.Seconds() },
+		help: "RFC 3550 jitter of the one-way transit from the prober to the echo server, from extended replies only (no clock sync needed), in seconds."},
+	{name: "reverse_jitter_seconds", kind: gauge, value: func(s *prober.Snapshot) float64 { return s.ReverseJitter.Seconds() },
+		help: "RFC 3550 jitter of the one-way transit from the echo server back to the prober, from extended replies only (no clock sync needed), in seconds."},
+	{name: "forward_delay_seconds", kind: gauge, value: func(s *prober.Snapshot) float64 { return s.ForwardDelay.Seconds() },
+		help: "Last one-way delay from the prober to the echo server, from extended replies only, meaningful only when both hosts' clocks are synchronized, in seconds."},
+	{name: "reverse_delay_seconds", kind: gauge, value: func(s *prober.Snapshot) float64 { return s.ReverseDelay.Seconds() },
+		help: "Last one-way delay from the echo server back to the prober, turnaround excluded, from extended replies only, meaningful only when both hosts' clocks are synchronized, in seconds."},
 })
 
 // familiesOf counts the families of each kind.

@@ -48,10 +48,12 @@ func (f *fakeTarget) Options() prober.Options { return f.opts }
 // SnapshotInto copies the fixed snapshot as a prober does: into s's own
 // slices, never sharing the fake's.
 func (f *fakeTarget) SnapshotInto(s *prober.Snapshot) {
-	h := s.Histogram
+	h, turn := s.Histogram, s.Turnaround
 	*s = f.snap
 	s.Histogram.Counts = append(h.Counts[:0], f.snap.Histogram.Counts...)
 	s.Histogram.NativeCounts = append(h.NativeCounts[:0], f.snap.Histogram.NativeCounts...)
+	s.Turnaround.Counts = append(turn.Counts[:0], f.snap.Turnaround.Counts...)
+	s.Turnaround.NativeCounts = append(turn.NativeCounts[:0], f.snap.Turnaround.NativeCounts...)
 }
 
 // hostileValues are label values that need escaping or are unusual.
@@ -119,6 +121,27 @@ func syntheticTargets(n int, hostile bool) []target {
 		if mod.native {
 			s.Histogram.Schema, s.Histogram.ZeroThreshold = 3, prober.NativeZeroThreshold
 			s.Histogram.NativeOffset, s.Histogram.NativeCounts = -80, []uint64{1, 0, 4, uint64(i)}
+		}
+		// Every other target speaks the extended protocol; the others'
+		// extended series are at 0, their turnaround histogram empty.
+		s.Turnaround = prober.HistogramSnapshot{UpperBounds: mod.bounds, Counts: make([]uint64, len(mod.bounds)+1), Native: mod.native}
+		if mod.native {
+			s.Turnaround.Schema, s.Turnaround.ZeroThreshold = 3, prober.NativeZeroThreshold
+		}
+		s.Jitter = time.Duration(rng.IntN(100_000))
+		if i%2 == 0 {
+			s.Extended = true
+			for j := range s.Turnaround.Counts {
+				s.Turnaround.Counts[j] = uint64(rng.IntN(50))
+				s.Turnaround.Count += s.Turnaround.Counts[j]
+			}
+			s.Turnaround.Sum = float64(s.Turnaround.Count) * 0.0000031
+			if mod.native {
+				s.Turnaround.NativeOffset, s.Turnaround.NativeCounts = -145, []uint64{uint64(i), 2, 0, 0, 9}
+			}
+			s.ForwardJitter, s.ReverseJitter = time.Duration(rng.IntN(20_000)), 17
+			s.ForwardDelay = time.Duration(rng.IntN(1e9)) - 5e8 // clocks apart: either sign
+			s.ReverseDelay = -s.ForwardDelay + 41*time.Microsecond
 		}
 		ts[i] = &fakeTarget{
 			opts: prober.Options{Name: name, Address: fmt.Sprintf("10.0.%d.%d:4000", i>>8&255, i&255),

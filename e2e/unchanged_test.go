@@ -35,6 +35,11 @@ package e2e
 // _discovery_failing and _discovery_rejected_targets families, which the
 // config below shows with its discovery entry (so the binary of 8c7614a,
 // which has no discovery, no longer runs it).
+//
+// Issue 14 added tcp_echo_jitter_seconds,
+// tcp_echo_peer_turnaround_seconds, tcp_echo_forward_jitter_seconds,
+// tcp_echo_reverse_jitter_seconds, tcp_echo_forward_delay_seconds and
+// tcp_echo_reverse_delay_seconds to metrics.golden and probe.golden.
 
 import (
 	"flag"

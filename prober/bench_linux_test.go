@@ -36,7 +36,7 @@ func BenchmarkEngineProbe(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer ln.Close()
-	d := net.Dialer{Control: socketControl(0, true)}
+	d := net.Dialer{Control: socketControl(0, true, false)}
 	client, err := d.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		b.Fatal(err)
@@ -53,11 +53,14 @@ func BenchmarkEngineProbe(b *testing.B) {
 	if err := ensureRxTimestamps(fd); err != nil {
 		b.Fatal(err)
 	}
+	if err := enableTxTimestamps(uintptr(fd)); err != nil {
+		b.Fatal(err)
+	}
 	m := testModule(time.Second, time.Second, true)
 	p := New(Options{Name: "bench", Address: ln.Addr().String(), Module: m}, nil)
 	t := &task{w: &worker{epfd: -1}, fd: fd, kernel: true, slot: -1, hidx: -1}
 	t.init(p, time.Now())
-	t.dialed(time.Now(), attempt{link: t, kernel: true})
+	t.dialed(time.Now(), attempt{link: t, kernel: true, tx: true})
 	echo := make([]byte, wire.FrameSize)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -79,7 +82,7 @@ func BenchmarkEngineProbe(b *testing.B) {
 	if s.Received != s.Sent || s.Unexpected != 0 || s.Timeouts != 0 {
 		b.Fatalf("sent %d received %d timeouts %d unexpected %d", s.Sent, s.Received, s.Timeouts, s.Unexpected)
 	}
-	if !s.KernelTimestamps {
+	if !s.KernelTimestamps || !s.KernelTxTimestamps {
 		b.Fatal("kernel timestamps off")
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"net/netip"
 	"syscall"
 	"time"
+
+	"github.com/tcpping/tcpping_exporter/config"
 )
 
 // ErrNoAddress is returned when a host has no address of a usable family.
@@ -31,7 +33,12 @@ var ErrNoAddress = errors.New("no address of a usable family")
 type dialResult struct {
 	conn      net.Conn
 	handshake time.Duration
-	err       error
+	// tx reports whether the kernel stamps the connection's writes;
+	// txErr says why not when the module wanted it.
+	tx    bool
+	txErr error
+	proto connProto
+	err   error
 }
 
 // dial resolves the target per ip_protocol and connects to it from
@@ -55,7 +62,7 @@ func (p *Prober) dial(ctx context.Context, port int) dialResult {
 	if !ip.Is4() {
 		network = "tcp6"
 	}
-	d := net.Dialer{Control: socketControl(m.TOS, m.KernelTimestamps)}
+	d := net.Dialer{Control: socketControl(m.TOS, m.KernelTimestamps, m.DontFragment)}
 	if m.SourceIPAddress != "" {
 		src, err := netip.ParseAddr(m.SourceIPAddress)
 		if err != nil {
@@ -72,7 +79,43 @@ func (p *Prober) dial(ctx context.Context, port int) dialResult {
 	if err != nil {
 		return dialResult{err: err}
 	}
-	return dialResult{conn: conn, handshake: handshake}
+	r := dialResult{conn: conn, handshake: handshake}
+	if m.TxTimestamps {
+		// Before the first write: the stamps' keys count bytes from here.
+		r.txErr = rawControl(conn, enableTxTimestamps)
+		r.tx = r.txErr == nil
+	}
+	if m.EchoProtocol != config.EchoProtocolV1 {
+		if r.proto, err = negotiate(ctx, conn, p.timeout()); err != nil {
+			_ = conn.Close()
+			return dialResult{err: err}
+		}
+	}
+	return r
+}
+
+// timeout returns the probe timeout in force.
+func (p *Prober) timeout() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.st.rto.timeout()
+}
+
+// rawControl runs set on c's socket and returns its error.
+func rawControl(c net.Conn, set func(fd uintptr) error) error {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return fmt.Errorf("%T has no socket", c)
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) { serr = set(fd) }); err != nil {
+		return err
+	}
+	return serr
 }
 
 // lookuper is the part of *net.Resolver that resolve needs.
@@ -112,11 +155,12 @@ func resolve(ctx context.Context, r lookuper, host, preferred string, fallback b
 }
 
 // socketControl returns a net.Dialer Control function that sets the IP TOS
-// (IPv4) or traffic class (IPv6) byte before connect, so the handshake
-// carries it too, and turns on kernel receive timestamps early (a failure
-// there only means user-space time: newReceiver reports it).
-func socketControl(tos int, kernelTS bool) func(network, address string, c syscall.RawConn) error {
-	if tos == 0 && !kernelTS {
+// (IPv4) or traffic class (IPv6) byte and, with dontFragment, path-MTU
+// discovery "do" before connect, so the handshake carries them too, and
+// turns on kernel receive timestamps early (a failure there only means
+// user-space time: newReceiver reports it).
+func socketControl(tos int, kernelTS, dontFragment bool) func(network, address string, c syscall.RawConn) error {
+	if tos == 0 && !kernelTS && !dontFragment {
 		return nil
 	}
 	return func(network, _ string, c syscall.RawConn) error {
@@ -126,14 +170,19 @@ func socketControl(tos int, kernelTS bool) func(network, address string, c sysca
 				_ = enableRxTimestamps(fd)
 			}
 			if tos != 0 {
-				serr = setTOS(fd, network == "tcp6", tos)
+				if err := setTOS(fd, network == "tcp6", tos); err != nil {
+					serr = fmt.Errorf("set tos %d: %w", tos, err)
+					return
+				}
+			}
+			if dontFragment {
+				if err := setDontFragment(fd, network == "tcp6"); err != nil {
+					serr = fmt.Errorf("dont_fragment: %w", err)
+				}
 			}
 		}); err != nil {
 			return err
 		}
-		if serr != nil {
-			return fmt.Errorf("set tos %d: %w", tos, serr)
-		}
-		return nil
+		return serr
 	}
 }

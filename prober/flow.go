@@ -48,6 +48,10 @@ type link interface {
 	// rest and write it within timeout. An error means the connection
 	// is unusable: a partial frame would desynchronise the stream.
 	send(frame []byte, sent time.Time, timeout time.Duration) error
+	// txStamp takes one entry off the socket's error queue: a kernel
+	// transmit timestamp's key and time (Unix ns; 0 for an entry that is
+	// not one), or errWouldBlock when the queue is empty.
+	txStamp() (key uint32, ns int64, err error)
 	// retransmits returns the kernel's count of TCP retransmissions on
 	// the connection, if the platform has one.
 	retransmits() (uint64, bool)
@@ -62,10 +66,15 @@ type attempt struct {
 	handshake     time.Duration
 	local, remote string
 	// kernel reports whether replies carry kernel receive timestamps;
-	// kernelErr says why not when they were wanted.
+	// kernelErr says why not when they were wanted. tx and txErr say the
+	// same of the kernel's transmit timestamps.
 	kernel    bool
 	kernelErr error
-	err       error
+	tx        bool
+	txErr     error
+	// proto is what the connection speaks.
+	proto connProto
+	err   error
 }
 
 // flow is the probe core both loops drive: one connection of a prober at
@@ -81,12 +90,19 @@ type flow struct {
 	schedule
 	link  link // nil while disconnected
 	reply replyBuf
-	frame [wire.FrameSize]byte // the probe being sent
+	tx    txClock
+	// out is the probe frame being sent: frame for 24-byte frames, big
+	// for longer ones; ext says whether they are extended frames.
+	out   []byte
+	frame [wire.FrameSize]byte
+	big   []byte
+	ext   bool
 	// failing: the last dial failed; later failures log at debug.
 	failing bool
-	// userTime: a connection has fallen back to user-space time; later
-	// fallbacks log at debug.
-	userTime bool
+	// userTime, userTxTime and shortFrames: a connection has fallen back
+	// to user-space time for replies, for sends, or to frames shorter than
+	// payload_size; later ones log at debug.
+	userTime, userTxTime, shortFrames bool
 	// port is the source port to dial from again (flows > 1), or 0.
 	port int
 	// refresh keeps the connection fresh (refresh.go).
@@ -133,8 +149,8 @@ func (f *flow) step(now time.Time) (dial bool) {
 	return f.stepDisconnected(now)
 }
 
-// stepDisconnected counts the probe due with no connection, if one is, and
-// reports whether the backoff allows a dial now.
+// stepDisconnected counts the probe due with no connection, if one is
+// (a planned replacement's dial skips it instead: refresh.go), and reports whether the backoff allows a dial now.
 func (f *flow) stepDisconnected(now time.Time) (dial bool) {
 	dial = f.dialDue(now)
 	if dial {
@@ -142,7 +158,9 @@ func (f *flow) stepDisconnected(now time.Time) (dial bool) {
 		f.setStatus(StateConnecting)
 	}
 	if f.tickDue(now) {
-		f.sendDisconnected(now)
+		if !f.refresh.replacing {
+			f.sendDisconnected(now)
+		}
 		f.tick(now, f.p)
 	}
 	return dial
@@ -183,11 +201,18 @@ func (f *flow) probe(now time.Time) bool {
 	if f.retransDue(now) {
 		f.sampleRetransmits(now)
 	}
-	sent, timeout := f.stamp(f.frame[:])
+	sent, timeout := f.stamp()
 	f.refresh.lastSent = sent
-	if err := f.link.send(f.frame[:], sent, timeout); err != nil {
+	if f.p.beforeWrite != nil {
+		f.p.beforeWrite()
+	}
+	if err := f.link.send(f.out, sent, timeout); err != nil {
 		f.closeConn(time.Now(), "write: "+errText(err))
 		return false
+	}
+	if f.tx.on {
+		f.tx.sent(len(f.out))
+		f.drainTx()
 	}
 	if f.p.afterSend != nil {
 		f.p.afterSend()
@@ -226,15 +251,17 @@ func (f *flow) readFailed(now time.Time, err error) { f.closeConn(now, describeR
 // dialed takes the end of a connection attempt.
 func (f *flow) dialed(now time.Time, a attempt) {
 	f.dialing = false
+	f.refresh.replacing = false
 	f.attemptEnded(now)
 	if a.err != nil {
 		f.dialFailed(now, a.err)
 		return
 	}
 	f.link = a.link
-	f.reply = replyBuf{}
+	f.useProto(a.proto)
+	f.tx = txClock{on: a.tx, written: a.proto.hello}
 	f.keepPort(now, a.local)
-	f.connected(now, a.handshake, a.local, a.remote, a.kernel, a.kernelErr)
+	f.connected(now, a)
 	f.refreshConnected(now, a.remote)
 }
 
@@ -248,7 +275,6 @@ func (f *flow) closeConn(now time.Time, why string) {
 	f.sampleRetransmits(now)
 	f.link.release()
 	f.link = nil
-	f.reply = replyBuf{}
 	f.cancelLookup()
 	f.connLost(now, why)
 }

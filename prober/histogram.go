@@ -213,3 +213,21 @@ func (h *histogram) snapshotInto(s *HistogramSnapshot) {
 		s.NativeCounts = append(s.NativeCounts, h.native1...)
 	}
 }
+
+// emptyHistogramSnapshot sets s to what snapshotInto gives for a new
+// histogram of these buckets and native factor, reusing s's slices.
+func emptyHistogramSnapshot(s *HistogramSnapshot, upper []float64, factor float64) {
+	counts := s.Counts[:0]
+	if n := len(upper) + 1; cap(counts) >= n {
+		counts = counts[:n]
+		clear(counts)
+	} else {
+		counts = make([]uint64, n)
+	}
+	*s = HistogramSnapshot{UpperBounds: upper, Counts: counts, NativeCounts: s.NativeCounts[:0]}
+	if factor > 1 {
+		s.Native = true
+		s.Schema = pickSchema(factor)
+		s.ZeroThreshold = NativeZeroThreshold
+	}
+}

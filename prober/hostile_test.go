@@ -62,7 +62,9 @@ func hostileSetSeq(f []byte, seq uint64) []byte {
 }
 
 // hostileModule probes every 20 ms with a fixed 200 ms timeout, declares a
-// connection dead after 3 timeouts and redials within 20–200 ms.
+// connection dead after 3 timeouts and redials within 20–200 ms. It sends
+// 24-byte frames only: these servers would fail the HELLO as they fail
+// probes, and the prober would never get to probe them.
 func hostileModule() config.Module {
 	m := config.DefaultModule()
 	m.Interval = config.Duration(20 * time.Millisecond)
@@ -75,6 +77,7 @@ func hostileModule() config.Module {
 	m.MaxReconnectBackoff = config.Duration(200 * time.Millisecond)
 	m.DialTimeout = config.Duration(time.Second)
 	m.IPProtocol = "ip4"
+	m.EchoProtocol = config.EchoProtocolV1
 	return m
 }
 

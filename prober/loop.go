@@ -84,10 +84,14 @@ func (l *loop) adopt(ctx context.Context, r dialResult) {
 		return
 	}
 	rx, kernel, kerr := newReceiver(r.conn, l.p.mod.KernelTimestamps)
+	c := &connLink{conn: r.conn, rx: rx}
+	if r.tx {
+		c.tx = newConnTx(r.conn)
+	}
 	l.dialed(now, attempt{
-		link: &connLink{conn: r.conn, rx: rx}, handshake: r.handshake,
+		link: c, handshake: r.handshake,
 		local: r.conn.LocalAddr().String(), remote: r.conn.RemoteAddr().String(),
-		kernel: kernel, kernelErr: kerr,
+		kernel: kernel, kernelErr: kerr, tx: c.tx != nil, txErr: r.txErr, proto: r.proto,
 	})
 }
 
@@ -139,6 +143,7 @@ func (l *loop) shutdown() {
 type connLink struct {
 	conn net.Conn
 	rx   receiver
+	tx   *connTx // nil unless the kernel stamps the connection's writes
 	// readDeadline and writeDeadline are the deadlines in force.
 	readDeadline, writeDeadline time.Time
 }
@@ -156,6 +161,13 @@ func (c *connLink) send(frame []byte, sent time.Time, timeout time.Duration) err
 	}
 	_, err := c.conn.Write(frame)
 	return err
+}
+
+func (c *connLink) txStamp() (uint32, int64, error) {
+	if c.tx == nil {
+		return 0, 0, errWouldBlock
+	}
+	return c.tx.read()
 }
 
 func (c *connLink) retransmits() (uint64, bool) { return socketRetransmits(c.conn) }

@@ -116,8 +116,13 @@ type Snapshot struct {
 	// LocalAddr is the local address of the current (or last) connection.
 	LocalAddr string
 	// KernelTimestamps reports whether the current (or last) connection
-	// times replies by the kernel's receive timestamp.
-	KernelTimestamps bool
+	// times replies by the kernel's receive timestamp, KernelTxTimestamps
+	// whether it times probes by the kernel's transmit timestamp.
+	KernelTimestamps, KernelTxTimestamps bool
+	// Extended reports whether the current (or last) connection speaks
+	// the extended protocol; FrameLength is its frames' length in bytes.
+	Extended    bool
+	FrameLength int
 	// LastProbeOK reports whether the most recent completed probe was
 	// answered in time.
 	LastProbeOK bool
@@ -128,7 +133,19 @@ type Snapshot struct {
 	// RecentTimeouts is the number of timeouts in the last minute.
 	RecentTimeouts uint64
 	Histogram      HistogramSnapshot
-	Started        time.Time
+	// Jitter is the RTT's RFC 3550 jitter.
+	Jitter time.Duration
+	// From extended replies only (0 otherwise): Turnaround holds the
+	// echo server's times from receiving a probe to sending its reply;
+	// ForwardJitter and ReverseJitter are the RFC 3550 jitters of each
+	// direction's one-way transit, which need no synchronized clocks;
+	// ForwardDelay and ReverseDelay the last transits themselves, the
+	// difference of the two hosts' clocks: meaningful only when these
+	// are synchronized.
+	Turnaround                   HistogramSnapshot
+	ForwardJitter, ReverseJitter time.Duration
+	ForwardDelay, ReverseDelay   time.Duration
+	Started                      time.Time
 }
 
 // Prober probes one target. A Manager makes, starts and stops the probers
@@ -162,7 +179,9 @@ type Prober struct {
 
 	// afterSend, if set (by tests), runs after each probe is written: it
 	// stands for this goroutine being descheduled at the worst moment.
-	afterSend func()
+	// beforeWrite, likewise, runs between the clock read of a probe's
+	// send and its write.
+	afterSend, beforeWrite func()
 
 	cancel context.CancelFunc
 	done   sync.WaitGroup // the prober's loop, until it has exited
@@ -185,7 +204,7 @@ func New(opts Options, logger log.Logger) *Prober {
 		base: logger,
 	}
 	p.phase = flowPhase(phaseOf(hostname, opts.Name, opts.Address), opts.Flow, mod.Flows, mod.Interval.D())
-	p.st.init(*mod)
+	p.st.init(mod)
 	return p
 }
 

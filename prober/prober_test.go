@@ -35,6 +35,12 @@ import (
 
 var testMagic = []byte("TCPPING\x00")
 
+// testHello is the first frame of a prober with echo_protocol auto, which
+// asks for the extended protocol: the magic, sequence number 2^64-2
+// (little-endian) and the time field "TPXHELLO". An original server
+// reflects it like any frame.
+var testHello = []byte("TCPPING\x00\xfe\xff\xff\xff\xff\xff\xff\xffTPXHELLO")
+
 // testServer is a TCP server on 127.0.0.1 whose per-connection behaviour
 // is a function. It counts accepted connections.
 type testServer struct {
@@ -251,43 +257,61 @@ func TestProbesMinimalEchoServer(t *testing.T) {
 	}
 }
 
+// TestFrameBytesOnTheWire reads what the prober sends to an original
+// echo server: with echo_protocol auto the HELLO, reflected, then 24-byte
+// probes; with v1 the probes alone.
 func TestFrameBytesOnTheWire(t *testing.T) {
-	frames := make(chan []byte, 4)
-	srv := startServer(t, func(c net.Conn) {
-		for {
-			f, err := readFrame(c)
-			if err != nil {
-				return
+	for _, proto := range []string{config.EchoProtocolAuto, config.EchoProtocolV1} {
+		t.Run(proto, func(t *testing.T) {
+			frames := make(chan []byte, 8)
+			srv := startServer(t, func(c net.Conn) {
+				for {
+					f, err := readFrame(c)
+					if err != nil {
+						return
+					}
+					select {
+					case frames <- f:
+					default:
+					}
+					_, _ = c.Write(f)
+				}
+			})
+			before := time.Now()
+			m := testModule(20*time.Millisecond, 500*time.Millisecond, true)
+			m.EchoProtocol = proto
+			startProber(t, srv.addr(), m)
+			next := func() []byte {
+				select {
+				case f := <-frames:
+					return f
+				case <-time.After(5 * time.Second):
+					t.Fatal("no frame received")
+					return nil
+				}
 			}
-			select {
-			case frames <- f:
-			default:
+			if proto == config.EchoProtocolAuto {
+				if f := next(); !bytes.Equal(f, testHello) {
+					t.Fatalf("first frame % x, want the HELLO % x", f, testHello)
+				}
 			}
-			_, _ = c.Write(f)
-		}
-	})
-	before := time.Now()
-	startProber(t, srv.addr(), testModule(20*time.Millisecond, 500*time.Millisecond, true))
-	var prev uint64
-	for i := range 3 {
-		var f []byte
-		select {
-		case f = <-frames:
-		case <-time.After(5 * time.Second):
-			t.Fatal("no frame received")
-		}
-		if len(f) != 24 || !bytes.Equal(f[:8], testMagic) {
-			t.Fatalf("frame % x: want 24 bytes starting with TCPPING\\0", f)
-		}
-		seq := binary.LittleEndian.Uint64(f[8:16])
-		ts := int64(binary.LittleEndian.Uint64(f[16:24]))
-		if i > 0 && seq != prev+1 {
-			t.Errorf("seq %d after %d: want consecutive", seq, prev)
-		}
-		prev = seq
-		if ts < before.UnixNano() || ts > time.Now().UnixNano() {
-			t.Errorf("timestamp %d not the sender's Unix time in ns", ts)
-		}
+			var prev uint64
+			for i := range 3 {
+				f := next()
+				if len(f) != 24 || !bytes.Equal(f[:8], testMagic) {
+					t.Fatalf("frame % x: want 24 bytes starting with TCPPING\\0", f)
+				}
+				seq := binary.LittleEndian.Uint64(f[8:16])
+				ts := int64(binary.LittleEndian.Uint64(f[16:24]))
+				if i == 0 && seq != 1 || i > 0 && seq != prev+1 {
+					t.Errorf("probe %d has seq %d after %d: want 1, 2, 3", i+1, seq, prev)
+				}
+				prev = seq
+				if ts < before.UnixNano() || ts > time.Now().UnixNano() {
+					t.Errorf("timestamp %d not the sender's Unix time in ns", ts)
+				}
+			}
+		})
 	}
 }
 
@@ -334,6 +358,9 @@ func TestSplitAndCoalescedReplies(t *testing.T) {
 				}
 			}
 		}},
+		// The prober waits for the answer to its HELLO before its first
+		// probe, which a server that holds frames until it has three
+		// would never send: this one is probed with v1 frames.
 		{"three frames per segment", 5 * time.Millisecond, func(c net.Conn) {
 			var batch []byte
 			for {
@@ -354,7 +381,9 @@ func TestSplitAndCoalescedReplies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startServer(t, tt.handle)
-			_, snap := startProber(t, srv.addr(), testModule(tt.interval, time.Second, false))
+			m := testModule(tt.interval, time.Second, false)
+			m.EchoProtocol = config.EchoProtocolV1
+			_, snap := startProber(t, srv.addr(), m)
 			waitFor(t, "15 replies", 10*time.Second, func() bool { return snap().Received >= 15 })
 			if s := snap(); s.Unexpected != 0 || s.Dropped != 0 || s.Late != 0 {
 				t.Errorf("unexpected %d dropped %d late %d, want 0", s.Unexpected, s.Dropped, s.Late)

@@ -47,7 +47,10 @@ type rawReceiver struct {
 
 // rxScratch is the memory of one recvmsg(2) call, reused call after call.
 type rxScratch struct {
-	oob [64]byte
+	// oob has room for SCM_TIMESTAMPNS and, on kernels that put it on
+	// replies once transmit timestamps are on (txstamp_linux.go), an
+	// SCM_TIMESTAMPING after it.
+	oob [128]byte
 	iov unix.Iovec
 	msg unix.Msghdr
 }

@@ -98,7 +98,7 @@ func TestKernelTimestampsSurviveAStalledReader(t *testing.T) {
 func holdRxTimestamps(t *testing.T) {
 	t.Helper()
 	srv := startServer(t, func(c net.Conn) { _, _ = io.Copy(c, c) })
-	d := net.Dialer{Control: socketControl(0, true)}
+	d := net.Dialer{Control: socketControl(0, true, false)}
 	c, err := d.Dial("tcp", srv.addr())
 	if err != nil {
 		t.Fatal(err)

@@ -41,24 +41,36 @@ func (f *flow) dialFailed(now time.Time, err error) {
 	f.redialLater(now, p.mod.MaxReconnectBackoff.D())
 }
 
-// connected records a new connection. kerr, if set, is why its replies
-// are timed in user space.
-func (f *flow) connected(now time.Time, handshake time.Duration, local, remote string, kernel bool, kerr error) {
+// connected records the new connection of attempt a, and says once per
+// target, at info level, when its probes or replies are timed in user
+// space where the module wanted the kernel's timestamps.
+func (f *flow) connected(now time.Time, a attempt) {
 	p := f.p
 	f.failing = false
-	if kerr != nil {
-		lvl := level.Info
-		if f.userTime {
-			lvl = level.Debug
-		}
-		f.userTime = true
-		lvl(p.logger()).Log("msg", "kernel receive timestamps unavailable, using user-space time", "err", kerr)
+	if a.kernelErr != nil {
+		f.userTime = logFallback(p, f.userTime, "kernel receive timestamps unavailable, using user-space time", a.kernelErr)
+	}
+	if a.txErr != nil {
+		f.userTxTime = logFallback(p, f.userTxTime, "kernel transmit timestamps unavailable, using the clock read before each write", a.txErr)
 	}
 	p.mu.Lock()
-	p.st.connUp(now, handshake, local, remote, kernel)
+	p.st.connUp(now, a.handshake, a.local, a.remote, a.kernel)
+	p.st.kernelTx, p.st.ext = a.tx, a.proto.ext
+	p.st.txBase, p.st.frameLen = a.proto.hello, uint32(len(f.out))
 	p.mu.Unlock()
-	level.Info(p.logger()).Log("msg", "connected", "remote_addr", remote,
-		"duration_seconds", handshake.Seconds())
+	level.Info(p.logger()).Log("msg", "connected", "remote_addr", a.remote,
+		"duration_seconds", a.handshake.Seconds())
+}
+
+// logFallback logs msg with err at info level the first time (logged
+// false), at debug level after, and returns true.
+func logFallback(p *Prober, logged bool, msg string, err error) bool {
+	lvl := level.Info
+	if logged {
+		lvl = level.Debug
+	}
+	lvl(p.logger()).Log("msg", msg, "err", err)
+	return true
 }
 
 // connLost records the loss of the connection and schedules a redial.
@@ -105,17 +117,17 @@ func (f *flow) nextDeadline() (time.Time, bool) {
 	return f.p.st.nextDeadline()
 }
 
-// stamp records a probe sent now and encodes its frame into buf. It
+// stamp records a probe sent now and encodes its frame into f.out. It
 // returns the send time and the probe's timeout: call it immediately
 // before the write.
-func (f *flow) stamp(buf []byte) (time.Time, time.Duration) {
+func (f *flow) stamp() (time.Time, time.Duration) {
 	p := f.p
 	sent := time.Now()
 	p.mu.Lock()
 	seq := p.st.send(sent)
 	timeout := p.st.rto.timeout()
 	p.mu.Unlock()
-	wire.Frame{Seq: seq, UnixNano: uint64(sent.UnixNano())}.Put(buf)
+	f.encode(seq, sent.UnixNano())
 	return sent, timeout
 }
 
@@ -142,22 +154,41 @@ func (f *flow) expire(now time.Time) string {
 }
 
 // account matches one complete reply frame read at recv (kernel arrival
-// time kernelNs, Unix ns, or 0 if unknown). An error means the stream is
-// unusable.
+// time kernelNs, Unix ns, or 0 if unknown): a 24-byte frame, or an
+// extended frame's header. An error means the stream is unusable.
 func (f *flow) account(frame []byte, recv time.Time, kernelNs int64) error {
 	p := f.p
-	r, err := wire.Decode(frame)
-	if err != nil {
-		return f.badMagic()
+	r := echoReply{recv: recv, kernelNs: kernelNs, ext: f.ext}
+	var seq32 uint32
+	if f.ext {
+		e, err := wire.DecodeExt(frame, wire.KindReply)
+		if err != nil {
+			return f.badMagic()
+		}
+		seq32, r.peerRxNs, r.turnaround = e.Seq, int64(e.UnixNano), time.Duration(e.Turnaround)
+	} else {
+		v1, err := wire.Decode(frame)
+		if err != nil {
+			return f.badMagic()
+		}
+		r.seq = v1.Seq
+	}
+	if f.tx.waiting {
+		// Its stamp may still be on the error queue: a reply can come
+		// back before the loop reads it.
+		f.drainTx()
 	}
 	p.mu.Lock()
-	res := p.st.reply(r.Seq, recv, kernelNs)
+	if f.ext {
+		r.seq = p.st.seqOf(seq32)
+	}
+	res := p.st.reply(r)
 	p.mu.Unlock()
 	switch res {
 	case replyLate:
-		level.Debug(p.logger()).Log("msg", "late reply", "seq", r.Seq)
+		level.Debug(p.logger()).Log("msg", "late reply", "seq", r.seq)
 	case replyUnexpected:
-		level.Debug(p.logger()).Log("msg", "unexpected reply", "seq", r.Seq)
+		level.Debug(p.logger()).Log("msg", "unexpected reply", "seq", r.seq)
 	}
 	return nil
 }

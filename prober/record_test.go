@@ -24,34 +24,49 @@ import (
 )
 
 // TestUserTimeFallbackLoggedOnce checks that a prober whose sockets refuse
-// kernel timestamps says so at info level on its first connection only:
-// each reconnect would otherwise repeat it, and later ones go to debug.
+// kernel timestamps, of replies or of probes, says so at info level on its
+// first connection only: each reconnect would otherwise repeat it, and
+// later ones go to debug.
 func TestUserTimeFallbackLoggedOnce(t *testing.T) {
-	var buf bytes.Buffer
-	logger := log.NewLogfmtLogger(log.NewSyncWriter(&buf))
-	p := New(Options{Name: "t", Address: "127.0.0.1:1", Module: testModule(time.Second, time.Second, false)}, logger)
-	f := flow{p: p}
-	refused := errors.New("setsockopt SO_TIMESTAMPNS: operation not supported")
-	for range 3 {
-		f.connected(time.Now(), time.Millisecond, "127.0.0.1:2", "127.0.0.1:1", false, refused)
+	tests := []struct {
+		name    string
+		refuse  func(a *attempt, err error)
+		logLine string
+	}{
+		{"receive timestamps", func(a *attempt, err error) { a.kernelErr = err }, "kernel receive timestamps unavailable"},
+		{"transmit timestamps", func(a *attempt, err error) { a.txErr = err }, "kernel transmit timestamps unavailable"},
 	}
-	f.connected(time.Now(), time.Millisecond, "127.0.0.1:2", "127.0.0.1:1", true, nil)
-	var info, debug int
-	for _, line := range strings.Split(buf.String(), "\n") {
-		if !strings.Contains(line, "using user-space time") {
-			continue
-		}
-		if !strings.Contains(line, "operation not supported") {
-			t.Errorf("fallback line without its reason: %s", line)
-		}
-		switch {
-		case strings.Contains(line, "level=info"):
-			info++
-		case strings.Contains(line, "level=debug"):
-			debug++
-		}
-	}
-	if info != 1 || debug != 2 {
-		t.Errorf("fallback logged %d times at info and %d at debug over 3 connections, want 1 and 2:\n%s", info, debug, buf.String())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			logger := log.NewLogfmtLogger(log.NewSyncWriter(&buf))
+			p := New(Options{Name: "t", Address: "127.0.0.1:1", Module: testModule(time.Second, time.Second, false)}, logger)
+			f := flow{p: p}
+			refused := errors.New("setsockopt: operation not supported")
+			for range 3 {
+				a := attempt{handshake: time.Millisecond, local: "127.0.0.1:2", remote: "127.0.0.1:1"}
+				tt.refuse(&a, refused)
+				f.connected(time.Now(), a)
+			}
+			f.connected(time.Now(), attempt{handshake: time.Millisecond, local: "127.0.0.1:2", remote: "127.0.0.1:1", kernel: true, tx: true})
+			var info, debug int
+			for _, line := range strings.Split(buf.String(), "\n") {
+				if !strings.Contains(line, tt.logLine) {
+					continue
+				}
+				if !strings.Contains(line, "operation not supported") {
+					t.Errorf("fallback line without its reason: %s", line)
+				}
+				switch {
+				case strings.Contains(line, "level=info"):
+					info++
+				case strings.Contains(line, "level=debug"):
+					debug++
+				}
+			}
+			if info != 1 || debug != 2 {
+				t.Errorf("fallback logged %d times at info and %d at debug over 3 connections, want 1 and 2:\n%s", info, debug, buf.String())
+			}
+		})
 	}
 }

@@ -69,6 +69,7 @@ func TestReconnectIntervalWithoutReplies(t *testing.T) {
 	m := testModule(50*time.Millisecond, 100*time.Millisecond, false)
 	m.ReconnectAfter = 0
 	m.ReconnectInterval = config.Duration(200 * time.Millisecond)
+	m.EchoProtocol = config.EchoProtocolV1 // a stalled HELLO would not connect
 	p, snap := startProber(t, srv.addr(), m)
 	waitFor(t, "three connections", 10*time.Second, func() bool { return srv.accepted.Load() >= 3 })
 	s := snap()

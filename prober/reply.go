@@ -21,25 +21,48 @@ import (
 
 // replyBuf assembles a reply frame from reads that may split it. Each read
 // asks only for the rest of the current frame, so the kernel timestamp a
-// read returns belongs to the frame it completes.
+// read returns belongs to the frame it completes. A frame's first 24 bytes
+// (a whole 24-byte frame, or an extended frame's header) are kept; an
+// extended frame's padding is read into pad and dropped.
 type replyBuf struct {
-	buf     [wire.FrameSize]byte
-	pending int // bytes of a partial frame in buf
+	head    [wire.FrameSize]byte
+	pending int // bytes of the current frame read so far
+	length  int // the connection's frame length, 24 to 9000
+	ext     bool
+	pad     []byte // length-24 bytes; kept across connections of that length
+}
+
+// reset prepares the buffer for a new connection whose frames are length
+// bytes long, extended frames if ext.
+func (r *replyBuf) reset(length int, ext bool) {
+	r.pending, r.length, r.ext = 0, length, ext
+	if n := length - wire.FrameSize; len(r.pad) != n {
+		r.pad = nil
+		if n > 0 {
+			r.pad = make([]byte, n)
+		}
+	}
 }
 
 // room is where the next read goes.
-func (r *replyBuf) room() []byte { return r.buf[r.pending:] }
+func (r *replyBuf) room() []byte {
+	if r.pending < len(r.head) {
+		return r.head[r.pending:]
+	}
+	return r.pad[r.pending-len(r.head) : r.length-len(r.head)]
+}
 
 // got takes n bytes read into room with kernel arrival time kernelNs (Unix
-// ns, 0 if unknown): a completed frame is accounted by f, a wrong magic is
-// an error.
+// ns, 0 if unknown): a completed frame is accounted by f, one whose magic,
+// length or kind is wrong is an error.
 func (r *replyBuf) got(f *flow, n int, kernelNs int64) error {
 	r.pending += n
-	if r.pending == wire.FrameSize {
+	if r.pending == r.length {
 		r.pending = 0
-		return f.account(r.buf[:], time.Now(), kernelNs)
+		return f.account(r.head[:], time.Now(), kernelNs)
 	}
-	if !wire.ValidPrefix(r.buf[:r.pending]) {
+	head := r.head[:min(r.pending, len(r.head))]
+	if r.ext && !wire.ValidExtPrefix(head, wire.KindReply, uint16(r.length)) || !r.ext && !wire.ValidPrefix(head) {
 		return f.badMagic()
 	}
 	return nil

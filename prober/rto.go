@@ -25,19 +25,33 @@ const (
 )
 
 // rtoEstimator computes the retransmission-timeout style probe timeout of
-// RFC 6298 from RTT samples. Not safe for concurrent use.
+// RFC 6298 from RTT samples, with a floor proportional to SRTT (margin).
+// Not safe for concurrent use.
+//
+// RFC 6298 sets the timeout at SRTT + 4 RTTVAR, which suits TCP's own
+// retransmissions but not a loss count: on a steady path RTTVAR decays to
+// almost nothing, the timeout settles a granularity G above SRTT (151 ms
+// on a steady 150 ms path), and a few milliseconds of jitter then turn
+// answered probes into timeouts and late replies. The margin keeps the
+// timeout at least SRTT × (1 + margin): with the default 0.5 a probe on a
+// 150 ms path is declared lost after 225 ms, not 151, jitter up to half
+// the RTT is never counted as loss, and a lost probe is still counted
+// within 1.5 SRTT (or min_timeout, if larger) of its send.
 type rtoEstimator struct {
 	adaptive bool
 	initial  time.Duration
 	min, max time.Duration
+	margin   float64
 
 	srtt, rttvar time.Duration
 	rto          time.Duration
 	hasSample    bool
 }
 
-func newRTOEstimator(adaptive bool, initial, minRTO, maxRTO time.Duration) *rtoEstimator {
-	return &rtoEstimator{adaptive: adaptive, initial: initial, min: minRTO, max: maxRTO, rto: initial}
+// newRTOEstimator returns an estimator whose timeout starts at initial and
+// stays within [minRTO, maxRTO], and at least SRTT × (1 + margin).
+func newRTOEstimator(adaptive bool, initial, minRTO, maxRTO time.Duration, margin float64) *rtoEstimator {
+	return &rtoEstimator{adaptive: adaptive, initial: initial, min: minRTO, max: maxRTO, margin: margin, rto: initial}
 }
 
 // timeout returns the timeout in force for the next probe.
@@ -70,9 +84,11 @@ func (e *rtoEstimator) sample(r time.Duration) {
 		e.rttvar = e.rttvar - e.rttvar/4 + d/4
 		e.srtt = e.srtt - e.srtt/8 + r/8
 	}
-	// RTO <- SRTT + max(G, K*RTTVAR), clamped (2.4 and 2.5 set a 1 s floor
-	// and an upper bound; here both are the module's min and max_timeout).
-	e.rto = e.clamp(e.srtt + max(rtoGranularity, rtoK*e.rttvar))
+	// RTO <- SRTT + max(G, K*RTTVAR), at least SRTT × (1 + margin), and
+	// clamped (2.4 and 2.5 set a 1 s floor and an upper bound; here both
+	// are the module's min and max_timeout).
+	floor := time.Duration(float64(e.srtt) * (1 + e.margin))
+	e.rto = e.clamp(max(e.srtt+max(rtoGranularity, rtoK*e.rttvar), floor))
 }
 
 // backoff doubles the timeout after a timeout (RFC 6298 section 5.5), up

@@ -43,7 +43,7 @@ func TestRTOEstimator(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newRTOEstimator(tt.adaptive, time.Second, 100*ms, 3*time.Second)
+			e := newRTOEstimator(tt.adaptive, time.Second, 100*ms, 3*time.Second, 0)
 			for _, s := range tt.samples {
 				e.sample(s)
 			}
@@ -59,12 +59,57 @@ func TestRTOEstimator(t *testing.T) {
 
 func TestRTOGranularity(t *testing.T) {
 	// A perfectly steady RTT drives RTTVAR to 0; G keeps RTO above SRTT.
-	e := newRTOEstimator(true, time.Second, time.Nanosecond, time.Hour)
+	e := newRTOEstimator(true, time.Second, time.Nanosecond, time.Hour, 0)
 	for range 200 {
 		e.sample(5 * time.Millisecond)
 	}
 	if got, want := e.timeout(), 5*time.Millisecond+rtoGranularity; got != want {
 		t.Errorf("RTO %v, want SRTT + G = %v", got, want)
+	}
+}
+
+// TestRTOMargin checks the floor rto_margin puts under the adaptive
+// timeout: SRTT × (1 + margin), above RFC 6298's SRTT + max(G, 4 RTTVAR)
+// when RTTVAR has decayed, below it while the RTT still varies, and within
+// [min_timeout, max_timeout] like the rest.
+func TestRTOMargin(t *testing.T) {
+	ms := time.Millisecond
+	steady := func(r time.Duration) []time.Duration {
+		s := make([]time.Duration, 300)
+		for i := range s {
+			s[i] = r
+		}
+		return s
+	}
+	tests := []struct {
+		name     string
+		margin   float64
+		samples  []time.Duration
+		backoffs int
+		want     time.Duration
+	}{
+		{"steady 150 ms without a margin: SRTT + G", 0, steady(150 * ms), 0, 151 * ms},
+		{"steady 150 ms, default margin: 1.5 SRTT", 0.5, steady(150 * ms), 0, 225 * ms},
+		{"steady 150 ms, margin 1: 2 SRTT", 1, steady(150 * ms), 0, 300 * ms},
+		{"first sample: RFC 6298's 3R is above 1.5R", 0.5, []time.Duration{200 * ms}, 0, 600 * ms},
+		{"steady 10 ms: the floor is below min_timeout", 0.5, steady(10 * ms), 0, 100 * ms},
+		{"steady 1 s, margin 10: clamped to max_timeout", 10, steady(time.Second), 0, 3 * time.Second},
+		{"backoff doubles the floor", 0.5, steady(150 * ms), 1, 450 * ms},
+		{"no sample yet: the initial timeout", 0.5, nil, 0, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newRTOEstimator(true, time.Second, 100*ms, 3*time.Second, tt.margin)
+			for _, s := range tt.samples {
+				e.sample(s)
+			}
+			for range tt.backoffs {
+				e.backoff()
+			}
+			if got := e.timeout(); got != tt.want {
+				t.Errorf("RTO %v, want %v (SRTT %v)", got, tt.want, e.smoothed())
+			}
+		})
 	}
 }
 

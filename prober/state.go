@@ -30,8 +30,11 @@ type Event struct {
 
 // probe is one frame in flight.
 type probe struct {
-	seq      uint64
+	seq uint64
+	// sent is the clock read just before the frame was written; txNs,
+	// if not 0, the kernel's transmit timestamp of the frame (Unix ns).
 	sent     time.Time
+	txNs     int64
 	deadline time.Time
 }
 
@@ -80,21 +83,29 @@ type state struct {
 	lastRTT, connectDur time.Duration
 	localAddr           string
 	kernelTS            bool // replies are timed by the kernel
-	lastOK              bool
-	lastErr             string
-	recent              recentWindow
-	events              []Event // a ring of up to maxEvents, grown as needed
-	nEvents             int
+	kernelTx            bool // probes are timed by the kernel when sent
+	ext                 bool // the connection speaks extended frames
+	// txBase and frameLen give each probe of the connection its transmit
+	// timestamp key (txstamp.go): txBase + n·frameLen − 1 for the n-th.
+	txBase, frameLen uint32
+	timing           timing
+	lastOK           bool
+	lastErr          string
+	recent           recentWindow
+	events           []Event // a ring of up to maxEvents, grown as needed
+	nEvents          int
 
 	first chan struct{} // made by the first FirstResult, closed at the first result
 
 	rto     *rtoEstimator
 	hist    *histogram
+	mod     *config.Module // immutable
 	started time.Time
 }
 
-func (s *state) init(m config.Module) {
-	s.rto = newRTOEstimator(m.Adaptive, m.Timeout.D(), m.MinTimeout.D(), m.MaxTimeout.D())
+func (s *state) init(m *config.Module) {
+	s.mod = m
+	s.rto = newRTOEstimator(m.Adaptive, m.Timeout.D(), m.MinTimeout.D(), m.MaxTimeout.D(), m.RTOMargin)
 	s.hist = newHistogram(m.Buckets, m.NativeHistogramBucketFactor)
 	s.started = time.Now()
 	s.status = StateConnecting
@@ -151,6 +162,31 @@ func (s *state) probeTimedOut(now time.Time) {
 	s.rto.backoff()
 }
 
+// txStamp gives the kernel's transmit timestamp ns (Unix ns) with key to
+// the probe in flight whose frame it stamps, unless that probe has one
+// already (a retransmission's stamp comes later, with the same key).
+func (s *state) txStamp(key uint32, ns int64) {
+	for i := range s.inflight {
+		pr := &s.inflight[i]
+		if s.txBase+uint32(pr.seq-s.connFirst+1)*s.frameLen-1 == key {
+			if pr.txNs == 0 {
+				pr.txNs = ns
+			}
+			return
+		}
+	}
+}
+
+// seqOf returns the sequence number, among those sent so far, whose low
+// 32 bits an extended reply carries.
+func (s *state) seqOf(lo uint32) uint64 {
+	seq := s.seq&^0xFFFFFFFF | uint64(lo)
+	if seq > s.seq {
+		seq -= 1 << 32 // wraps past 0 for a number never sent: unexpected
+	}
+	return seq
+}
+
 // replyResult says what a reply was.
 type replyResult int
 
@@ -160,50 +196,47 @@ const (
 	replyUnexpected
 )
 
-// reply matches a reply to its probe. recv is when it was read; kernelNs,
-// if not 0, is when the kernel received it (Unix ns), which is used as the
-// arrival time when it is consistent with recv.
-func (s *state) reply(seq uint64, recv time.Time, kernelNs int64) replyResult {
+// reply matches a reply to its probe and, if it came in time, measures
+// it (timing.go).
+func (s *state) reply(r echoReply) replyResult {
 	for i := range s.inflight {
 		pr := s.inflight[i]
-		if pr.seq != seq {
+		if pr.seq != r.seq {
 			continue
 		}
-		rtt := recv.Sub(pr.sent)
-		if kernelNs != 0 {
-			// The kernel clock is the wall clock: measure against the
-			// wall time of the send. It can only be earlier than the
-			// read; if it is not, or is before the send, the wall
-			// clock stepped, and the monotonic reading stands.
-			if k := time.Duration(kernelNs - pr.sent.UnixNano()); k > 0 && k <= rtt {
-				rtt = k
-			}
-		}
-		rtt = max(rtt, 0)
+		departure, arrival := r.times(pr)
 		s.inflight = append(s.inflight[:i], s.inflight[i+1:]...)
-		s.lastReplied = max(s.lastReplied, seq)
-		if pr.sent.Add(rtt).After(pr.deadline) {
+		s.lastReplied = max(s.lastReplied, r.seq)
+		if pr.sent.Add(arrival).After(pr.deadline) {
 			// It arrived after its deadline, though it was read before
 			// the timeout was processed: a timeout and a late reply,
 			// exactly as if the timeout had been counted on time.
-			s.probeTimedOut(recv)
+			s.probeTimedOut(r.recv)
 			s.late++
 			return replyLate
 		}
+		rtt := arrival - departure
 		s.received++
 		s.result()
+		if s.received > 1 {
+			s.timing.rtt(s.lastRTT, rtt)
+		}
 		s.lastRTT = rtt
 		s.lastOK = true
 		s.consecutive = 0
 		s.hist.observe(rtt.Seconds())
 		s.rto.sample(rtt)
+		if r.ext {
+			wall := pr.sent.UnixNano()
+			s.timing.peer(wall+int64(departure), wall+int64(arrival), r, s.mod)
+		}
 		return replyMatched
 	}
 	// Echo servers answer in order, so a reply for a sequence number sent
 	// on this connection, above every one answered so far and no longer in
 	// flight, is one whose probe already timed out. Anything else is a
 	// duplicate or a number we never sent.
-	if seq >= s.connFirst && seq <= s.seq && seq > s.lastReplied {
+	if seq := r.seq; seq >= s.connFirst && seq <= s.seq && seq > s.lastReplied {
 		s.lastReplied = seq
 		s.late++
 		return replyLate
@@ -245,6 +278,7 @@ func (s *state) nextDeadline() (time.Time, bool) {
 // connUp records a new connection.
 func (s *state) connUp(now time.Time, handshake time.Duration, local, remote string, kernelTS bool) {
 	s.kernelTS = kernelTS
+	s.timing.connUp()
 	s.connFirst = s.seq + 1
 	s.lastReplied = s.seq
 	s.status = StateConnected
@@ -297,32 +331,37 @@ func (s *state) dialFailed(now time.Time, why string) {
 }
 
 func (s *state) snapshot(now time.Time, into *Snapshot) {
-	h := into.Histogram
+	h, turn := into.Histogram, into.Turnaround
 	*into = Snapshot{
-		Sent:             s.sent,
-		Received:         s.received,
-		Timeouts:         s.timeouts,
-		Late:             s.late,
-		Dropped:          s.dropped,
-		Retransmits:      s.retransClosed + s.retransConn,
-		Unexpected:       s.unexpected,
-		InFlight:         len(s.inflight),
-		Connected:        s.status == StateConnected,
-		State:            s.status,
-		LastRTT:          s.lastRTT,
-		SRTT:             s.rto.smoothed(),
-		Timeout:          s.rto.timeout(),
-		ConnectDuration:  s.connectDur,
-		LocalAddr:        s.localAddr,
-		KernelTimestamps: s.kernelTS,
-		LastProbeOK:      s.lastOK,
-		Results:          s.results,
-		LastError:        s.lastErr,
-		RecentTimeouts:   s.recent.sum(now),
-		Histogram:        h,
-		Started:          s.started,
+		Sent:               s.sent,
+		Received:           s.received,
+		Timeouts:           s.timeouts,
+		Late:               s.late,
+		Dropped:            s.dropped,
+		Retransmits:        s.retransClosed + s.retransConn,
+		Unexpected:         s.unexpected,
+		InFlight:           len(s.inflight),
+		Connected:          s.status == StateConnected,
+		State:              s.status,
+		LastRTT:            s.lastRTT,
+		SRTT:               s.rto.smoothed(),
+		Timeout:            s.rto.timeout(),
+		ConnectDuration:    s.connectDur,
+		LocalAddr:          s.localAddr,
+		KernelTimestamps:   s.kernelTS,
+		LastProbeOK:        s.lastOK,
+		Results:            s.results,
+		LastError:          s.lastErr,
+		RecentTimeouts:     s.recent.sum(now),
+		KernelTxTimestamps: s.kernelTx,
+		Extended:           s.ext,
+		FrameLength:        int(s.frameLen),
+		Histogram:          h,
+		Turnaround:         turn,
+		Started:            s.started,
 	}
 	s.hist.snapshotInto(&into.Histogram)
+	s.timing.snapshot(into, s.mod)
 }
 
 // recentEvents returns the remembered connection events, oldest first.

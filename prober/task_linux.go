@@ -164,6 +164,15 @@ func (t *task) queue(b []byte, now time.Time, timeout time.Duration) error {
 	return nil
 }
 
+// txStamp reads the socket's error queue with the worker's scratch memory.
+func (t *task) txStamp() (uint32, int64, error) { return t.w.tx.read(t.fd) }
+
+// onError drains the transmit timestamps that made epoll report EPOLLERR;
+// the error queue is level-triggered, so left there they would wake the
+// worker again at once. It reports whether it found any: if not, the
+// error is the socket's own, for the next read to report.
+func (t *task) onError() bool { return t.tx.on && t.drainTx() }
+
 func (t *task) retransmits() (uint64, bool) { return fdRetransmits(t.fd) }
 
 // release takes the socket out of the epoll set and closes it.
@@ -215,7 +224,8 @@ func (t *task) adopt(now time.Time, cmd *command) {
 // attach makes a dialed socket the task's link: registered in the epoll
 // set, with kernel timestamps if the module wants them.
 func (t *task) attach(cmd *command) attempt {
-	a := attempt{handshake: cmd.r.handshake, local: cmd.local, remote: cmd.remote, err: cmd.r.err}
+	a := attempt{handshake: cmd.r.handshake, local: cmd.local, remote: cmd.remote, err: cmd.r.err,
+		tx: cmd.r.tx, txErr: cmd.r.txErr, proto: cmd.r.proto}
 	if a.err != nil {
 		return a
 	}

@@ -72,6 +72,7 @@ type worker struct {
 	cmds     []command
 	quitting bool // asked to quit: it exits when its last task is done
 	rx       rxScratch
+	tx       txScratch
 	yielded  time.Time // when run last called sched.Yield
 	// noPwait2 is set when the kernel lacks epoll_pwait2 (before 5.11):
 	// sleeps are then rounded up to whole milliseconds.
@@ -143,7 +144,11 @@ func (w *worker) dispatch(n int, now time.Time) {
 		if ev.Events&unix.EPOLLOUT != 0 {
 			t.onWritable(now)
 		}
-		if ev.Events&(unix.EPOLLIN|unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 && t.fd >= 0 { // onWritable may have closed it
+		in := ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0
+		if ev.Events&unix.EPOLLERR != 0 && t.fd >= 0 && !t.onError() {
+			in = true // the socket's own error: the read reports it
+		}
+		if in && t.fd >= 0 { // onWritable may have closed it
 			t.onReadable(now)
 		}
 		w.reschedule(t)

@@ -13,8 +13,10 @@
 
 // Command wiretruth gives the true wire RTT of each echo probe in a packet
 // capture. It reads TCP payloads as tshark prints them, reassembles each
-// connection's two byte streams into 24-byte frames (several frames per
-// segment, or one frame across segments, are both fine) and matches every
+// connection's two byte streams into frames, 24-byte frames or the
+// extended frames a HELLO negotiated (several frames per segment, or one
+// frame across segments, are both fine; the HELLO and its answer are not
+// probes) and matches every
 // request frame to the reply frame with the same sequence number on the same
 // connection. A frame's time is that of the segment carrying its last byte.
 //
@@ -28,8 +30,8 @@
 // per matched probe. Besides the wire RTT, the line gives send_mean_us and
 // send_p50_us: how long each matched request took from the send time its
 // sender wrote into the frame (bytes 16-23) to its capture on the wire. A
-// sender that reads its clock just before the write can report no less
-// than the wire RTT plus this.
+// sender that reads its clock just before the write, and takes that as the
+// send time, can report no less than the wire RTT plus this.
 package main
 
 import (

@@ -24,6 +24,15 @@ import (
 const (
 	frameSize = 24
 	magic     = "TCPPING\x00"
+	// extMagic starts the extended frames of issue 14 (README, "The wire
+	// format"): "TPX1", the frame's length L (uint16 LE, 24 to 9000),
+	// kind, flags, the low 32 bits of the sequence number (uint32 LE) at
+	// bytes 8-11 and, in a request, the sender's Unix time at 16-23.
+	extMagic = "TPX1"
+	maxExt   = 9000
+	// helloSeq is the sequence number of the HELLO and of its answer:
+	// they negotiate the protocol and are not probes.
+	helloSeq = 0xFFFFFFFFFFFFFFFE
 )
 
 // direction is one byte stream of one connection being cut into frames.
@@ -125,12 +134,13 @@ func (m *matcher) add(s segment) {
 	}
 }
 
-// frames cuts whole frames off the front of d.buf.
+// frames cuts whole frames off the front of d.buf: 24-byte frames and
+// extended ones, skipping the HELLO and its answer.
 func (d *direction) frames(m *matcher) []frame {
 	var out []frame
 	for {
 		if !d.synced {
-			i := bytes.Index(d.buf, []byte(magic))
+			i := frameStart(d.buf)
 			if i < 0 {
 				keep := min(len(d.buf), len(magic)-1)
 				m.resyncBytes += len(d.buf) - keep
@@ -141,16 +151,61 @@ func (d *direction) frames(m *matcher) []frame {
 			d.buf = append(d.buf[:0], d.buf[i:]...)
 			d.synced = true
 		}
-		if len(d.buf) < frameSize {
-			return out
-		}
-		if string(d.buf[:len(magic)]) != magic {
+		n, f := cut(d.buf)
+		switch {
+		case n < 0:
 			d.synced = false
 			continue
+		case n == 0:
+			return out
 		}
-		out = append(out, frame{binary.LittleEndian.Uint64(d.buf[8:16]), int64(binary.LittleEndian.Uint64(d.buf[16:24]))})
-		d.buf = append(d.buf[:0], d.buf[frameSize:]...)
+		if f.seq != helloSeq {
+			out = append(out, f)
+		}
+		d.buf = append(d.buf[:0], d.buf[n:]...)
 	}
+}
+
+// frameStart returns the index of the first frame magic in b, or -1.
+func frameStart(b []byte) int {
+	i, j := bytes.Index(b, []byte(magic)), bytes.Index(b, []byte(extMagic))
+	switch {
+	case i < 0:
+		return j
+	case j < 0:
+		return i
+	}
+	return min(i, j)
+}
+
+// cut returns the length of the frame at the start of b and the frame: 0
+// if b does not hold all of it yet, -1 if b does not start with a frame.
+func cut(b []byte) (int, frame) {
+	switch {
+	case agrees(b, magic):
+		if len(b) < frameSize {
+			return 0, frame{}
+		}
+		return frameSize, frame{binary.LittleEndian.Uint64(b[8:16]), int64(binary.LittleEndian.Uint64(b[16:24]))}
+	case !agrees(b, extMagic):
+		return -1, frame{}
+	case len(b) < 6:
+		return 0, frame{}
+	}
+	n := int(binary.LittleEndian.Uint16(b[4:6]))
+	switch {
+	case n < frameSize || n > maxExt:
+		return -1, frame{}
+	case len(b) < n:
+		return 0, frame{}
+	}
+	return n, frame{uint64(binary.LittleEndian.Uint32(b[8:12])), int64(binary.LittleEndian.Uint64(b[16:24]))}
+}
+
+// agrees reports whether b starts with m, or is the start of m.
+func agrees(b []byte, m string) bool {
+	n := min(len(b), len(m))
+	return string(b[:n]) == m[:n]
 }
 
 // request is a request frame seen on the wire, waiting for its reply.

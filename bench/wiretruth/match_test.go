@@ -52,3 +52,52 @@ func TestMatcherSummary(t *testing.T) {
 		}
 	}
 }
+
+// extFrame is an extended frame of length l with seq and, in a request,
+// the sender's stamp.
+func extFrame(l int, kind byte, seq uint32, stampNs uint64) []byte {
+	b := make([]byte, l)
+	copy(b, extMagic)
+	binary.LittleEndian.PutUint16(b[4:], uint16(l))
+	b[6] = kind
+	binary.LittleEndian.PutUint32(b[8:], seq)
+	binary.LittleEndian.PutUint64(b[16:], stampNs)
+	return b
+}
+
+// TestMatcherExtended feeds a connection that negotiates the extended
+// protocol: the HELLO and the offer (not probes), then 200-byte frames,
+// one reply split inside its header and another across its padding.
+func TestMatcherExtended(t *testing.T) {
+	const t0 = int64(1_700_000_000_000_000_000)
+	hello := wireFrame(helloSeq, 0x4F4C4C4548585054)
+	offer := wireFrame(helloSeq, 0x0000232831585054) // "TPX1", 9000, flags 0
+	m := newMatcher(options{serverPort: 4000})
+	up := func(ns int64, seq uint64, b []byte) {
+		m.add(segment{ns: ns, stream: 0, srcPort: 5555, dstPort: 4000, seq: seq, payload: b})
+	}
+	down := func(ns int64, seq uint64, b []byte) {
+		m.add(segment{ns: ns, stream: 0, srcPort: 4000, dstPort: 5555, seq: seq, payload: b})
+	}
+	up(t0-100_000, 1, hello)
+	down(t0-90_000, 1, offer)
+	up(t0, 25, extFrame(200, 1, 1, uint64(t0-12_000)))
+	up(t0+1_000, 225, extFrame(200, 1, 2, uint64(t0-9_000)))
+	r1, r2 := extFrame(200, 2, 1, 0), extFrame(200, 2, 2, 0)
+	down(t0+10_000, 25, r1[:5])
+	down(t0+20_000, 30, r1[5:])
+	down(t0+41_000, 225, r2[:100])
+	down(t0+61_000, 325, r2[100:])
+	r := m.results()
+	if len(r.probes) != 2 || r.unanswered != 0 || m.orphanReplies != 0 || m.resyncBytes != 0 {
+		t.Fatalf("%d probes matched, %d unanswered, %d orphans, %d bytes skipped; want 2, 0, 0, 0",
+			len(r.probes), r.unanswered, m.orphanReplies, m.resyncBytes)
+	}
+	got := r.summary()
+	// RTTs 20 and 60 µs; send-to-wire 12 and 10 µs.
+	for _, want := range []string{"frames=2 ", "seq_first=1 ", "seq_last=2 ", "mean_us=40.000 ", "send_mean_us=11.000 "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+}

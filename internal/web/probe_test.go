@@ -247,7 +247,8 @@ func TestProbeDebug(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", code, body)
 	}
-	for _, want := range []string{"state:", "connected", "timeout in force:", "smoothed RTT:", "last error:", "Recent connection events:", "local address:", " to " + addr} {
+	for _, want := range []string{"state:", "connected", "timeout in force:", "smoothed RTT:", "last error:", "Recent connection events:", "local address:", " to " + addr,
+		"send timing:", "echo protocol:     24-byte frames"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("debug output lacks %q:\n%s", want, body)
 		}

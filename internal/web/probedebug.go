@@ -59,6 +59,16 @@ func writeFlowDebug(w io.Writer, p *prober.Prober) {
 		ts = "kernel receive timestamps"
 	}
 	fmt.Fprintf(w, "reply timing:      %s\n", ts)
+	ts = "the clock before the write"
+	if s.KernelTxTimestamps {
+		ts = "kernel transmit timestamps"
+	}
+	fmt.Fprintf(w, "send timing:       %s\n", ts)
+	proto := "24-byte frames"
+	if s.Extended {
+		proto = fmt.Sprintf("extended, %d-byte frames", s.FrameLength)
+	}
+	fmt.Fprintf(w, "echo protocol:     %s\n", proto)
 	fmt.Fprintf(w, "interval:          %s\n", o.Module.Interval)
 	fmt.Fprintf(w, "sent %d, received %d, timeouts %d, in flight %d, late %d, dropped %d, unexpected %d\n",
 		s.Sent, s.Received, s.Timeouts, s.InFlight, s.Late, s.Dropped, s.Unexpected)
