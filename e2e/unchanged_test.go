@@ -29,17 +29,17 @@ package e2e
 // on purpose, and update the files with -update (without -golden.binary,
 // from the binary under test).
 //
-// Changed on purpose since 8c7614a: issue 14 added tcp_echo_jitter_seconds,
-// tcp_echo_peer_turnaround_seconds, tcp_echo_forward_jitter_seconds,
-// tcp_echo_reverse_jitter_seconds, tcp_echo_forward_delay_seconds and
-// tcp_echo_reverse_delay_seconds to metrics.golden and probe.golden.
-//
 // Changed on purpose since 8c7614a: issue 13 added --probe.allowed-target
 // and --mesh.id to --help, and to /metrics tcpping_exporter_probers{source=
 // "discovered"} and the tcpping_exporter_discovered_targets,
 // _discovery_failing and _discovery_rejected_targets families, which the
 // config below shows with its discovery entry (so the binary of 8c7614a,
 // which has no discovery, no longer runs it).
+//
+// Issue 14 added tcp_echo_jitter_seconds,
+// tcp_echo_peer_turnaround_seconds, tcp_echo_forward_jitter_seconds,
+// tcp_echo_reverse_jitter_seconds, tcp_echo_forward_delay_seconds and
+// tcp_echo_reverse_delay_seconds to metrics.golden and probe.golden.
 
 import (
 	"flag"

@@ -149,8 +149,8 @@ func (f *flow) step(now time.Time) (dial bool) {
 	return f.stepDisconnected(now)
 }
 
-// stepDisconnected counts the probe due with no connection, if one is, and
-// reports whether the backoff allows a dial now.
+// stepDisconnected counts the probe due with no connection, if one is
+// (a planned replacement's dial skips it instead: refresh.go), and reports whether the backoff allows a dial now.
 func (f *flow) stepDisconnected(now time.Time) (dial bool) {
 	dial = f.dialDue(now)
 	if dial {
@@ -158,7 +158,9 @@ func (f *flow) stepDisconnected(now time.Time) (dial bool) {
 		f.setStatus(StateConnecting)
 	}
 	if f.tickDue(now) {
-		f.sendDisconnected(now)
+		if !f.refresh.replacing {
+			f.sendDisconnected(now)
+		}
 		f.tick(now, f.p)
 	}
 	return dial
@@ -249,6 +251,7 @@ func (f *flow) readFailed(now time.Time, err error) { f.closeConn(now, describeR
 // dialed takes the end of a connection attempt.
 func (f *flow) dialed(now time.Time, a attempt) {
 	f.dialing = false
+	f.refresh.replacing = false
 	f.attemptEnded(now)
 	if a.err != nil {
 		f.dialFailed(now, a.err)

@@ -23,7 +23,10 @@ package prober
 // after it was asked for has its answer (or timed out), closes the
 // connection with nothing in flight, and dials at once, so the next probe,
 // an interval later less the round trip, normally goes on the new
-// connection. No probe goes unaccounted: sent == received + timeouts +
+// connection. A probe slot that falls while the replacement is still being
+// dialed (its handshake and, with echo_protocol auto, its HELLO's round
+// trip) is skipped: neither sent nor counted, since nothing was lost. No
+// probe goes unaccounted: sent == received + timeouts +
 // in_flight holds throughout. It is not counted in tcp_echo_dropped_total,
 // which counts failures; a failed dial of the replacement is counted there
 // as any failed attempt is, and the new handshake sets
@@ -56,6 +59,9 @@ type refresh struct {
 	// asked for, and replaceWhy why.
 	replaceFrom time.Time
 	replaceWhy  string
+	// replacing: the connection was closed by a replacement whose dial
+	// has not ended; probe slots skip rather than count as lost.
+	replacing bool
 	// lastSent is when the latest probe was sent.
 	lastSent time.Time
 	// lookup is the re-resolution in progress, if any.
@@ -249,6 +255,7 @@ func (f *flow) replace(now time.Time, why string) {
 	f.reply = replyBuf{}
 	f.cancelLookup()
 	f.reconnecting(now, why)
+	f.refresh.replacing = true
 	f.redialAt = now
 	f.backoff = f.p.mod.ReconnectBackoff.D()
 }

@@ -42,10 +42,6 @@ func TestReconnectInterval(t *testing.T) {
 	srv := startServer(t, delayedEchoHandler(100*time.Millisecond))
 	m := testModule(200*time.Millisecond, 500*time.Millisecond, false)
 	m.ReconnectInterval = config.Duration(500 * time.Millisecond)
-	// 24-byte frames from the first: with echo_protocol auto each new
-	// connection's HELLO takes a round trip of its own (100 ms here)
-	// before the first probe, which this timing leaves no room for.
-	m.EchoProtocol = config.EchoProtocolV1
 	p, snap := startProber(t, srv.addr(), m)
 	waitFor(t, "six connections", 10*time.Second, func() bool { return srv.accepted.Load() >= 6 })
 	s := snap()
@@ -73,9 +69,7 @@ func TestReconnectIntervalWithoutReplies(t *testing.T) {
 	m := testModule(50*time.Millisecond, 100*time.Millisecond, false)
 	m.ReconnectAfter = 0
 	m.ReconnectInterval = config.Duration(200 * time.Millisecond)
-	// A server that answers nothing answers no HELLO either: with
-	// echo_protocol auto no connection would ever be established.
-	m.EchoProtocol = config.EchoProtocolV1
+	m.EchoProtocol = config.EchoProtocolV1 // a stalled HELLO would not connect
 	p, snap := startProber(t, srv.addr(), m)
 	waitFor(t, "three connections", 10*time.Second, func() bool { return srv.accepted.Load() >= 3 })
 	s := snap()
