@@ -37,6 +37,11 @@ type HeldEcho struct {
 	// (the clock after the read that completed it), from the connection's
 	// reading goroutine.
 	Dropped func(arrived time.Time)
+	// Written, if set, is called after each echo is written, with how long
+	// after the end of its hold the write returned: what the server's own
+	// scheduling added to the hold. It is called from the connection's
+	// writing goroutine.
+	Written func(late time.Duration)
 }
 
 // HeldEchoServer runs an echo server that reflects 24-byte frames, HELLO
@@ -112,6 +117,10 @@ func (o HeldEcho) write(c net.Conn, queue <-chan heldFrame) {
 		if _, err := c.Write(f.b[:]); err != nil {
 			failed = true
 			_ = c.Close() // the reader's next read fails too
+			continue
+		}
+		if o.Written != nil {
+			o.Written(time.Since(f.release))
 		}
 	}
 }
