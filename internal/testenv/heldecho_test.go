@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -37,10 +38,12 @@ func TestHeldEchoServer(t *testing.T) {
 		gap    = 2 * time.Millisecond
 	)
 	dropped := make(chan time.Time, 1)
+	var written atomic.Int32
 	addr := HeldEchoServer(t, HeldEcho{
 		Hold:    func() time.Duration { return hold - jitter + rand.N(2*jitter+1) },
 		Drop:    drop,
 		Dropped: func(at time.Time) { dropped <- at },
+		Written: func(time.Duration) { written.Add(1) },
 	})
 	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
@@ -116,5 +119,8 @@ func TestHeldEchoServer(t *testing.T) {
 	_ = c.SetReadDeadline(time.Now().Add(hold + jitter + 200*time.Millisecond))
 	if _, err := c.Read(got); err == nil {
 		t.Errorf("frame %d came back: %x", drop, got)
+	}
+	if w := written.Load(); w != n-1 {
+		t.Errorf("Written reported %d echoes, want %d", w, n-1)
 	}
 }
