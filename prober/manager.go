@@ -28,6 +28,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/internal/history"
 )
 
 // ErrTooManyTargets is returned when a new dynamic prober would exceed the
@@ -42,6 +43,9 @@ type ManagerOptions struct {
 	IdleTimeout time.Duration
 	// Loop is how the probers run; the zero value is LoopEngine.
 	Loop Loop
+	// History gives each prober a Recorder of its replies and losses
+	// (--web.history); nil keeps none.
+	History *history.Pool
 }
 
 // Loop is a way of running probers. Both loops drive the same probe core
@@ -180,6 +184,7 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 			res.Kept++
 			continue
 		}
+		o.History = m.opts.History.NewRecorder()
 		p := New(o, m.logger)
 		p.startOn(m.ctx, m.engine)
 		next[o.Name] = p
@@ -283,7 +288,8 @@ func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *
 	if len(m.dynamic) >= m.opts.MaxDynamic {
 		return nil, false, ErrTooManyTargets
 	}
-	p = New(Options{Name: address, Address: address, ModuleName: moduleName, Module: mod, Dynamic: true, NoSplay: true}, m.logger)
+	p = New(Options{Name: address, Address: address, ModuleName: moduleName, Module: mod, Dynamic: true, NoSplay: true,
+		History: m.opts.History.NewRecorder()}, m.logger)
 	d := &dynamicProber{p: p}
 	d.lastUsed.Store(now)
 	m.dynamic[key] = d

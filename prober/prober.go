@@ -26,6 +26,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/internal/history"
 )
 
 // Options identify a prober and carry its settings.
@@ -47,6 +48,17 @@ type Options struct {
 	// the interval (see Prober.phase). The first probe is sent when the
 	// connection is up either way; later ones keep to the slot.
 	NoSplay bool
+	// History, if set, records the prober's replies and losses for the
+	// graphs (see History); the prober takes it over, and a kept prober
+	// keeps it. Options returns it unset.
+	History *history.Recorder
+	// OnResult, if set, is called with each probe's and connection's
+	// outcome, in order, from the goroutine that runs the prober and
+	// outside its lock: it must return quickly.
+	OnResult func(Result)
+	// MaxProbes, if not 0, is how many probes the prober sends; it stays
+	// connected after the last, for the replies, until it is stopped.
+	MaxProbes uint64
 
 	// shared, set by the Manager, is a copy of Module that every prober
 	// of the module keeps instead of a copy each.
@@ -140,9 +152,13 @@ type Prober struct {
 	// exporters of a fleet that all probe one echo server do not all send
 	// at once.
 	phase uint64
+	// maxProbes and onResult are Options.MaxProbes and OnResult.
+	maxProbes uint64
+	onResult  func(Result)
 
-	mu sync.Mutex
-	st state
+	mu   sync.Mutex
+	st   state
+	hist *history.Recorder // Options.History; nil keeps none
 
 	// afterSend, if set (by tests), runs after each probe is written: it
 	// stands for this goroutine being descheduled at the worst moment.
@@ -165,8 +181,11 @@ func New(opts Options, logger log.Logger) *Prober {
 	p := &Prober{
 		opts: identity{Name: opts.Name, Address: opts.Address, ModuleName: opts.ModuleName,
 			Labels: opts.Labels, Dynamic: opts.Dynamic, NoSplay: opts.NoSplay},
-		mod:  mod,
-		base: logger,
+		mod:       mod,
+		base:      logger,
+		maxProbes: opts.MaxProbes,
+		onResult:  opts.OnResult,
+		hist:      opts.History,
 	}
 	p.phase = phaseOf(hostname, opts.Name, opts.Address)
 	p.st.init(*mod)
@@ -179,11 +198,12 @@ func (p *Prober) logger() log.Logger {
 		"address", p.opts.Address, "module", p.opts.ModuleName)
 }
 
-// Options returns the options the prober was created with.
+// Options returns the options the prober was created with, but for
+// History and OnResult, which belong to this prober alone.
 func (p *Prober) Options() Options {
 	o := p.opts
 	return Options{Name: o.Name, Address: o.Address, ModuleName: o.ModuleName, Module: *p.mod,
-		Labels: o.Labels, Dynamic: o.Dynamic, NoSplay: o.NoSplay, shared: p.mod}
+		Labels: o.Labels, Dynamic: o.Dynamic, NoSplay: o.NoSplay, MaxProbes: p.maxProbes, shared: p.mod}
 }
 
 // Start runs the prober in a goroutine of its own, the portable loop,
