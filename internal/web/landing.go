@@ -17,77 +17,74 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
-	"net/url"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/version"
 	toolkitweb "github.com/prometheus/exporter-toolkit/web"
-
-	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// proberTable renders the landing page's table of probers. html/template
-// escapes target names, labels and errors: they come from config files and
-// /probe requests.
+// proberTable renders the landing page's table of probers, with a
+// sparkline of each one's history when one is kept. html/template escapes
+// target names, labels and errors; the sparklines are SVG the graph
+// package drew and escaped. Sorting is a link per column, done on the
+// server: the page has no script.
 var proberTable = template.Must(template.New("probers").Parse(`
 <h2>Probers</h2>
-<table id="probers">
-<thead><tr><th>Name</th><th>Address</th><th>Module</th><th>Source</th><th>Connected</th><th>Last RTT</th><th>SRTT</th><th>Timeouts (1 min)</th><th>Last error</th><th>Debug</th></tr></thead>
+<table id="probers" data-sort="{{.Sort}}">
+<thead><tr><th><a href="?sort=name">Name</a></th><th>Address</th><th>Module</th><th>Source</th><th>Connected</th><th>Last RTT</th><th><a href="?sort=rtt">SRTT</a></th>
+{{- if .Window}}<th><a href="?sort=loss">Loss, {{.Window}}</a></th><th>RTT and loss, last {{.Window}}</th>{{else}}<th><a href="?sort=loss">Timeouts (1 min)</a></th>{{end -}}
+<th>Last error</th><th>Debug</th></tr></thead>
 <tbody>
-{{- range .}}
-<tr><td>{{.Name}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Source}}</td><td>{{.Connected}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td><td>{{.RecentTimeouts}}</td><td>{{.LastError}}</td><td><a href="{{.DebugURL}}">debug</a></td></tr>
+{{- range .Rows}}
+<tr><td><a href="{{.TargetURL}}">{{.Name}}</a></td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Source}}</td><td>{{.Connected}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>
+{{- if $.Window}}<td>{{.Loss}}</td><td class="spark">{{.Spark}}</td>{{else}}<td>{{.RecentTimeouts}}</td>{{end -}}
+<td>{{.LastError}}</td><td><a href="{{.DebugURL}}">debug</a></td></tr>
 {{- else}}
-<tr><td colspan="10">No probers: add targets to the config file or request /probe?target=host:port.</td></tr>
+<tr><td colspan="11">No probers: add targets to the config file or request /probe?target=host:port.</td></tr>
 {{- end}}
 </tbody>
 </table>`))
 
-// proberRow is one line of the table.
-type proberRow struct {
-	Name, Address, Module, Source, Connected, LastRTT, SRTT, LastError string
-	RecentTimeouts                                                     uint64
-	DebugURL                                                           string
-}
-
-func rowFor(p *prober.Prober) proberRow {
-	o := p.Options()
-	s := p.Snapshot()
-	r := proberRow{
-		Name: o.Name, Address: o.Address, Module: o.ModuleName, Source: "static",
-		Connected: "no", LastRTT: "-", SRTT: "-", LastError: s.LastError,
-		RecentTimeouts: s.RecentTimeouts,
-		DebugURL:       "probe?" + url.Values{"target": {o.Address}, "module": {o.ModuleName}, "debug": {"true"}}.Encode(),
-	}
-	if o.Dynamic {
-		r.Source = "dynamic"
-	}
-	if s.Connected {
-		r.Connected = "yes"
-	}
-	if s.Received > 0 {
-		r.LastRTT = s.LastRTT.Round(time.Microsecond).String()
-		r.SRTT = s.SRTT.Round(time.Microsecond).String()
-	}
-	return r
-}
+// landingCSS is the landing page's style beyond exporter-toolkit's.
+const landingCSS = "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}" +
+	"td.spark{padding:0 4px;line-height:0}th a{color:inherit}#probers[data-sort] th a{text-decoration:none}"
 
 // landingHandler serves / through exporter-toolkit's landing page with the
 // current table of probers, so it renders per request.
 type landingHandler struct {
 	telemetryPath string
-	manager       *prober.Manager
+	probers       proberList
+	span          time.Duration // the history kept, --web.history
 }
 
 func (h landingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var rows []proberRow
-	for _, p := range h.manager.Static() {
-		rows = append(rows, rowFor(p))
+	key := r.URL.Query().Get("sort")
+	switch key {
+	case "":
+		key = sortName
+	case sortName, sortRTT, sortLoss:
+	default:
+		http.Error(w, "sort: want name, rtt or loss, got "+truncate(key), http.StatusBadRequest)
+		return
 	}
-	for _, p := range h.manager.Dynamic() {
-		rows = append(rows, rowFor(p))
+	b := newRowBuilder(time.Now(), h.span, true)
+	ps := h.probers()
+	rows := make([]proberRow, 0, len(ps))
+	for _, p := range ps {
+		rows = append(rows, b.row(p))
+	}
+	sortRows(rows, key)
+	data := struct {
+		Rows   []proberRow
+		Sort   string
+		Window string
+	}{Rows: rows, Sort: key}
+	if b.window > 0 {
+		data.Window = model.Duration(b.window).String()
 	}
 	var table bytes.Buffer
-	if err := proberTable.Execute(&table, rows); err != nil {
+	if err := proberTable.Execute(&table, data); err != nil {
 		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -96,7 +93,7 @@ func (h landingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Description: "Prometheus exporter for TCP round-trip time, loss and connection stability",
 		Version:     version.Info(),
 		Profiling:   "false",
-		ExtraCSS:    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}",
+		ExtraCSS:    landingCSS,
 		Links: []toolkitweb.LandingLinks{
 			{Address: h.telemetryPath, Text: "Metrics"},
 			{Address: "/probe?target=127.0.0.1:4000&debug=true", Text: "Probe (debug)", Description: "/probe?target=host:port&module=name"},

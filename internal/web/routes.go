@@ -12,8 +12,9 @@
 // limitations under the License.
 
 // Package web holds the exporter's HTTP side: the routes, the /metrics
-// handler, /probe and its debug page, the landing page, /config,
-// /-/healthy, and the Reloader, which owns the loaded config (SIGHUP and
+// handler, /probe and its debug page, the landing page with a sparkline
+// per prober, each target's page (/target) and its graphs (/graph),
+// /config, /-/healthy, and the Reloader, which owns the loaded config (SIGHUP and
 // POST /-/reload) and decides which collector of the static targets is
 // live. main wires it: NewReloader, then NewHandler for the server.
 package web
@@ -22,6 +23,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,10 +43,15 @@ type Options struct {
 	Reloader *Reloader
 	// Manager runs the static and the dynamic probers.
 	Manager *prober.Manager
+	// HistorySpan is how far back the probers' history reaches
+	// (--web.history), for the landing page's sparklines, /graph and
+	// /target; 0 if none is kept.
+	HistorySpan time.Duration
 }
 
 // NewHandler returns the handler of every endpoint: the telemetry path,
-// /probe, /-/healthy, /-/reload, /config and the landing page at /.
+// /probe, /graph, /target, /-/healthy, /-/reload, /config and the landing
+// page at /.
 func NewHandler(opts Options, logger log.Logger) http.Handler {
 	rl := opts.Reloader
 	mux := http.NewServeMux()
@@ -58,8 +65,11 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 	mux.HandleFunc("/-/healthy", healthy)
 	mux.Handle("/-/reload", rl)
 	mux.Handle("/config", configHandler{rl})
+	probers := managerList(opts.Manager)
+	mux.Handle("/graph", graphHandler{probers: probers, span: opts.HistorySpan})
+	mux.Handle("/target", targetHandler{probers: probers, span: opts.HistorySpan})
 	if opts.TelemetryPath != "/" {
-		mux.Handle("/", landingHandler{telemetryPath: opts.TelemetryPath, manager: opts.Manager})
+		mux.Handle("/", landingHandler{telemetryPath: opts.TelemetryPath, probers: probers, span: opts.HistorySpan})
 	}
 	return mux
 }
@@ -69,7 +79,7 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 const maxScrapes = 10
 
 // reservedPaths are the routes --web.telemetry-path may not take.
-var reservedPaths = [...]string{"/probe", "/config", "/-/healthy", "/-/reload"}
+var reservedPaths = [...]string{"/probe", "/graph", "/target", "/config", "/-/healthy", "/-/reload"}
 
 // ValidateTelemetryPath checks --web.telemetry-path: an absolute path of
 // plain characters that is not another endpoint's route.
