@@ -28,6 +28,9 @@ package e2e
 // run. A change in them is a change of the exporter's interface: make it
 // on purpose, and update the files with -update (without -golden.binary,
 // from the binary under test).
+//
+// Changed on purpose since 8c7614a: help.golden by issue 16 (the
+// --web.history flag, and the ping command with its list of commands).
 
 import (
 	"flag"
