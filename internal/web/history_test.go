@@ -196,3 +196,58 @@ func noScript(t *testing.T, body string) {
 
 // hostile is a target name that is markup.
 const hostile = `<script>alert("x")</script>`
+
+// sparkLoss returns the minutes a sparkline marks with loss, by the Unix
+// time of their start, with the loss class of the mark: it reads the
+// marks' geometry back into time through the sparkline's window.
+func sparkLoss(t *testing.T, pic *element) map[string]int {
+	t.Helper()
+	num := func(s string) float64 {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatalf("sparkline number %q: %v", s, err)
+		}
+		return v
+	}
+	from, to, width := num(pic.attr("data-from")), num(pic.attr("data-to")), num(pic.attr("width"))
+	at := func(x float64) float64 { return from + x/width*(to-from) }
+	out := map[string]int{}
+	for _, p := range pic.all("loss") {
+		class, err := strconv.Atoi(p.attr("data-loss-class"))
+		if err != nil {
+			t.Fatalf("loss path data-loss-class=%q", p.attr("data-loss-class"))
+		}
+		// Segments: "Mx yhw", one per run of minutes.
+		for _, m := range regexp.MustCompile(`M([0-9.]+) [0-9.]+h([0-9.]+)`).FindAllStringSubmatch(p.attr("d"), -1) {
+			t0, t1 := at(num(m[1])), at(num(m[1])+num(m[2]))
+			for start := math.Floor(t0/60) * 60; start < t1; start += 60 {
+				if min(t1, start+60)-max(t0, start) >= 20 { // most of the minute's visible part
+					out[strconv.FormatFloat(start, 'f', 0, 64)] = class
+				}
+			}
+		}
+	}
+	return out
+}
+
+// checkSparkLoss checks that a sparkline marks loss at the minutes of
+// want within its hour, in the colour of all lost for those that lost
+// all, and nowhere else.
+func checkSparkLoss(t *testing.T, pic *element, want minuteLoss) {
+	t.Helper()
+	got := sparkLoss(t, pic)
+	n := 0
+	for m, ratio := range want {
+		if m > 59 {
+			continue
+		}
+		n++
+		class, ok := got[minuteAgo(m)]
+		if !ok || class < 1 || (class == 7) != (ratio == 1) {
+			t.Errorf("minute -%d (%v lost): mark of class %d (present %v)", m, ratio, class, ok)
+		}
+	}
+	if len(got) != n {
+		t.Errorf("%d minutes marked with loss, want %d: %v", len(got), n, got)
+	}
+}

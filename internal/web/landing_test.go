@@ -29,6 +29,17 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
+// newTestLanding returns the landing page of probers with a history of
+// span.
+func newTestLanding(t *testing.T, probers proberList, span time.Duration) landingHandler {
+	t.Helper()
+	h, err := newLandingHandler("/metrics", probers, span)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // rowNames returns the names in the landing page's table, in order.
 func rowNames(t *testing.T, page string) []string {
 	t.Helper()
@@ -48,7 +59,7 @@ func TestLandingSparklinesAndLoss(t *testing.T) {
 		pastProber(t, pool, "c-lossier", "10.0.0.3:4000", nil, 0, minuteLoss{1: 1, 2: 1}),
 		pastProber(t, pool, hostile, "10.0.0.4:4000", map[string]string{"x": "<b>y</b>"}, 0, nil),
 	)
-	base := serve(t, landingHandler{telemetryPath: "/metrics", probers: probers, span: pool.Span()})
+	base := serve(t, newTestLanding(t, probers, pool.Span()))
 
 	code, _, page := getType(t, base+"/")
 	if code != http.StatusOK {
@@ -68,7 +79,7 @@ func TestLandingSparklinesAndLoss(t *testing.T) {
 		if pic.attr("class") != "sparkline" || len(pic.all("median")) != 1 {
 			t.Errorf("picture %d: class %q, %d median paths; want a sparkline with its median", i, pic.attr("class"), len(pic.all("median")))
 		}
-		checkLossMarks(t, pic, wantLoss[i], 60)
+		checkSparkLoss(t, pic, wantLoss[i])
 	}
 	// Loss over the hour's 3600 probes: 42 and 120 lost.
 	for _, want := range []string{"<td>1.2%</td>", "<td>3.3%</td>", "<td>0.0%</td>", "<th><a href=\"?sort=loss\">Loss, 1h</a></th>"} {
@@ -94,7 +105,7 @@ func TestLandingSparklinesAndLoss(t *testing.T) {
 	}
 
 	t.Run("without history", func(t *testing.T) {
-		base := serve(t, landingHandler{telemetryPath: "/metrics", probers: probers, span: 0})
+		base := serve(t, newTestLanding(t, probers, 0))
 		_, _, page := getType(t, base+"/")
 		if len(pictures(t, page)) != 0 || strings.Contains(page, "Loss, ") || !strings.Contains(page, `<a href="?sort=loss">Timeouts (1 min)</a>`) {
 			t.Errorf("history off: want no sparkline or loss column:\n%s", page)
@@ -147,7 +158,7 @@ func TestLandingSortByRTT(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	base := serve(t, landingHandler{telemetryPath: "/metrics", probers: managerList(m), span: time.Hour})
+	base := serve(t, newTestLanding(t, managerList(m), time.Hour))
 	_, _, page := getType(t, base+"/?sort=rtt")
 	if got, want := strings.Join(rowNames(t, page), " "), "slow medium fast silent"; got != want {
 		t.Errorf("sort=rtt: %s, want %s", got, want)

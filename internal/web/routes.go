@@ -68,8 +68,14 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 	probers := managerList(opts.Manager)
 	mux.Handle("/graph", graphHandler{probers: probers, span: opts.HistorySpan})
 	mux.Handle("/target", targetHandler{probers: probers, span: opts.HistorySpan})
+	mux.HandleFunc("/favicon.ico", favicon)
 	if opts.TelemetryPath != "/" {
-		mux.Handle("/", landingHandler{telemetryPath: opts.TelemetryPath, probers: probers, span: opts.HistorySpan})
+		landing, err := newLandingHandler(opts.TelemetryPath, probers, opts.HistorySpan)
+		if err != nil {
+			mux.Handle("/", failing{fmt.Errorf("landing page: %w", err)})
+		} else {
+			mux.Handle("/", landing)
+		}
 	}
 	return mux
 }
@@ -100,4 +106,22 @@ func ValidateTelemetryPath(p string) error {
 
 func healthy(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintln(w, "Healthy")
+}
+
+// failing answers every request with 500 and err.
+type failing struct{ err error }
+
+func (f failing) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, f.err.Error(), http.StatusInternalServerError)
+}
+
+// faviconSVG is the pages' icon: a browser asks for one, and logs an
+// error in the console if there is none.
+const faviconSVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">` +
+	`<rect width="16" height="16" rx="3" fill="#e6522c"/><path d="M2 10h3l2-5 2 8 2-4h3" fill="none" stroke="#fff" stroke-width="1.5"/></svg>`
+
+func favicon(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "max-age=86400")
+	_, _ = w.Write([]byte(faviconSVG))
 }

@@ -19,12 +19,9 @@ import (
 	"fmt"
 	"html/template"
 	"maps"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/prometheus/common/model"
 
 	"github.com/tcpping/tcpping_exporter/internal/graph"
 	"github.com/tcpping/tcpping_exporter/internal/history"
@@ -37,7 +34,7 @@ import (
 type proberRow struct {
 	Name, Address, Module, Labels, Source, State, Connected, LastRTT, SRTT, Loss, LastError string
 	RecentTimeouts                                                                          uint64
-	TargetURL, DebugURL                                                                     string
+	TargetURL                                                                               string
 	// Spark is the sparkline, SVG that the graph package escaped.
 	Spark template.HTML
 
@@ -72,7 +69,6 @@ func (b *rowBuilder) row(p *prober.Prober) proberRow {
 		State: s.State.String(), Connected: "no", LastRTT: "-", SRTT: "-", Loss: "-",
 		LastError: s.LastError, RecentTimeouts: s.RecentTimeouts, loss: -1,
 		TargetURL: "target?" + targetValues(&o).Encode(),
-		DebugURL:  "probe?" + url.Values{"target": {o.Address}, "module": {o.ModuleName}, "debug": {"true"}}.Encode(),
 	}
 	if o.Dynamic {
 		r.Source = "dynamic"
@@ -108,9 +104,8 @@ func (b *rowBuilder) history(p *prober.Prober, r *proberRow) {
 		return
 	}
 	b.svg.Reset()
-	err := graph.Sparkline(&b.svg, b.points, graph.Options{
-		Title: r.Name + ": median RTT and loss, last " + model.Duration(b.window).String(), From: from, To: b.now,
-	})
+	// No title: the row names the target, the column what is drawn.
+	err := graph.Sparkline(&b.svg, b.points, graph.Options{From: from, To: b.now})
 	if err == nil {
 		r.Spark = template.HTML(b.svg.String()) // the graph package escapes what it draws
 	}
