@@ -18,6 +18,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -30,29 +31,47 @@ import (
 // target names, labels and errors; the sparklines are SVG the graph
 // package drew and escaped. Sorting is a link per column, done on the
 // server: the page has no script.
+//
+// A thousand rows are a heavy page, mostly for the browser's layout. So
+// the table is a header and chunks of rows, each chunk a table of its
+// own, of the same fixed column widths, in a block that the browser lays
+// out and paints only when it comes into view (CSS content-visibility);
+// the chunks line up as one table, and find in page still finds every
+// row.
 var proberTable = template.Must(template.New("probers").Parse(`
+{{- define "cols"}}<colgroup><col class="name"><col class="address"><col class="module"><col class="connected"><col class="rtt"><col class="rtt"><col class="loss">{{if .Window}}<col class="spark">{{end}}<col></colgroup>{{end -}}
 <h2>Probers</h2>
-<table id="probers" data-sort="{{.Sort}}">
-<thead><tr><th><a href="?sort=name">Name</a></th><th>Address</th><th>Module</th><th>Source</th><th>Connected</th><th>Last RTT</th><th><a href="?sort=rtt">SRTT</a></th>
+<div id="probers" data-sort="{{.Sort}}">
+<table class="probers">{{template "cols" .}}
+<thead><tr><th><a href="?sort=name">Name</a></th><th>Address</th><th>Module</th><th>Connected</th><th>Last RTT</th><th><a href="?sort=rtt">SRTT</a></th>
 {{- if .Window}}<th><a href="?sort=loss">Loss, {{.Window}}</a></th><th>RTT and loss, last {{.Window}}</th>{{else}}<th><a href="?sort=loss">Timeouts (1 min)</a></th>{{end -}}
 <th>Last error</th></tr></thead>
-<tbody>
-{{- range .Rows}}
-<tr><td><a href="{{.TargetURL}}">{{.Name}}</a></td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Source}}</td><td>{{.Connected}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>
+</table>
+{{- range .Chunks}}
+<div class="chunk"><table class="probers">{{template "cols" $}}<tbody>
+{{- range .}}
+<tr><td><a href="{{.TargetURL}}">{{.Name}}</a>{{if eq .Source "dynamic"}} (dynamic){{end}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Connected}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>
 {{- if $.Window}}<td>{{.Loss}}</td><td class="spark">{{.Spark}}</td>{{else}}<td>{{.RecentTimeouts}}</td>{{end -}}
 <td>{{.LastError}}</td></tr>
-{{- else}}
-<tr><td colspan="10">No probers: add targets to the config file or request /probe?target=host:port.</td></tr>
 {{- end}}
-</tbody>
-</table>`))
+</tbody></table></div>
+{{- else}}
+<p>No probers: add targets to the config file or request /probe?target=host:port.</p>
+{{- end}}
+</div>`))
+
+// chunkRows is how many rows a chunk of the landing page's table holds.
+const chunkRows = 50
 
 // landingCSS is the landing page's style beyond exporter-toolkit's. The
-// borders are not collapsed: with a thousand rows, collapsing them costs
-// the browser a good share of the page's layout.
-const landingCSS = "table{border-collapse:separate;border-spacing:0;border:solid #ccc;border-width:1px 0 0 1px}" +
-	"td,th{border:solid #ccc;border-width:0 1px 1px 0;padding:2px 6px;text-align:left}" +
-	"td.spark{padding:0 4px;line-height:0}th a{color:inherit}#probers[data-sort] th a{text-decoration:none}"
+// tables' layout is fixed and their borders are not collapsed: with a
+// thousand rows, either would cost the browser much of the page's time.
+// A chunk out of view takes the height of 50 rows until it is drawn.
+const landingCSS = ".probers{table-layout:fixed;width:100%;border-collapse:separate;border-spacing:0;border:solid #ccc;border-width:0 0 0 1px}" +
+	"#probers>table{border-top-width:1px}.chunk{content-visibility:auto;contain-intrinsic-size:auto 1400px}" +
+	".probers td,.probers th{border:solid #ccc;border-width:0 1px 1px 0;padding:2px 6px;text-align:left;overflow-wrap:anywhere}" +
+	"col.name{width:16em}col.address{width:13em}col.module{width:7em}col.connected{width:6em}col.rtt{width:6em}" +
+	"col.loss{width:6em}col.spark{width:132px}td.spark{padding:0 4px;line-height:0}th a{color:inherit}"
 
 // landingHandler serves / through exporter-toolkit's landing page with the
 // current table of probers, so it renders per request.
@@ -139,10 +158,10 @@ func (h landingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sortRows(rows, key)
 	data := struct {
-		Rows   []proberRow
+		Chunks [][]proberRow
 		Sort   string
 		Window string
-	}{Rows: rows, Sort: key}
+	}{Chunks: slices.Collect(slices.Chunk(rows, chunkRows)), Sort: key}
 	if b.window > 0 {
 		data.Window = model.Duration(b.window).String()
 	}

@@ -96,7 +96,7 @@ func TestLandingSparklinesAndLoss(t *testing.T) {
 		if got := strings.Join(rowNames(t, page), " | "); got != want {
 			t.Errorf("sort=%s: rows %s, want %s", key, got, want)
 		}
-		if !strings.Contains(page, `<table id="probers" data-sort="`+key+`">`) {
+		if !strings.Contains(page, `<div id="probers" data-sort="`+key+`">`) {
 			t.Errorf("sort=%s: the table does not say how it is sorted", key)
 		}
 	}
