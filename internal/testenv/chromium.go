@@ -327,15 +327,31 @@ func (p *Page) Eval(expr string, out any) {
 	}
 }
 
-// Screenshot writes a PNG of the whole page, not only the viewport, to
-// path.
+// Screenshot writes a PNG of the viewport to path.
 func (p *Page) Screenshot(path string) {
+	p.t.Helper()
+	p.screenshot(path, map[string]any{"format": "png"})
+}
+
+// ScreenshotOf writes a PNG of the first element that matches a CSS
+// selector to path.
+func (p *Page) ScreenshotOf(selector, path string) {
+	p.t.Helper()
+	var r struct{ X, Y, Width, Height float64 }
+	sel, _ := json.Marshal(selector)
+	p.Eval(`(() => { const r = document.querySelector(`+string(sel)+`).getBoundingClientRect();
+		return {x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height}; })()`, &r)
+	p.screenshot(path, map[string]any{"format": "png", "captureBeyondViewport": true,
+		"clip": map[string]any{"x": r.X, "y": r.Y, "width": r.Width, "height": r.Height, "scale": 1}})
+}
+
+// screenshot takes a screenshot with params and writes it to path.
+func (p *Page) screenshot(path string, params map[string]any) {
 	p.t.Helper()
 	var res struct {
 		Data string `json:"data"`
 	}
-	p.b.must(p.t, p.session, "Page.captureScreenshot",
-		map[string]any{"format": "png", "captureBeyondViewport": true}, &res)
+	p.b.must(p.t, p.session, "Page.captureScreenshot", params, &res)
 	png, err := base64.StdEncoding.DecodeString(res.Data)
 	if err != nil {
 		p.t.Fatal(err)

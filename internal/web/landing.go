@@ -44,7 +44,7 @@ var proberTable = template.Must(template.New("probers").Parse(`
 <div id="probers" data-sort="{{.Sort}}">
 <table class="probers">{{template "cols" .}}
 <thead><tr><th><a href="?sort=name">Name</a></th><th>Address</th><th>Module</th><th>Connected</th><th>Last RTT</th><th><a href="?sort=rtt">SRTT</a></th>
-{{- if .Window}}<th><a href="?sort=loss">Loss, {{.Window}}</a></th><th>RTT and loss, last {{.Window}}</th>{{else}}<th><a href="?sort=loss">Timeouts (1 min)</a></th>{{end -}}
+{{- if .Window}}<th><a href="?sort=loss">Loss, {{.Window}}</a></th><th>Last {{.Window}}</th>{{else}}<th><a href="?sort=loss">Timeouts (1 min)</a></th>{{end -}}
 <th>Last error</th></tr></thead>
 </table>
 {{- range .Chunks}}
