@@ -43,7 +43,7 @@ type minuteLoss map[int]float64
 // pastProber returns a prober of module "default", not started, whose
 // history holds 60 probes a minute for the span of pool up to now, with
 // the loss of past and RTTs from 1 to 3 ms (medians of 2 ms) plus rtt.
-func pastProber(t *testing.T, pool *history.Pool, name, address string, labels map[string]string, rtt time.Duration, past minuteLoss) *prober.Prober {
+func pastProber(t testing.TB, pool *history.Pool, name, address string, labels map[string]string, rtt time.Duration, past minuteLoss) *prober.Prober {
 	t.Helper()
 	rec := pool.NewRecorder()
 	now := time.Now()
@@ -74,7 +74,7 @@ func minuteAgo(m int) string {
 func list(ps ...*prober.Prober) proberList { return func() []*prober.Prober { return ps } }
 
 // serve returns a server of h, closed when the test ends.
-func serve(t *testing.T, h http.Handler) string {
+func serve(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

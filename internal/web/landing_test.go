@@ -31,7 +31,7 @@ import (
 
 // newTestLanding returns the landing page of probers with a history of
 // span.
-func newTestLanding(t *testing.T, probers proberList, span time.Duration) landingHandler {
+func newTestLanding(t testing.TB, probers proberList, span time.Duration) landingHandler {
 	t.Helper()
 	h, err := newLandingHandler("/metrics", probers, span)
 	if err != nil {
