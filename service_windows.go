@@ -30,6 +30,8 @@ import (
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/mgr"
+
+	"github.com/tcpping/tcpping_exporter/internal/svcargs"
 )
 
 const (
@@ -50,11 +52,11 @@ const (
 // records args, less --service, as the service's command line.
 func addServiceFlag(app *kingpin.Application, args []string, stdout io.Writer) {
 	var action string
-	app.Flag(serviceFlag, "Control the Windows service and exit: install (to run with the other flags given), uninstall, start or stop.").
+	app.Flag(svcargs.Flag, "Control the Windows service and exit: install (to run with the other flags given), uninstall, start or stop.").
 		PlaceHolder("ACTION").
 		Action(func(*kingpin.ParseContext) error {
 			if err := controlService(action, args, stdout); err != nil {
-				return fmt.Errorf("--%s=%s: %w", serviceFlag, action, err)
+				return fmt.Errorf("--%s=%s: %w", svcargs.Flag, action, err)
 			}
 			os.Exit(0)
 			return nil
@@ -100,7 +102,7 @@ func installService(m *mgr.Mgr, args []string) error {
 	if err != nil {
 		return fmt.Errorf("locate executable: %w", err)
 	}
-	svcArgs, err := serviceArgs(args, filepath.Abs)
+	svcArgs, err := svcargs.Args(args, filepath.Abs)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@
 #   SMOKE=1 bash bench/run.sh            # < 2 min, small sizes: checks the tooling
 #   bash bench/run.sh                    # the full run, < 15 min
 #   W3_TARGETS=5000 W3_WINDOW=30 bash bench/run.sh
+#   PHASES=f CAPTURE=0 bash bench/run.sh # flows: 1 000 targets x 8 flows against 8 000 x 1
 #
 # All traffic stays on $HOST (127.0.0.1 by default).
 set -euo pipefail
@@ -48,7 +49,8 @@ fi
 : "${GO_ENV:=}"                    # extra environment of the Go processes, e.g. GOMAXPROCS=1
 : "${TASKSET_PROBER:=}"            # CPU list for the probers (Go and C), e.g. 0; empty: no pinning
 : "${TASKSET_ECHO:=}"              # CPU list for the echo servers (Go and C)
-: "${PHASES:=w1 w2 x2 s2 w3 x3}"   # workloads to run (x2, x3: crossed, Go prober/C echo and C pinger/Go echo; s2: C pinger at C_SLACK2_US)
+: "${F_TARGETS:=1000}" "${F_FLOWS:=8}" "${F_INTERVAL_MS:=1000}" "${F_WINDOW:=60}" # phase f
+: "${PHASES:=w1 w2 x2 s2 w3 x3}"   # workloads to run (x2, x3: crossed, Go prober/C echo and C pinger/Go echo; s2: C pinger at C_SLACK2_US; f: flows, not run by default)
 : "${WORKDIR:=}"                   # logs, configs, captures; empty: a new /tmp dir
 : "${KEEP:=0}"                     # 1: keep WORKDIR
 : "${TABLE_FROM:=}"                # a results.txt of an earlier run: print its table, run nothing
@@ -282,7 +284,9 @@ verdict() {
 # ------------------------------------------------------------------ phases
 
 # go_config FILE N INTERVAL_MS PORT EXTRA_NAME EXTRA_PORT: N targets on
-# HOST:PORT plus one named EXTRA_NAME on HOST:EXTRA_PORT.
+# HOST:PORT plus one named EXTRA_NAME on HOST:EXTRA_PORT. The N targets have
+# FLOWS_NOW flows (default 1); the extra one always has one, as the wire
+# capture matches one connection's sequence numbers.
 go_config() {
 	local f=$1 n=$2 iv=$3 port=$4 xname=$5 xport=$6 i
 	{
@@ -291,11 +295,18 @@ go_config() {
 		echo "    interval: ${iv}ms"
 		echo "    ip_protocol: ip4"
 		echo "    kernel_timestamps: $KERNEL_TIMESTAMPS"
+		if ((${FLOWS_NOW:-1} > 1)); then
+			echo "    flows: $FLOWS_NOW"
+			echo "  extra:"
+			echo "    interval: ${iv}ms"
+			echo "    ip_protocol: ip4"
+			echo "    kernel_timestamps: $KERNEL_TIMESTAMPS"
+		fi
 		echo "targets:"
 		for ((i = 0; i < n; i++)); do
 			printf '  - {name: t%05d, address: "%s:%d", module: bench}\n' "$i" "$HOST" "$port"
 		done
-		printf '  - {name: %s, address: "%s:%d", module: bench}\n' "$xname" "$HOST" "$xport"
+		printf '  - {name: %s, address: "%s:%d", module: %s}\n' "$xname" "$HOST" "$xport" "$( ((${FLOWS_NOW:-1} > 1)) && echo extra || echo bench)"
 	} >"$f"
 }
 
@@ -348,12 +359,15 @@ echo_results() {
 # prober process (--no-echo, N targets plus one named extra on its own echo
 # port, captured on the wire) against an echo server of kind ECHO (go or
 # c). Results go to R[ID.*]; with "scrapes", a second window is scraped.
+# With FLOWS_NOW=F the N targets have F flows each: N x F connections, and
+# the per-target results are per connection (flow).
 go_phase() {
-	local id=$1 ekind=$2 n=$3 iv=$4 window=$5 p=$6 scrapes=${7:-}
+	local id=$1 ekind=$2 targets=$3 iv=$4 window=$5 p=$6 scrapes=${7:-}
+	local n=$((targets * ${FLOWS_NOW:-1}))
 	local pe=$p px=$((p + 1)) wp=$((p + 3))
 	local purl="http://$HOST:$wp/metrics"
-	log "$id: tcpping_exporter prober, $n targets + 1 extra @ ${iv} ms, $ekind echo server"
-	go_config "$WORKDIR/$id.yml" "$n" "$iv" "$pe" extra "$px"
+	log "$id: tcpping_exporter prober, $targets targets x ${FLOWS_NOW:-1} flows + 1 extra @ ${iv} ms, $ekind echo server"
+	go_config "$WORKDIR/$id.yml" "$targets" "$iv" "$pe" extra "$px"
 	echo_start "$ekind" "$id" "$n" "$pe"
 	cap_start "$px" "$id"
 	start "$id.prober" $(pin prober) env $GO_ENV "$BIN" --no-echo --config.file="$WORKDIR/$id.yml" \
@@ -610,6 +624,30 @@ table() {
 	row "$w3" "mean RTT scraped / not scraped (interleaved slices)" w3.go.rtt_scraped_ratio - "$(verdict "$(r w3.go.rtt_scraped_ratio)" "<=" 1.05 "≤ 1.05")"
 	crossed_rows x3 w3 "W3 crossed"
 	printf '%s\n' "${ROWS[@]}"
+	[[ " $PHASES " == *" f "* ]] && flows_table
+	return 0
+}
+
+# flows_table: phase f, F_TARGETS targets of F_FLOWS flows against as many
+# targets of one flow, in a table of its own: a flow should cost what a
+# target costs.
+flows_table() {
+	local many="$F_TARGETS × $F_FLOWS flows" one="$((F_TARGETS * F_FLOWS)) × 1 flow"
+	local cpu_ratio rss_ratio
+	cpu_ratio=$(calc "div($(r f8.go.cpu_probe_us), $(r f1.go.cpu_probe_us))" 2)
+	rss_ratio=$(calc "div($(r f8.go.rss_kib_target), $(r f1.go.rss_kib_target))" 2)
+	ROWS=()
+	row "F @${F_INTERVAL_MS} ms" "probes/s in window" f8.go.probes_s f1.go.probes_s "—"
+	row "F @${F_INTERVAL_MS} ms" "connected at window end" f8.go.connected f1.go.connected "—"
+	row "F @${F_INTERVAL_MS} ms" "timeouts in window" f8.go.timeouts f1.go.timeouts "—"
+	row "F @${F_INTERVAL_MS} ms" "prober CPU µs/probe, Go echo" f8.go.cpu_probe_us f1.go.cpu_probe_us "$(verdict "$cpu_ratio" "<=" 1.1 "≤ 1.1× one flow")"
+	row "F @${F_INTERVAL_MS} ms" "prober RSS KiB/flow, probing before any scrape" f8.go.rss_noscrape_kib_target f1.go.rss_noscrape_kib_target "—"
+	row "F @${F_INTERVAL_MS} ms" "prober RSS KiB/flow after the window" f8.go.rss_kib_target f1.go.rss_kib_target "$(verdict "$rss_ratio" "<=" 1.1 "≤ 1.1× one flow")"
+	row "F @${F_INTERVAL_MS} ms" "reported mean RTT µs" f8.go.rtt_us f1.go.rtt_us "—"
+	echo
+	echo "| workload | metric | $many | $one | ratio | goal |"
+	echo "|---|---|---|---|---|---|"
+	printf '%s\n' "${ROWS[@]}"
 }
 
 # -------------------------------------------------------------------- main
@@ -632,7 +670,11 @@ main() {
 		local k v
 		while IFS='=' read -r k v; do R[$k]=$v; done <"$TABLE_FROM"
 		header
-		table
+		if [[ $(echo $PHASES) == f ]]; then
+			flows_table
+		else
+			table
+		fi
 		return
 	fi
 	[[ $(uname) == Linux ]] || fail "Linux only (/proc, epoll)"
@@ -680,12 +722,22 @@ main() {
 		go_phase x3.goc c "$W3_TARGETS" "$W3_INTERVAL_MS" "$W3_WINDOW" $((PORT_BASE + 30))
 		c_phase x3.cgo go "$W3_TARGETS" "$W3_INTERVAL_MS" "$W3_WINDOW" $((PORT_BASE + 35))
 	fi
+	if [[ " $PHASES " == *" f "* ]]; then
+		# One run, one after the other: as many connections at the same
+		# probe rate, as targets of one flow and as targets of F_FLOWS.
+		FLOWS_NOW=1 go_phase f1.go go $((F_TARGETS * F_FLOWS)) "$F_INTERVAL_MS" "$F_WINDOW" $((PORT_BASE + 20))
+		FLOWS_NOW=$F_FLOWS go_phase f8.go go "$F_TARGETS" "$F_INTERVAL_MS" "$F_WINDOW" $((PORT_BASE + 25))
+	fi
 
 	local k
 	for k in "${!R[@]}"; do echo "$k=${R[$k]}"; done | sort >"$WORKDIR/results.txt"
 	{
 		header
-		table
+		if [[ $(echo $PHASES) == f ]]; then
+			flows_table
+		else
+			table
+		fi
 	} | tee "$WORKDIR/table.md"
 }
 

@@ -21,11 +21,13 @@ package collector
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tcpping/tcpping_exporter/config"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
@@ -98,7 +100,11 @@ func (l targetList) at(i int) target {
 // Collector exposes the static probers on /metrics. Its label names are
 // fixed at construction: target, address and module, then the targets'
 // extra label names (the union across targets; a target without one has it
-// empty). A reload that changes the union builds a new Collector.
+// empty). A reload that changes the union builds a new Collector. Among the
+// extra names, config.FlowLabel ("flow") is the flow label: a prober whose
+// module has flows > 1 has its flow's number there ("0".."N-1"), others
+// their own extra label of that name, if any (config allows one only on a
+// target of one flow).
 //
 // It is a prometheus.Collector, and also a prometheus.Gatherer whose Gather
 // builds the metric families directly from the snapshots: with thousands of
@@ -110,6 +116,7 @@ type Collector struct {
 	targets    func() []target         // newCollector's
 	extraNames []string
 	labelNames []string
+	flowIdx    int   // index of the flow label in labelNames, -1 if none
 	sorted     []int // indexes of labelNames in name order
 	// By label in name order, what precedes its value: in the text
 	// formats `{name="` or `,name="`, in protobuf the name field of its
@@ -126,7 +133,10 @@ type Collector struct {
 }
 
 // New returns a Collector over the probers that probers returns at each
-// scrape, with the given extra label names (sorted, unique).
+// scrape, with the given extra label names (sorted, unique). They must
+// include config.FlowLabel if a prober's module has flows > 1, as
+// config.Config.LabelNames does: its flows' series would be the same
+// series otherwise.
 func New(probers func() []*prober.Prober, extraLabelNames []string) *Collector {
 	c := newCollector(nil, extraLabelNames)
 	c.probers = probers
@@ -140,7 +150,8 @@ func newCollector(targets func() []target, extraLabelNames []string) *Collector 
 		sorted[i] = i
 	}
 	slices.SortFunc(sorted, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
-	c := &Collector{targets: targets, extraNames: extraLabelNames, labelNames: labels, sorted: sorted, d: newDescs(labels)}
+	c := &Collector{targets: targets, extraNames: extraLabelNames, labelNames: labels, sorted: sorted, d: newDescs(labels),
+		flowIdx: slices.Index(labels, config.FlowLabel)}
 	for k, j := range sorted {
 		sep := ","
 		if k == 0 {
@@ -173,6 +184,10 @@ func (c *Collector) labelValue(o *prober.Options, j int) string {
 		return o.Address
 	case 2:
 		return o.ModuleName
+	case c.flowIdx:
+		if o.Module.Flows > 1 {
+			return strconv.Itoa(o.Flow) // no allocation below 100
+		}
 	}
 	return o.Labels[c.extraNames[j-len(baseLabels)]]
 }
@@ -198,20 +213,27 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// ProbeCollector exposes one prober on /probe: its series carry no target,
+// ProbeCollector exposes one target on /probe: its series carry no target,
 // address or module label (Prometheus' relabeling supplies instance), plus
-// probe_success.
+// probe_success. A target of several flows has each flow's series, with
+// the flow label, and one probe_success for them all.
 type ProbeCollector struct {
-	p       *prober.Prober
+	flows   []*prober.Prober
 	d       descs
 	success *prometheus.Desc
 }
 
-// NewProbe returns a ProbeCollector for p.
+// NewProbe returns a ProbeCollector for the target of p: every flow of it
+// (p.Flows).
 func NewProbe(p *prober.Prober) *ProbeCollector {
+	flows := p.Flows()
+	var labels []string
+	if len(flows) > 1 {
+		labels = []string{config.FlowLabel}
+	}
 	return &ProbeCollector{
-		p: p,
-		d: newDescs(nil),
+		flows: flows,
+		d:     newDescs(labels),
 		success: prometheus.NewDesc("probe_success",
 			"Whether the connection is up and the most recent completed probe was answered (1) or not (0).", nil, nil),
 	}
@@ -223,9 +245,21 @@ func (c *ProbeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.success
 }
 
-// Collect emits the prober's series from one snapshot.
+// Collect emits each flow's series from one snapshot of it. probe_success
+// is 1 only if every flow is connected and had its most recent probe
+// answered: with flows over several paths, one bad path is a failure of
+// the target as its application traffic sees it (a share of its flows
+// suffer), and the flows' own series say which one.
 func (c *ProbeCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.p.Snapshot()
-	c.d.collect(ch, &s, nil)
-	ch <- prometheus.MustNewConstMetric(c.success, prometheus.GaugeValue, boolFloat(s.Connected && s.LastProbeOK))
+	ok := true
+	var lv []string
+	for k, p := range c.flows {
+		s := p.Snapshot()
+		if len(c.flows) > 1 {
+			lv = []string{strconv.Itoa(k)}
+		}
+		c.d.collect(ch, &s, lv)
+		ok = ok && s.Connected && s.LastProbeOK
+	}
+	ch <- prometheus.MustNewConstMetric(c.success, prometheus.GaugeValue, boolFloat(ok))
 }

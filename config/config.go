@@ -225,14 +225,22 @@ func (m Module) Equal(o Module) bool {
 	return reflect.DeepEqual(m, o)
 }
 
-// LabelNames returns the extra label names of all targets, each once, in
-// sorted order: the label names of every static target's series on /metrics,
-// where a target without one of them has it empty.
+// FlowLabel is the label that tells a target's flows apart when its module
+// has flows > 1: its value is the flow's number, "0" to "N-1".
+const FlowLabel = "flow"
+
+// LabelNames returns the label names of the static targets' series on
+// /metrics besides target, address and module, each once, in sorted order:
+// the extra label names of all targets, plus FlowLabel if some target's
+// module has flows > 1. A target without one of them has it empty.
 func (c *Config) LabelNames() []string {
 	names := make(map[string]struct{})
 	for _, t := range c.Targets {
 		for name := range t.Labels {
 			names[name] = struct{}{}
+		}
+		if m, ok := c.ModuleFor(t); ok && m.Flows > 1 {
+			names[FlowLabel] = struct{}{}
 		}
 	}
 	return slices.Sorted(maps.Keys(names))

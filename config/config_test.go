@@ -118,10 +118,25 @@ func TestLabelNames(t *testing.T) {
 			{Name: "b"},
 			{Name: "c", Labels: map[string]string{"site": "fra", "owner": "x"}},
 		}, []string{"owner", "rack", "site"}},
+		{"flow with a target of flows > 1", []Target{
+			{Name: "a", Labels: map[string]string{"site": "ams"}},
+			{Name: "b", Module: "ecmp"},
+		}, []string{"flow", "site"}},
+		// With flows 1 everywhere nothing changes: a module of flows 4
+		// that no target uses adds nothing, and "flow" is a target's own
+		// extra label as any other.
+		{"no flow label without a target of flows > 1", []Target{
+			{Name: "a", Labels: map[string]string{"site": "ams"}},
+		}, []string{"site"}},
+		{"a target's own flow label", []Target{
+			{Name: "a", Labels: map[string]string{"flow": "north"}},
+		}, []string{"flow"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &Config{Modules: Default().Modules, Targets: tt.targets}
+			ecmp := DefaultModule()
+			ecmp.Flows = 4
+			c := &Config{Modules: map[string]Module{DefaultModuleName: DefaultModule(), "ecmp": ecmp}, Targets: tt.targets}
 			if got := c.LabelNames(); !slices.Equal(got, tt.want) {
 				t.Errorf("LabelNames() = %q, want %q", got, tt.want)
 			}

@@ -252,6 +252,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-rto-margin-negative.yml", []string{`module "fast": rto_margin`, "-0.5"}},
 		{"invalid-flows-zero.yml", []string{`module "fast": flows`, "got 0"}},
 		{"invalid-flows-17.yml", []string{`module "fast": flows`, "got 17"}},
+		{"invalid-label-flow-with-flows.yml", []string{`target "server1"`, "labels", `"flow"`, "reserved", `"ecmp"`, "flows 4"}},
 		{"invalid-type-tx-timestamps.yml", []string{`module "fast": tx_timestamps`, "maybe", "line 3"}},
 
 		// Discovery entries: their own keys.

@@ -36,6 +36,15 @@ func TestValidate(t *testing.T) {
 		want   []string // nil: valid
 	}{
 		{"valid", func(*Config) {}, nil},
+		{"a flow label of its own on a target of flows 1", func(c *Config) {
+			c.Targets[0].Labels["flow"] = "north"
+		}, nil},
+		{"a flow label of its own on a target of flows > 1", func(c *Config) {
+			m := c.Modules["fast"]
+			m.Flows = 2
+			c.Modules["fast"] = m
+			c.Targets[1].Labels = map[string]string{"flow": "north"}
+		}, []string{`target "server2": labels: label name "flow" is reserved`, `module ("fast") has flows 2`}},
 		{"adaptive off still needs timeout in range", func(c *Config) {
 			m := c.Modules["fast"]
 			m.Adaptive, m.Timeout = false, m.MaxTimeout+1

@@ -274,14 +274,15 @@ var originalQueries = []struct{ name, expr string }{
 }
 
 // dashboardStack runs an exporter (two web listeners, standing for two
-// exporters; one static target; echo on three loopback addresses) and a
-// Prometheus with the example static.yml and probe.yml and the example
-// rules, and returns Prometheus' base URL once both jobs have RTT data.
+// exporters; a static target and one of several flows; echo on three
+// loopback addresses) and a Prometheus with the example static.yml and
+// probe.yml and the example rules, and returns Prometheus' base URL once
+// both jobs have RTT data.
 func dashboardStack(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	webA, webB, echoPort := testenv.Port(t), testenv.Port(t), testenv.Port(t)
-	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
+	cfg := writeFile(t, dir, "tcpping.yml", flowsConfig(echoPort))
 	args := []string{"--config.file=" + cfg,
 		"--web.listen-address=127.0.0.1:" + strconv.Itoa(webA), "--web.listen-address=127.0.0.1:" + strconv.Itoa(webB)}
 	for i := 1; i <= 3; i++ {
@@ -310,7 +311,8 @@ func dashboardStack(t *testing.T) string {
 		for _, r := range res {
 			got[r.Metric["job"]] = r.float()
 		}
-		if err == nil && got["tcpping_exporter"] == 2 && got["tcpping"] == 2 {
+		// Two exporters, each with self and the flows of self-flows.
+		if err == nil && got["tcpping_exporter"] == 2*(1+selfFlows) && got["tcpping"] == 2 {
 			return base
 		}
 		if time.Now().After(deadline) {

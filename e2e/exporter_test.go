@@ -108,26 +108,6 @@ func scrape(client *http.Client, url string) (map[string]*dto.MetricFamily, stri
 	return mfs, string(body), err
 }
 
-// get fetches u with the headers header and returns the status code and
-// the body.
-func get(t *testing.T, u string, header map[string]string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
-}
-
 // writeFile writes content to dir/name and returns the path.
 func writeFile(t *testing.T, dir, name, content string) string {
 	t.Helper()

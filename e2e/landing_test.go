@@ -115,10 +115,10 @@ targets:
 	noProblems(t, page)
 
 	// /config shows the loaded config, /-/healthy answers.
-	if code, body := get(t, base+"/config", nil); code != http.StatusOK || !strings.Contains(body, "alpha") || !strings.Contains(body, "interval: 100ms") {
+	if code, body := testenv.Get(t, base+"/config", nil); code != http.StatusOK || !strings.Contains(body, "alpha") || !strings.Contains(body, "interval: 100ms") {
 		t.Errorf("/config: HTTP %d\n%s", code, body)
 	}
-	if code, _ := get(t, base+"/-/healthy", nil); code != http.StatusOK {
+	if code, _ := testenv.Get(t, base+"/-/healthy", nil); code != http.StatusOK {
 		t.Errorf("/-/healthy: HTTP %d", code)
 	}
 }

@@ -136,7 +136,7 @@ func TestPrometheusScrapesProbeAndMetrics(t *testing.T) {
 	requireTool(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	web, echoPort := testenv.Port(t), testenv.Port(t)
-	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
+	cfg := writeFile(t, dir, "tcpping.yml", flowsConfig(echoPort))
 	// The echo server listens on three loopback addresses: three /probe
 	// targets for Prometheus to discover.
 	startBinary(t, dir, "--config.file="+cfg, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web),

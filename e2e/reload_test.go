@@ -30,7 +30,7 @@ import (
 // /probe?debug=true.
 func debugLocalAddr(t *testing.T, base, target string) string {
 	t.Helper()
-	code, body := get(t, base+"/probe?debug=true&target="+target, nil)
+	code, body := testenv.Get(t, base+"/probe?debug=true&target="+target, nil)
 	if code != http.StatusOK {
 		t.Fatalf("debug: HTTP %d: %s", code, body)
 	}
@@ -79,7 +79,7 @@ func TestReloadReconcilesWithoutLosingCounters(t *testing.T) {
 	ts1, _ := testenv.Value(mfs, "tcpping_exporter_config_last_reload_success_timestamp_seconds", nil)
 
 	t.Run("GET is not allowed", func(t *testing.T) {
-		if code, _ := get(t, base+"/-/reload", nil); code != http.StatusMethodNotAllowed {
+		if code, _ := testenv.Get(t, base+"/-/reload", nil); code != http.StatusMethodNotAllowed {
 			t.Errorf("GET /-/reload: HTTP %d, want 405", code)
 		}
 	})

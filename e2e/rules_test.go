@@ -136,12 +136,13 @@ func TestRulesCoverage(t *testing.T) {
 	}
 	// What each alert must watch, by the metric its expression uses.
 	watch := map[string]string{
-		"disconnected target":   "tcp_echo_connected == 0",
-		"loss":                  "tcp_echo_timeouts_total",
-		"p99 RTT":               "histogram_quantile(0.99",
-		"RTT regression":        "offset 1h",
-		"retransmits":           "tcp_echo_retransmits_total",
-		"failed config reloads": "tcpping_exporter_config_last_reload_successful",
+		"disconnected target":              "tcp_echo_connected == 0",
+		"loss":                             "tcp_echo_timeouts_total",
+		"p99 RTT":                          "histogram_quantile(0.99",
+		"RTT regression":                   "offset 1h",
+		"retransmits":                      "tcp_echo_retransmits_total",
+		"failed config reloads":            "tcpping_exporter_config_last_reload_successful",
+		"one bad path of a target's flows": "min without (flow)",
 	}
 	var exprs strings.Builder
 	for _, g := range rf.Groups {

@@ -24,38 +24,32 @@ import (
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
-// readBufferSize is the most one read takes in: 85 frames, far more than a
-// prober keeps in flight. It is also the most the server writes back at once
-// and so the most it holds for a client that does not read. The goroutine
-// per connection engine allocates it for every connection (10,000
-// connections cost about 20 MiB); the epoll engine reads into one buffer per
-// worker and allocates it for a connection only once a write falls short.
+// readBufferSize is the most one read takes in while a connection's partial
+// frame is short: 85 frames of 24 bytes, far more than a prober keeps in
+// flight. It is also the most the server writes back at once, and so the
+// most it holds for a client that does not read, unless the connection
+// speaks long extended frames (stream.readBuf). The goroutine per connection
+// engine allocates it for every connection (10,000 connections cost about
+// 20 MiB); the epoll engine reads into one buffer per worker and allocates
+// it for a connection only once a write falls short.
 const readBufferSize = 85 * wire.FrameSize
 
-// scanFrames returns the length of the longest prefix of b made of whole
-// frames with a valid magic, and false if the bytes after that prefix cannot
-// start a frame (a wrong magic, detected from its first wrong byte).
-//
-// It is the frame-handling step, the one both engines take between a read
-// and the write of its echoes: b is what the connection's last partial frame
-// and the read hold, and b[:end] is written back as it is. Anything a reply
-// must carry beyond the client's bytes belongs here, not in an engine.
-func scanFrames(b []byte) (end int, ok bool) {
-	for len(b)-end >= wire.FrameSize {
-		if !wire.ValidPrefix(b[end : end+wire.FrameSize]) {
-			return end, false
+// countWritten counts the frames that a write of n bytes completed, out of
+// left bytes of st's echoes that end on a frame boundary: an offer, if one
+// heads them (st.lead), and then frames of st.frameSize(). The rest of a
+// frame begun by an earlier write counts when its last byte is written.
+func (s *Server) countWritten(st *stream, left, n int) {
+	k := 0
+	if lead := int(st.lead); lead > 0 {
+		if n < lead {
+			st.lead -= uint8(n)
+			return
 		}
-		end += wire.FrameSize
+		k, left, n, st.lead = 1, left-lead, n-lead, 0
 	}
-	return end, wire.ValidPrefix(b[end:])
-}
-
-// countWritten counts the frames a write of n bytes completed, out of left
-// bytes that end on a frame boundary (the rest of a frame begun by an earlier
-// write counts when its last byte is written).
-func (s *Server) countWritten(left, n int) {
-	const fs = wire.FrameSize
-	if k := (left+fs-1)/fs - (left-n+fs-1)/fs; k > 0 {
+	fs := st.frameSize()
+	k += (left+fs-1)/fs - (left-n+fs-1)/fs
+	if k > 0 {
 		s.m.frames.Add(float64(k))
 	}
 }

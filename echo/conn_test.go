@@ -57,26 +57,50 @@ func TestScanFrames(t *testing.T) {
 }
 
 func TestCountWritten(t *testing.T) {
-	tests := []struct{ left, n, want int }{
-		{48, 48, 2},
-		{48, 0, 0},
-		{48, 23, 0},
-		{48, 24, 1},
-		{48, 30, 1},
-		{18, 18, 1}, // the rest of a frame begun earlier
-		{42, 17, 0},
-		{42, 18, 1},
-		{42, 42, 2},
+	v1 := stream{proto: protoV1}
+	offered := stream{proto: protoExt, lead: 24}                 // the offer, and no frame yet
+	ext := stream{proto: protoExt, extLen: 100}                  // 100-byte frames
+	offeredExt := stream{proto: protoExt, extLen: 100, lead: 24} // the offer, then 100-byte frames
+	tests := []struct {
+		name   string
+		st     stream
+		left   int   // bytes of echoes to write, ending on a frame boundary
+		writes []int // the bytes each write takes
+		want   []int // the frames counted after each
+	}{
+		{"v1, whole", v1, 48, []int{48}, []int{2}},
+		{"v1, nothing written", v1, 48, []int{0}, []int{0}},
+		{"v1, 23 bytes", v1, 48, []int{23}, []int{0}},
+		{"v1, 24 bytes", v1, 48, []int{24}, []int{1}},
+		{"v1, 30 bytes", v1, 48, []int{30}, []int{1}},
+		{"v1, the rest of a frame begun earlier", v1, 18, []int{18}, []int{1}},
+		{"v1, 17 of 42", v1, 42, []int{17}, []int{0}},
+		{"v1, 18 of 42", v1, 42, []int{18}, []int{1}},
+		{"v1, 42 of 42", v1, 42, []int{42}, []int{2}},
+		{"v1, in pieces", v1, 72, []int{10, 20, 20, 22}, []int{0, 1, 2, 3}},
+		{"offer alone", offered, 24, []int{24}, []int{1}},
+		{"offer in pieces", offered, 24, []int{10, 13, 1}, []int{0, 0, 1}},
+		{"extended, whole", ext, 300, []int{300}, []int{3}},
+		{"extended, in pieces", ext, 300, []int{99, 1, 150, 50}, []int{0, 1, 2, 3}},
+		{"offer and extended, whole", offeredExt, 224, []int{224}, []int{3}},
+		{"offer and extended, in pieces", offeredExt, 224, []int{10, 20, 93, 1, 100}, []int{0, 1, 1, 2, 3}},
+		{"offer and extended, the offer and more", offeredExt, 224, []int{124, 100}, []int{2, 3}},
 	}
 	for _, tt := range tests {
-		s, err := New(Options{ListenAddresses: []string{"127.0.0.1:0"}}, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.countWritten(tt.left, tt.n)
-		if got := testutil.ToFloat64(s.m.frames); got != float64(tt.want) {
-			t.Errorf("countWritten(%d, %d) counted %v frames, want %d", tt.left, tt.n, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := New(Options{ListenAddresses: []string{"127.0.0.1:0"}}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, left := tt.st, tt.left
+			for i, n := range tt.writes {
+				s.countWritten(&st, left, n)
+				left -= n
+				if got := testutil.ToFloat64(s.m.frames); got != float64(tt.want[i]) {
+					t.Fatalf("after writes %v: %v frames counted, want %d", tt.writes[:i+1], got, tt.want[i])
+				}
+			}
+		})
 	}
 }
 

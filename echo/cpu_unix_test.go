@@ -32,7 +32,8 @@ import (
 )
 
 // cpuClientEnv passes the load to the client process of BenchmarkEchoCPU:
-// "ADDRESS CONNS RATE FRAMES".
+// "ADDRESS CONNS RATE FRAMES LEN", LEN 0 for 24-byte frames, else the
+// length of extended frames.
 const cpuClientEnv = "ECHO_CPU_CLIENT"
 
 // BenchmarkEchoCPU measures the echo server's CPU time per echo the way
@@ -42,26 +43,28 @@ const cpuClientEnv = "ECHO_CPU_CLIENT"
 // reading every echo. The server's process CPU time (getrusage: every
 // thread, the Go runtime's included, and none of the client's) over the b.N
 // echoes is reported as cpu-µs/echo. ns/op is about 1/rate and says nothing.
-// workers sets the epoll workers on Linux (0: the default).
+// workers sets the epoll workers on Linux (0: the default); ext, the length
+// of extended frames the connections negotiate (0: 24-byte frames).
 func BenchmarkEchoCPU(b *testing.B) {
 	for _, bc := range []struct {
-		name                 string
-		conns, rate, workers int
+		name                      string
+		conns, rate, workers, ext int
 	}{
-		{"conns=1000/rate=10000", 1000, 10000, 0},
-		{"conns=100/rate=1000", 100, 1000, 0},
-		{"conns=1000/rate=10000/workers=2", 1000, 10000, 2},
+		{"conns=1000/rate=10000", 1000, 10000, 0, 0},
+		{"conns=100/rate=1000", 100, 1000, 0, 0},
+		{"conns=1000/rate=10000/workers=2", 1000, 10000, 2, 0},
+		{"conns=1000/rate=10000/ext=64", 1000, 10000, 0, 64},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			benchEchoCPU(b, bc.conns, bc.rate, bc.workers)
+			benchEchoCPU(b, bc.conns, bc.rate, bc.workers, bc.ext)
 		})
 	}
 }
 
-func benchEchoCPU(b *testing.B, conns, rate, workers int) {
+func benchEchoCPU(b *testing.B, conns, rate, workers, ext int) {
 	s, _ := startServer(b, Options{MaxConnections: conns, workers: workers}, nil)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestEchoCPUClient$", "-test.count=1")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d %d %d", cpuClientEnv, addr(b, s), conns, rate, b.N))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d %d %d %d", cpuClientEnv, addr(b, s), conns, rate, b.N, ext))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -121,23 +124,31 @@ func processCPU(tb testing.TB) time.Duration {
 // It connects, says "ready", waits for a line on stdin, sends the frames
 // at the rate, spread over the connections in turn and over time in 1 ms
 // steps (as bench/floor/pinger -s 1000 does), and says "done" when every
-// echo is back.
+// echo is back. With a length, each connection negotiates extended frames
+// before "ready" and sends requests of that length.
 func TestEchoCPUClient(t *testing.T) {
 	spec := os.Getenv(cpuClientEnv)
 	if spec == "" {
 		t.Skip("the client process of BenchmarkEchoCPU")
 	}
 	var address string
-	var nconns, rate, total int
-	if _, err := fmt.Sscanf(spec, "%s %d %d %d", &address, &nconns, &rate, &total); err != nil {
+	var nconns, rate, total, ext int
+	if _, err := fmt.Sscanf(spec, "%s %d %d %d %d", &address, &nconns, &rate, &total, &ext); err != nil {
 		t.Fatalf("%s=%q: %v", cpuClientEnv, spec, err)
 	}
 	deadline := time.Now().Add(time.Minute + time.Duration(total/rate)*time.Second)
 	conns := make([]net.Conn, nconns)
 	for i := range conns {
 		c := dial(t, address)
+		if ext > 0 {
+			negotiate(t, c)
+		}
 		_ = c.SetDeadline(deadline)
 		conns[i] = c
+	}
+	f := frame(1)
+	if ext > 0 {
+		f = extRequest(ext, 1, 1)
 	}
 	var (
 		received atomic.Int64
@@ -146,7 +157,7 @@ func TestEchoCPUClient(t *testing.T) {
 	)
 	for _, c := range conns {
 		go func() {
-			buf := make([]byte, 24)
+			buf := make([]byte, len(f))
 			for {
 				if _, err := io.ReadFull(c, buf); err != nil {
 					return
@@ -167,7 +178,6 @@ func TestEchoCPUClient(t *testing.T) {
 		os.Exit(0)
 	}()
 
-	f := frame(1)
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	start := time.Now()

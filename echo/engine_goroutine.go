@@ -24,7 +24,8 @@ import (
 
 // goroutineEngine serves each connection from a goroutine of its own, with
 // blocking reads and writes under deadlines and one fixed read buffer per
-// connection. It runs on every platform, and is the only engine where epoll
+// connection (and a bigBuf borrowed while a long extended frame arrives).
+// It times extended requests by the clock after each read. It runs on every platform, and is the only engine where epoll
 // is missing. It keeps the connections being served, under the server's
 // mutex, so that Shutdown can close them.
 type goroutineEngine struct {
@@ -95,11 +96,11 @@ func (e *goroutineEngine) serveConn(c net.Conn) {
 // the error that ended it (nil or io.EOF when the client closed cleanly).
 //
 // Each read is followed at once by one write of every complete frame it
-// finished, so a frame is never held back waiting for more data; a partial
-// trailing frame (at most 23 bytes) moves to the front of the buffer for the
-// next read. Bytes are checked against the magic as soon as they arrive, so
-// garbage is refused from its first wrong byte, and nothing from the first
-// bad frame on is ever written back.
+// finished (the echoes stream.scan makes of them), so a frame is never held
+// back waiting for more data; a partial trailing frame is kept for the next
+// read. Bytes are checked as soon as they arrive, so garbage is refused
+// from its first wrong byte, and nothing from the first bad frame on is
+// ever written back.
 //
 // The timeout policy (timeouts) is applied when a deadline passes, and a
 // deadline is moved only then, or when it is about to matter: changing one
@@ -108,8 +109,9 @@ func (e *goroutineEngine) serveConn(c net.Conn) {
 // while the server was blocked writing makes the next read fail at once, and
 // the policy then sets the next one from the last echo.
 func (e *goroutineEngine) echo(c net.Conn) (reason, error) {
-	buf := make([]byte, readBufferSize)
-	pending := 0
+	small := make([]byte, readBufferSize)
+	var st stream
+	defer st.release(&e.s.bigBufs)
 	cl := newConnClock()
 	t := openedAt(0)
 	if r, err := e.nextReadDeadline(c, cl, &t, 0); err != nil {
@@ -117,17 +119,19 @@ func (e *goroutineEngine) echo(c net.Conn) (reason, error) {
 	}
 	var w deadlineWriter
 	for {
-		n, rerr := c.Read(buf[pending:])
-		total := pending + n
-		end, ok := scanFrames(buf[:total])
+		buf, have := st.readBuf(small)
+		n, rerr := c.Read(buf[have:])
+		total := have + n
+		end, ok := st.scan(buf[:total], 0, noKernelRx{})
 		if end > 0 {
-			if r, err := e.write(c, cl, &t, &w, buf[:end]); err != nil {
+			if r, err := e.write(c, cl, &t, &w, &st, buf[:end]); err != nil {
 				return r, err
 			}
 		}
 		if !ok {
 			return reasonBadMagic, wire.ErrBadMagic
 		}
+		st.keep(buf[end:total], &e.s.bigBufs)
 		if rerr != nil {
 			if !errors.Is(rerr, os.ErrDeadlineExceeded) {
 				return reasonNone, rerr
@@ -136,7 +140,6 @@ func (e *goroutineEngine) echo(c net.Conn) (reason, error) {
 				return r, err
 			}
 		}
-		pending = copy(buf, buf[end:total])
 	}
 }
 
@@ -171,10 +174,11 @@ func (cl connClock) at(d time.Duration) time.Time { return cl.epoch.Add(d) }
 // deadlineWriter tracks a connection's write deadline, on its clock.
 type deadlineWriter struct{ deadline time.Duration }
 
-// write writes frames back and counts them. The write may block until the
+// write stamps the replies among frames (stream.stamp), writes them back
+// and counts them. The write may block until the
 // timeout policy gives the connection up; the deadline is moved only when
 // less than half of the write timeout is left.
-func (e *goroutineEngine) write(c net.Conn, cl connClock, t *connTimes, w *deadlineWriter, frames []byte) (reason, error) {
+func (e *goroutineEngine) write(c net.Conn, cl connClock, t *connTimes, w *deadlineWriter, st *stream, frames []byte) (reason, error) {
 	now := cl.now()
 	t.writeBegan(now)
 	if w.deadline-now < e.s.timeouts.write/2 {
@@ -183,9 +187,10 @@ func (e *goroutineEngine) write(c net.Conn, cl connClock, t *connTimes, w *deadl
 			return reasonNone, err
 		}
 	}
+	st.stamp(frames)
 	for {
 		n, err := c.Write(frames)
-		e.s.countWritten(len(frames), n)
+		e.s.countWritten(st, len(frames), n)
 		if err == nil {
 			// Taken after the write: time blocked in it is the server's.
 			t.echoed(cl.now())

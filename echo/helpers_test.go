@@ -86,6 +86,57 @@ func frames(first uint64, n int) []byte {
 	return b
 }
 
+// helloFrame builds the HELLO by hand from EXTPROTO's layout: the 24-byte
+// frame with sequence number 2^64-2 and the time field "TPXHELLO".
+func helloFrame() []byte {
+	b := make([]byte, 24)
+	copy(b[0:8], "TCPPING\x00")
+	binary.LittleEndian.PutUint64(b[8:16], 0xFFFFFFFFFFFFFFFE)
+	copy(b[16:24], "TPXHELLO")
+	return b
+}
+
+// offerFrame builds by hand the offer our server answers the HELLO with: the
+// HELLO's magic and sequence number, then "TPX1", the longest frame (9000)
+// and the capability flags, each uint16 little-endian.
+func offerFrame(flags uint16) []byte {
+	b := helloFrame()
+	copy(b[16:20], "TPX1")
+	binary.LittleEndian.PutUint16(b[20:22], 9000)
+	binary.LittleEndian.PutUint16(b[22:24], flags)
+	return b
+}
+
+// extRequest builds by hand an extended request of l bytes: "TPX1", l, kind
+// 1, flags 0, seq, 0, the send time ns, then padding. The padding is a
+// pattern rather than zeros, so that the tests see it come back unchanged.
+func extRequest(l int, seq uint32, ns uint64) []byte {
+	b := make([]byte, l)
+	copy(b[0:4], "TPX1")
+	binary.LittleEndian.PutUint16(b[4:6], uint16(l))
+	b[6] = 1
+	binary.LittleEndian.PutUint32(b[8:12], seq)
+	binary.LittleEndian.PutUint64(b[16:24], ns)
+	for i := 24; i < l; i++ {
+		b[i] = byte(i*7) + byte(seq)
+	}
+	return b
+}
+
+// extReply builds by hand the reply to req: req with kind 2, the flags, the
+// turnaround (ns) and the server receive time rx.
+func extReply(req []byte, flags uint8, turnaround uint32, rx uint64) []byte {
+	b := bytes.Clone(req)
+	b[6] = 2
+	b[7] = flags
+	binary.LittleEndian.PutUint32(b[12:16], turnaround)
+	binary.LittleEndian.PutUint64(b[16:24], rx)
+	return b
+}
+
+// cat concatenates byte slices into a new one.
+func cat(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+
 // startServer starts a server on 127.0.0.1:0 (unless opts names addresses)
 // with metrics on a fresh registry, and stops it at cleanup, checking that
 // Serve returned nil.

@@ -84,6 +84,7 @@ func TestHostileClients(t *testing.T) {
 			reason: reasonNotAllowed, want: 1000,
 		},
 	}
+	tests = append(tests, hostileExtCases()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := startServer(t, tt.opts, nil)

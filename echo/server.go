@@ -14,7 +14,10 @@
 // Package echo implements the echo server: the far end of a prober's link.
 // It accepts TCP connections, reads 24-byte frames (see internal/wire), checks
 // their magic and writes each one back unchanged and in order. It is
-// wire-compatible with the server of the original tcp_ping_prometheus.
+// wire-compatible with the server of the original tcp_ping_prometheus. A
+// client whose first frame is the HELLO is answered with an offer, and from
+// then on speaks extended frames, whose replies carry the time the server
+// received the request and how long it took to answer (stream.go).
 //
 // Two engines serve the connections (Options.Engine). On Linux, by default,
 // one worker goroutine owns an epoll set and serves every connection's
@@ -107,6 +110,9 @@ type Server struct {
 	wg   sync.WaitGroup // accept loops and the engine's goroutines
 
 	eng engine // serves admitted connections, as opts.Engine says
+	// bigBufs lends bigBufs to connections in the middle of a long
+	// extended frame.
+	bigBufs sync.Pool
 
 	mu        sync.Mutex
 	closed    bool
@@ -132,6 +138,7 @@ func New(opts Options, logger log.Logger, reg prometheus.Registerer) (*Server, e
 		m:        newMetrics(),
 		done:     make(chan struct{}),
 	}
+	s.bigBufs.New = newBigBuf
 	if s.eng, err = newEngine(s); err != nil {
 		return nil, err
 	}

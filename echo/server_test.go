@@ -84,7 +84,8 @@ func TestListenErrorNamesAddress(t *testing.T) {
 }
 
 // TestWireCompat writes frames in various chunkings and checks that exactly
-// the same bytes come back, in order.
+// the same bytes come back, in order: what an original client sees, HELLOs
+// it cannot send by accident included.
 func TestWireCompat(t *testing.T) {
 	two := frames(1, 2)
 	tests := []struct {
@@ -99,6 +100,14 @@ func TestWireCompat(t *testing.T) {
 		{"split inside the magic", [][]byte{two[:3], two[3:]}, 5 * time.Millisecond},
 		{"frame and a half, then the rest", [][]byte{two[:36], two[36:]}, 5 * time.Millisecond},
 		{"odd chunks", splitEvery(frames(1, 20), 7), 0},
+		// The HELLO asks for extended frames only as a connection's first
+		// frame; anywhere else it is a frame like any other.
+		{"the HELLO after a frame", [][]byte{cat(frame(1), helloFrame(), frame(2))}, 0},
+		{"the HELLO after a frame, in its own write", [][]byte{frame(1), helloFrame(), frame(2)}, 5 * time.Millisecond},
+		{"the HELLO twice after a frame", [][]byte{cat(frame(1), helloFrame(), helloFrame())}, 0},
+		{"the HELLO's sequence number first, with a real time", [][]byte{cat(frame(1)[:8], helloFrame()[8:16], frame(1)[16:]), helloFrame()}, 5 * time.Millisecond},
+		{"the HELLO's time first, with a real sequence number", [][]byte{cat(frame(1)[:16], []byte("TPXHELLO")), helloFrame()}, 5 * time.Millisecond},
+		{"an offer first", [][]byte{offerFrame(1), helloFrame()}, 5 * time.Millisecond},
 	}
 	s, _ := startServer(t, Options{}, nil)
 	for _, tt := range tests {

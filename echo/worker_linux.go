@@ -48,9 +48,11 @@ const never = time.Duration(math.MaxInt64)
 // echoes could not be written within the write timeout.
 var errWriteTimeout = errors.New("write timeout")
 
-// conn is a connection served by a worker: about 150 bytes and its remote
-// address. A client that does not read its echoes adds one buffer of
-// readBufferSize, kept until the connection closes.
+// conn is a connection served by a worker: 136 bytes (TestConnSize) and
+// its remote address. A client that does not read its echoes adds one buffer of
+// readBufferSize, kept until the connection closes; a connection in the
+// middle of a long extended frame borrows a bigBuf until the frame is
+// complete.
 type conn struct {
 	fd     int
 	idx    int      // index in worker.conns
@@ -64,12 +66,14 @@ type conn struct {
 	// worth, since the server reads nothing more until they are written.
 	// Meanwhile the socket is watched for EPOLLOUT instead of EPOLLIN, so
 	// the client's frames wait in the kernel, as they do behind a blocking
-	// write. outBuf is out's storage, made at the first short write.
-	out, outBuf []byte
-	badMagic    bool // a bad frame followed the pending echoes
+	// write. Its storage is made at the first short write and kept; a
+	// write of long extended replies gets a longer one, kept only until
+	// it is done. (One slice rather than a buffer and a slice of it keeps
+	// conn at 136 bytes: the rest moves to the front after each write.)
+	out      []byte
+	badMagic bool // a bad frame followed the pending echoes
 
-	have uint8                    // bytes of a partial frame in part
-	part [wire.FrameSize - 1]byte // the partial frame a read ended with
+	st stream // the protocol and the partial frame a read ended with
 }
 
 // worker serves its connections from one goroutine: it waits in
@@ -92,7 +96,8 @@ type worker struct {
 	lastYield time.Duration // see sched.Yield
 
 	events [maxEvents]unix.EpollEvent
-	buf    [wire.FrameSize - 1 + readBufferSize]byte // a partial frame + one read
+	buf    [wire.FrameSize - 1 + readBufferSize]byte // a short partial frame + one read
+	rx     rxScratch                                 // recvmsg's arguments
 }
 
 func newWorker(s *Server) (*worker, error) {
@@ -206,15 +211,14 @@ const (
 )
 
 // readEcho reads what the socket holds and writes every complete frame
-// back at once, so a frame is never held back waiting for more data; a
-// partial trailing frame (at most 23 bytes) is kept for the next read.
-// Bytes are checked against the magic as soon as they arrive, and nothing
-// from the first bad frame on is written back.
+// back at once (the echoes stream.scan makes of them), so a frame is never
+// held back waiting for more data; a partial trailing frame is kept for the
+// next read. Bytes are checked as soon as they arrive, and nothing from the
+// first bad frame on is written back.
 func (w *worker) readEcho(c *conn, now time.Duration) {
 	for range maxReads {
-		have := int(c.have)
-		copy(w.buf[:have], c.part[:have])
-		n, errno := rawRead(c.fd, w.buf[have:have+readBufferSize])
+		buf, have := c.st.readBuf(w.buf[:])
+		n, rxNs, errno := w.read(c, buf[have:])
 		switch {
 		case errno == unix.EAGAIN:
 			return
@@ -226,22 +230,23 @@ func (w *worker) readEcho(c *conn, now time.Duration) {
 			return
 		}
 		total := have + n
-		end, ok := scanFrames(w.buf[:total])
-		c.have = uint8(copy(c.part[:], w.buf[end:total]))
+		end, ok := c.st.scan(buf[:total], rxNs, c)
+		res := echoDone
 		if end > 0 {
-			switch w.echo(c, w.buf[:end], now) {
-			case echoClosed:
-				return
-			case echoPending:
-				c.badMagic = !ok
+			if res = w.echo(c, buf[:end], now); res == echoClosed {
 				return
 			}
+		}
+		c.st.keep(buf[end:total], &w.s.bigBufs)
+		if res == echoPending {
+			c.badMagic = !ok
+			return
 		}
 		if !ok {
 			w.close(c, reasonBadMagic, wire.ErrBadMagic)
 			return
 		}
-		if n < readBufferSize {
+		if n < len(buf)-have {
 			return // drained; level-triggered epoll reports what comes next
 		}
 	}
@@ -250,21 +255,24 @@ func (w *worker) readEcho(c *conn, now time.Duration) {
 // echo writes frames back. What the socket cannot take now is kept in
 // c.out and the socket watched for EPOLLOUT.
 func (w *worker) echo(c *conn, frames []byte, now time.Duration) echoResult {
+	c.st.stamp(frames)
 	n, errno := rawWrite(c.fd, frames)
 	if errno != 0 && errno != unix.EAGAIN {
 		w.close(c, reasonNone, errno)
 		return echoClosed
 	}
 	n = max(n, 0)
-	w.s.countWritten(len(frames), n)
+	w.s.countWritten(&c.st, len(frames), n)
 	if n == len(frames) {
 		c.times.echoed(now)
 		return echoDone
 	}
-	if c.outBuf == nil {
-		c.outBuf = make([]byte, readBufferSize)
+	if cap(c.out) < len(frames)-n {
+		// A read's worth of 24-byte frames fits in readBufferSize; long
+		// extended frames may need more, until flush is done with it.
+		c.out = make([]byte, 0, max(readBufferSize, len(frames)-n))
 	}
-	c.out = c.outBuf[:copy(c.outBuf, frames[n:])]
+	c.out = append(c.out[:0], frames[n:]...)
 	c.times.writeBegan(now)
 	if !w.watch(c, unix.EPOLLOUT) {
 		return echoClosed
@@ -284,10 +292,13 @@ func (w *worker) flush(c *conn, now time.Duration) bool {
 		w.close(c, reasonNone, errno)
 		return false
 	}
-	w.s.countWritten(len(c.out), n)
-	c.out = c.out[n:]
+	w.s.countWritten(&c.st, len(c.out), n)
+	c.out = c.out[:copy(c.out, c.out[n:])]
 	if len(c.out) > 0 {
 		return false
+	}
+	if cap(c.out) > readBufferSize {
+		c.out = nil // kept only while needed
 	}
 	c.times.echoed(now)
 	// The idle deadline now counts from here, and may come before the
@@ -360,6 +371,7 @@ func (w *worker) close(c *conn, r reason, err error) {
 	w.s.m.reject(r)
 	w.s.logClosed(r, c.remote, err)
 	_ = unix.Close(c.fd)
+	c.st.release(&w.s.bigBufs)
 	w.s.release()
 }
 

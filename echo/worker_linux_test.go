@@ -22,6 +22,7 @@ import (
 	"net"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/sys/unix"
@@ -128,8 +129,8 @@ func TestWorkerPartialFrame(t *testing.T) {
 	if got := clientRead(t, cli, 24); !bytes.Equal(got, two[:24]) {
 		t.Fatalf("echo = % x, want % x", got, two[:24])
 	}
-	if c.have != 12 {
-		t.Errorf("partial frame kept = %d bytes, want 12", c.have)
+	if c.st.have != 12 {
+		t.Errorf("partial frame kept = %d bytes, want 12", c.st.have)
 	}
 	clientWrite(t, cli, two[36:])
 	w.ready(c, 0)
@@ -278,5 +279,67 @@ func TestReadsPerEventBounded(t *testing.T) {
 	}
 	if got := clientRead(t, cli, len(sent)); !bytes.Equal(got, sent) {
 		t.Fatal("the echoes differ from the frames sent")
+	}
+}
+
+// TestWorkerLongFrames checks what a connection that speaks long extended
+// frames holds: a bigBuf only while a partial frame is too long for its own
+// room, and an echo buffer longer than readBufferSize only while a write of
+// long replies waits.
+func TestWorkerLongFrames(t *testing.T) {
+	w, c, cli := testWorker(t, Options{})
+	clientWrite(t, cli, helloFrame())
+	w.ready(c, 0)
+	clientRead(t, cli, 24)
+	if c.st.proto != protoExt {
+		t.Fatal("the HELLO did not negotiate")
+	}
+	req := extRequest(9000, 1, 1)
+	clientWrite(t, cli, req[:5000])
+	w.ready(c, 0)
+	if c.st.big == nil || c.st.have != 5000 {
+		t.Fatalf("5000 bytes of a 9000-byte frame: %d kept, bigBuf held %v; want 5000, true", c.st.have, c.st.big != nil)
+	}
+	clientWrite(t, cli, req[5000:])
+	w.ready(c, 0)
+	if c.st.big != nil || c.st.have != 0 {
+		t.Fatalf("after the whole frame: %d kept, bigBuf held %v; want 0, false", c.st.have, c.st.big != nil)
+	}
+	if got := clientRead(t, cli, 9000); !bytes.Equal(got[24:], req[24:]) || got[6] != 2 {
+		t.Fatal("the reply is not the request's")
+	}
+
+	filled := fillToClient(t, c)
+	clientWrite(t, cli, cat(extRequest(9000, 2, 2), extRequest(9000, 3, 3)))
+	for range 4 {
+		w.ready(c, time.Second)
+	}
+	if len(c.out) == 0 || cap(c.out) <= readBufferSize {
+		t.Fatalf("pending %d bytes in a buffer of %d; want a write of long replies waiting", len(c.out), cap(c.out))
+	}
+	clientRead(t, cli, filled)
+	for range 4 {
+		w.ready(c, 2*time.Second)
+	}
+	if got := clientRead(t, cli, 18000); got[9000+6] != 2 || !bytes.Equal(got[9000+24:], extRequest(9000, 3, 3)[24:]) {
+		t.Fatal("the replies after the wait are not the requests'")
+	}
+	if cap(c.out) != 0 || c.st.big != nil {
+		t.Errorf("after the wait: %d pending in an echo buffer of %d, bigBuf held %v; want no buffer, false", len(c.out), cap(c.out), c.st.big != nil)
+	}
+	if got := testutil.ToFloat64(w.s.m.frames); got != 4 {
+		t.Errorf("frames = %v, want 4 (the offer and three replies)", got)
+	}
+}
+
+// TestConnSize checks that the extended protocol costs a connection
+// nothing: the epoll engine's conn still fits the 144-byte allocation
+// class it had before (the sizes are the runtime's classes).
+func TestConnSize(t *testing.T) {
+	epollOnly(t)
+	got := unsafe.Sizeof(conn{})
+	t.Logf("conn is %d bytes", got)
+	if got > 144 {
+		t.Errorf("conn is %d bytes, want at most 144", got)
 	}
 }

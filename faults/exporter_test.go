@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -294,7 +295,7 @@ next:
 	return math.NaN()
 }
 
-// targets returns the names of the targets on /metrics.
+// targets returns the names of the targets on /metrics, each once.
 func (m metrics) targets() []string {
 	var names []string
 	for _, s := range m["tcp_echo_sent_total"].GetMetric() {
@@ -304,7 +305,7 @@ func (m metrics) targets() []string {
 			}
 		}
 	}
-	return names
+	return slices.Compact(names) // a target's flows are consecutive
 }
 
 // stats are one target's series from one scrape.
@@ -361,20 +362,29 @@ func (s stats) String() string {
 func checkHonest(m metrics, maxInFlight map[string]int) []string {
 	var errs []string
 	for _, name := range m.targets() {
-		s := m.target(name)
-		if s.sent != s.received+s.timeouts+s.inFlight {
-			errs = append(errs, fmt.Sprintf("target %s: invariant broken: sent %v != received %v + timeouts %v + in_flight %v",
-				name, s.sent, s.received, s.timeouts, s.inFlight))
+		for _, s := range m.targetFlows(name) {
+			errs = append(errs, checkStats(name, s, maxInFlight)...)
 		}
-		if limit, ok := maxInFlight[name]; ok && s.inFlight > float64(limit) {
-			errs = append(errs, fmt.Sprintf("target %s: in_flight %v above ceil(T/interval)+1 = %d", name, s.inFlight, limit))
-		}
-		if s.late > s.timeouts {
-			errs = append(errs, fmt.Sprintf("target %s: late %v > timeouts %v: a late reply without a timed-out probe", name, s.late, s.timeouts))
-		}
-		if s.rttCount != s.received {
-			errs = append(errs, fmt.Sprintf("target %s: histogram count %v != received %v", name, s.rttCount, s.received))
-		}
+	}
+	return errs
+}
+
+// checkStats is checkHonest for the series of one target, or of one flow
+// of a target of several flows.
+func checkStats(name string, s stats, maxInFlight map[string]int) []string {
+	var errs []string
+	if s.sent != s.received+s.timeouts+s.inFlight {
+		errs = append(errs, fmt.Sprintf("target %s: invariant broken: sent %v != received %v + timeouts %v + in_flight %v",
+			name, s.sent, s.received, s.timeouts, s.inFlight))
+	}
+	if limit, ok := maxInFlight[name]; ok && s.inFlight > float64(limit) {
+		errs = append(errs, fmt.Sprintf("target %s: in_flight %v above ceil(T/interval)+1 = %d", name, s.inFlight, limit))
+	}
+	if s.late > s.timeouts {
+		errs = append(errs, fmt.Sprintf("target %s: late %v > timeouts %v: a late reply without a timed-out probe", name, s.late, s.timeouts))
+	}
+	if s.rttCount != s.received {
+		errs = append(errs, fmt.Sprintf("target %s: histogram count %v != received %v", name, s.rttCount, s.received))
 	}
 	return errs
 }

@@ -35,13 +35,15 @@ type dialResult struct {
 }
 
 // dial resolves the target per ip_protocol and connects to it from
-// source_ip_address with the module's TOS, within dial_timeout.
-func (p *Prober) dial(ctx context.Context) dialResult {
+// source_ip_address with the module's TOS, within dial_timeout. port is
+// the source port of a flow's last connection, to dial from again, or 0
+// (see sourceport.go).
+func (p *Prober) dial(ctx context.Context, port int) dialResult {
 	m := p.mod
 	ctx, cancel := context.WithTimeout(ctx, m.DialTimeout.D())
 	defer cancel()
 
-	host, port, err := net.SplitHostPort(p.opts.Address)
+	host, dport, err := net.SplitHostPort(p.opts.Address)
 	if err != nil {
 		return dialResult{err: fmt.Errorf("address %q: %w", p.opts.Address, err)}
 	}
@@ -65,7 +67,7 @@ func (p *Prober) dial(ctx context.Context) dialResult {
 		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice(), Zone: src.Zone()}
 	}
 	start := time.Now()
-	conn, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+	conn, err := dialFrom(ctx, d, network, net.JoinHostPort(ip.String(), dport), m.Flows > 1, port)
 	handshake := time.Since(start)
 	if err != nil {
 		return dialResult{err: err}

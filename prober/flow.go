@@ -87,6 +87,8 @@ type flow struct {
 	// userTime: a connection has fallen back to user-space time; later
 	// fallbacks log at debug.
 	userTime bool
+	// port is the source port to dial from again (flows > 1), or 0.
+	port int
 }
 
 // init prepares the flow of p, which starts at now.
@@ -217,6 +219,7 @@ func (f *flow) dialed(now time.Time, a attempt) {
 	}
 	f.link = a.link
 	f.reply = replyBuf{}
+	f.keepPort(now, a.local)
 	f.connected(now, a.handshake, a.local, a.remote, a.kernel, a.kernelErr)
 }
 

@@ -80,3 +80,36 @@ func TestNoHistoryWithoutPool(t *testing.T) {
 		}
 	}
 }
+
+// TestEachFlowKeepsItsHistory checks that every flow of a target has a
+// history of its own probes.
+func TestEachFlowKeepsItsHistory(t *testing.T) {
+	srv := startServer(t, echoHandler)
+	m := newTestManager(t, ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour, History: history.NewPool(time.Hour, time.Minute)})
+	cfg := testConfig(config.Target{Name: "ecmp", Address: srv.addr()})
+	mod := cfg.Modules["default"]
+	mod.Flows = 3
+	cfg.Modules["default"] = mod
+	m.Reconcile(cfg)
+	flows := m.Static()[0].Flows()
+	if len(flows) != 3 {
+		t.Fatalf("%d flows, want 3", len(flows))
+	}
+	waitFor(t, "10 probes in every flow's history", 5*time.Second, func() bool {
+		for _, f := range flows {
+			if n, _, _ := sumHistory(f); n < 10 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, f := range flows {
+		f.Stop()
+	}
+	for _, f := range flows {
+		s := f.Snapshot()
+		if sent, lost, _ := sumHistory(f); uint64(sent) != s.Received+s.Timeouts || uint64(lost) != s.Timeouts {
+			t.Errorf("flow %d: history %d sent %d lost; its counters %d received %d timed out", f.opts.Flow, sent, lost, s.Received, s.Timeouts)
+		}
+	}
+}

@@ -51,7 +51,8 @@ func (p *Prober) run(ctx context.Context) {
 		}
 		now := time.Now()
 		if l.step(now) {
-			go func() { l.dialCh <- p.dial(ctx) }()
+			port := l.port
+			go func() { l.dialCh <- p.dial(ctx, port) }()
 		}
 		wake := l.wake()
 		if limit := now.Add(time.Hour); wake.IsZero() || wake.After(limit) {

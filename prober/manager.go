@@ -92,14 +92,14 @@ type Manager struct {
 	engine *engine
 
 	mu       sync.RWMutex
-	order    []*Prober          // static probers sorted by name
-	byKey    map[string]*Prober // static probers by module and address
+	order    []*Prober          // static probers sorted by name, then flow
+	byKey    map[string]*Prober // static targets by module and address: their first flow
 	dynamic  map[string]*dynamicProber
 	stopping bool
 }
 
 type dynamicProber struct {
-	p        *Prober
+	p        *Prober      // the target's first flow
 	lastUsed atomic.Int64 // Unix nanoseconds of the last request
 }
 
@@ -157,7 +157,8 @@ func staticOptions(cfg *config.Config) []Options {
 	return opts
 }
 
-// ReconcileResult counts what a Reconcile did.
+// ReconcileResult counts what a Reconcile did, in targets (a target of
+// several flows counts once).
 type ReconcileResult struct {
 	Started, Kept, Stopped, DynamicStopped int
 }
@@ -174,7 +175,9 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 	}
 	running := make(map[string]*Prober, len(m.order))
 	for _, p := range m.order {
-		running[p.opts.Name] = p
+		if p.opts.Flow == 0 {
+			running[p.opts.Name] = p
+		}
 	}
 	next := make(map[string]*Prober, len(want))
 	for _, o := range want {
@@ -184,10 +187,9 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 			res.Kept++
 			continue
 		}
-		o.History = m.opts.History.NewRecorder()
-		p := New(o, m.logger)
-		p.startOn(m.ctx, m.engine)
-		next[o.Name] = p
+		// A target whose identity changed, flows included, restarts
+		// with all its flows.
+		next[o.Name] = m.startTarget(o)
 		res.Started++
 	}
 	toStop := slices.Collect(maps.Values(running)) // removed or changed
@@ -209,33 +211,51 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 			res.DynamicStopped++
 		}
 	}
-	m.order = slices.SortedFunc(maps.Values(next), func(a, b *Prober) int {
+	m.order = flowsOf(slices.SortedFunc(maps.Values(next), func(a, b *Prober) int {
 		return strings.Compare(a.opts.Name, b.opts.Name)
-	})
+	}))
 	m.mu.Unlock()
 	// Stop outside the lock: scrapes need not wait for connections to close.
-	stopAll(toStop)
+	stopAll(flowsOf(toStop))
 	level.Info(m.logger).Log("msg", "probers reconciled", "started", res.Started, "kept", res.Kept,
 		"stopped", res.Stopped, "dynamic_stopped", res.DynamicStopped)
 	return res
 }
 
-// Static returns the static probers sorted by target name. The slice must
-// not be modified.
+// startTarget makes and starts the probers of every flow of the target of
+// o and returns its first flow.
+func (m *Manager) startTarget(o Options) *Prober {
+	ps := newTarget(o, m.logger)
+	for _, p := range ps {
+		p.hist = m.opts.History.NewRecorder() // a history per flow
+		p.startOn(m.ctx, m.engine)
+	}
+	return ps[0]
+}
+
+// Static returns the static probers sorted by target name, and a target's
+// flows by flow. The slice must not be modified.
 func (m *Manager) Static() []*Prober {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.order
 }
 
-// Counts returns the number of static and dynamic probers.
+// Counts returns the number of static and dynamic targets: a target of
+// several flows counts once.
 func (m *Manager) Counts() (static, dynamic int) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.order), len(m.dynamic)
+	for _, p := range m.order {
+		if p.opts.Flow == 0 {
+			static++
+		}
+	}
+	return static, len(m.dynamic)
 }
 
-// Dynamic returns all dynamic probers, sorted by module and address.
+// Dynamic returns all dynamic probers, sorted by module and address, and a
+// target's flows by flow.
 func (m *Manager) Dynamic() []*Prober {
 	m.mu.RLock()
 	out := make([]*Prober, 0, len(m.dynamic))
@@ -246,7 +266,7 @@ func (m *Manager) Dynamic() []*Prober {
 	slices.SortFunc(out, func(a, b *Prober) int {
 		return strings.Compare(probeKey(a.opts.ModuleName, a.opts.Address), probeKey(b.opts.ModuleName, b.opts.Address))
 	})
-	return out
+	return flowsOf(out)
 }
 
 // lookup returns the running prober for key, static first, and marks a
@@ -265,7 +285,8 @@ func (m *Manager) lookup(key string, now int64) *Prober {
 // Get returns the prober for (module, address): a static one if the config
 // has one, else a dynamic one, which it starts if there is none yet. created
 // reports a new prober. It fails with ErrTooManyTargets at the cap. Every
-// call marks a dynamic prober as used.
+// call marks a dynamic prober as used. For a target of several flows it is
+// the first flow's prober; Flows returns them all.
 func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *Prober, created bool, err error) {
 	key := probeKey(moduleName, address)
 	now := time.Now().UnixNano()
@@ -288,12 +309,10 @@ func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *
 	if len(m.dynamic) >= m.opts.MaxDynamic {
 		return nil, false, ErrTooManyTargets
 	}
-	p = New(Options{Name: address, Address: address, ModuleName: moduleName, Module: mod, Dynamic: true, NoSplay: true,
-		History: m.opts.History.NewRecorder()}, m.logger)
+	p = m.startTarget(Options{Name: address, Address: address, ModuleName: moduleName, Module: mod, Dynamic: true, NoSplay: true})
 	d := &dynamicProber{p: p}
 	d.lastUsed.Store(now)
 	m.dynamic[key] = d
-	p.startOn(m.ctx, m.engine)
 	level.Info(m.logger).Log("msg", "dynamic prober started", "address", address, "module", moduleName)
 	return p, true, nil
 }
@@ -335,7 +354,7 @@ func (m *Manager) expire(now time.Time) {
 	for _, p := range idle {
 		level.Info(m.logger).Log("msg", "dynamic prober idle, stopped", "address", p.opts.Address, "module", p.opts.ModuleName)
 	}
-	stopAll(idle)
+	stopAll(flowsOf(idle))
 }
 
 // Stop stops every prober and the engine they ran on, and waits for them.
@@ -344,7 +363,7 @@ func (m *Manager) Stop() {
 	m.stopping = true
 	all := slices.Clone(m.order)
 	for _, d := range m.dynamic {
-		all = append(all, d.p)
+		all = append(all, d.p.Flows()...)
 	}
 	m.byKey, m.order, m.dynamic = map[string]*Prober{}, nil, map[string]*dynamicProber{}
 	m.mu.Unlock()

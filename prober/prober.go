@@ -59,6 +59,12 @@ type Options struct {
 	// MaxProbes, if not 0, is how many probes the prober sends; it stays
 	// connected after the last, for the replies, until it is stopped.
 	MaxProbes uint64
+	// Flow is the prober's flow among its target's Module.Flows, 0 to
+	// Module.Flows-1. Each flow of a target is a prober of its own, with
+	// its own connection from its own source port, counters, histogram,
+	// timeout and reconnection; the Manager makes a target's flows
+	// together (see Prober.Flows).
+	Flow int
 
 	// shared, set by the Manager, is a copy of Module that every prober
 	// of the module keeps instead of a copy each.
@@ -70,6 +76,7 @@ type identity struct {
 	Name, Address, ModuleName string
 	Labels                    map[string]string
 	Dynamic, NoSplay          bool
+	Flow                      int
 }
 
 // State is a prober's connection state.
@@ -150,11 +157,16 @@ type Prober struct {
 	// interval however their connections come and go, a target keeps its
 	// slot across reconnections and restarts on the same host, and the
 	// exporters of a fleet that all probe one echo server do not all send
-	// at once.
+	// at once. The flows of a target are offset from each other by
+	// interval/flows (flowPhase).
 	phase uint64
 	// maxProbes and onResult are Options.MaxProbes and OnResult.
 	maxProbes uint64
 	onResult  func(Result)
+	// flows are the probers of every flow of the target, in flow order,
+	// p among them: set by the Manager before they start, shared by them
+	// and never modified. Nil for a prober made by New alone.
+	flows []*Prober
 
 	mu   sync.Mutex
 	st   state
@@ -180,22 +192,26 @@ func New(opts Options, logger log.Logger) *Prober {
 	}
 	p := &Prober{
 		opts: identity{Name: opts.Name, Address: opts.Address, ModuleName: opts.ModuleName,
-			Labels: opts.Labels, Dynamic: opts.Dynamic, NoSplay: opts.NoSplay},
+			Labels: opts.Labels, Dynamic: opts.Dynamic, NoSplay: opts.NoSplay, Flow: opts.Flow},
 		mod:       mod,
 		base:      logger,
 		maxProbes: opts.MaxProbes,
 		onResult:  opts.OnResult,
 		hist:      opts.History,
 	}
-	p.phase = phaseOf(hostname, opts.Name, opts.Address)
+	p.phase = flowPhase(phaseOf(hostname, opts.Name, opts.Address), opts.Flow, mod.Flows, mod.Interval.D())
 	p.st.init(*mod)
 	return p
 }
 
 // logger returns the prober's logger: base with the prober's identity.
 func (p *Prober) logger() log.Logger {
-	return log.With(p.base, "component", "prober", "target", p.opts.Name,
+	l := log.With(p.base, "component", "prober", "target", p.opts.Name,
 		"address", p.opts.Address, "module", p.opts.ModuleName)
+	if p.mod.Flows > 1 {
+		l = log.With(l, "flow", p.opts.Flow)
+	}
+	return l
 }
 
 // Options returns the options the prober was created with, but for
@@ -203,7 +219,7 @@ func (p *Prober) logger() log.Logger {
 func (p *Prober) Options() Options {
 	o := p.opts
 	return Options{Name: o.Name, Address: o.Address, ModuleName: o.ModuleName, Module: *p.mod,
-		Labels: o.Labels, Dynamic: o.Dynamic, NoSplay: o.NoSplay, MaxProbes: p.maxProbes, shared: p.mod}
+		Labels: o.Labels, Dynamic: o.Dynamic, NoSplay: o.NoSplay, Flow: o.Flow, MaxProbes: p.maxProbes, shared: p.mod}
 }
 
 // Start runs the prober in a goroutine of its own, the portable loop,

@@ -179,8 +179,9 @@ func (t *task) release() {
 func (t *task) startDial() {
 	ctx, cancel := context.WithCancel(t.ctx)
 	t.dialCancel = cancel
+	port := t.port
 	go func() {
-		r := t.p.dial(ctx)
+		r := t.p.dial(ctx, port)
 		cmd := command{op: opDialed, t: t, fd: -1}
 		if r.err == nil {
 			cmd.local, cmd.remote = r.conn.LocalAddr().String(), r.conn.RemoteAddr().String()

@@ -12,7 +12,8 @@
 // limitations under the License.
 
 // Package sockfd holds what the Linux epoll engines of the prober and the
-// echo server share: taking a socket away from Go's netpoller, and an
-// epoll set with an eventfd to wake its owner.
+// echo server share: taking a socket away from Go's netpoller, an epoll set
+// with an eventfd to wake its owner, and reading the kernel's receive
+// timestamp out of recvmsg's control messages.
 // It is empty on other platforms.
 package sockfd

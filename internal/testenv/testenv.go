@@ -14,7 +14,8 @@
 // Package testenv holds what the tests of several packages share: building
 // the binary under test, a buffer a process writes while a test reads it,
 // ports for processes under test to listen on (Port), TCP test servers on
-// 127.0.0.1, a decoder of /metrics bodies and a lookup of one series'
+// 127.0.0.1 (an original echo server, and one of the extended protocol whose
+// replies can be held and whose clock set off: ExtEchoServer), a decoder of /metrics bodies and a lookup of one series'
 // value, a thread's nice value, and the rule for missing prerequisites: on
 // a developer's machine the test skips and says what to install, in CI (CI
 // set) it fails, because CI must provide everything.
@@ -26,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,4 +210,24 @@ next:
 		}
 	}
 	return 0, false
+}
+
+// Get fetches u with the given request headers and returns the status code
+// and the body; a failed request fails the test.
+func Get(t testing.TB, u string, header map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }

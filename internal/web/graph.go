@@ -16,6 +16,7 @@ package web
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -25,7 +26,8 @@ import (
 )
 
 // graphHandler serves /graph?target=NAME&module=M&range=1h (or address=
-// for a dynamic prober): the SmokePing-style SVG of a prober's history.
+// for a dynamic prober; flow=N for one flow of several): the
+// SmokePing-style SVG of a prober's history.
 type graphHandler struct {
 	probers proberList
 	span    time.Duration // the history kept, --web.history
@@ -52,8 +54,7 @@ func (h graphHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no prober for "+truncate(tq.String()), http.StatusNotFound)
 		return
 	}
-	// TODO(issue 15): a flow= parameter picks one of a target's flows;
-	// until then a target has one prober.
+	// Without flow=, a target's first flow.
 	var b bytes.Buffer
 	if err := smokeGraph(&b, ps[0], rng, time.Now()); err != nil {
 		http.Error(w, "graph: "+err.Error(), http.StatusInternalServerError)
@@ -72,8 +73,13 @@ func smokeGraph(b *bytes.Buffer, p *prober.Prober, rng time.Duration, now time.T
 	})
 }
 
-// proberTitle names a prober in a graph's title: "name (address, module m)".
+// proberTitle names a prober in a graph's title: "name (address, module
+// m)", and ", flow f" for a flow of several.
 func proberTitle(p *prober.Prober) string {
 	o := p.Options()
-	return o.Name + " (" + o.Address + ", module " + o.ModuleName + ")"
+	s := o.Name + " (" + o.Address + ", module " + o.ModuleName + ")"
+	if o.Module.Flows > 1 {
+		s += ", flow " + strconv.Itoa(o.Flow)
+	}
+	return s
 }

@@ -45,6 +45,12 @@ type minuteLoss map[int]float64
 // the loss of past and RTTs from 1 to 3 ms (medians of 2 ms) plus rtt.
 func pastProber(t testing.TB, pool *history.Pool, name, address string, labels map[string]string, rtt time.Duration, past minuteLoss) *prober.Prober {
 	t.Helper()
+	return prober.New(prober.Options{Name: name, Address: address, ModuleName: "default",
+		Module: config.DefaultModule(), Labels: labels, History: pastHistory(pool, rtt, past)}, nil)
+}
+
+// pastHistory returns a Recorder of pool filled as pastProber says.
+func pastHistory(pool *history.Pool, rtt time.Duration, past minuteLoss) *history.Recorder {
 	rec := pool.NewRecorder()
 	now := time.Now()
 	cur := now.Truncate(time.Minute)
@@ -60,8 +66,7 @@ func pastProber(t testing.TB, pool *history.Pool, name, address string, labels m
 			}
 		}
 	}
-	return prober.New(prober.Options{Name: name, Address: address, ModuleName: "default",
-		Module: config.DefaultModule(), Labels: labels, History: rec}, nil)
+	return rec
 }
 
 // minuteAgo returns the Unix time of the start of minute m counted back

@@ -39,18 +39,18 @@ import (
 // the chunks line up as one table, and find in page still finds every
 // row.
 var proberTable = template.Must(template.New("probers").Parse(`
-{{- define "cols"}}<colgroup><col class="name"><col class="address"><col class="module"><col class="connected"><col class="rtt"><col class="rtt"><col class="loss">{{if .Window}}<col class="spark">{{end}}<col></colgroup>{{end -}}
+{{- define "cols"}}<colgroup><col class="name"><col class="flow"><col class="address"><col class="module"><col class="connected"><col class="rtt"><col class="rtt"><col class="loss">{{if .Window}}<col class="spark">{{end}}<col></colgroup>{{end -}}
 <h2>Probers</h2>
 <div id="probers" data-sort="{{.Sort}}">
 <table class="probers">{{template "cols" .}}
-<thead><tr><th><a href="?sort=name">Name</a></th><th>Address</th><th>Module</th><th>Connected</th><th>Last RTT</th><th><a href="?sort=rtt">SRTT</a></th>
+<thead><tr><th><a href="?sort=name">Name</a></th><th>Flow</th><th>Address</th><th>Module</th><th>Connected</th><th>Last RTT</th><th><a href="?sort=rtt">SRTT</a></th>
 {{- if .Window}}<th><a href="?sort=loss">Loss, {{.Window}}</a></th><th>Last {{.Window}}</th>{{else}}<th><a href="?sort=loss">Timeouts (1 min)</a></th>{{end -}}
 <th>Last error</th></tr></thead>
 </table>
 {{- range .Chunks}}
 <div class="chunk"><table class="probers">{{template "cols" $}}<tbody>
 {{- range .}}
-<tr><td><a href="{{.TargetURL}}">{{.Name}}</a>{{if eq .Source "dynamic"}} (dynamic){{end}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Connected}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>
+<tr><td><a href="{{.TargetURL}}">{{.Name}}</a>{{if eq .Source "dynamic"}} (dynamic){{end}}</td><td>{{.Flow}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Connected}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>
 {{- if $.Window}}<td>{{.Loss}}</td><td class="spark">{{.Spark}}</td>{{else}}<td>{{.RecentTimeouts}}</td>{{end -}}
 <td>{{.LastError}}</td></tr>
 {{- end}}
@@ -70,7 +70,7 @@ const chunkRows = 50
 const landingCSS = ".probers{table-layout:fixed;width:100%;border-collapse:separate;border-spacing:0;border:solid #ccc;border-width:0 0 0 1px}" +
 	"#probers>table{border-top-width:1px}.chunk{content-visibility:auto;contain-intrinsic-size:auto 1400px}" +
 	".probers td,.probers th{border:solid #ccc;border-width:0 1px 1px 0;padding:2px 6px;text-align:left;overflow-wrap:anywhere}" +
-	"col.name{width:16em}col.address{width:13em}col.module{width:7em}col.connected{width:6em}col.rtt{width:6em}" +
+	"col.name{width:16em}col.flow{width:3.5em}col.address{width:13em}col.module{width:7em}col.connected{width:6em}col.rtt{width:6em}" +
 	"col.loss{width:6em}col.spark{width:132px}td.spark{padding:0 4px;line-height:0}th a{color:inherit}"
 
 // landingHandler serves / through exporter-toolkit's landing page with the

@@ -175,13 +175,18 @@ func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if created {
-		// The first request waits for the first result, within the scrape
-		// timeout, so its answer says something.
+		// The first request waits for the first result of every flow,
+		// within the scrape timeout, so its answer says something.
 		t := time.NewTimer(req.wait)
-		select {
-		case <-p.FirstResult():
-		case <-t.C:
-		case <-r.Context().Done():
+	wait:
+		for _, f := range p.Flows() {
+			select {
+			case <-f.FirstResult():
+			case <-t.C:
+				break wait
+			case <-r.Context().Done():
+				break wait
+			}
 		}
 		t.Stop()
 	}

@@ -61,24 +61,6 @@ func fastConfig() *config.Config {
 	return cfg
 }
 
-func get(t *testing.T, u string, header map[string]string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
-}
-
 func TestProbeBadRequests(t *testing.T) {
 	srv, m := probeServer(t, fastConfig(), 10)
 	tests := []struct {
@@ -104,7 +86,7 @@ func TestProbeBadRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, body := get(t, srv.URL+"/probe?"+tt.query, tt.header)
+			code, body := testenv.Get(t, srv.URL+"/probe?"+tt.query, tt.header)
 			if code != http.StatusBadRequest {
 				t.Errorf("HTTP %d, want 400", code)
 			}
@@ -122,7 +104,7 @@ func TestProbeNewTarget(t *testing.T) {
 	addr := testenv.EchoServer(t)
 	srv, m := probeServer(t, fastConfig(), 10)
 	start := time.Now()
-	code, body := get(t, srv.URL+"/probe?target="+addr, nil)
+	code, body := testenv.Get(t, srv.URL+"/probe?target="+addr, nil)
 	if code != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", code, body)
 	}
@@ -154,7 +136,7 @@ func TestProbeNewTarget(t *testing.T) {
 		t.Errorf("%d dynamic probers, want 1", n)
 	}
 	// The second request is answered from the same prober.
-	get(t, srv.URL+"/probe?target="+addr, nil)
+	testenv.Get(t, srv.URL+"/probe?target="+addr, nil)
 	if _, n := m.Counts(); n != 1 {
 		t.Errorf("%d dynamic probers after a second request, want 1", n)
 	}
@@ -172,7 +154,7 @@ func TestProbeWaitIsBoundedByScrapeTimeout(t *testing.T) {
 	srv, _ := probeServer(t, cfg, 10)
 	addr := stallingServer(t)
 	start := time.Now()
-	code, body := get(t, srv.URL+"/probe?target="+addr, map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "1.5"})
+	code, body := testenv.Get(t, srv.URL+"/probe?target="+addr, map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "1.5"})
 	took := time.Since(start)
 	if code != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", code, body)
@@ -246,7 +228,7 @@ func TestProbeCapAndConcurrency(t *testing.T) {
 	if _, n := m.Counts(); n != 50 {
 		t.Fatalf("%d dynamic probers for 50 targets, want exactly 50", n)
 	}
-	code, body := get(t, srv.URL+"/probe?target=127.0.0.200:"+port, nil)
+	code, body := testenv.Get(t, srv.URL+"/probe?target=127.0.0.200:"+port, nil)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "max-dynamic-targets") {
 		t.Errorf("51st target: HTTP %d %q, want 503 naming the cap", code, body)
 	}
@@ -255,7 +237,7 @@ func TestProbeCapAndConcurrency(t *testing.T) {
 func TestProbeDebug(t *testing.T) {
 	addr := testenv.EchoServer(t)
 	srv, _ := probeServer(t, fastConfig(), 10)
-	code, body := get(t, srv.URL+"/probe?debug=true&target="+addr, nil)
+	code, body := testenv.Get(t, srv.URL+"/probe?debug=true&target="+addr, nil)
 	if code != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", code, body)
 	}
@@ -271,7 +253,7 @@ func TestProbeExistingStaticTarget(t *testing.T) {
 	cfg := fastConfig()
 	cfg.Targets = []config.Target{{Name: "s", Address: addr}}
 	srv, m := probeServer(t, cfg, 10)
-	code, body := get(t, srv.URL+"/probe?target="+addr, nil)
+	code, body := testenv.Get(t, srv.URL+"/probe?target="+addr, nil)
 	if code != http.StatusOK || !strings.Contains(body, "tcp_echo_sent_total") {
 		t.Fatalf("HTTP %d: %s", code, body)
 	}

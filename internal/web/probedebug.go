@@ -21,16 +21,30 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// writeDebug writes a prober's state and recent events as text, for
-// /probe?debug=true.
+// writeDebug writes the state and recent events of the target of p as
+// text, for /probe?debug=true: each of its flows in turn.
 func writeDebug(w io.Writer, p *prober.Prober) {
+	for i, f := range p.Flows() {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		writeFlowDebug(w, f)
+	}
+}
+
+// writeFlowDebug writes one prober's state and recent events.
+func writeFlowDebug(w io.Writer, p *prober.Prober) {
 	o := p.Options()
 	s := p.Snapshot()
 	kind := "static"
 	if o.Dynamic {
 		kind = "dynamic"
 	}
-	fmt.Fprintf(w, "Prober %s (%s)\n", o.Name, kind)
+	if o.Module.Flows > 1 {
+		fmt.Fprintf(w, "Prober %s (%s), flow %d of %d\n", o.Name, kind, o.Flow, o.Module.Flows)
+	} else {
+		fmt.Fprintf(w, "Prober %s (%s)\n", o.Name, kind)
+	}
 	fmt.Fprintf(w, "address:           %s\n", o.Address)
 	fmt.Fprintf(w, "module:            %s\n", o.ModuleName)
 	fmt.Fprintf(w, "state:             %s\n", s.State)

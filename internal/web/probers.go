@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -43,19 +44,29 @@ func managerList(m *prober.Manager) proberList {
 }
 
 // targetQuery names the probers of one target: by target name, by address
-// (a dynamic prober's name is its address), or both, in a module.
+// (a dynamic prober's name is its address), or both, in a module; all its
+// flows, or one.
 type targetQuery struct {
 	target, address, module string
+	flow                    int // -1: every flow
 }
 
 // maxQueryValue bounds the length of a name, an address or a module in a
 // query: more is no target of ours.
 const maxQueryValue = 1024
 
-// parseTargetQuery reads target=, address= and module= (default
-// "default"). Its errors are one line, for a 400 answer.
+// parseTargetQuery reads target=, address=, module= (default "default")
+// and flow= (default: every flow). Its errors are one line, for a 400
+// answer.
 func parseTargetQuery(q url.Values) (targetQuery, error) {
-	tq := targetQuery{target: q.Get("target"), address: q.Get("address"), module: q.Get("module")}
+	tq := targetQuery{target: q.Get("target"), address: q.Get("address"), module: q.Get("module"), flow: -1}
+	if f := q.Get("flow"); f != "" {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 || n >= config.MaxFlows {
+			return tq, fmt.Errorf("flow %q: want a flow number from 0 to %d", truncate(f), config.MaxFlows-1)
+		}
+		tq.flow = n
+	}
 	if tq.module == "" {
 		tq.module = config.DefaultModuleName
 	}
@@ -76,7 +87,7 @@ func parseTargetQuery(q url.Values) (targetQuery, error) {
 // matches reports whether a prober with options o is one of q's.
 func (q targetQuery) matches(o *prober.Options) bool {
 	return o.ModuleName == q.module && (q.target == "" || o.Name == q.target) &&
-		(q.address == "" || o.Address == q.address)
+		(q.address == "" || o.Address == q.address) && (q.flow < 0 || o.Flow == q.flow)
 }
 
 // find returns the probers of list that q names, in list's order.
@@ -98,7 +109,11 @@ func (q targetQuery) String() string {
 	} else if q.address != "" {
 		s += " (" + q.address + ")"
 	}
-	return s + " in module " + q.module
+	s += " in module " + q.module
+	if q.flow >= 0 {
+		s += " flow " + strconv.Itoa(q.flow)
+	}
+	return s
 }
 
 // targetValues returns the query that names the target of the prober with

@@ -27,6 +27,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
@@ -134,7 +135,7 @@ func TestReloadEndpoint(t *testing.T) {
 		if code, body := post(t); code != http.StatusOK || body != "config reloaded\n" {
 			t.Fatalf("HTTP %d %q", code, body)
 		}
-		if _, body := get(t, srv.URL+"/config", nil); !strings.Contains(body, "second") || strings.Contains(body, "first") {
+		if _, body := testenv.Get(t, srv.URL+"/config", nil); !strings.Contains(body, "second") || strings.Contains(body, "first") {
 			t.Errorf("/config after reload:\n%s", body)
 		}
 		if v := gauge(t, successful); v != 1 {
@@ -147,7 +148,7 @@ func TestReloadEndpoint(t *testing.T) {
 		if code != http.StatusInternalServerError || !strings.Contains(body, "failed to reload config") || !strings.Contains(body, "third") {
 			t.Errorf("HTTP %d %q; want 500 naming the target", code, body)
 		}
-		if _, body := get(t, srv.URL+"/config", nil); !strings.Contains(body, "second") {
+		if _, body := testenv.Get(t, srv.URL+"/config", nil); !strings.Contains(body, "second") {
 			t.Errorf("/config after a failed reload:\n%s", body)
 		}
 		if v := gauge(t, successful); v != 0 {

@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 func TestValidateTelemetryPath(t *testing.T) {
@@ -68,14 +70,14 @@ func TestRoutes(t *testing.T) {
 			{"/target?target=alpha", "<td>site=ams</td>"},
 			{"/graph?target=alpha", `class="smoke-graph"`},
 		} {
-			if _, body := get(t, srv.URL+tt.path, nil); !strings.Contains(body, tt.want) {
+			if _, body := testenv.Get(t, srv.URL+tt.path, nil); !strings.Contains(body, tt.want) {
 				t.Errorf("%s: body lacks %q:\n%s", tt.path, tt.want, body)
 			}
 		}
 	})
 	t.Run("metrics at / replace the landing page", func(t *testing.T) {
 		_, _, srv := newTestReloader(t, ConfigFile{Path: file}, "/")
-		code, body := get(t, srv.URL+"/", nil)
+		code, body := testenv.Get(t, srv.URL+"/", nil)
 		if code != http.StatusOK || !strings.Contains(body, "tcp_echo_sent_total") || strings.Contains(body, "<html") {
 			t.Errorf("HTTP %d, want the metrics:\n%s", code, body)
 		}

@@ -20,6 +20,7 @@ import (
 	"html/template"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,13 +29,15 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// proberRow is one prober in a table of the landing or the target page.
+// proberRow is one prober in a table of the landing or the target page: a
+// target, or one flow of a target of several (Flow is its number then,
+// else empty).
 // Its text is plain: the templates escape it, for target names, labels
 // and errors come from config files, discovery and /probe requests.
 type proberRow struct {
-	Name, Address, Module, Labels, Source, State, Connected, LastRTT, SRTT, Loss, LastError string
-	RecentTimeouts                                                                          uint64
-	TargetURL                                                                               string
+	Name, Flow, Address, Module, Labels, Source, State, Connected, LastRTT, SRTT, Loss, LastError string
+	RecentTimeouts                                                                                uint64
+	TargetURL                                                                                     string
 	// Spark is the sparkline, SVG that the graph package escaped.
 	Spark template.HTML
 
@@ -72,6 +75,9 @@ func (b *rowBuilder) row(p *prober.Prober) proberRow {
 	}
 	if o.Dynamic {
 		r.Source = "dynamic"
+	}
+	if o.Module.Flows > 1 {
+		r.Flow = strconv.Itoa(o.Flow)
 	}
 	if s.Connected {
 		r.Connected = "yes"

@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -24,8 +25,8 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// targetPage renders /target: a target's probers, and for each its graphs
-// and its debug text. html/template escapes every name, label and error;
+// targetPage renders /target: a target's probers (one per flow), and for
+// each its graphs and its debug text. html/template escapes every name, label and error;
 // the graphs are SVG the graph package drew and escaped. The page loads
 // nothing from elsewhere and has no script.
 var targetPage = template.Must(template.New("target").Parse(`<!DOCTYPE html>
@@ -51,10 +52,10 @@ pre{background:#f6f6f6;padding:.5rem;overflow-x:auto}
 <h2 id="title">{{.Title}}</h2>
 <h3>Probers of this target</h3>
 <table id="target-probers">
-<thead><tr><th>Address</th><th>Module</th><th>Labels</th><th>Source</th><th>State</th><th>Last RTT</th><th>SRTT</th>{{if .Window}}<th>Loss, {{.Window}}</th>{{end}}<th>Timeouts (1 min)</th><th>Last error</th></tr></thead>
+<thead><tr><th>Flow</th><th>Address</th><th>Module</th><th>Labels</th><th>Source</th><th>State</th><th>Last RTT</th><th>SRTT</th>{{if .Window}}<th>Loss, {{.Window}}</th>{{end}}<th>Timeouts (1 min)</th><th>Last error</th></tr></thead>
 <tbody>
 {{- range .Probers}}{{with .Row}}
-<tr><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Labels}}</td><td>{{.Source}}</td><td>{{.State}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>{{if $.Window}}<td>{{.Loss}}</td>{{end}}<td>{{.RecentTimeouts}}</td><td>{{.LastError}}</td></tr>
+<tr><td>{{.Flow}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Labels}}</td><td>{{.Source}}</td><td>{{.State}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>{{if $.Window}}<td>{{.Loss}}</td>{{end}}<td>{{.RecentTimeouts}}</td><td>{{.LastError}}</td></tr>
 {{- end}}{{end}}
 </tbody>
 </table>
@@ -146,12 +147,15 @@ func (h targetHandler) prober(p *prober.Prober, b *rowBuilder, now time.Time) (t
 		name := model.Duration(rng).String()
 		q := targetValues(&o)
 		q.Set("range", name)
+		if o.Module.Flows > 1 {
+			q.Set("flow", strconv.Itoa(o.Flow))
+		}
 		tp.Graphs = append(tp.Graphs, targetGraph{
 			Range: name, SVG: template.HTML(svg.String()), URL: "graph?" + q.Encode(),
 		})
 	}
 	var debug bytes.Buffer
-	writeDebug(&debug, p)
+	writeFlowDebug(&debug, p)
 	tp.Debug = debug.String()
 	return tp, nil
 }

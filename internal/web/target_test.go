@@ -14,6 +14,7 @@
 package web
 
 import (
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -21,7 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpping/tcpping_exporter/config"
 	"github.com/tcpping/tcpping_exporter/internal/history"
+	"github.com/tcpping/tcpping_exporter/prober"
 )
 
 func TestTargetPage(t *testing.T) {
@@ -85,6 +88,49 @@ func TestTargetPage(t *testing.T) {
 		_, _, page = getType(t, base+"/target?target=twin&address=10.0.0.6:4000")
 		if strings.Contains(page, "10.0.0.5:4000") || strings.Count(page, `<section class="prober">`) != 1 {
 			t.Error("address= did not pick one prober")
+		}
+	})
+
+	t.Run("flows", func(t *testing.T) {
+		mod := config.DefaultModule()
+		mod.Flows = 3
+		var flows []*prober.Prober
+		for f := range 3 {
+			flows = append(flows, prober.New(prober.Options{Name: "ecmp", Address: "10.0.0.7:4000", ModuleName: "default",
+				Module: mod, Flow: f, History: pastHistory(pool, 0, minuteLoss{f + 1: 0.5})}, nil))
+		}
+		probers := list(flows...)
+		base := serve(t, targetHandler{probers: probers, span: pool.Span()})
+		_, _, page := getType(t, base+"/target?target=ecmp")
+		for f := range 3 {
+			for _, want := range []string{
+				fmt.Sprintf("<tr><td>%d</td><td>10.0.0.7:4000</td>", f),
+				fmt.Sprintf("<h3>ecmp (10.0.0.7:4000, module default), flow %d</h3>", f),
+				fmt.Sprintf("Prober ecmp (static), flow %d of 3\n", f),
+				fmt.Sprintf(`href="graph?address=10.0.0.7%%3A4000&amp;flow=%d&amp;module=default&amp;range=1h&amp;target=ecmp"`, f),
+			} {
+				if !strings.Contains(page, want) {
+					t.Errorf("page lacks %q", want)
+				}
+			}
+		}
+		pics := pictures(t, page)
+		if len(pics) != 6 {
+			t.Fatalf("%d graphs, want 1h and 3h of each of 3 flows", len(pics))
+		}
+		for f := range 3 {
+			checkLossMarks(t, pics[2*f], minuteLoss{f + 1: 0.5}, 60)
+		}
+		graphs := serve(t, graphHandler{probers: probers, span: pool.Span()})
+		_, _, svg := getType(t, graphs+"/graph?target=ecmp&flow=2")
+		checkLossMarks(t, parseSVG(t, svg), minuteLoss{3: 0.5}, 60)
+		if !strings.Contains(svg, "ecmp (10.0.0.7:4000, module default), flow 2, last 1h") {
+			t.Error("flow 2's graph does not say it is flow 2's")
+		}
+		for q, code := range map[string]int{"flow=3": http.StatusNotFound, "flow=16": http.StatusBadRequest, "flow=x": http.StatusBadRequest} {
+			if got, _, body := getType(t, graphs+"/graph?target=ecmp&"+q); got != code {
+				t.Errorf("%s: HTTP %d, want %d: %s", q, got, code, body)
+			}
 		}
 	})
 

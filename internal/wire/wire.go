@@ -11,13 +11,17 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-// Package wire encodes and decodes the 24-byte echo frame that the prober
-// sends and the echo server reflects. The layout is the one of the original
+// Package wire encodes and decodes the frames that the prober sends and the
+// echo server answers. The 24-byte frame (Frame) is the one of the original
 // tcp_ping_prometheus, so both ends interoperate with it:
 //
 //	bytes  0–7   magic "TCPPING\x00"
 //	bytes  8–15  sequence number, uint64 little-endian
 //	bytes 16–23  sender's Unix time in nanoseconds, uint64 little-endian
+//
+// A connection may switch to the extended frame (Ext, ext.go) when the
+// client's first frame is the HELLO and the server answers it with an offer
+// (hello.go); an original peer never sees anything but 24-byte frames.
 package wire
 
 import (

@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+package svcargs
 
 import (
 	"errors"
@@ -20,8 +20,8 @@ import (
 	"testing"
 )
 
-// TestServiceArgs covers the command line that --service=install records.
-func TestServiceArgs(t *testing.T) {
+// TestArgs covers the command line that --service=install records.
+func TestArgs(t *testing.T) {
 	abs := func(p string) (string, error) {
 		if strings.HasPrefix(p, `C:\`) {
 			return p, nil
@@ -58,24 +58,24 @@ func TestServiceArgs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := serviceArgs(tt.args, abs)
+			got, err := Args(tt.args, abs)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("serviceArgs(%q) = %q, want %q", tt.args, got, tt.want)
+				t.Errorf("Args(%q) = %q, want %q", tt.args, got, tt.want)
 			}
 		})
 	}
 
 	t.Run("path flag without value is an error", func(t *testing.T) {
-		if _, err := serviceArgs([]string{"--config.file"}, abs); err == nil || !strings.Contains(err.Error(), "config.file") {
+		if _, err := Args([]string{"--config.file"}, abs); err == nil || !strings.Contains(err.Error(), "config.file") {
 			t.Errorf("err = %v, want one naming config.file", err)
 		}
 	})
 	t.Run("abs error names the flag", func(t *testing.T) {
 		fail := func(string) (string, error) { return "", errors.New("no cwd") }
-		if _, err := serviceArgs([]string{"--web.config.file=w.yml"}, fail); err == nil || !strings.Contains(err.Error(), "web.config.file") {
+		if _, err := Args([]string{"--web.config.file=w.yml"}, fail); err == nil || !strings.Contains(err.Error(), "web.config.file") {
 			t.Errorf("err = %v, want one naming web.config.file", err)
 		}
 	})

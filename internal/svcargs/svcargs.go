@@ -11,26 +11,30 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package main
+// Package svcargs rewrites the command line that tcpping_exporter
+// --service=install records as the Windows service's: it is plain string
+// work, kept apart from the Windows-only service code so that it is tested
+// on every platform.
+package svcargs
 
 import (
 	"fmt"
 	"strings"
 )
 
-// serviceFlag is the name of the flag that controls the Windows service
+// Flag is the name of the flag that controls the Windows service
 // (service_windows.go). It is one flag taking an action, like the original
 // tool's -svc, rather than four booleans: the actions exclude each other,
 // and there is exactly one flag to leave out of the installed command line.
-const serviceFlag = "service"
+const Flag = "service"
 
-// serviceArgs returns the arguments that a service installed from the
+// Args returns the arguments that a service installed from the
 // command line args runs with: args without --service and its value, and
 // with the values of file path flags made absolute by abs (filepath.Abs in
 // production), because a service starts in %WINDIR%\System32. It accepts
 // "--flag=value" and "--flag value", as kingpin does, and passes everything
 // from "--" on unchanged.
-func serviceArgs(args []string, abs func(string) (string, error)) ([]string, error) {
+func Args(args []string, abs func(string) (string, error)) ([]string, error) {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
@@ -41,7 +45,7 @@ func serviceArgs(args []string, abs func(string) (string, error)) ([]string, err
 		switch {
 		case !strings.HasPrefix(arg, "--"):
 			out = append(out, arg)
-		case name == serviceFlag:
+		case name == Flag:
 			if !hasValue {
 				i++ // the value is the next argument
 			}
