@@ -83,8 +83,9 @@ targets:
 	if landing.Scripts != 0 || landing.Markup != 0 || landing.Sparks != 3 {
 		t.Errorf("%d scripts, %d elements from target names, %d sparklines; want none, none, 3", landing.Scripts, landing.Markup, landing.Sparks)
 	}
-	if len(landing.Cells) < 6 || landing.Cells[1] != "127.0.0.2:"+strconv.Itoa(echoPort) || landing.Cells[2] != "default" || landing.Cells[3] != "yes" {
-		t.Errorf("first row %q: want beta's address, module, connected", landing.Cells)
+	if len(landing.Cells) < 6 || landing.Cells[1] != "" || landing.Cells[2] != "127.0.0.2:"+strconv.Itoa(echoPort) ||
+		landing.Cells[3] != "default" || landing.Cells[4] != "yes" {
+		t.Errorf("first row %q: want beta, no flow number, its address, module, connected", landing.Cells)
 	}
 	noProblems(t, page)
 	shot := filepath.Join(dir, "landing.png")
