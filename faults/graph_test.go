@@ -48,14 +48,16 @@ const (
 	hostileTag = `<script>alert("x")</script>`
 )
 
-// graphModule probes every half second with a fixed 100 ms timeout: a
+// graphModule probes every half second with a fixed 150 ms timeout: a
 // dropped frame waits for TCP's retransmission, at least 200 ms later,
-// so every frame the link drops is a probe lost, and the half second
-// lets the connection recover before the next probe.
+// so every frame the link drops is a probe lost, while a healthy target
+// keeps a margin against the stalls of a machine shared with other
+// tests; the half second lets the connection recover before the next
+// probe.
 const graphModule = `modules:
   default:
     interval: 500ms
-    timeout: 100ms
+    timeout: 150ms
     adaptive: false
     min_timeout: 50ms
     max_timeout: 1s
@@ -100,7 +102,7 @@ func TestGraphsInChromium(t *testing.T) {
 	t.Cleanup(srv.Close)
 	shots := t.TempDir()
 
-	page := b.NewPage(t, 1280, 560)
+	page := b.NewPage(t, 1200, 560)
 	page.Navigate(srv.URL + "/favicon.ico")
 	page.Navigate(srv.URL + "/?sort=loss")
 	var landing struct {
@@ -120,7 +122,7 @@ func TestGraphsInChromium(t *testing.T) {
 	if landing.Marks["lossy"] == 0 || landing.Marks["healthy"] != 0 || landing.Marks[hostileTag] != 0 {
 		t.Errorf("sparklines' loss marks %v: want some on lossy only", landing.Marks)
 	}
-	page.Screenshot(filepath.Join(shots, "landing.png"))
+	page.ScreenshotOf("#probers", filepath.Join(shots, "landing.png"))
 
 	m := prober.mustScrape(t)
 	lossy := checkTargetPage(t, page, srv.URL, "lossy", true)
