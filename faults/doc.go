@@ -15,10 +15,13 @@
 // tcpping_exporter binary, run it as real processes in network namespaces
 // joined by veth pairs (iproute2), break the link between them with nftables
 // (random loss, blackholes), kill and stall the echo server, attack it with
-// hostile clients, and check on every scrape that the metrics stay honest.
+// hostile clients, and check on every scrape that the metrics stay honest;
+// they load the pages of an exporter behind random loss in Chromium and
+// check its graphs, and run the ping command where nothing answers.
 //
 // The tests run on Linux and need root, ip (iproute2), nft (nftables) and ss
-// (iproute2). They skip without them, and fail instead when CI is set. This
+// (iproute2), and chromium for the pages. They skip without them, and fail
+// instead when CI is set. This
 // file exists only to hold the package comment; everything else is in
 // _test.go files.
 package faults
