@@ -271,6 +271,23 @@ func codeBlocks(text, lang string) []string {
 	return out
 }
 
+// TestDocsConfigExample checks that the README's example config is one
+// the exporter loads, with the modules and targets it says.
+func TestDocsConfigExample(t *testing.T) {
+	blocks := codeBlocks(readmeSection(t, "## Configuration"), "yaml")
+	if len(blocks) != 1 {
+		t.Fatalf("want 1 yaml block, got %d", len(blocks))
+	}
+	cfg, err := config.Parse([]byte(blocks[0]))
+	if err != nil {
+		t.Fatalf("README's config example: %v", err)
+	}
+	wan, ok := cfg.Modules["wan"]
+	if len(cfg.Targets) != 2 || !ok || wan.Flows != 4 || wan.PayloadSize != 1400 || !wan.DontFragment {
+		t.Errorf("README's config example: targets %+v, module wan %+v", cfg.Targets, wan)
+	}
+}
+
 // TestDocsFiveMinuteStart checks the README's five-minute start: its
 // prometheus.yml is valid where the README says to put it (the top
 // directory, next to examples/), and its target snippet, added to the
