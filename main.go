@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -40,6 +41,7 @@ import (
 	"github.com/tcpping/tcpping_exporter/collector"
 	"github.com/tcpping/tcpping_exporter/discovery"
 	"github.com/tcpping/tcpping_exporter/echo"
+	"github.com/tcpping/tcpping_exporter/internal/history"
 	"github.com/tcpping/tcpping_exporter/internal/web"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
@@ -48,6 +50,10 @@ const defaultConfigFile = "tcpping.yml"
 
 // shutdownTimeout bounds graceful shutdown.
 const shutdownTimeout = 4 * time.Second
+
+// historySlot is the resolution of the probers' history (--web.history):
+// a graph's point per minute.
+const historySlot = time.Minute
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -60,7 +66,7 @@ type flags struct {
 	configCheck, echo                              bool
 	echoAddrs, echoAllowed, probeAllowed           []string
 	echoMaxConns, maxDynamic                       int
-	echoIdle, probeIdle                            time.Duration
+	echoIdle, probeIdle, history                   time.Duration
 	configGiven                                    bool
 }
 
@@ -78,6 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("config.check", "Validate the config file, print the result and exit 0 or 1.").BoolVar(&f.configCheck)
 	toolkitFlags := kingpinflag.AddFlags(app, ":2112")
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
+	app.Flag("web.history", "How far back the landing page's per-target graphs reach (in-memory; 0 disables).").Default("3h").DurationVar(&f.history)
 	app.Flag("echo", "Run the echo server (--no-echo to disable).").Default("true").BoolVar(&f.echo)
 	app.Flag("echo.listen-address", "Address the echo server listens on; repeatable.").Default(":4000").StringsVar(&f.echoAddrs)
 	app.Flag("echo.max-connections", "Most concurrent echo connections; beyond it new ones are closed at once.").Default("10000").IntVar(&f.echoMaxConns)
@@ -92,11 +99,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Version(version.Print("tcpping_exporter"))
 	app.HelpFlag.Short('h')
 	addServiceFlag(app, args, stdout) // Windows: --service=install|uninstall|start|stop
+	// With no command the exporter runs, as it did before it had commands.
+	app.Command("serve", "Run the exporter (the default).").Default().Hidden()
+	pingCmd := addPingCommand(app)
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
-	if _, err := app.Parse(args); err != nil {
+	cmd, err := app.Parse(args)
+	if err != nil {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2
+	}
+	if cmd == pingCmd.cmd.FullCommand() {
+		return pingCmd.run(stdout, stderr)
 	}
 	if f.configCheck {
 		return checkConfig(f, stdout, stderr)
@@ -113,6 +127,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	allowed, err := web.ParseAllowedTargets(f.probeAllowed)
 	if err != nil {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
+		return 2
+	}
+	if f.history < 0 {
+		fmt.Fprintf(stderr, "tcpping_exporter: --web.history %s: must not be negative\n", f.history)
 		return 2
 	}
 	if err := serve(f, allowed, toolkitFlags, logs); err != nil {
@@ -142,7 +160,9 @@ func checkConfig(f flags, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, ", %d discovery entries", n)
 	}
 	fmt.Fprintln(stdout)
-	describeDiscovery(stdout, cfg)
+	for _, d := range cfg.Discovery {
+		fmt.Fprintf(stdout, "  discovery %q: %s\n", d.Name, d.Summary())
+	}
 	return 0
 }
 
@@ -186,7 +206,10 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 
 	probeCtx, stopProbers := context.WithCancel(context.Background())
 	defer stopProbers()
-	manager := prober.NewManager(probeCtx, prober.ManagerOptions{MaxDynamic: f.maxDynamic, IdleTimeout: f.probeIdle}, logger)
+	histories := history.NewPool(f.history, historySlot)
+	manager := prober.NewManager(probeCtx, prober.ManagerOptions{
+		MaxDynamic: f.maxDynamic, IdleTimeout: f.probeIdle, History: histories,
+	}, logger)
 	rl := web.NewReloader(f.config(), manager, logger, reg)
 	disc, err := newDiscovery(f, echoSrv, rl, logs, reg)
 	if err == nil {
@@ -210,6 +233,7 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 		Reloader:       rl,
 		Manager:        manager,
 		AllowedTargets: allowed,
+		HistorySpan:    histories.Span(),
 	}, logger)
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
@@ -270,4 +294,33 @@ func parseNetworks(cidrs []string) ([]netip.Prefix, error) {
 		out = append(out, p) // the echo server normalises prefixes
 	}
 	return out, nil
+}
+
+// newDiscovery returns the discovery Runner of the exporter: it reports
+// its targets to rl, which applies every config it loads to it. It places
+// the exporter by the echo server's bound ports (none without it) and
+// --mesh.id.
+func newDiscovery(f flags, echoSrv *echo.Server, rl *web.Reloader, logs loggers, reg prometheus.Registerer) (*discovery.Runner, error) {
+	var bound []string
+	if echoSrv != nil {
+		for _, a := range echoSrv.Addrs() {
+			bound = append(bound, a.String())
+		}
+	}
+	self, err := discovery.NewSelf(f.meshID, bound)
+	if err != nil {
+		return nil, err
+	}
+	r, err := discovery.New(discovery.Options{
+		Logger:      log.With(logs.root, "component", "discovery"),
+		SlogHandler: logs.slog().Handler(),
+		Registerer:  reg,
+		OnUpdate:    func(u discovery.Update) { rl.Discovered(u.Seq, u.Targets()) },
+		Self:        self,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	rl.SetDiscovery(r)
+	return r, nil
 }

@@ -40,6 +40,9 @@ package e2e
 // tcp_echo_peer_turnaround_seconds, tcp_echo_forward_jitter_seconds,
 // tcp_echo_reverse_jitter_seconds, tcp_echo_forward_delay_seconds and
 // tcp_echo_reverse_delay_seconds to metrics.golden and probe.golden.
+//
+// Issue 16 changed help.golden (the --web.history flag, and the ping
+// command with its list of commands).
 
 import (
 	"flag"

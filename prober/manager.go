@@ -28,6 +28,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/internal/history"
 )
 
 // ErrTooManyTargets is returned when a new dynamic prober would exceed the
@@ -42,6 +43,9 @@ type ManagerOptions struct {
 	IdleTimeout time.Duration
 	// Loop is how the probers run; the zero value is LoopEngine.
 	Loop Loop
+	// History gives each prober a Recorder of its replies and losses
+	// (--web.history); nil keeps none.
+	History *history.Pool
 }
 
 // Loop is a way of running probers. Both loops drive the same probe core
@@ -246,6 +250,7 @@ func (m *Manager) ReconcileTargets(cfg *config.Config, discovered []config.Targe
 func (m *Manager) startTarget(o Options) *Prober {
 	ps := newTarget(o, m.logger)
 	for _, p := range ps {
+		p.hist = m.opts.History.NewRecorder() // a history per flow
 		p.startOn(m.ctx, m.engine)
 	}
 	return ps[0]

@@ -28,6 +28,7 @@ import (
 
 	"github.com/tcpping/tcpping_exporter/config"
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
+	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
 // The servers in this file are written from DESIGN.md's byte layout alone,
@@ -118,6 +119,26 @@ func readFrame(c net.Conn) ([]byte, error) {
 		return nil, errors.New("bad magic from prober")
 	}
 	return f, nil
+}
+
+// readProbe reads the next probe frame from c as an original echo server
+// would see it: a HELLO (the extended protocol's offer, under
+// echo_protocol auto) is reflected, as the original server reflects any
+// frame, and not returned.
+func readProbe(c net.Conn) ([]byte, error) {
+	for {
+		f, err := readFrame(c)
+		if err != nil {
+			return nil, err
+		}
+		if fr, err := wire.Decode(f); err == nil && fr.IsHello() {
+			if _, err := c.Write(f); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return f, nil
+	}
 }
 
 // echoHandler reflects each frame unchanged.

@@ -251,7 +251,7 @@ func (s *state) expire(now time.Time, reconnectAfter int) bool {
 	kept := s.inflight[:0]
 	expired := 0
 	for _, pr := range s.inflight {
-		if now.Before(pr.deadline) {
+		if !pr.due(now) {
 			kept = append(kept, pr)
 			continue
 		}
