@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -38,7 +39,9 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/tcpping/tcpping_exporter/collector"
+	"github.com/tcpping/tcpping_exporter/discovery"
 	"github.com/tcpping/tcpping_exporter/echo"
+	"github.com/tcpping/tcpping_exporter/internal/history"
 	"github.com/tcpping/tcpping_exporter/internal/web"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
@@ -48,6 +51,10 @@ const defaultConfigFile = "tcpping.yml"
 // shutdownTimeout bounds graceful shutdown.
 const shutdownTimeout = 4 * time.Second
 
+// historySlot is the resolution of the probers' history (--web.history):
+// a graph's point per minute.
+const historySlot = time.Minute
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -55,10 +62,11 @@ func main() {
 // flags are the parsed command line.
 type flags struct {
 	configFile, telemetryPath, logLevel, logFormat string
+	meshID                                         string
 	configCheck, echo                              bool
-	echoAddrs, echoAllowed                         []string
+	echoAddrs, echoAllowed, probeAllowed           []string
 	echoMaxConns, maxDynamic                       int
-	echoIdle, probeIdle                            time.Duration
+	echoIdle, probeIdle, history                   time.Duration
 	configGiven                                    bool
 }
 
@@ -76,6 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("config.check", "Validate the config file, print the result and exit 0 or 1.").BoolVar(&f.configCheck)
 	toolkitFlags := kingpinflag.AddFlags(app, ":2112")
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
+	app.Flag("web.history", "How far back the landing page's per-target graphs reach (in-memory; 0 disables).").Default("3h").DurationVar(&f.history)
 	app.Flag("echo", "Run the echo server (--no-echo to disable).").Default("true").BoolVar(&f.echo)
 	app.Flag("echo.listen-address", "Address the echo server listens on; repeatable.").Default(":4000").StringsVar(&f.echoAddrs)
 	app.Flag("echo.max-connections", "Most concurrent echo connections; beyond it new ones are closed at once.").Default("10000").IntVar(&f.echoMaxConns)
@@ -83,16 +92,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("echo.allowed-network", "CIDR allowed to use the echo server; repeatable (default: any).").StringsVar(&f.echoAllowed)
 	app.Flag("probe.max-dynamic-targets", "Cap on probers started by /probe.").Default("1000").IntVar(&f.maxDynamic)
 	app.Flag("probe.idle-timeout", "Stop a /probe prober not requested for this long.").Default("15m").DurationVar(&f.probeIdle)
+	app.Flag("probe.allowed-target", "CIDR or DNS-name glob (*.dc1.example.net) that /probe targets must match; repeatable (default: any, so any /probe caller can make the exporter connect anywhere).").StringsVar(&f.probeAllowed)
+	app.Flag("mesh.id", "This exporter's place on the peers ring of discovery when its own echo address is not among the targets found (default: the host name).").StringVar(&f.meshID)
 	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").StringVar(&f.logLevel)
 	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&f.logFormat)
 	app.Version(version.Print("tcpping_exporter"))
 	app.HelpFlag.Short('h')
 	addServiceFlag(app, args, stdout) // Windows: --service=install|uninstall|start|stop
+	// With no command the exporter runs, as it did before it had commands.
+	app.Command("serve", "Run the exporter (the default).").Default().Hidden()
+	pingCmd := addPingCommand(app)
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
-	if _, err := app.Parse(args); err != nil {
+	cmd, err := app.Parse(args)
+	if err != nil {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2
+	}
+	if cmd == pingCmd.cmd.FullCommand() {
+		return pingCmd.run(stdout, stderr)
 	}
 	if f.configCheck {
 		return checkConfig(f, stdout, stderr)
@@ -106,7 +124,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2
 	}
-	if err := serve(f, toolkitFlags, logs); err != nil {
+	allowed, err := web.ParseAllowedTargets(f.probeAllowed)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
+		return 2
+	}
+	if f.history < 0 {
+		fmt.Fprintf(stderr, "tcpping_exporter: --web.history %s: must not be negative\n", f.history)
+		return 2
+	}
+	if err := serve(f, allowed, toolkitFlags, logs); err != nil {
 		level.Error(logs.root).Log("msg", "exiting on error", "err", err)
 		return 1
 	}
@@ -124,12 +151,23 @@ func checkConfig(f flags, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "config %s: not found; the built-in default module and no static targets would run\n", f.configFile)
 		return 0
 	}
-	fmt.Fprintf(stdout, "config %s: OK: %d modules, %d targets\n", f.configFile, len(cfg.Modules), len(cfg.Targets))
+	if err := discovery.Check(cfg); err != nil {
+		fmt.Fprintf(stderr, "config %s: FAILED: %s\n", f.configFile, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "config %s: OK: %d modules, %d targets", f.configFile, len(cfg.Modules), len(cfg.Targets))
+	if n := len(cfg.Discovery); n > 0 {
+		fmt.Fprintf(stdout, ", %d discovery entries", n)
+	}
+	fmt.Fprintln(stdout)
+	for _, d := range cfg.Discovery {
+		fmt.Fprintf(stdout, "  discovery %q: %s\n", d.Name, d.Summary())
+	}
 	return 0
 }
 
 // serve wires the components and runs until SIGTERM or SIGINT.
-func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
+func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 	logger := logs.root
 	level.Info(logger).Log("msg", "starting tcpping_exporter", "version", version.Info())
 	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
@@ -168,22 +206,34 @@ func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 
 	probeCtx, stopProbers := context.WithCancel(context.Background())
 	defer stopProbers()
-	manager := prober.NewManager(probeCtx, prober.ManagerOptions{MaxDynamic: f.maxDynamic, IdleTimeout: f.probeIdle}, logger)
+	histories := history.NewPool(f.history, historySlot)
+	manager := prober.NewManager(probeCtx, prober.ManagerOptions{
+		MaxDynamic: f.maxDynamic, IdleTimeout: f.probeIdle, History: histories,
+	}, logger)
 	rl := web.NewReloader(f.config(), manager, logger, reg)
-	if err := rl.Reload(); err != nil {
+	disc, err := newDiscovery(f, echoSrv, rl, logs, reg)
+	if err == nil {
+		err = rl.Reload()
+		if err != nil {
+			err = fmt.Errorf("config: %w", err)
+		}
+	}
+	if err != nil {
 		manager.Stop() // its engine's workers
 		if echoSrv != nil {
 			echoSrv.Shutdown()
 		}
-		return fmt.Errorf("config: %w", err)
+		return err
 	}
-	reg.MustRegister(collector.NewProberCount(manager.Counts))
+	reg.MustRegister(collector.NewProberCount(manager.SourceCounts))
 
 	handler := web.NewHandler(web.Options{
-		TelemetryPath: f.telemetryPath,
-		Registry:      reg,
-		Reloader:      rl,
-		Manager:       manager,
+		TelemetryPath:  f.telemetryPath,
+		Registry:       reg,
+		Reloader:       rl,
+		Manager:        manager,
+		AllowedTargets: allowed,
+		HistorySpan:    histories.Span(),
 	}, logger)
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
@@ -192,6 +242,11 @@ func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go rl.Run(ctx, hup)
+	discDone := make(chan struct{})
+	go func() {
+		defer close(discDone)
+		_ = disc.Run(ctx) // returns nil when ctx ends; only one Run runs
+	}()
 	if echoSrv != nil {
 		go func() {
 			if err := echoSrv.Serve(ctx); err != nil {
@@ -217,6 +272,7 @@ func serve(f flags, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
 		level.Warn(logger).Log("msg", "web server shutdown", "err", err)
 	}
 	stop()
+	<-discDone // its discoverers stopped: no update reaches the Manager now
 	// Probers first: the self-probe would otherwise log its connection
 	// lost to our own echo server.
 	manager.Stop()
@@ -238,4 +294,33 @@ func parseNetworks(cidrs []string) ([]netip.Prefix, error) {
 		out = append(out, p) // the echo server normalises prefixes
 	}
 	return out, nil
+}
+
+// newDiscovery returns the discovery Runner of the exporter: it reports
+// its targets to rl, which applies every config it loads to it. It places
+// the exporter by the echo server's bound ports (none without it) and
+// --mesh.id.
+func newDiscovery(f flags, echoSrv *echo.Server, rl *web.Reloader, logs loggers, reg prometheus.Registerer) (*discovery.Runner, error) {
+	var bound []string
+	if echoSrv != nil {
+		for _, a := range echoSrv.Addrs() {
+			bound = append(bound, a.String())
+		}
+	}
+	self, err := discovery.NewSelf(f.meshID, bound)
+	if err != nil {
+		return nil, err
+	}
+	r, err := discovery.New(discovery.Options{
+		Logger:      log.With(logs.root, "component", "discovery"),
+		SlogHandler: logs.slog().Handler(),
+		Registerer:  reg,
+		OnUpdate:    func(u discovery.Update) { rl.Discovered(u.Seq, u.Targets()) },
+		Self:        self,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	rl.SetDiscovery(r)
+	return r, nil
 }

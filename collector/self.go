@@ -15,19 +15,21 @@ package collector
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// ProberCount exposes tcpping_exporter_probers{source="static|dynamic"}.
+// ProberCount exposes
+// tcpping_exporter_probers{source="static|discovered|dynamic"}.
 type ProberCount struct {
-	count func() (static, dynamic int)
+	count func() (static, discovered, dynamic int)
 	desc  *prometheus.Desc
 }
 
 // NewProberCount returns a collector of the number of running probers, as
-// reported by count at scrape time.
-func NewProberCount(count func() (static, dynamic int)) *ProberCount {
+// reported by count at scrape time. Every source has its series, at 0
+// when it runs no prober.
+func NewProberCount(count func() (static, discovered, dynamic int)) *ProberCount {
 	return &ProberCount{
 		count: count,
 		desc: prometheus.NewDesc("tcpping_exporter_probers",
-			"Probers running, by source: static targets of the config or dynamic /probe targets.",
+			"Probers running, by source: static targets of the config, targets found by discovery, or dynamic /probe targets.",
 			[]string{"source"}, nil),
 	}
 }
@@ -37,7 +39,8 @@ func (c *ProberCount) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
 // Collect emits one series per source.
 func (c *ProberCount) Collect(ch chan<- prometheus.Metric) {
-	s, d := c.count()
+	s, disc, d := c.count()
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(s), "static")
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(disc), "discovered")
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(d), "dynamic")
 }

@@ -17,17 +17,12 @@ package discovery
 
 // DNS service discovery against a real dnsmasq. Prometheus' DNS discovery
 // reads /etc/resolv.conf and has no server option, and resolv.conf cannot
-// name a port: so TestDNS makes a network namespace with its own
-// resolv.conf (ip netns exec mounts /etc/netns/NAME/resolv.conf over
-// /etc/resolv.conf) and runs this test binary again inside it, where
+// name a port: so TestDNS runs this test binary again inside a network
+// namespace with its own resolv.conf (testenv.RunInNetns), where
 // TestDNSInNamespace starts dnsmasq on 127.0.0.1:53, the namespace's own.
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -38,87 +33,16 @@ import (
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
-// dnsChildEnv names, in the environment of the test binary run inside the
-// namespace, the namespace it runs in.
-const dnsChildEnv = "TCPPING_TEST_DNS_NETNS"
-
-// dnsResolvConf is the namespace's /etc/resolv.conf.
-const dnsResolvConf = "nameserver 127.0.0.1\n"
-
 func TestDNS(t *testing.T) {
-	if os.Geteuid() != 0 {
-		testenv.Unavailable(t, "the DNS discovery tests need root, for a network namespace with its own DNS server")
-	}
-	ip := testenv.LookPath(t, "ip", "iproute2")
 	testenv.LookPath(t, "dnsmasq", "dnsmasq")
-
-	ns := fmt.Sprintf("tdsd%d", os.Getpid())
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(ip, args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	_ = exec.Command(ip, "netns", "del", ns).Run() // left over by a killed run
-	run("netns", "add", ns)
-	t.Cleanup(func() {
-		// Whatever still runs in the namespace is this test's: stop it
-		// before the namespace goes.
-		if out, err := exec.Command(ip, "netns", "pids", ns).Output(); err == nil {
-			for _, f := range strings.Fields(string(out)) {
-				var pid int
-				if _, err := fmt.Sscan(f, &pid); err == nil {
-					_ = syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
-		}
-		if out, err := exec.Command(ip, "netns", "del", ns).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v\n%s", ns, err, out)
-		}
-	})
-	run("-n", ns, "link", "set", "lo", "up")
-
-	etcNetns := "/etc/netns"
-	_, statErr := os.Stat(etcNetns)
-	dir := filepath.Join(etcNetns, ns)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := os.RemoveAll(dir); err != nil {
-			t.Error(err)
-		}
-		if os.IsNotExist(statErr) {
-			_ = os.Remove(etcNetns) // ours, if nobody else put anything in it
-		}
-	})
-	if err := os.WriteFile(filepath.Join(dir, "resolv.conf"), []byte(dnsResolvConf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, ip, "netns", "exec", ns, os.Args[0],
-		"-test.run=^TestDNSInNamespace$", "-test.v", "-test.count=1", "-test.timeout=4m")
-	cmd.Env = append(os.Environ(), dnsChildEnv+"="+ns)
-	out, err := cmd.CombinedOutput()
-	t.Logf("inside namespace %s:\n%s", ns, out)
-	if err != nil {
-		t.Fatalf("the tests inside the namespace failed: %v", err)
-	}
-	if !strings.Contains(string(out), "--- PASS: TestDNSInNamespace") {
-		t.Fatal("TestDNSInNamespace did not pass inside the namespace")
-	}
+	testenv.RunInNetns(t, "d", "TestDNSInNamespace")
 }
 
 func TestDNSInNamespace(t *testing.T) {
-	ns := os.Getenv(dnsChildEnv)
-	if ns == "" {
+	if testenv.InNetns() == "" {
 		t.Skip("TestDNS runs this inside its network namespace")
 	}
-	if b, err := os.ReadFile("/etc/resolv.conf"); err != nil || string(b) != dnsResolvConf {
-		t.Fatalf("/etc/resolv.conf in namespace %s is %q (%v), want %q", ns, b, err, dnsResolvConf)
-	}
+	testenv.CheckResolvConf(t)
 	stub := newStubDNS(t)
 	d := startDnsmasq(t, stub.addr)
 
@@ -144,8 +68,8 @@ func dnsEntry(names ...string) string {
 
 // testDNSProvider checks what Prometheus' DNS discoverer sends on each
 // answer: a group per name that got an answer, none for one that failed.
-func testDNSProvider(t *testing.T, d *dnsmasq, stub *stubDNS) {
-	d.setHosts(t, "10.0.0.1 a.mesh.test", "10.0.0.2 gone.mesh.test")
+func testDNSProvider(t *testing.T, d *testenv.Dnsmasq, stub *stubDNS) {
+	d.SetHosts(t, "10.0.0.1 a.mesh.test", "10.0.0.2 gone.mesh.test")
 	stub.set(stubGood, "10.0.5.1")
 	raw := runRaw(t, dnsEntry("a.mesh.test", "gone.mesh.test", "x.stub.test"))
 	// The discoverer sends an update every second; the one after a change
@@ -166,7 +90,7 @@ func testDNSProvider(t *testing.T, d *dnsmasq, stub *stubDNS) {
 		t.Errorf("%s: no update %v within %s; last %v", what, groups, dnsChange, groupTargets(last))
 	}
 	want("all answer", map[string]int{"a.mesh.test": 1, "gone.mesh.test": 1, "x.stub.test": 1})
-	d.setHosts(t, "10.0.0.1 a.mesh.test")
+	d.SetHosts(t, "10.0.0.1 a.mesh.test")
 	want("NXDOMAIN sends an empty group", map[string]int{"a.mesh.test": 1, "gone.mesh.test": 0, "x.stub.test": 1})
 	stub.set(stubServfail)
 	want("SERVFAIL leaves the name out", map[string]int{"a.mesh.test": 1, "gone.mesh.test": 0})
@@ -175,16 +99,16 @@ func testDNSProvider(t *testing.T, d *dnsmasq, stub *stubDNS) {
 	}
 	stub.set(stubDrop)
 	want("a timeout leaves the name out", map[string]int{"a.mesh.test": 1, "gone.mesh.test": 0})
-	d.signal(t, syscall.SIGSTOP)
+	d.Signal(t, syscall.SIGSTOP)
 	want("a server that does not answer leaves every name out", map[string]int{})
-	d.signal(t, syscall.SIGCONT)
+	d.Signal(t, syscall.SIGCONT)
 	stub.set(stubGood, "10.0.5.1")
 }
 
 // testDNSRecordChange checks that a changed record set is published within
 // the refresh interval plus 10 s.
-func testDNSRecordChange(t *testing.T, d *dnsmasq) {
-	d.setHosts(t, "10.0.0.1 mesh.test", "10.0.0.2 mesh.test")
+func testDNSRecordChange(t *testing.T, d *testenv.Dnsmasq) {
+	d.SetHosts(t, "10.0.0.1 mesh.test", "10.0.0.2 mesh.test")
 	h := newHarness(t, Self{})
 	h.apply(dnsEntry("mesh.test"))
 	h.waitTargets(dnsChange, "dns", "10.0.0.1:4000", "10.0.0.2:4000")
@@ -198,7 +122,7 @@ func testDNSRecordChange(t *testing.T, d *dnsmasq) {
 			lines = append(lines, a+" mesh.test")
 			want = append(want, a+":4000")
 		}
-		d.setHosts(t, lines...)
+		d.SetHosts(t, lines...)
 		h.waitTargets(dnsChange, "dns", want...)
 	}
 	if n := h.countLog("discovery source failing"); n != 0 {
@@ -220,12 +144,12 @@ func testDNSSRV(t *testing.T) {
 
 // testDNSNXDomain checks that a name that no longer exists empties its
 // targets: NXDOMAIN is an answer, not a failure.
-func testDNSNXDomain(t *testing.T, d *dnsmasq) {
-	d.setHosts(t, "10.0.0.1 gone.mesh.test", "10.0.0.2 gone.mesh.test")
+func testDNSNXDomain(t *testing.T, d *testenv.Dnsmasq) {
+	d.SetHosts(t, "10.0.0.1 gone.mesh.test", "10.0.0.2 gone.mesh.test")
 	h := newHarness(t, Self{})
 	h.apply(dnsEntry("gone.mesh.test"))
 	h.waitTargets(dnsChange, "dns", "10.0.0.1:4000", "10.0.0.2:4000")
-	d.setHosts(t)
+	d.SetHosts(t)
 	h.waitTargets(dnsChange, "dns")
 	h.waitGauge(dnsChange, 0, "tcpping_exporter_discovered_targets", "discovery", "dns")
 	if v, _ := h.gauge("tcpping_exporter_discovery_failing", "discovery", "dns"); v != 0 {
@@ -235,14 +159,14 @@ func testDNSNXDomain(t *testing.T, d *dnsmasq) {
 
 // testDNSDown kills the server: the targets stay, the failure is logged
 // once; a new server with other records brings the change.
-func testDNSDown(t *testing.T, d *dnsmasq) {
-	d.setHosts(t, "10.0.0.1 mesh.test", "10.0.0.2 mesh.test")
+func testDNSDown(t *testing.T, d *testenv.Dnsmasq) {
+	d.SetHosts(t, "10.0.0.1 mesh.test", "10.0.0.2 mesh.test")
 	h := newHarness(t, Self{})
 	h.apply(dnsEntry("mesh.test"))
 	h.waitTargets(dnsChange, "dns", "10.0.0.1:4000", "10.0.0.2:4000")
 	published := len(h.history())
 
-	d.stop(t)
+	d.Stop(t)
 	h.waitGauge(dnsChange, 1, "tcpping_exporter_discovery_failing", "discovery", "dns")
 	// Several refreshes fail; the targets stay and one line says so.
 	failing := time.NewTimer(3 * time.Second)
@@ -255,8 +179,8 @@ func testDNSDown(t *testing.T, d *dnsmasq) {
 	}
 	h.waitGauge(dnsChange, 2, "tcpping_exporter_discovered_targets", "discovery", "dns")
 
-	d.setHosts(t, "10.0.0.3 mesh.test")
-	d.start(t)
+	d.SetHosts(t, "10.0.0.3 mesh.test")
+	d.Start(t)
 	h.waitTargets(dnsChange, "dns", "10.0.0.3:4000")
 	h.waitGauge(dnsChange, 0, "tcpping_exporter_discovery_failing", "discovery", "dns")
 	if n := h.countLog("level=info", "discovery source recovered", "mesh.test"); n != 1 {
@@ -266,18 +190,18 @@ func testDNSDown(t *testing.T, d *dnsmasq) {
 
 // testDNSTimeout stops the server, which then receives queries but answers
 // none: every lookup times out.
-func testDNSTimeout(t *testing.T, d *dnsmasq) {
-	d.setHosts(t, "10.0.0.1 mesh.test")
+func testDNSTimeout(t *testing.T, d *testenv.Dnsmasq) {
+	d.SetHosts(t, "10.0.0.1 mesh.test")
 	h := newHarness(t, Self{})
 	h.apply(dnsEntry("mesh.test"))
 	h.waitTargets(dnsChange, "dns", "10.0.0.1:4000")
 	published := len(h.history())
-	d.signal(t, syscall.SIGSTOP)
+	d.Signal(t, syscall.SIGSTOP)
 	h.waitGauge(dnsChange, 1, "tcpping_exporter_discovery_failing", "discovery", "dns")
 	if n := h.countLog("level=warn", "discovery source failing", "timeout"); n != 1 {
 		t.Errorf("%d warnings naming the timeout, want 1:\n%s", n, h.logs.String())
 	}
-	d.signal(t, syscall.SIGCONT)
+	d.Signal(t, syscall.SIGCONT)
 	h.waitGauge(dnsChange, 0, "tcpping_exporter_discovery_failing", "discovery", "dns")
 	if n := len(h.history()); n != published {
 		t.Errorf("%d updates across the timeouts, want none (the records did not change)", n-published)
@@ -286,8 +210,8 @@ func testDNSTimeout(t *testing.T, d *dnsmasq) {
 
 // testDNSUpstreamFailures makes one of two names fail in each way while
 // the other keeps answering, and changing.
-func testDNSUpstreamFailures(t *testing.T, d *dnsmasq, stub *stubDNS) {
-	d.setHosts(t, "10.0.0.1 mesh.test")
+func testDNSUpstreamFailures(t *testing.T, d *testenv.Dnsmasq, stub *stubDNS) {
+	d.SetHosts(t, "10.0.0.1 mesh.test")
 	stub.set(stubGood, "10.0.5.1", "10.0.5.2")
 	h := newHarness(t, Self{})
 	h.apply(dnsEntry("mesh.test", "x.stub.test"))
@@ -297,13 +221,13 @@ func testDNSUpstreamFailures(t *testing.T, d *dnsmasq, stub *stubDNS) {
 			stub.set(mode)
 			// What dnsmasq answers for the name, as Prometheus sees it.
 			want := map[stubMode]string{stubServfail: "SERVFAIL", stubRefused: "REFUSED", stubDrop: "timeout"}[mode]
-			if got := d.lookup(t, "x.stub.test"); got != want {
+			if got := d.Lookup(t, "x.stub.test"); got != want {
 				t.Fatalf("dnsmasq answers %s for x.stub.test, want %s", got, want)
 			}
 			h.waitGauge(dnsChange, 1, "tcpping_exporter_discovery_failing", "discovery", "dns")
 			// The other name still answers, and its change shows.
 			other := fmt.Sprintf("10.0.0.%d", i+2)
-			d.setHosts(t, other+" mesh.test")
+			d.SetHosts(t, other+" mesh.test")
 			h.waitTargets(dnsChange, "dns", other+":4000", "10.0.5.1:4000", "10.0.5.2:4000")
 		})
 	}

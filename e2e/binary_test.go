@@ -180,6 +180,8 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 	good := writeFile(t, dir, "good.yml", selfConfig(4000))
 	bad := writeFile(t, dir, "bad.yml", "modules:\n  fast:\n    tos: 300\n")
 	typo := writeFile(t, dir, "typo.yml", "targets:\n  - name: a\n    adress: 127.0.0.1:4000\n")
+	// Valid YAML that Prometheus' HTTP discoverer cannot be made from.
+	noCA := writeFile(t, dir, "noca.yml", "discovery:\n  - name: web\n    http_sd_configs: [{url: \"http://127.0.0.1:1/sd\", tls_config: {ca_file: missing.pem}}]\n")
 	tests := []struct {
 		name     string
 		args     []string
@@ -191,6 +193,8 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		{"unknown key", []string{"--config.check", "--config.file=" + typo}, 1, []string{"adress", `"a"`}},
 		{"missing explicit file", []string{"--config.check", "--config.file=" + filepath.Join(dir, "nope.yml")}, 1, []string{"nope.yml"}},
 		{"missing default file", []string{"--config.check"}, 0, []string{"not found"}},
+		{"discovery source that cannot be made", []string{"--config.check", "--config.file=" + noCA}, 1, []string{`discovery "web"`, "http_sd_configs[0]", "missing.pem"}},
+		{"startup with a discovery source that cannot be made", []string{"--config.file=" + noCA, "--web.listen-address=127.0.0.1:0", "--no-echo"}, 1, []string{`discovery \"web\"`, "http_sd_configs[0]"}}, // logfmt quotes the quotes
 		{"startup with missing explicit file", []string{"--config.file=" + filepath.Join(dir, "nope.yml"),
 			"--web.listen-address=127.0.0.1:0", "--no-echo"}, 1, []string{"nope.yml"}},
 		{"startup with invalid file", []string{"--config.file=" + bad, "--web.listen-address=127.0.0.1:0", "--no-echo"}, 1, []string{"tos"}},

@@ -29,10 +29,20 @@ package e2e
 // on purpose, and update the files with -update (without -golden.binary,
 // from the binary under test).
 //
-// Changed on purpose since 8c7614a: issue 14 added tcp_echo_jitter_seconds,
+// Changed on purpose since 8c7614a: issue 13 added --probe.allowed-target
+// and --mesh.id to --help, and to /metrics tcpping_exporter_probers{source=
+// "discovered"} and the tcpping_exporter_discovered_targets,
+// _discovery_failing and _discovery_rejected_targets families, which the
+// config below shows with its discovery entry (so the binary of 8c7614a,
+// which has no discovery, no longer runs it).
+//
+// Issue 14 added tcp_echo_jitter_seconds,
 // tcp_echo_peer_turnaround_seconds, tcp_echo_forward_jitter_seconds,
 // tcp_echo_reverse_jitter_seconds, tcp_echo_forward_delay_seconds and
 // tcp_echo_reverse_delay_seconds to metrics.golden and probe.golden.
+//
+// Issue 16 changed help.golden (the --web.history flag, and the ping
+// command with its list of commands).
 
 import (
 	"flag"
@@ -182,15 +192,20 @@ func TestUnchangedMetricNames(t *testing.T) {
 	web, echoPort := testenv.Port(t), testenv.Port(t)
 	echo := func(host string) string { return host + ":" + strconv.Itoa(echoPort) }
 	// Two targets with different extra labels, so that the label union
-	// shows, in two modules; the echo server listens on three addresses,
-	// the third for a /probe target.
+	// shows, in two modules, and a discovered one; the echo server listens
+	// on three addresses, the third for a /probe target.
 	cfg := writeFile(t, dir, "tcpping.yml", fmt.Sprintf(`modules:
   default: {interval: 100ms}
   fixed: {interval: 100ms, adaptive: false}
 targets:
   - {name: alpha, address: "%s", labels: {site: ams}}
   - {name: beta, address: "%s", module: fixed, labels: {rack: r1}}
+discovery:
+  - name: mesh
+    file_sd_configs: [{files: [mesh.json]}]
 `, echo("127.0.0.1"), echo("127.0.0.2")))
+	// One discovered target, where nothing listens.
+	writeFile(t, dir, "mesh.json", fmt.Sprintf("[{\"targets\": [\"%s\"]}]\n", echo("127.0.0.4")))
 	startExecutable(t, goldenExecutable(), dir, "--config.file="+cfg, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
 		"--echo.listen-address="+echo("127.0.0.1"), "--echo.listen-address="+echo("127.0.0.2"),
 		"--echo.listen-address="+echo("127.0.0.3"))
@@ -198,6 +213,7 @@ targets:
 	for _, target := range []string{"alpha", "beta"} {
 		waitMetric(t, http.DefaultClient, base+"/metrics", "tcp_echo_received_total", map[string]string{"target": target}, 1)
 	}
+	waitMetric(t, http.DefaultClient, base+"/metrics", "tcp_echo_sent_total", map[string]string{"target": echo("127.0.0.4")}, 0)
 
 	t.Run("probe", func(t *testing.T) {
 		compareGolden(t, "probe.golden", scrapeShapes(t, base+"/probe?target="+echo("127.0.0.3")))

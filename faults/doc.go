@@ -15,10 +15,19 @@
 // tcpping_exporter binary, run it as real processes in network namespaces
 // joined by veth pairs (iproute2), break the link between them with nftables
 // (random loss, blackholes), kill and stall the echo server, attack it with
-// hostile clients, and check on every scrape that the metrics stay honest.
+// hostile clients, and check on every scrape that the metrics stay honest;
+// they load the pages of an exporter behind random loss in Chromium and
+// check its graphs, and run the ping command where nothing answers.
+// TestMesh runs a fleet: six namespaces on one bridge, each running the
+// binary with one identical tcpping.yml whose discovery entry finds the
+// others (through dnsmasq, a file, an HTTP endpoint), and a real
+// Prometheus scraping them, through whose API it checks every pair of
+// nodes as nodes join, leave and die, as the source fails, and with peers.
 //
 // The tests run on Linux and need root, ip (iproute2), nft (nftables) and ss
-// (iproute2). They skip without them, and fail instead when CI is set. This
+// (iproute2); chromium for the pages; TestMesh also prometheus (Debian
+// package prometheus) and dnsmasq. They skip without them, and fail
+// instead when CI is set. This
 // file exists only to hold the package comment; everything else is in
 // _test.go files.
 package faults

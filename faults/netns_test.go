@@ -25,7 +25,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -267,28 +266,8 @@ func (tp *topo) peers(t *testing.T, port string) []netip.AddrPort {
 	return peers
 }
 
-// inNS runs f on an OS thread that has joined network namespace ns, so
-// every socket f creates lives there; the sockets keep working from any
-// goroutine afterwards. The thread is never returned to the Go scheduler:
-// it exits with the goroutine.
-func inNS(ns string, f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // no Unlock: the thread dies with this goroutine
-		h, err := os.Open(filepath.Join("/var/run/netns", ns))
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer h.Close()
-		if err := unix.Setns(int(h.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		errc <- f()
-	}()
-	return <-errc
-}
+// inNS runs f inside network namespace ns (testenv.InNamespace).
+func inNS(ns string, f func() error) error { return testenv.InNamespace(ns, f) }
 
 // nsDialer returns a DialContext that connects from inside ns.
 func nsDialer(ns string, local netip.Addr) func(ctx context.Context, network, addr string) (net.Conn, error) {

@@ -105,12 +105,15 @@ type flow struct {
 	userTime, userTxTime, shortFrames bool
 	// port is the source port to dial from again (flows > 1), or 0.
 	port int
+	// refresh keeps the connection fresh (refresh.go).
+	refresh refresh
 }
 
 // init prepares the flow of p, which starts at now.
 func (f *flow) init(p *Prober, now time.Time) {
 	f.p = p
 	f.schedule.init(p, now)
+	f.initRefresh()
 	level.Debug(p.logger()).Log("msg", "prober starting", "first_dial", f.redialAt)
 }
 
@@ -122,8 +125,12 @@ func (f *flow) wake() time.Time {
 		return f.wakeDisconnected()
 	}
 	w := f.nextTick
-	if due, inFlight := f.nextDeadline(); inFlight && due.Before(w) {
+	due, inFlight := f.nextDeadline()
+	if inFlight && due.Before(w) {
 		w = due
+	}
+	if r := f.refreshWake(inFlight); !r.IsZero() && r.Before(w) {
+		w = r
 	}
 	return w
 }
@@ -132,15 +139,18 @@ func (f *flow) wake() time.Time {
 // attempt must start: the loop dials its own way and hands the outcome to
 // dialed.
 func (f *flow) step(now time.Time) (dial bool) {
-	if f.link == nil {
-		return f.stepDisconnected(now)
+	if f.link != nil {
+		f.stepConnected(now)
+		if f.link != nil {
+			return false
+		}
+		// Closed: a planned replacement dials at once.
 	}
-	f.stepConnected(now)
-	return false
+	return f.stepDisconnected(now)
 }
 
-// stepDisconnected counts the probe due with no connection, if one is, and
-// reports whether the backoff allows a dial now.
+// stepDisconnected counts the probe due with no connection, if one is
+// (a planned replacement's dial skips it instead: refresh.go), and reports whether the backoff allows a dial now.
 func (f *flow) stepDisconnected(now time.Time) (dial bool) {
 	dial = f.dialDue(now)
 	if dial {
@@ -148,7 +158,9 @@ func (f *flow) stepDisconnected(now time.Time) (dial bool) {
 		f.setStatus(StateConnecting)
 	}
 	if f.tickDue(now) {
-		f.sendDisconnected(now)
+		if !f.refresh.replacing {
+			f.sendDisconnected(now)
+		}
 		f.tick(now, f.p)
 	}
 	return dial
@@ -158,6 +170,9 @@ func (f *flow) stepDisconnected(now time.Time) (dial bool) {
 // probe due, if one is.
 func (f *flow) stepConnected(now time.Time) {
 	if due, inFlight := f.nextDeadline(); inFlight && !now.Before(due) && f.expireDue(now) {
+		return
+	}
+	if f.stepRefresh(now) {
 		return
 	}
 	if !now.Before(f.nextTick) && f.probe(now) {
@@ -187,6 +202,7 @@ func (f *flow) probe(now time.Time) bool {
 		f.sampleRetransmits(now)
 	}
 	sent, timeout := f.stamp()
+	f.refresh.lastSent = sent
 	if f.p.beforeWrite != nil {
 		f.p.beforeWrite()
 	}
@@ -235,6 +251,7 @@ func (f *flow) readFailed(now time.Time, err error) { f.closeConn(now, describeR
 // dialed takes the end of a connection attempt.
 func (f *flow) dialed(now time.Time, a attempt) {
 	f.dialing = false
+	f.refresh.replacing = false
 	f.attemptEnded(now)
 	if a.err != nil {
 		f.dialFailed(now, a.err)
@@ -245,6 +262,7 @@ func (f *flow) dialed(now time.Time, a attempt) {
 	f.tx = txClock{on: a.tx, written: a.proto.hello}
 	f.keepPort(now, a.local)
 	f.connected(now, a)
+	f.refreshConnected(now, a.remote)
 }
 
 // dialAbandoned takes the end of a connection attempt made while the
@@ -257,12 +275,14 @@ func (f *flow) closeConn(now time.Time, why string) {
 	f.sampleRetransmits(now)
 	f.link.release()
 	f.link = nil
+	f.cancelLookup()
 	f.connLost(now, why)
 }
 
 // drop closes the connection, if any, without counting it lost: the
 // prober is stopping.
 func (f *flow) drop() {
+	f.cancelLookup()
 	if f.link != nil {
 		f.link.release()
 		f.link = nil

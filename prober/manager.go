@@ -28,6 +28,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/internal/history"
 )
 
 // ErrTooManyTargets is returned when a new dynamic prober would exceed the
@@ -42,6 +43,9 @@ type ManagerOptions struct {
 	IdleTimeout time.Duration
 	// Loop is how the probers run; the zero value is LoopEngine.
 	Loop Loop
+	// History gives each prober a Recorder of its replies and losses
+	// (--web.history); nil keeps none.
+	History *history.Pool
 }
 
 // Loop is a way of running probers. Both loops drive the same probe core
@@ -87,11 +91,13 @@ type Manager struct {
 	// engine runs the probers; nil when they run the goroutine loop.
 	engine *engine
 
-	mu       sync.RWMutex
-	order    []*Prober          // static probers sorted by name, then flow
-	byKey    map[string]*Prober // static targets by module and address: their first flow
-	dynamic  map[string]*dynamicProber
-	stopping bool
+	mu    sync.RWMutex
+	order []*Prober          // probers of static and discovered targets, sorted by name, then flow
+	byKey map[string]*Prober // the targets of order by module and address: their first flow
+	// discovered counts the targets of order that discovery found.
+	discovered int
+	dynamic    map[string]*dynamicProber
+	stopping   bool
 }
 
 type dynamicProber struct {
@@ -135,7 +141,7 @@ func probeKey(module, address string) string { return module + "\x00" + address 
 // sameIdentity reports whether a running prober can be kept for opts.
 func sameIdentity(a, b Options) bool {
 	return a.Name == b.Name && a.Address == b.Address && a.ModuleName == b.ModuleName &&
-		maps.Equal(a.Labels, b.Labels) && a.Module.Equal(b.Module)
+		a.Discovered == b.Discovered && maps.Equal(a.Labels, b.Labels) && a.Module.Equal(b.Module)
 }
 
 // staticOptions returns the prober options of every target in cfg.
@@ -157,13 +163,29 @@ func staticOptions(cfg *config.Config) []Options {
 // several flows counts once).
 type ReconcileResult struct {
 	Started, Kept, Stopped, DynamicStopped int
+	// Ignored counts the discovered targets left out (see
+	// desiredOptions): a static target has their module and address,
+	// their module does not exist, or they clash with the flow label.
+	Ignored int
 }
 
-// Reconcile starts, keeps, restarts and stops static probers so that they
-// match cfg, and stops dynamic probers whose module changed or vanished.
+// Reconcile brings the probers in line with cfg's static targets and no
+// discovered target: ReconcileTargets(cfg, nil).
 func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
+	return m.ReconcileTargets(cfg, nil)
+}
+
+// ReconcileTargets starts, keeps, restarts and stops probers so that they
+// match the static targets of cfg plus the discovered targets (see
+// desiredOptions: a static target wins over a discovered one with its
+// module and address), and stops dynamic probers whose module changed or
+// vanished. A prober whose identity (name, address, module and its
+// settings, labels, source) is unchanged keeps running, with its
+// connection and counters.
+func (m *Manager) ReconcileTargets(cfg *config.Config, discovered []config.Target) ReconcileResult {
 	var res ReconcileResult
-	want := staticOptions(cfg)
+	want, ignored := desiredOptions(cfg, discovered)
+	res.Ignored = ignored
 	m.mu.Lock()
 	if m.stopping {
 		m.mu.Unlock()
@@ -172,21 +194,27 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 	running := make(map[string]*Prober, len(m.order))
 	for _, p := range m.order {
 		if p.opts.Flow == 0 {
-			running[p.opts.Name] = p
+			running[runKey(p.opts.Name, p.opts.ModuleName, p.opts.Address)] = p
 		}
 	}
-	next := make(map[string]*Prober, len(want))
+	next := make([]*Prober, 0, len(want))
+	m.discovered = 0
 	for _, o := range want {
-		if old, ok := running[o.Name]; ok && sameIdentity(old.Options(), o) {
-			next[o.Name] = old
-			delete(running, o.Name)
+		k := runKey(o.Name, o.ModuleName, o.Address)
+		p, ok := running[k]
+		if ok && sameIdentity(p.Options(), o) {
+			delete(running, k)
 			res.Kept++
-			continue
+		} else {
+			// A target whose identity changed, flows included, restarts
+			// with all its flows.
+			p = m.startTarget(o)
+			res.Started++
 		}
-		// A target whose identity changed, flows included, restarts
-		// with all its flows.
-		next[o.Name] = m.startTarget(o)
-		res.Started++
+		next = append(next, p)
+		if o.Discovered {
+			m.discovered++
+		}
 	}
 	toStop := slices.Collect(maps.Values(running)) // removed or changed
 	res.Stopped = len(toStop)
@@ -195,9 +223,9 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 		m.byKey[probeKey(p.opts.ModuleName, p.opts.Address)] = p
 	}
 	// A dynamic prober keeps running only while its module is unchanged
-	// and its (module, address) is not a static target: /probe would
-	// answer from the static one, leaving the dynamic one probing unseen
-	// until it idled out.
+	// and its (module, address) is not a static or discovered target:
+	// /probe would answer from that one, leaving the dynamic one probing
+	// unseen until it idled out.
 	for k, d := range m.dynamic {
 		mod, ok := cfg.Modules[d.p.opts.ModuleName]
 		_, static := m.byKey[k]
@@ -207,9 +235,8 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 			res.DynamicStopped++
 		}
 	}
-	m.order = flowsOf(slices.SortedFunc(maps.Values(next), func(a, b *Prober) int {
-		return strings.Compare(a.opts.Name, b.opts.Name)
-	}))
+	slices.SortStableFunc(next, func(a, b *Prober) int { return strings.Compare(a.opts.Name, b.opts.Name) })
+	m.order = flowsOf(next)
 	m.mu.Unlock()
 	// Stop outside the lock: scrapes need not wait for connections to close.
 	stopAll(flowsOf(toStop))
@@ -223,13 +250,15 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 func (m *Manager) startTarget(o Options) *Prober {
 	ps := newTarget(o, m.logger)
 	for _, p := range ps {
+		p.hist = m.opts.History.NewRecorder() // a history per flow
 		p.startOn(m.ctx, m.engine)
 	}
 	return ps[0]
 }
 
-// Static returns the static probers sorted by target name, and a target's
-// flows by flow. The slice must not be modified.
+// Static returns the probers of the static and the discovered targets
+// (those /metrics shows), sorted by target name, and a target's flows by
+// flow. The slice must not be modified.
 func (m *Manager) Static() []*Prober {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -239,6 +268,14 @@ func (m *Manager) Static() []*Prober {
 // Counts returns the number of static and dynamic targets: a target of
 // several flows counts once.
 func (m *Manager) Counts() (static, dynamic int) {
+	static, _, dynamic = m.SourceCounts()
+	return static, dynamic
+}
+
+// SourceCounts returns the number of static targets, of discovered
+// targets and of dynamic /probe targets: a target of several flows counts
+// once.
+func (m *Manager) SourceCounts() (static, discovered, dynamic int) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	for _, p := range m.order {
@@ -246,7 +283,7 @@ func (m *Manager) Counts() (static, dynamic int) {
 			static++
 		}
 	}
-	return static, len(m.dynamic)
+	return static - m.discovered, m.discovered, len(m.dynamic)
 }
 
 // Dynamic returns all dynamic probers, sorted by module and address, and a
@@ -360,7 +397,7 @@ func (m *Manager) Stop() {
 	for _, d := range m.dynamic {
 		all = append(all, d.p.Flows()...)
 	}
-	m.byKey, m.order, m.dynamic = map[string]*Prober{}, nil, map[string]*dynamicProber{}
+	m.byKey, m.order, m.dynamic, m.discovered = map[string]*Prober{}, nil, map[string]*dynamicProber{}, 0
 	m.mu.Unlock()
 	m.cancel()
 	<-m.done

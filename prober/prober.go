@@ -26,6 +26,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/tcpping/tcpping_exporter/config"
+	"github.com/tcpping/tcpping_exporter/internal/history"
 )
 
 // Options identify a prober and carry its settings.
@@ -43,10 +44,24 @@ type Options struct {
 	Labels map[string]string
 	// Dynamic marks probers started by /probe rather than by the config.
 	Dynamic bool
+	// Discovered marks probers of targets that discovery found rather
+	// than static targets of the config.
+	Discovered bool
 	// NoSplay dials at once instead of waiting for the prober's slot in
 	// the interval (see Prober.phase). The first probe is sent when the
 	// connection is up either way; later ones keep to the slot.
 	NoSplay bool
+	// History, if set, records the prober's replies and losses for the
+	// graphs (see History); the prober takes it over, and a kept prober
+	// keeps it. Options returns it unset.
+	History *history.Recorder
+	// OnResult, if set, is called with each probe's and connection's
+	// outcome, in order, from the goroutine that runs the prober and
+	// outside its lock: it must return quickly.
+	OnResult func(Result)
+	// MaxProbes, if not 0, is how many probes the prober sends; it stays
+	// connected after the last, for the replies, until it is stopped.
+	MaxProbes uint64
 	// Flow is the prober's flow among its target's Module.Flows, 0 to
 	// Module.Flows-1. Each flow of a target is a prober of its own, with
 	// its own connection from its own source port, counters, histogram,
@@ -63,7 +78,8 @@ type Options struct {
 type identity struct {
 	Name, Address, ModuleName string
 	Labels                    map[string]string
-	Dynamic, NoSplay          bool
+	Dynamic, Discovered       bool
+	NoSplay                   bool
 	Flow                      int
 }
 
@@ -165,13 +181,17 @@ type Prober struct {
 	// at once. The flows of a target are offset from each other by
 	// interval/flows (flowPhase).
 	phase uint64
+	// maxProbes and onResult are Options.MaxProbes and OnResult.
+	maxProbes uint64
+	onResult  func(Result)
 	// flows are the probers of every flow of the target, in flow order,
 	// p among them: set by the Manager before they start, shared by them
 	// and never modified. Nil for a prober made by New alone.
 	flows []*Prober
 
-	mu sync.Mutex
-	st state
+	mu   sync.Mutex
+	st   state
+	hist *history.Recorder // Options.History; nil keeps none
 
 	// afterSend, if set (by tests), runs after each probe is written: it
 	// stands for this goroutine being descheduled at the worst moment.
@@ -195,9 +215,12 @@ func New(opts Options, logger log.Logger) *Prober {
 	}
 	p := &Prober{
 		opts: identity{Name: opts.Name, Address: opts.Address, ModuleName: opts.ModuleName,
-			Labels: opts.Labels, Dynamic: opts.Dynamic, NoSplay: opts.NoSplay, Flow: opts.Flow},
-		mod:  mod,
-		base: logger,
+			Labels: opts.Labels, Dynamic: opts.Dynamic, Discovered: opts.Discovered, NoSplay: opts.NoSplay, Flow: opts.Flow},
+		mod:       mod,
+		base:      logger,
+		maxProbes: opts.MaxProbes,
+		onResult:  opts.OnResult,
+		hist:      opts.History,
 	}
 	p.phase = flowPhase(phaseOf(hostname, opts.Name, opts.Address), opts.Flow, mod.Flows, mod.Interval.D())
 	p.st.init(mod)
@@ -214,11 +237,12 @@ func (p *Prober) logger() log.Logger {
 	return l
 }
 
-// Options returns the options the prober was created with.
+// Options returns the options the prober was created with, but for
+// History and OnResult, which belong to this prober alone.
 func (p *Prober) Options() Options {
 	o := p.opts
 	return Options{Name: o.Name, Address: o.Address, ModuleName: o.ModuleName, Module: *p.mod,
-		Labels: o.Labels, Dynamic: o.Dynamic, NoSplay: o.NoSplay, Flow: o.Flow, shared: p.mod}
+		Labels: o.Labels, Dynamic: o.Dynamic, Discovered: o.Discovered, NoSplay: o.NoSplay, Flow: o.Flow, MaxProbes: p.maxProbes, shared: p.mod}
 }
 
 // Start runs the prober in a goroutine of its own, the portable loop,

@@ -28,6 +28,7 @@ import (
 
 	"github.com/tcpping/tcpping_exporter/config"
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
+	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
 // The servers in this file are written from DESIGN.md's byte layout alone,
@@ -60,7 +61,13 @@ func startServer(t *testing.T, handle func(c net.Conn)) *testServer {
 // startServerStop is startServer for handlers that run until told to stop.
 func startServerStop(t *testing.T, handle func(c net.Conn, stop <-chan struct{})) *testServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return startServerAt(t, "127.0.0.1:0", handle)
+}
+
+// startServerAt is startServerStop listening on addr.
+func startServerAt(t *testing.T, addr string, handle func(c net.Conn, stop <-chan struct{})) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +119,26 @@ func readFrame(c net.Conn) ([]byte, error) {
 		return nil, errors.New("bad magic from prober")
 	}
 	return f, nil
+}
+
+// readProbe reads the next probe frame from c as an original echo server
+// would see it: a HELLO (the extended protocol's offer, under
+// echo_protocol auto) is reflected, as the original server reflects any
+// frame, and not returned.
+func readProbe(c net.Conn) ([]byte, error) {
+	for {
+		f, err := readFrame(c)
+		if err != nil {
+			return nil, err
+		}
+		if fr, err := wire.Decode(f); err == nil && fr.IsHello() {
+			if _, err := c.Write(f); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return f, nil
+	}
 }
 
 // echoHandler reflects each frame unchanged.

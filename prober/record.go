@@ -14,6 +14,7 @@
 package prober
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,6 +33,11 @@ func (f *flow) dialFailed(now time.Time, err error) {
 	p.mu.Lock()
 	p.st.dialFailed(now, errText(err))
 	p.mu.Unlock()
+	if errors.Is(err, wire.ErrBadMagic) {
+		// The peer answered the HELLO with something else than a frame.
+		p.report(Result{Kind: ResultBadReply, Time: now})
+	}
+	p.report(Result{Kind: ResultConnectFailed, Time: now, Err: errText(err)})
 	if f.failing {
 		level.Debug(p.logger()).Log("msg", "connect failed", "err", err)
 	} else {
@@ -60,6 +66,7 @@ func (f *flow) connected(now time.Time, a attempt) {
 	p.mu.Unlock()
 	level.Info(p.logger()).Log("msg", "connected", "remote_addr", a.remote,
 		"duration_seconds", a.handshake.Seconds())
+	p.report(Result{Kind: ResultConnected, Time: now, RTT: a.handshake, Local: a.local, Remote: a.remote})
 }
 
 // logFallback logs msg with err at info level the first time (logged
@@ -78,8 +85,12 @@ func (f *flow) connLost(now time.Time, why string) {
 	p := f.p
 	p.mu.Lock()
 	answered := p.st.lastReplied >= p.st.connFirst
+	before, lost := p.st.tally(), p.lostSeqs(now, false)
 	p.st.connDown(now, why)
+	p.noteHistory(now, before)
 	p.mu.Unlock()
+	p.reportTimeouts(now, lost)
+	p.report(Result{Kind: ResultConnectionLost, Time: now, Err: why})
 	level.Warn(p.logger()).Log("msg", "connection lost", "err", why)
 	if answered {
 		// A connection that worked resets the backoff; one that never
@@ -88,6 +99,16 @@ func (f *flow) connLost(now time.Time, why string) {
 		f.backoff = p.mod.ReconnectBackoff.D()
 	}
 	f.redialLater(now, p.mod.MaxReconnectBackoff.D())
+}
+
+// reconnecting records a planned replacement of the connection (see
+// refresh.go): not a loss, so not counted as dropped.
+func (f *flow) reconnecting(now time.Time, why string) {
+	p := f.p
+	p.mu.Lock()
+	p.st.connReplaced(now, why)
+	p.mu.Unlock()
+	level.Debug(p.logger()).Log("msg", "reconnecting: "+why)
 }
 
 // sampleRetransmits reads the connection's kernel retransmission count.
@@ -124,9 +145,14 @@ func (f *flow) stamp() (time.Time, time.Duration) {
 // sendDisconnected records a probe that fell due with no connection: it is
 // sent and timed out at once.
 func (f *flow) sendDisconnected(now time.Time) {
-	f.p.mu.Lock()
-	f.p.st.sendDisconnected(now)
-	f.p.mu.Unlock()
+	p := f.p
+	p.mu.Lock()
+	before := p.st.tally()
+	p.st.sendDisconnected(now)
+	p.noteHistory(now, before)
+	seq := p.st.seq
+	p.mu.Unlock()
+	p.report(Result{Kind: ResultTimeout, Time: now, Seq: seq})
 }
 
 // expire times out the probes past their deadline. It returns why the
@@ -135,8 +161,11 @@ func (f *flow) expire(now time.Time) string {
 	p := f.p
 	after := p.mod.ReconnectAfter
 	p.mu.Lock()
+	before, lost := p.st.tally(), p.lostSeqs(now, true)
 	dead := p.st.expire(now, after)
+	p.noteHistory(now, before)
 	p.mu.Unlock()
+	p.reportTimeouts(now, lost)
 	if dead {
 		return fmt.Sprintf("no reply to %d consecutive probes", after)
 	}
@@ -172,8 +201,12 @@ func (f *flow) account(frame []byte, recv time.Time, kernelNs int64) error {
 	if f.ext {
 		r.seq = p.st.seqOf(seq32)
 	}
+	before := p.st.tally()
 	res := p.st.reply(r)
+	p.noteHistory(recv, before)
+	timedOut, rtt := p.st.timeouts != before.timeouts, p.st.lastRTT
 	p.mu.Unlock()
+	p.reportReply(recv, r.seq, res, timedOut, rtt)
 	switch res {
 	case replyLate:
 		level.Debug(p.logger()).Log("msg", "late reply", "seq", r.seq)
@@ -189,6 +222,7 @@ func (f *flow) badMagic() error {
 	f.p.mu.Lock()
 	f.p.st.unexpected++
 	f.p.mu.Unlock()
+	f.p.report(Result{Kind: ResultBadReply, Time: time.Now()})
 	return fmt.Errorf("reply: %w", wire.ErrBadMagic)
 }
 

@@ -31,7 +31,14 @@ type schedule struct {
 	dialing  bool // a connection attempt is running
 	// retransSampled is when TCP_INFO was last read.
 	retransSampled time.Time
+	// ticks counts the probe slots passed, for Options.MaxProbes.
+	ticks uint64
 }
+
+// never is a probe slot that does not come: after the last of
+// Options.MaxProbes. A duration, not a zero time, so that every loop
+// waits for it as for any other slot.
+const never = 100 * 365 * 24 * time.Hour
 
 func (s *schedule) init(p *Prober, now time.Time) {
 	s.redialAt = now
@@ -79,8 +86,13 @@ func slotAt(t time.Time, phase uint64, iv time.Duration) time.Time {
 // interval after an on-time probe. Probes stay on the grid whenever the
 // connection came up and however late the loop woke, so targets do not
 // drift into bursts; if the loop fell behind (it was stalled), missed
-// slots are skipped rather than sent in a burst.
+// slots are skipped rather than sent in a burst. After the last probe of
+// Options.MaxProbes the next slot is never.
 func (s *schedule) tick(now time.Time, p *Prober) {
+	if s.ticks++; p.maxProbes > 0 && s.ticks >= p.maxProbes {
+		s.nextTick = now.Add(never)
+		return
+	}
 	s.nextTick = p.slot(now.Add(p.mod.Interval.D() / 2))
 }
 

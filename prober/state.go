@@ -251,7 +251,7 @@ func (s *state) expire(now time.Time, reconnectAfter int) bool {
 	kept := s.inflight[:0]
 	expired := 0
 	for _, pr := range s.inflight {
-		if now.Before(pr.deadline) {
+		if !pr.due(now) {
 			kept = append(kept, pr)
 			continue
 		}
@@ -304,6 +304,20 @@ func (s *state) connDown(now time.Time, why string) {
 	s.retransConn = 0
 	s.lastErr = why
 	s.event(now, "connection lost: "+why)
+}
+
+// connReplaced records the planned end of the current connection, which
+// is replaced at once: not a loss, so not dropped. Its probes in flight,
+// if it could not wait for them, time out.
+func (s *state) connReplaced(now time.Time, why string) {
+	for range s.inflight {
+		s.timeout(now)
+	}
+	s.inflight = s.inflight[:0]
+	s.status = StateConnecting
+	s.retransClosed += s.retransConn
+	s.retransConn = 0
+	s.event(now, "reconnecting: "+why)
 }
 
 // dialFailed records a failed connection attempt.

@@ -37,11 +37,13 @@
 // with no probe at all says "no data".
 //
 // Sparkline draws the same median and loss marks in a few pixels, for the
-// landing page's table, without axes.
+// landing page's table, without axes, in as few bytes as it can: a page
+// holds a thousand of them.
 //
 // Everything drawn carries classes and data attributes (slot start in
-// Unix seconds, RTTs in seconds, loss ratio) so that tests, and a browser
-// test, can check that the picture shows what the data says. Output is
+// Unix seconds, RTTs in seconds, loss ratio; a Sparkline's window and
+// loss classes) so that tests, and a browser test, can check that the
+// picture shows what the data says. Output is
 // deterministic: the same points draw the same bytes. Text from outside
 // (titles, target names, labels) is escaped.
 package graph
@@ -55,7 +57,8 @@ import (
 
 // Options describe one picture.
 type Options struct {
-	// Title is drawn above a Smoke graph, and is a Sparkline's tooltip.
+	// Title is drawn above a Smoke graph, and is a Sparkline's tooltip
+	// (none if empty).
 	Title string
 	// From and To delimit the window on the time axis: the caller's
 	// range (1h, 3h) ending now. Points outside it are not drawn.

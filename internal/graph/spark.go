@@ -15,6 +15,7 @@ package graph
 
 import (
 	"io"
+	"math"
 	"time"
 
 	"github.com/tcpping/tcpping_exporter/internal/history"
@@ -30,6 +31,14 @@ const sparkLoss = 3
 // with no probe shows a dashed line. It has no ids, so any number of
 // Sparklines can sit on one page. It returns ErrWindow if the window is
 // empty, else what w.Write returns.
+//
+// A page may hold a thousand Sparklines, so each is drawn in few bytes
+// and elements: one path for the median, and one path per loss colour
+// whose segments mark its slots (adjacent slots of one colour are one
+// segment). The root's data-from and data-to give the window in Unix
+// seconds, the median's data-top the RTT at the top in seconds, and each
+// loss path's data-loss-class its colour's class, so that a test can
+// read back from the geometry which slots lost how much.
 func Sparkline(w io.Writer, points []history.Point, o Options) error {
 	if err := o.check(); err != nil {
 		return err
@@ -38,18 +47,24 @@ func Sparkline(w io.Writer, points []history.Point, o Options) error {
 	win := newWindow(&o, 0, width)
 	var hi time.Duration
 	data := false
+	var classes [numLoss]bool
 	for i := range points {
 		if p := &points[i]; win.inWindow(p) && !p.Empty() {
 			data = true
 			hi = max(hi, p.RTT[history.P50])
+			classes[lossClass(p)] = p.Lost > 0
 		}
 	}
 	top := max(hi.Seconds()*1.15, 1e-6)
 	ys := linear{0, top, height - sparkLoss - 1, 1}
 
 	var s svg
-	s.header("sparkline", width, height)
-	s.open("title").content("title", o.Title)
+	s.open("svg").attr("xmlns", "http://www.w3.org/2000/svg").attr("class", "sparkline").
+		num("width", width).num("height", height).attr("viewBox", "0 0 "+fmtNum(width)+" "+fmtNum(height)).
+		attr("role", "img").unix("data-from", o.From).unix("data-to", o.To).start()
+	if o.Title != "" {
+		s.open("title").content("title", o.Title)
+	}
 	if !data {
 		s.open("line").attr("class", "nodata").num("x1", 0).num("y1", height/2).num("x2", width).
 			num("y2", height/2).attr("stroke", "#bbb").attr("stroke-dasharray", "2 2").end()
@@ -61,15 +76,12 @@ func Sparkline(w io.Writer, points []history.Point, o Options) error {
 			attr("d", sparkPath(points, &win, ys)).attr("fill", "none").attr("stroke", "#333").
 			attr("stroke-width", "1.5").end()
 	}
-	for i := range points {
-		p := &points[i]
-		if !win.inWindow(p) || p.Lost == 0 {
-			continue
+	for c, has := range classes {
+		if has {
+			s.open("path").attr("class", "loss").attr("data-loss-class", itoa(c)).
+				attr("d", lossPath(points, &win, c, height-sparkLoss/2.0)).attr("fill", "none").
+				attr("stroke", lossColour(c)).num("stroke-width", sparkLoss).end()
 		}
-		x, xe := win.x(p.Start), win.x(p.End)
-		s.open("rect").attr("class", "loss").unix("data-t", p.Start).float("data-loss", p.LossRatio()).
-			num("x", x).num("y", height-sparkLoss).num("width", max(xe-x, 1)).num("height", sparkLoss).
-			attr("fill", lossColour(lossClass(p))).end()
 	}
 	s.close("svg")
 	return s.writeTo(w)
@@ -77,27 +89,81 @@ func Sparkline(w io.Writer, points []history.Point, o Options) error {
 
 // sparkPath returns the median's path: a level segment across each
 // slot with replies, joined by a vertical to the one before when the
-// two slots touch.
+// two slots touch; touching slots at one height are one segment.
 func sparkPath(points []history.Point, win *window, ys linear) string {
 	var b []byte
 	var prevEnd time.Time
+	var x, y, w float64 // the segment not yet written
+	open := false
+	flush := func() {
+		if open {
+			b = append(b, 'h')
+			b = appendNum(b, w)
+		}
+	}
 	for i := range points {
 		p := &points[i]
 		if !win.inWindow(p) || p.Received() == 0 {
 			continue
 		}
-		y := ys.at(p.RTT[history.P50].Seconds())
-		if p.Start.Equal(prevEnd) {
-			b = append(b, " V"...)
-		} else {
-			b = append(b, " M"...)
-			b = appendNum(b, win.x(p.Start))
+		// Rounded as written, so that relative moves do not drift.
+		py, px, pe := tenth(ys.at(p.RTT[history.P50].Seconds())), tenth(win.x(p.Start)), tenth(win.x(p.End))
+		switch {
+		case open && p.Start.Equal(prevEnd) && py == y:
+			w = pe - x // the same level goes on
+		case open && p.Start.Equal(prevEnd):
+			flush()
+			b = append(b, 'V')
+			b = appendNum(b, py)
+			x, y, w = px, py, pe-px
+		default:
+			flush()
+			b = append(b, 'M')
+			b = appendNum(b, px)
 			b = append(b, ' ')
+			b = appendNum(b, py)
+			x, y, w, open = px, py, pe-px, true
 		}
-		b = appendNum(b, y)
-		b = append(b, " H"...)
-		b = appendNum(b, win.x(p.End))
 		prevEnd = p.End
 	}
-	return string(b[1:])
+	flush()
+	return string(b)
 }
+
+// lossPath returns the path of loss class c's marks at height y: a level
+// segment across each run of adjacent slots of that class.
+func lossPath(points []history.Point, win *window, c int, y float64) string {
+	var b []byte
+	var runStart, prevEnd time.Time
+	flush := func() {
+		if runStart.IsZero() {
+			return
+		}
+		x, xe := tenth(win.x(runStart)), tenth(win.x(prevEnd))
+		b = append(b, 'M')
+		b = appendNum(b, x)
+		b = append(b, ' ')
+		b = appendNum(b, y)
+		b = append(b, 'h')
+		b = appendNum(b, max(xe-x, 1))
+		runStart = time.Time{}
+	}
+	for i := range points {
+		p := &points[i]
+		if !win.inWindow(p) || p.Lost == 0 || lossClass(p) != c {
+			continue
+		}
+		if !p.Start.Equal(prevEnd) {
+			flush()
+		}
+		if runStart.IsZero() {
+			runStart = p.Start
+		}
+		prevEnd = p.End
+	}
+	flush()
+	return string(b)
+}
+
+// tenth returns v rounded to a tenth, as appendNum writes it.
+func tenth(v float64) float64 { return math.Round(v*10) / 10 }

@@ -15,8 +15,8 @@ package graph
 
 import (
 	"bytes"
+	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,34 +35,71 @@ func sparkOf(t *testing.T, points []history.Point) ([]byte, *node) {
 	return b.Bytes(), root
 }
 
-// levels returns the level segments of a path drawn with M, V and H
+// levels returns the level segments of a path drawn with M, V, H and h
 // only, as their start and end x and their y.
 func levels(t *testing.T, d string) (segs [][3]float64) {
 	t.Helper()
-	f := strings.Fields(d)
+	tokens := regexp.MustCompile(`[MVHh]|-?[0-9.]+`).FindAllString(d, -1)
 	var x, y float64
-	num := func(s string) float64 {
-		v, err := strconv.ParseFloat(s, 64)
+	num := func(i int) float64 {
+		if i >= len(tokens) {
+			t.Fatalf("path %q: ends early", d)
+		}
+		v, err := strconv.ParseFloat(tokens[i], 64)
 		if err != nil {
 			t.Fatalf("path %q: %v", d, err)
 		}
 		return v
 	}
-	for i := 0; i < len(f); i++ {
-		switch c, rest := f[i][0], f[i][1:]; c {
-		case 'M':
-			x, y = num(rest), num(f[i+1])
+	for i := 0; i < len(tokens); i++ {
+		switch tokens[i] {
+		case "M":
+			x, y = num(i+1), num(i+2)
+			i += 2
+		case "V":
+			y = num(i + 1)
 			i++
-		case 'V':
-			y = num(rest)
-		case 'H':
-			segs = append(segs, [3]float64{x, num(rest), y})
-			x = num(rest)
+		case "H", "h":
+			xe := num(i + 1)
+			if tokens[i] == "h" {
+				xe += x
+			}
+			segs = append(segs, [3]float64{x, xe, y})
+			x = xe
+			i++
 		default:
-			t.Fatalf("path %q: command %q", d, f[i])
+			t.Fatalf("path %q: token %q", d, tokens[i])
 		}
 	}
 	return segs
+}
+
+// covered returns the y of the segment of segs that covers [x0, x1], and
+// whether there is one.
+func covered(segs [][3]float64, x0, x1 float64) (float64, bool) {
+	for _, s := range segs {
+		if s[0] <= x0+0.1 && x1 <= s[1]+0.1 {
+			return s[2], true
+		}
+	}
+	return 0, false
+}
+
+// lossPaths returns a Sparkline's loss marks by loss class.
+func lossPaths(t *testing.T, root *node) map[int][][3]float64 {
+	t.Helper()
+	out := map[int][][3]float64{}
+	for _, p := range root.all("loss") {
+		c, err := strconv.Atoi(p.attr("data-loss-class"))
+		if err != nil || p.attr("stroke") != lossColour(c) {
+			t.Fatalf("loss path of class %q in %q", p.attr("data-loss-class"), p.attr("stroke"))
+		}
+		if _, dup := out[c]; dup {
+			t.Fatalf("two loss paths of class %d", c)
+		}
+		out[c] = levels(t, p.attr("d"))
+	}
+	return out
 }
 
 func TestSparklineDrawsMediansAndLoss(t *testing.T) {
@@ -70,6 +107,9 @@ func TestSparklineDrawsMediansAndLoss(t *testing.T) {
 	_, root := sparkOf(t, pts)
 	if root.attr("width") != "120" || root.attr("height") != "24" {
 		t.Errorf("size %s×%s, want 120×24", root.attr("width"), root.attr("height"))
+	}
+	if root.attr("data-from") != strconv.FormatInt(t0.Unix(), 10) || root.attr("data-to") != strconv.FormatInt(t0.Add(time.Hour).Unix(), 10) {
+		t.Errorf("window %s to %s, want t0 and an hour later", root.attr("data-from"), root.attr("data-to"))
 	}
 	paths := root.all("median")
 	if len(paths) != 1 {
@@ -83,35 +123,62 @@ func TestSparklineDrawsMediansAndLoss(t *testing.T) {
 	x := func(i int) float64 { return float64(i) * 2 } // 120 px for 60 slots
 
 	segs := levels(t, paths[0].attr("d"))
-	if len(segs) != 54 {
-		t.Fatalf("%d level segments, want 54: 60 slots less 5 empty and 1 lost", len(segs))
+	// 60 slots less 5 empty and 1 lost, in runs broken by the gaps and
+	// the slower slot 50: 0–29 (slot 20's loss leaves its median at the
+	// same height), 35–39, 41–49, 50, 51–59.
+	if len(segs) != 5 {
+		t.Errorf("%d level segments, want 5: %v", len(segs), segs)
 	}
-	k := 0
 	for i, p := range pts {
-		if p.Received() == 0 {
-			continue
-		}
-		s := segs[k]
-		k++
-		if !near(s[0], x(i)) || !near(s[1], x(i+1)) || !near(s[2], y(p.RTT[history.P50])) {
-			t.Errorf("slot %d's median from x %v to %v at y %v, want %v to %v at %v",
-				i, s[0], s[1], s[2], x(i), x(i+1), y(p.RTT[history.P50]))
+		got, ok := covered(segs, x(i), x(i+1))
+		switch {
+		case p.Received() == 0 && ok:
+			t.Errorf("slot %d has no reply, and a median at y %v", i, got)
+		case p.Received() > 0 && (!ok || !near(got, y(p.RTT[history.P50]))):
+			t.Errorf("slot %d's median at y %v (drawn: %v), want %v", i, got, ok, y(p.RTT[history.P50]))
 		}
 	}
 
-	marks := root.all("loss")
+	marks := lossPaths(t, root)
 	if len(marks) != 2 {
-		t.Fatalf("%d loss marks, want 2", len(marks))
+		t.Fatalf("loss paths of %d classes, want 2: %v", len(marks), marks)
 	}
-	for j, tt := range []struct {
-		slot         int
-		loss, colour string
-	}{{20, "0.2", "#7e00ff"}, {40, "1", "#7f0000"}} {
-		m := marks[j]
-		if m.attr("data-t") != strconv.FormatInt(pts[tt.slot].Start.Unix(), 10) || m.attr("data-loss") != tt.loss ||
-			m.attr("fill") != tt.colour || !near(m.num(t, "x"), x(tt.slot)) || m.num(t, "y") < 20 {
-			t.Errorf("loss mark %d: %+v, want slot %d's at x %v under the line, loss %s in %s", j, m.Attrs, tt.slot, x(tt.slot), tt.loss, tt.colour)
+	for _, tt := range []struct{ slot, class int }{{20, 4}, {40, lossAll}} {
+		segs := marks[tt.class]
+		if len(segs) != 1 {
+			t.Errorf("class %d: %d marks, want slot %d's", tt.class, len(segs), tt.slot)
+			continue
 		}
+		if !near(segs[0][0], x(tt.slot)) || !near(segs[0][1], x(tt.slot+1)) || segs[0][2] < 20 {
+			t.Errorf("class %d: mark %v, want slot %d's from x %v to %v under the line", tt.class, segs[0], tt.slot, x(tt.slot), x(tt.slot+1))
+		}
+	}
+}
+
+// TestSparklineMarksRunsOnce checks that adjacent slots of one loss
+// class share one mark, and others do not.
+func TestSparklineMarksRunsOnce(t *testing.T) {
+	var pts []history.Point
+	for i := range 10 {
+		lost := 0
+		switch {
+		case i >= 2 && i < 5: // three slots of 1 in 60
+			lost = 1
+		case i == 5, i == 7: // 30 of 60, apart
+			lost = 30
+		}
+		pts = append(pts, slot(i, 60, lost, 1, 1, 1, 1, 1, 1, 1))
+	}
+	_, root := sparkOf(t, pts)
+	marks := lossPaths(t, root)
+	if s := marks[1]; len(s) != 1 || !near(s[0][0], 4) || !near(s[0][1], 10) {
+		t.Errorf("slots 2 to 4: marks %v, want one from x 4 to 10", s)
+	}
+	if s := marks[5]; len(s) != 2 || !near(s[0][0], 10) || !near(s[1][0], 14) {
+		t.Errorf("slots 5 and 7: marks %v, want two, at x 10 and 14", s)
+	}
+	if len(marks) != 2 {
+		t.Errorf("loss classes %v, want 1 and 5", marks)
 	}
 }
 
@@ -133,8 +200,9 @@ func TestSparklineWithoutData(t *testing.T) {
 			if n := len(root.all("median")); n != 0 {
 				t.Errorf("%d median paths, want none", n)
 			}
-			if n := len(root.all("loss")); tt.nodata && n != 0 || !tt.nodata && n != 2 {
-				t.Errorf("%d loss marks", n)
+			marks := lossPaths(t, root)
+			if tt.nodata && len(marks) != 0 || !tt.nodata && (len(marks[lossAll]) != 1 || len(marks) != 1) {
+				t.Errorf("loss marks %v", marks)
 			}
 		})
 	}

@@ -163,7 +163,7 @@ targets:
 	if got := strings.Join(flowValues(mfs, "tcp_echo_connected", "b"), ","); got != "" {
 		t.Errorf("b's flow label %q, want empty (absent)", got)
 	}
-	if _, body := testenv.Get(t, srv.URL+"/", nil); !strings.Contains(body, "<td>a</td><td>1</td>") || !strings.Contains(body, "<td>b</td><td></td>") {
+	if _, body := testenv.Get(t, srv.URL+"/", nil); !strings.Contains(body, ">a</a></td><td>1</td>") || !strings.Contains(body, ">b</a></td><td></td>") {
 		t.Errorf("landing page lacks a row per flow of a with its number:\n%s", body)
 	}
 	b := byName("b")[0]

@@ -15,104 +15,163 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"html/template"
 	"net/http"
-	"net/url"
-	"strconv"
+	"slices"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/version"
 	toolkitweb "github.com/prometheus/exporter-toolkit/web"
-
-	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// proberTable renders the landing page's table of probers. html/template
-// escapes target names, labels and errors: they come from config files and
-// /probe requests.
+// proberTable renders the landing page's table of probers, with a
+// sparkline of each one's history when one is kept. html/template escapes
+// target names, labels and errors; the sparklines are SVG the graph
+// package drew and escaped. Sorting is a link per column, done on the
+// server: the page has no script.
+//
+// A thousand rows are a heavy page, mostly for the browser's layout. So
+// the table is a header and chunks of rows, each chunk a table of its
+// own, of the same fixed column widths, in a block that the browser lays
+// out and paints only when it comes into view (CSS content-visibility);
+// the chunks line up as one table, and find in page still finds every
+// row.
 var proberTable = template.Must(template.New("probers").Parse(`
+{{- define "cols"}}<colgroup><col class="name"><col class="flow"><col class="address"><col class="module"><col class="connected"><col class="rtt"><col class="rtt"><col class="loss">{{if .Window}}<col class="spark">{{end}}<col></colgroup>{{end -}}
 <h2>Probers</h2>
-<table id="probers">
-<thead><tr><th>Name</th><th>Flow</th><th>Address</th><th>Module</th><th>Source</th><th>Connected</th><th>Last RTT</th><th>SRTT</th><th>Timeouts (1 min)</th><th>Last error</th><th>Debug</th></tr></thead>
-<tbody>
+<div id="probers" data-sort="{{.Sort}}">
+<table class="probers">{{template "cols" .}}
+<thead><tr><th><a href="?sort=name">Name</a></th><th>Flow</th><th>Address</th><th>Module</th><th>Connected</th><th>Last RTT</th><th><a href="?sort=rtt">SRTT</a></th>
+{{- if .Window}}<th><a href="?sort=loss">Loss, {{.Window}}</a></th><th>Last {{.Window}}</th>{{else}}<th><a href="?sort=loss">Timeouts (1 min)</a></th>{{end -}}
+<th>Last error</th></tr></thead>
+</table>
+{{- range .Chunks}}
+<div class="chunk"><table class="probers">{{template "cols" $}}<tbody>
 {{- range .}}
-<tr><td>{{.Name}}</td><td>{{.Flow}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Source}}</td><td>{{.Connected}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td><td>{{.RecentTimeouts}}</td><td>{{.LastError}}</td><td><a href="{{.DebugURL}}">debug</a></td></tr>
-{{- else}}
-<tr><td colspan="11">No probers: add targets to the config file or request /probe?target=host:port.</td></tr>
+<tr><td><a href="{{.TargetURL}}">{{.Name}}</a>{{if ne .Source "static"}} ({{.Source}}){{end}}</td><td>{{.Flow}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Connected}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>
+{{- if $.Window}}<td>{{.Loss}}</td><td class="spark">{{.Spark}}</td>{{else}}<td>{{.RecentTimeouts}}</td>{{end -}}
+<td>{{.LastError}}</td></tr>
 {{- end}}
-</tbody>
-</table>`))
+</tbody></table></div>
+{{- else}}
+<p>No probers: add targets to the config file or request /probe?target=host:port.</p>
+{{- end}}
+</div>`))
 
-// proberRow is one line of the table: a prober, which is one flow of a
-// target of several flows (Flow is its number then, else empty).
-type proberRow struct {
-	Name, Flow, Address, Module, Source, Connected, LastRTT, SRTT, LastError string
-	RecentTimeouts                                                           uint64
-	DebugURL                                                                 string
-}
+// chunkRows is how many rows a chunk of the landing page's table holds.
+const chunkRows = 50
 
-func rowFor(p *prober.Prober) proberRow {
-	o := p.Options()
-	s := p.Snapshot()
-	r := proberRow{
-		Name: o.Name, Address: o.Address, Module: o.ModuleName, Source: "static",
-		Connected: "no", LastRTT: "-", SRTT: "-", LastError: s.LastError,
-		RecentTimeouts: s.RecentTimeouts,
-		DebugURL:       "probe?" + url.Values{"target": {o.Address}, "module": {o.ModuleName}, "debug": {"true"}}.Encode(),
-	}
-	if o.Dynamic {
-		r.Source = "dynamic"
-	}
-	if o.Module.Flows > 1 {
-		r.Flow = strconv.Itoa(o.Flow)
-	}
-	if s.Connected {
-		r.Connected = "yes"
-	}
-	if s.Received > 0 {
-		r.LastRTT = s.LastRTT.Round(time.Microsecond).String()
-		r.SRTT = s.SRTT.Round(time.Microsecond).String()
-	}
-	return r
-}
+// landingCSS is the landing page's style beyond exporter-toolkit's. The
+// tables' layout is fixed and their borders are not collapsed: with a
+// thousand rows, either would cost the browser much of the page's time.
+// A chunk out of view takes the height of 50 rows until it is drawn.
+const landingCSS = ".probers{table-layout:fixed;width:100%;border-collapse:separate;border-spacing:0;border:solid #ccc;border-width:0 0 0 1px}" +
+	"#probers>table{border-top-width:1px}.chunk{content-visibility:auto;contain-intrinsic-size:auto 1400px}" +
+	".probers td,.probers th{border:solid #ccc;border-width:0 1px 1px 0;padding:2px 6px;text-align:left;overflow-wrap:anywhere}" +
+	"col.name{width:16em}col.flow{width:3.5em}col.address{width:13em}col.module{width:7em}col.connected{width:6em}col.rtt{width:6em}" +
+	"col.loss{width:6em}col.spark{width:132px}td.spark{padding:0 4px;line-height:0}th a{color:inherit}"
 
 // landingHandler serves / through exporter-toolkit's landing page with the
 // current table of probers, so it renders per request.
 type landingHandler struct {
-	telemetryPath string
-	manager       *prober.Manager
+	probers proberList
+	span    time.Duration // the history kept, --web.history
+	// head and tail are exporter-toolkit's page before and after the
+	// table: the page is made once, the table per request.
+	head, tail []byte
 }
 
-func (h landingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var rows []proberRow
-	for _, p := range h.manager.Static() {
-		rows = append(rows, rowFor(p))
-	}
-	for _, p := range h.manager.Dynamic() {
-		rows = append(rows, rowFor(p))
-	}
-	var table bytes.Buffer
-	if err := proberTable.Execute(&table, rows); err != nil {
-		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
+// tableMark stands for the table in the page exporter-toolkit makes.
+const tableMark = "\x00probers\x00"
+
+// newLandingHandler returns the handler of the landing page, with a link
+// to the metrics at telemetryPath.
+func newLandingHandler(telemetryPath string, probers proberList, span time.Duration) (landingHandler, error) {
 	page, err := toolkitweb.NewLandingPage(toolkitweb.LandingConfig{
 		Name:        "TCP Ping Exporter",
 		Description: "Prometheus exporter for TCP round-trip time, loss and connection stability",
 		Version:     version.Info(),
 		Profiling:   "false",
-		ExtraCSS:    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}",
+		ExtraCSS:    landingCSS,
 		Links: []toolkitweb.LandingLinks{
-			{Address: h.telemetryPath, Text: "Metrics"},
+			{Address: telemetryPath, Text: "Metrics"},
 			{Address: "/probe?target=127.0.0.1:4000&debug=true", Text: "Probe (debug)", Description: "/probe?target=host:port&module=name"},
 			{Address: "/config", Text: "Configuration"},
 			{Address: "/-/healthy", Text: "Health"},
 		},
-		ExtraHTML: table.String(),
+		ExtraHTML: tableMark,
 	})
 	if err != nil {
-		http.Error(w, "landing page: "+err.Error(), http.StatusInternalServerError)
+		return landingHandler{}, err
+	}
+	req, err := http.NewRequest(http.MethodGet, "/", nil)
+	if err != nil {
+		return landingHandler{}, err
+	}
+	var rec pageRecorder
+	page.ServeHTTP(&rec, req)
+	head, tail, ok := bytes.Cut(rec.body.Bytes(), []byte(tableMark))
+	if !ok {
+		return landingHandler{}, errors.New("exporter-toolkit's landing page lost its extra HTML")
+	}
+	return landingHandler{probers: probers, span: span, head: head, tail: tail}, nil
+}
+
+// pageRecorder keeps the page a handler writes.
+type pageRecorder struct {
+	header http.Header
+	body   bytes.Buffer
+}
+
+func (r *pageRecorder) Header() http.Header {
+	if r.header == nil {
+		r.header = http.Header{}
+	}
+	return r.header
+}
+
+func (r *pageRecorder) Write(p []byte) (int, error) { return r.body.Write(p) }
+
+func (r *pageRecorder) WriteHeader(int) {}
+
+func (h landingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		http.NotFound(w, r)
 		return
 	}
-	page.ServeHTTP(w, r)
+	key := r.URL.Query().Get("sort")
+	switch key {
+	case "":
+		key = sortName
+	case sortName, sortRTT, sortLoss:
+	default:
+		http.Error(w, "sort: want name, rtt or loss, got "+truncate(key), http.StatusBadRequest)
+		return
+	}
+	b := newRowBuilder(time.Now(), h.span, true)
+	ps := h.probers()
+	rows := make([]proberRow, 0, len(ps))
+	for _, p := range ps {
+		rows = append(rows, b.row(p))
+	}
+	sortRows(rows, key)
+	data := struct {
+		Chunks [][]proberRow
+		Sort   string
+		Window string
+	}{Chunks: slices.Collect(slices.Chunk(rows, chunkRows)), Sort: key}
+	if b.window > 0 {
+		data.Window = model.Duration(b.window).String()
+	}
+	var page bytes.Buffer
+	page.Write(h.head)
+	if err := proberTable.Execute(&page, data); err != nil {
+		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	page.Write(h.tail)
+	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	_, _ = w.Write(page.Bytes())
 }

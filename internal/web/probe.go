@@ -46,6 +46,7 @@ const (
 type probeHandler struct {
 	manager *prober.Manager
 	config  func() *config.Config
+	allowed AllowedTargets
 	logger  log.Logger
 }
 
@@ -158,6 +159,11 @@ func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, err := parseProbeRequest(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	// Before anything is resolved or dialed.
+	if !h.allowed.Allows(req.target) {
+		http.Error(w, fmt.Sprintf("target %q: not allowed by --probe.allowed-target", truncate(req.target)), http.StatusForbidden)
 		return
 	}
 	mod, ok := h.config().Modules[req.module]

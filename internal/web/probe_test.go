@@ -43,10 +43,16 @@ func stallingServer(t *testing.T) string {
 // probeServer is an httptest server with the exporter's routes.
 func probeServer(t *testing.T, cfg *config.Config, maxDynamic int) (*httptest.Server, *prober.Manager) {
 	t.Helper()
+	return probeServerAllowing(t, cfg, maxDynamic, AllowedTargets{})
+}
+
+// probeServerAllowing is probeServer with a --probe.allowed-target policy.
+func probeServerAllowing(t *testing.T, cfg *config.Config, maxDynamic int, allowed AllowedTargets) (*httptest.Server, *prober.Manager) {
+	t.Helper()
 	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: maxDynamic, IdleTimeout: time.Hour}, nil)
 	t.Cleanup(m.Stop)
 	m.Reconcile(cfg)
-	h := probeHandler{manager: m, config: func() *config.Config { return cfg }, logger: nopLogger()}
+	h := probeHandler{manager: m, config: func() *config.Config { return cfg }, allowed: allowed, logger: nopLogger()}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, m

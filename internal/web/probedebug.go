@@ -36,10 +36,7 @@ func writeDebug(w io.Writer, p *prober.Prober) {
 func writeFlowDebug(w io.Writer, p *prober.Prober) {
 	o := p.Options()
 	s := p.Snapshot()
-	kind := "static"
-	if o.Dynamic {
-		kind = "dynamic"
-	}
+	kind := sourceOf(&o)
 	if o.Module.Flows > 1 {
 		fmt.Fprintf(w, "Prober %s (%s), flow %d of %d\n", o.Name, kind, o.Flow, o.Module.Flows)
 	} else {

@@ -30,17 +30,20 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// Reloader owns the loaded config and the collector of the static targets'
-// series that fits it. After the first Reload, SIGHUP and POST /-/reload
-// go through its one goroutine (Run), so reloads never overlap; a failed
-// reload keeps the running config.
+// Reloader owns the loaded config and the collector of the static and
+// discovered targets' series that fits it (see targets.go). After the
+// first Reload, SIGHUP and POST /-/reload go through its one goroutine
+// (Run), so reloads never overlap; a failed reload keeps the running
+// config.
 type Reloader struct {
-	file    ConfigFile
-	logger  log.Logger
-	manager *prober.Manager
+	file      ConfigFile
+	logger    log.Logger
+	manager   *prober.Manager
+	discovery Discovery // nil: no discovery
+	state     targetState
 
 	current atomic.Pointer[config.Config]
-	targets atomic.Pointer[collector.Collector] // static targets' series
+	targets atomic.Pointer[collector.Collector] // static and discovered targets' series
 
 	success   prometheus.Gauge
 	timestamp prometheus.Gauge
@@ -67,8 +70,9 @@ func NewReloader(file ConfigFile, m *prober.Manager, logger log.Logger, reg prom
 	return r
 }
 
-// Reload loads the file and, if it is valid, reconciles the probers. main
-// calls it once before serving; later reloads go through Run.
+// Reload loads the file and, if it is valid and discovery accepts it,
+// reconciles the probers. main calls it once before serving; later reloads
+// go through Run.
 func (r *Reloader) Reload() (err error) {
 	defer func() {
 		if err != nil {
@@ -85,17 +89,11 @@ func (r *Reloader) Reload() (err error) {
 	if !found {
 		level.Info(r.logger).Log("msg", "config file not found, using the built-in default module and no static targets", "file", r.file.Path)
 	}
-	r.apply(cfg)
+	if err := r.adopt(cfg); err != nil {
+		return err
+	}
 	level.Info(r.logger).Log("msg", "config loaded", "file", r.file.Path, "targets", len(cfg.Targets), "modules", len(cfg.Modules))
 	return nil
-}
-
-// apply reconciles the probers with cfg and publishes a collector whose
-// label names fit cfg's targets.
-func (r *Reloader) apply(cfg *config.Config) {
-	r.manager.Reconcile(cfg)
-	r.targets.Store(collector.New(r.manager.Static, cfg.LabelNames()))
-	r.current.Store(cfg)
 }
 
 // Run serves reload requests and SIGHUP until ctx is done.

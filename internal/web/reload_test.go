@@ -55,7 +55,7 @@ func newTestReloader(t *testing.T, file ConfigFile, telemetryPath string) (*Relo
 	done := make(chan struct{})
 	go func() { rl.Run(ctx, nil); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	srv := httptest.NewServer(NewHandler(Options{TelemetryPath: telemetryPath, Registry: reg, Reloader: rl, Manager: m}, nopLogger()))
+	srv := httptest.NewServer(NewHandler(Options{TelemetryPath: telemetryPath, Registry: reg, Reloader: rl, Manager: m, HistorySpan: time.Hour}, nopLogger()))
 	t.Cleanup(srv.Close)
 	return rl, reg, srv
 }

@@ -12,8 +12,9 @@
 // limitations under the License.
 
 // Package web holds the exporter's HTTP side: the routes, the /metrics
-// handler, /probe and its debug page, the landing page, /config,
-// /-/healthy, and the Reloader, which owns the loaded config (SIGHUP and
+// handler, /probe and its debug page, the landing page with a sparkline
+// per prober, each target's page (/target) and its graphs (/graph),
+// /config, /-/healthy, and the Reloader, which owns the loaded config (SIGHUP and
 // POST /-/reload) and decides which collector of the static targets is
 // live. main wires it: NewReloader, then NewHandler for the server.
 package web
@@ -22,6 +23,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,10 +43,18 @@ type Options struct {
 	Reloader *Reloader
 	// Manager runs the static and the dynamic probers.
 	Manager *prober.Manager
+	// AllowedTargets restricts the targets of /probe
+	// (--probe.allowed-target); the zero value allows any.
+	AllowedTargets AllowedTargets
+	// HistorySpan is how far back the probers' history reaches
+	// (--web.history), for the landing page's sparklines, /graph and
+	// /target; 0 if none is kept.
+	HistorySpan time.Duration
 }
 
 // NewHandler returns the handler of every endpoint: the telemetry path,
-// /probe, /-/healthy, /-/reload, /config and the landing page at /.
+// /probe, /graph, /target, /-/healthy, /-/reload, /config and the landing
+// page at /.
 func NewHandler(opts Options, logger log.Logger) http.Handler {
 	rl := opts.Reloader
 	mux := http.NewServeMux()
@@ -54,12 +64,21 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 		Logger:              logger,
 		MaxRequestsInFlight: maxScrapes,
 	}))
-	mux.Handle("/probe", probeHandler{manager: opts.Manager, config: rl.current.Load, logger: logger})
+	mux.Handle("/probe", probeHandler{manager: opts.Manager, config: rl.current.Load, allowed: opts.AllowedTargets, logger: logger})
 	mux.HandleFunc("/-/healthy", healthy)
 	mux.Handle("/-/reload", rl)
 	mux.Handle("/config", configHandler{rl})
+	probers := managerList(opts.Manager)
+	mux.Handle("/graph", graphHandler{probers: probers, span: opts.HistorySpan})
+	mux.Handle("/target", targetHandler{probers: probers, span: opts.HistorySpan})
+	mux.HandleFunc("/favicon.ico", favicon)
 	if opts.TelemetryPath != "/" {
-		mux.Handle("/", landingHandler{telemetryPath: opts.TelemetryPath, manager: opts.Manager})
+		landing, err := newLandingHandler(opts.TelemetryPath, probers, opts.HistorySpan)
+		if err != nil {
+			mux.Handle("/", failing{fmt.Errorf("landing page: %w", err)})
+		} else {
+			mux.Handle("/", landing)
+		}
 	}
 	return mux
 }
@@ -69,7 +88,7 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 const maxScrapes = 10
 
 // reservedPaths are the routes --web.telemetry-path may not take.
-var reservedPaths = [...]string{"/probe", "/config", "/-/healthy", "/-/reload"}
+var reservedPaths = [...]string{"/probe", "/graph", "/target", "/config", "/-/healthy", "/-/reload"}
 
 // ValidateTelemetryPath checks --web.telemetry-path: an absolute path of
 // plain characters that is not another endpoint's route.
@@ -90,4 +109,22 @@ func ValidateTelemetryPath(p string) error {
 
 func healthy(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintln(w, "Healthy")
+}
+
+// failing answers every request with 500 and err.
+type failing struct{ err error }
+
+func (f failing) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, f.err.Error(), http.StatusInternalServerError)
+}
+
+// faviconSVG is the pages' icon: a browser asks for one, and logs an
+// error in the console if there is none.
+const faviconSVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">` +
+	`<rect width="16" height="16" rx="3" fill="#e6522c"/><path d="M2 10h3l2-5 2 8 2-4h3" fill="none" stroke="#fff" stroke-width="1.5"/></svg>`
+
+func favicon(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "max-age=86400")
+	_, _ = w.Write([]byte(faviconSVG))
 }

@@ -39,6 +39,8 @@ func TestValidateTelemetryPath(t *testing.T) {
 		{"/config", "the /config endpoint"},
 		{"/-/healthy", "the /-/healthy endpoint"},
 		{"/-/reload", "the /-/reload endpoint"},
+		{"/graph", "the /graph endpoint"},
+		{"/target", "the /target endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -63,8 +65,10 @@ func TestRoutes(t *testing.T) {
 			{"/custom", `tcp_echo_sent_total{address="127.0.0.1:1",module="default",site="ams",target="alpha"}`},
 			{"/-/healthy", "Healthy\n"},
 			{"/config", "name: alpha"},
-			{"/", "<td>alpha</td>"},
+			{"/", `<td><a href="target?address=127.0.0.1%3A1&amp;module=default&amp;target=alpha">alpha</a></td>`},
 			{"/probe", "target parameter is missing"},
+			{"/target?target=alpha", "<td>site=ams</td>"},
+			{"/graph?target=alpha", `class="smoke-graph"`},
 		} {
 			if _, body := testenv.Get(t, srv.URL+tt.path, nil); !strings.Contains(body, tt.want) {
 				t.Errorf("%s: body lacks %q:\n%s", tt.path, tt.want, body)

@@ -1,0 +1,266 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
+)
+
+// runPing runs `tcpping_exporter ping args...` to completion, under a
+// deadline, and returns its exit code, stdout and stderr.
+func runPing(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, append([]string{"ping"}, args...)...)
+	var stdout, stderr testenv.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("ping %v did not end:\n%s%s", args, stdout.String(), stderr.String())
+	}
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+}
+
+// ownEchoServer runs the binary as an echo server only and returns its
+// echo address once it accepts connections.
+func ownEchoServer(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	addr := "127.0.0.1:" + strconv.Itoa(testenv.Port(t))
+	startBinary(t, dir, "--config.file="+writeFile(t, dir, "tcpping.yml", "targets: []\n"),
+		"--web.listen-address=127.0.0.1:"+strconv.Itoa(testenv.Port(t)), "--echo.listen-address="+addr)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			_ = c.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("echo server at %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var (
+	pingReply   = regexp.MustCompile(`(?m)^24 bytes from (127\.0\.0\.1:\d+): seq=(\d+) time=\d+\.\d{1,3} ms$`)
+	pingSummary = regexp.MustCompile(`(?m)^--- (\S+) tcpping statistics ---\n(\d+) probes transmitted, (\d+) received, ([0-9.]+)% loss\n`)
+	pingRTT     = regexp.MustCompile(`(?m)^rtt min/avg/max/mdev = \d+\.\d{3}/\d+\.\d{3}/\d+\.\d{3}/\d+\.\d{3} ms\n\z`)
+)
+
+func TestPingCommand(t *testing.T) {
+	closed := func(t *testing.T) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		_ = ln.Close()
+		return addr
+	}
+	notEcho := func(t *testing.T) string {
+		return testenv.Serve(t, func(c net.Conn) {
+			buf := make([]byte, 24)
+			if _, err := io.ReadFull(c, buf); err == nil {
+				_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"))
+			}
+			_, _ = c.Read(buf)
+		})
+	}
+	for _, tt := range []struct {
+		name    string
+		addr    func(t *testing.T) string
+		args    []string
+		code    int
+		replies int
+		summary string // transmitted, received, loss
+		stderr  string
+	}{
+		{"our echo server", ownEchoServer, []string{"-c", "3", "-i", "0.1"}, 0, 3, "3 3 0", ""},
+		{"an original-style echo server", func(t *testing.T) string { return testenv.EchoServer(t) },
+			[]string{"-c", "3", "-i", "100ms", "-W", "1"}, 0, 3, "3 3 0", ""},
+		{"closed port", closed, []string{"-c", "2", "-i", "0.1"}, 1, 0, "2 0 100", ": connect: connection refused\n"},
+		{"not an echo server", notEcho, []string{"-c", "1000", "-i", "0.05"}, 1, 0, "", "is not a tcpping echo server: its reply does not start with the frame magic"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := tt.addr(t)
+			code, stdout, stderr := runPing(t, append(tt.args, addr)...)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d", code, tt.code)
+			}
+			if !strings.HasPrefix(stdout, "TCPPING "+addr+": 24 bytes per probe over one TCP connection\n") {
+				t.Errorf("no header line")
+			}
+			replies := pingReply.FindAllStringSubmatch(stdout, -1)
+			if len(replies) != tt.replies {
+				t.Errorf("%d reply lines, want %d", len(replies), tt.replies)
+			}
+			for i, m := range replies {
+				if m[1] != addr || m[2] != strconv.Itoa(i+1) {
+					t.Errorf("reply line %q: want from %s, seq=%d", m[0], addr, i+1)
+				}
+			}
+			m := pingSummary.FindStringSubmatch(stdout)
+			if m == nil || m[1] != addr || (tt.summary != "" && strings.Join(m[2:], " ") != tt.summary) {
+				t.Errorf("summary %q, want %q transmitted, received, loss", m, tt.summary)
+			}
+			if got := pingRTT.MatchString(stdout); got != (tt.replies > 0) {
+				t.Errorf("RTT summary line last: %v, want %v", got, tt.replies > 0)
+			}
+			if !strings.Contains(stderr, tt.stderr) || (tt.stderr == "" && stderr != "") {
+				t.Errorf("stderr %q, want %q", stderr, tt.stderr)
+			}
+			if t.Failed() {
+				t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestPingSIGINT interrupts a ping that has no count, as Ctrl-C does, and
+// checks that it prints its summary and exits 0.
+func TestPingSIGINT(t *testing.T) {
+	addr := testenv.EchoServer(t)
+	cmd := exec.Command(binary, "ping", "-i", "0.05", addr)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr testenv.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var all []string
+	timeout := time.After(15 * time.Second)
+	for replies := 0; replies < 5; {
+		select {
+		case l := <-lines:
+			all = append(all, l)
+			if pingReply.MatchString(l) {
+				replies++
+			}
+		case <-timeout:
+			t.Fatalf("no 5 replies:\n%s\n%s", strings.Join(all, "\n"), stderr.String())
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for l := range lines {
+		all = append(all, l)
+	}
+	done := make(chan error)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ping did not exit on SIGINT")
+	}
+	text := strings.Join(all, "\n") + "\n"
+	m := pingSummary.FindStringSubmatch(text)
+	if err != nil || cmd.ProcessState.ExitCode() != 0 || m == nil || !pingRTT.MatchString(text) {
+		t.Fatalf("exit %v; output:\n%s\nstderr:\n%s", err, text, stderr.String())
+	}
+	sent, _ := strconv.Atoi(m[2])
+	recv, _ := strconv.Atoi(m[3])
+	if recv < 5 || sent < recv || sent > recv+1 {
+		t.Errorf("summary %q: want at least the 5 replies seen, and at most one probe in flight at the interrupt", m[0])
+	}
+}
+
+func TestPingJSON(t *testing.T) {
+	addr := testenv.EchoServer(t)
+	code, stdout, stderr := runPing(t, "--json", "-c", "3", "-i", "0.05", addr)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit code %d, stderr %q", code, stderr)
+	}
+	var types []string
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		var e struct {
+			Type        string   `json:"type"`
+			Seq         int      `json:"seq"`
+			RTT         *float64 `json:"rtt_seconds"`
+			Transmitted *int     `json:"transmitted"`
+			Received    *int     `json:"received"`
+			LossRatio   *float64 `json:"loss_ratio"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("line %q is not a JSON object: %v", line, err)
+		}
+		types = append(types, e.Type)
+		switch e.Type {
+		case "reply":
+			if e.RTT == nil || *e.RTT <= 0 || e.Seq != len(types)-1 {
+				t.Errorf("reply %q", line)
+			}
+		case "summary":
+			if *e.Transmitted != 3 || *e.Received != 3 || *e.LossRatio != 0 {
+				t.Errorf("summary %q", line)
+			}
+		}
+	}
+	if got := strings.Join(types, " "); got != "connected reply reply reply summary" {
+		t.Errorf("lines %s, want connected, 3 replies, summary", got)
+	}
+}
+
+func TestPingUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"127.0.0.1"},
+		{"127.0.0.1:99999"},
+		{"-c", "many", "127.0.0.1:1"},
+		{"-i", "0", "127.0.0.1:1"},
+		{"-i", "soon", "127.0.0.1:1"},
+		{"-W", "-1", "127.0.0.1:1"},
+		{"--bogus", "127.0.0.1:1"},
+		{"127.0.0.1:1", "127.0.0.1:2"},
+	} {
+		t.Run(fmt.Sprint(args), func(t *testing.T) {
+			code, stdout, stderr := runPing(t, args...)
+			if code != 2 || stdout != "" || !strings.HasPrefix(stderr, "tcpping_exporter") || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit code %d, stdout %q, stderr %q; want 2, nothing, one line of reason", code, stdout, stderr)
+			}
+		})
+	}
+}

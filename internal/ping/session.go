@@ -1,0 +1,237 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package ping
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tcpping/tcpping_exporter/internal/wire"
+	"github.com/tcpping/tcpping_exporter/prober"
+)
+
+// session prints one ping's outcomes as the prober reports them, and
+// keeps what the summary needs.
+type session struct {
+	o    *Options
+	done chan struct{} // closed when the ping must end
+
+	mu        sync.Mutex
+	connected bool
+	remote    string // the echo server's address, once connected
+	outcomes  uint64 // probes answered or lost
+	ended     bool   // done is closed
+	rtt       rttStats
+}
+
+func newSession(o *Options) *session {
+	return &session{o: o, done: make(chan struct{}), remote: o.Target}
+}
+
+// start prints the header.
+func (s *session) start() {
+	if !s.o.JSON {
+		fmt.Fprintf(s.o.Stdout, "TCPPING %s: %d bytes per probe over one TCP connection\n", s.o.Target, wire.FrameSize)
+	}
+}
+
+// result prints one outcome. It runs on the prober's goroutine.
+func (s *session) result(r prober.Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch r.Kind {
+	case prober.ResultConnected:
+		s.connected, s.remote = true, r.Remote
+		s.line(event{Type: "connected", Remote: r.Remote, Local: r.Local, Seconds: secs(r.RTT)},
+			"connected to %s from %s in %s ms", r.Remote, r.Local, ms(r.RTT))
+	case prober.ResultConnectFailed:
+		s.trouble(event{Type: "connect_failed", Error: r.Err}, "cannot connect to %s: %s", s.o.Target, r.Err)
+	case prober.ResultConnectionLost:
+		s.connected = false
+		s.trouble(event{Type: "connection_lost", Error: r.Err}, "connection to %s lost: %s", s.remote, r.Err)
+	case prober.ResultBadReply:
+		s.trouble(event{Type: "not_echo_server", Error: "reply without the frame magic"},
+			"%s is not a tcpping echo server: its reply does not start with the frame magic %q", s.remote, wire.Magic)
+		s.end()
+	case prober.ResultReply:
+		s.rtt.add(r.RTT)
+		s.line(event{Type: "reply", Seq: r.Seq, Bytes: wire.FrameSize, From: s.remote, Seconds: secs(r.RTT)},
+			"%d bytes from %s: seq=%d time=%s ms", wire.FrameSize, s.remote, r.Seq, ms(r.RTT))
+		s.counted()
+	case prober.ResultTimeout:
+		why := "timeout"
+		if !s.connected {
+			why = "not connected"
+		}
+		s.line(event{Type: "lost", Seq: r.Seq, Reason: why}, "no reply: seq=%d (%s)", r.Seq, why)
+		s.counted()
+	case prober.ResultLate:
+		s.line(event{Type: "late", Seq: r.Seq, From: s.remote}, "late reply from %s: seq=%d (after its timeout)", s.remote, r.Seq)
+	}
+}
+
+// counted notes a probe's outcome, and ends the ping after the last one.
+func (s *session) counted() {
+	s.outcomes++
+	if s.o.Count > 0 && s.outcomes >= s.o.Count {
+		s.end()
+	}
+}
+
+// end ends the ping once.
+func (s *session) end() {
+	if !s.ended {
+		s.ended = true
+		close(s.done)
+	}
+}
+
+// finish prints the summary from the prober's final counters and returns
+// the exit code.
+func (s *session) finish(snap prober.Snapshot) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sent, recv := snap.Sent, snap.Received
+	loss := 0.0
+	if sent > 0 {
+		loss = float64(sent-recv) / float64(sent)
+	}
+	if s.o.JSON {
+		e := event{Type: "summary", Target: s.o.Target, Transmitted: &sent, Received: &recv, LossRatio: &loss}
+		if s.rtt.n > 0 {
+			e.RTT = &rttSummary{s.rtt.min.Seconds(), s.rtt.mean(), s.rtt.max.Seconds(), s.rtt.mdev()}
+		}
+		s.json(e)
+	} else {
+		fmt.Fprintf(s.o.Stdout, "\n--- %s tcpping statistics ---\n", s.o.Target)
+		fmt.Fprintf(s.o.Stdout, "%d probes transmitted, %d received, %s%% loss\n", sent, recv,
+			strconv.FormatFloat(math.Round(loss*1000)/10, 'f', -1, 64))
+		if s.rtt.n > 0 {
+			fmt.Fprintf(s.o.Stdout, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s.rtt.min.Seconds()*1e3,
+				s.rtt.mean()*1e3, s.rtt.max.Seconds()*1e3, s.rtt.mdev()*1e3)
+		}
+	}
+	if recv > 0 {
+		return ExitReplied
+	}
+	return ExitNoReply
+}
+
+// line prints a probe's or the connection's outcome to stdout.
+func (s *session) line(e event, format string, args ...any) {
+	if s.o.JSON {
+		s.json(e)
+		return
+	}
+	fmt.Fprintf(s.o.Stdout, format+"\n", args...)
+}
+
+// trouble prints a connection's trouble: to stderr as text, with the
+// outcomes as JSON.
+func (s *session) trouble(e event, format string, args ...any) {
+	if s.o.JSON {
+		s.json(e)
+		return
+	}
+	fmt.Fprintf(s.o.Stderr, format+"\n", args...)
+}
+
+// json prints e as one line, stamped with the time.
+func (s *session) json(e event) {
+	e.Time = time.Now().UTC().Format(time.RFC3339Nano)
+	b, _ := json.Marshal(e) // an event always encodes
+	b = append(b, '\n')
+	_, _ = s.o.Stdout.Write(b)
+}
+
+// event is one line of --json output.
+type event struct {
+	Type    string   `json:"type"`
+	Time    string   `json:"time"`
+	Target  string   `json:"target,omitempty"`
+	Seq     uint64   `json:"seq,omitempty"`
+	Bytes   int      `json:"bytes,omitempty"`
+	From    string   `json:"from,omitempty"`
+	Remote  string   `json:"remote,omitempty"`
+	Local   string   `json:"local,omitempty"`
+	Seconds *float64 `json:"rtt_seconds,omitempty"` // a reply's RTT, a connection's handshake
+	Reason  string   `json:"reason,omitempty"`
+	Error   string   `json:"error,omitempty"`
+
+	Transmitted *uint64     `json:"transmitted,omitempty"`
+	Received    *uint64     `json:"received,omitempty"`
+	LossRatio   *float64    `json:"loss_ratio,omitempty"`
+	RTT         *rttSummary `json:"rtt,omitempty"`
+}
+
+// rttSummary is the summary's RTT statistics, in seconds.
+type rttSummary struct {
+	Min  float64 `json:"min_seconds"`
+	Avg  float64 `json:"avg_seconds"`
+	Max  float64 `json:"max_seconds"`
+	Mdev float64 `json:"mdev_seconds"`
+}
+
+// secs returns d in seconds, for an event.
+func secs(d time.Duration) *float64 {
+	v := d.Seconds()
+	return &v
+}
+
+// ms writes d in milliseconds as ping(8) does: three significant digits
+// below 100 ms, whole milliseconds above.
+func ms(d time.Duration) string {
+	v := d.Seconds() * 1e3
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case v >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+// rttStats sums the replies' RTTs for the summary.
+type rttStats struct {
+	n        int
+	min, max time.Duration
+	sum, sq  float64 // seconds, seconds²
+}
+
+func (r *rttStats) add(d time.Duration) {
+	if r.n == 0 || d < r.min {
+		r.min = d
+	}
+	r.max = max(r.max, d)
+	r.n++
+	v := d.Seconds()
+	r.sum += v
+	r.sq += v * v
+}
+
+// mean returns the mean RTT in seconds.
+func (r *rttStats) mean() float64 { return r.sum / float64(r.n) }
+
+// mdev returns the RTTs' standard deviation in seconds, as iputils'
+// ping computes its mdev: sqrt(mean(rtt²) − mean(rtt)²).
+func (r *rttStats) mdev() float64 {
+	m := r.mean()
+	return math.Sqrt(max(r.sq/float64(r.n)-m*m, 0))
+}
