@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -159,7 +160,9 @@ func checkConfig(f flags, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, ", %d discovery entries", n)
 	}
 	fmt.Fprintln(stdout)
-	describeDiscovery(stdout, cfg)
+	for _, d := range cfg.Discovery {
+		fmt.Fprintf(stdout, "  discovery %q: %s\n", d.Name, d.Summary())
+	}
 	return 0
 }
 
@@ -291,4 +294,33 @@ func parseNetworks(cidrs []string) ([]netip.Prefix, error) {
 		out = append(out, p) // the echo server normalises prefixes
 	}
 	return out, nil
+}
+
+// newDiscovery returns the discovery Runner of the exporter: it reports
+// its targets to rl, which applies every config it loads to it. It places
+// the exporter by the echo server's bound ports (none without it) and
+// --mesh.id.
+func newDiscovery(f flags, echoSrv *echo.Server, rl *web.Reloader, logs loggers, reg prometheus.Registerer) (*discovery.Runner, error) {
+	var bound []string
+	if echoSrv != nil {
+		for _, a := range echoSrv.Addrs() {
+			bound = append(bound, a.String())
+		}
+	}
+	self, err := discovery.NewSelf(f.meshID, bound)
+	if err != nil {
+		return nil, err
+	}
+	r, err := discovery.New(discovery.Options{
+		Logger:      log.With(logs.root, "component", "discovery"),
+		SlogHandler: logs.slog().Handler(),
+		Registerer:  reg,
+		OnUpdate:    func(u discovery.Update) { rl.Discovered(u.Seq, u.Targets()) },
+		Self:        self,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	rl.SetDiscovery(r)
+	return r, nil
 }

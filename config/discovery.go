@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/discovery"
@@ -251,4 +252,28 @@ func (d Discovery) validate() []error {
 		errs = append(errs, fmt.Errorf("peers: must be 0 (every target) or more, got %d", d.Peers))
 	}
 	return errs
+}
+
+// Summary says in one line what the entry does, for --config.check: its
+// module, its sources and what it does with the targets they find.
+func (d Discovery) Summary() string {
+	var parts []string
+	for _, s := range []struct {
+		key string
+		n   int
+	}{{"file_sd_configs", len(d.FileSDConfigs)}, {"dns_sd_configs", len(d.DNSSDConfigs)}, {"http_sd_configs", len(d.HTTPSDConfigs)}} {
+		if s.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", s.n, s.key))
+		}
+	}
+	if n := len(d.RelabelConfigs); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d relabel_configs", n))
+	}
+	if d.ExcludeSelf {
+		parts = append(parts, "exclude_self")
+	}
+	if d.Peers > 0 {
+		parts = append(parts, fmt.Sprintf("peers %d", d.Peers))
+	}
+	return fmt.Sprintf("module %s, %s", d.Module, strings.Join(parts, ", "))
 }

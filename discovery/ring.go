@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 
@@ -172,6 +173,26 @@ func selectPeers(targets []config.Target, at ringKey, k int) []config.Target {
 		out = append(out, ring[(first+i)%len(ring)].t)
 	}
 	return out
+}
+
+// NewSelf returns the Self of an exporter whose echo server listens on
+// echoListen (its bound addresses; none when it is off), on the ring at
+// meshID, or at the host's name if meshID is empty.
+func NewSelf(meshID string, echoListen []string) (Self, error) {
+	self := Self{MeshID: meshID}
+	if self.MeshID == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return Self{}, fmt.Errorf("--mesh.id: no host name to default to: %w", err)
+		}
+		self.MeshID = host
+	}
+	ports, err := EchoPorts(echoListen)
+	if err != nil {
+		return Self{}, err
+	}
+	self.EchoPorts = ports
+	return self, nil
 }
 
 // EchoPorts returns the ports of the echo server's listen addresses, each

@@ -16,6 +16,7 @@ package discovery
 import (
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"testing"
 
@@ -366,5 +367,25 @@ func TestEchoPorts(t *testing.T) {
 				t.Errorf("EchoPorts(%q) = %v, want %v", tt.addrs, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestNewSelf checks where an exporter places itself: at --mesh.id, else
+// at its host name, with the ports its echo server is bound to.
+func TestNewSelf(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSelf("", []string{"[::]:4000", "0.0.0.0:4000", "127.0.0.1:4001"})
+	if err != nil || s.MeshID != host || !slices.Equal(s.EchoPorts, []uint16{4000, 4001}) {
+		t.Errorf("NewSelf = %+v, %v; want mesh ID %q and ports 4000, 4001", s, err, host)
+	}
+	s, err = NewSelf("node-7", nil)
+	if err != nil || s.MeshID != "node-7" || len(s.EchoPorts) != 0 {
+		t.Errorf("NewSelf(node-7, no echo server) = %+v, %v", s, err)
+	}
+	if _, err := NewSelf("m", []string{"no port"}); err == nil {
+		t.Error("NewSelf with a listen address without a port: no error")
 	}
 }

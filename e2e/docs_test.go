@@ -227,17 +227,25 @@ func TestDocsConfigKeys(t *testing.T) {
 // heading of the same level.
 func readmeSection(t *testing.T, heading string) string {
 	t.Helper()
-	b, err := os.ReadFile(repoFile("README.md"))
+	return docSection(t, "README.md", heading)
+}
+
+// docSection returns the section of the Markdown file under heading, up
+// to the next heading of the same level.
+func docSection(t *testing.T, file, heading string) string {
+	t.Helper()
+	b, err := os.ReadFile(repoFile(file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := string(b)
+	doc := "\n" + string(b)
 	i := strings.Index(doc, "\n"+heading+"\n")
 	if i < 0 {
-		t.Fatalf("README.md: no section %q", heading)
+		t.Fatalf("%s: no section %q", file, heading)
 	}
 	section := doc[i+1:]
-	if j := strings.Index(section[len(heading):], "\n## "); j >= 0 {
+	level := heading[:strings.IndexByte(heading, ' ')+1]
+	if j := strings.Index(section[len(heading):], "\n"+level); j >= 0 {
 		section = section[:len(heading)+j]
 	}
 	return section
@@ -261,6 +269,23 @@ func codeBlocks(text, lang string) []string {
 		out = append(out, b.String())
 	}
 	return out
+}
+
+// TestDocsConfigExample checks that the README's example config is one
+// the exporter loads, with the modules and targets it says.
+func TestDocsConfigExample(t *testing.T) {
+	blocks := codeBlocks(readmeSection(t, "## Configuration"), "yaml")
+	if len(blocks) != 1 {
+		t.Fatalf("want 1 yaml block, got %d", len(blocks))
+	}
+	cfg, err := config.Parse([]byte(blocks[0]))
+	if err != nil {
+		t.Fatalf("README's config example: %v", err)
+	}
+	wan, ok := cfg.Modules["wan"]
+	if len(cfg.Targets) != 2 || !ok || wan.Flows != 4 || wan.PayloadSize != 1400 || !wan.DontFragment {
+		t.Errorf("README's config example: targets %+v, module wan %+v", cfg.Targets, wan)
+	}
 }
 
 // TestDocsFiveMinuteStart checks the README's five-minute start: its
@@ -306,16 +331,20 @@ const originalTargetsJSON = `[
 ]
 `
 
-// TestDocsMigration checks the README's conversion of the original's
+// TestDocsMigration checks the conversion of the original's
 // targets.json: the shell lines turn the original's example into a config
 // that --config.check accepts, the hand-written YAML says the same, and the
 // module example is valid.
 func TestDocsMigration(t *testing.T) {
-	section := readmeSection(t, "## Migrating from tcp_ping_prometheus")
+	section := docSection(t, "docs/migrating.md", "# Migrating from tcp_ping_prometheus")
 	sh := codeBlocks(section, "sh")
 	yml := codeBlocks(section, "yaml")
 	if len(sh) != 1 || len(yml) != 2 {
 		t.Fatalf("want 1 sh block and 2 yaml blocks, got %d and %d", len(sh), len(yml))
+	}
+	// The README shows the same conversion.
+	if readme := codeBlocks(readmeSection(t, "## Migrating from tcp_ping_prometheus"), "sh"); len(readme) != 1 || readme[0] != sh[0] {
+		t.Errorf("README's conversion %q differs from docs/migrating.md's %q", readme, sh[0])
 	}
 	dir := t.TempDir()
 	writeFile(t, dir, "targets.json", originalTargetsJSON)

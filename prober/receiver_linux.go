@@ -23,6 +23,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpping/tcpping_exporter/internal/sockfd"
 )
 
 // rawReceiver reads with recvmsg(2) on the socket itself, through
@@ -147,7 +149,7 @@ func (x *rxScratch) recvmsg(fd int, buf []byte, kernel bool, flags int) (n int, 
 		return 0, 0, io.EOF
 	}
 	if oobn := int(x.msg.Controllen); oobn > 0 && kernel {
-		kernelNs = parseTimestampNS(x.oob[:min(oobn, len(x.oob))])
+		kernelNs = sockfd.ParseTimestampNS(x.oob[:min(oobn, len(x.oob))])
 	}
 	return int(r), kernelNs, nil
 }
@@ -173,24 +175,4 @@ func ensureRxTimestamps(fd int) error {
 // before the first reply.
 func enableRxTimestamps(fd uintptr) error {
 	return unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
-}
-
-// parseTimestampNS returns the SCM_TIMESTAMPNS time in a control message
-// buffer, or 0. It reads the cmsghdr and timespec in place rather than
-// through unix.ParseSocketControlMessage, which allocates.
-func parseTimestampNS(oob []byte) int64 {
-	hdrLen := unix.CmsgLen(0)
-	for len(oob) >= hdrLen {
-		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
-		l := int(h.Len)
-		if l < hdrLen || l > len(oob) {
-			return 0
-		}
-		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && l-hdrLen >= int(unsafe.Sizeof(unix.Timespec{})) {
-			ts := (*unix.Timespec)(unsafe.Pointer(&oob[hdrLen]))
-			return ts.Nano()
-		}
-		oob = oob[min(unix.CmsgSpace(l-hdrLen), len(oob)):]
-	}
-	return 0
 }

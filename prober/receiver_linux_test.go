@@ -20,9 +20,6 @@ import (
 	"net"
 	"testing"
 	"time"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // TestKernelTimestampsSurviveAStalledReader proves replies are timed by the
@@ -123,36 +120,5 @@ func holdRxTimestamps(t *testing.T) {
 		if time.Since(start) > 5*time.Second {
 			t.Fatal("the kernel stamped no received data in 5 s after SO_TIMESTAMPNS was set")
 		}
-	}
-}
-
-func TestParseTimestampNS(t *testing.T) {
-	space := unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{})))
-	build := func(level, typ int32, ts unix.Timespec) []byte {
-		b := make([]byte, space)
-		h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
-		h.Level, h.Type = level, typ
-		h.SetLen(unix.CmsgLen(int(unsafe.Sizeof(ts))))
-		*(*unix.Timespec)(unsafe.Pointer(&b[unix.CmsgLen(0)])) = ts
-		return b
-	}
-	ts := unix.NsecToTimespec(1_700_000_000_123_456_789)
-	tests := []struct {
-		name string
-		oob  []byte
-		want int64
-	}{
-		{"timestamp", build(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, ts), 1_700_000_000_123_456_789},
-		{"after another message", append(build(unix.SOL_IP, 1, ts), build(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, ts)...), 1_700_000_000_123_456_789},
-		{"other message only", build(unix.SOL_SOCKET, unix.SCM_RIGHTS, ts), 0},
-		{"truncated", build(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, ts)[:10], 0},
-		{"empty", nil, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := parseTimestampNS(tt.oob); got != tt.want {
-				t.Errorf("parseTimestampNS = %d, want %d", got, tt.want)
-			}
-		})
 	}
 }

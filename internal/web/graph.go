@@ -39,19 +39,13 @@ func (h graphHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	tq, err := parseTargetQuery(q)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
 	rng, err := parseRange(q.Get("range"), h.span)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	ps := tq.find(h.probers)
-	if len(ps) == 0 {
-		http.Error(w, "no prober for "+truncate(tq.String()), http.StatusNotFound)
+	ps, ok := findProbers(w, q, h.probers)
+	if !ok {
 		return
 	}
 	// Without flow=, a target's first flow.

@@ -16,6 +16,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -99,6 +100,23 @@ func (q targetQuery) find(list proberList) []*prober.Prober {
 		}
 	}
 	return out
+}
+
+// findProbers answers a request for the probers its query names: it
+// writes 400 with the reason for a bad query and 404 when no prober
+// matches, and returns false then.
+func findProbers(w http.ResponseWriter, q url.Values, list proberList) ([]*prober.Prober, bool) {
+	tq, err := parseTargetQuery(q)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	ps := tq.find(list)
+	if len(ps) == 0 {
+		http.Error(w, "no prober for "+truncate(tq.String()), http.StatusNotFound)
+		return nil, false
+	}
+	return ps, true
 }
 
 // String names q's target for a reason or a title.

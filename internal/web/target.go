@@ -99,14 +99,8 @@ type targetHandler struct {
 }
 
 func (h targetHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	tq, err := parseTargetQuery(r.URL.Query())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	ps := tq.find(h.probers)
-	if len(ps) == 0 {
-		http.Error(w, "no prober for "+truncate(tq.String()), http.StatusNotFound)
+	ps, ok := findProbers(w, r.URL.Query(), h.probers)
+	if !ok {
 		return
 	}
 	now := time.Now()
