@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -245,7 +246,9 @@ func TestDashboardJSON(t *testing.T) {
 		"histogram_quantile(0.5,", "histogram_quantile(0.9,", "histogram_quantile(0.99,",
 		"tcp_echo_timeouts_total", "tcp_echo_sent_total", "tcp_echo_late_total", "tcp_echo_dropped_total",
 		"tcp_echo_connected", "tcp_echo_estimated_timeout_seconds", "tcp_echo_retransmits_total",
-		"tcp_echo_smoothed_rtt_seconds",
+		"tcp_echo_smoothed_rtt_seconds", "tcp_echo_peer_turnaround_seconds_bucket",
+		"tcp_echo_peer_turnaround_seconds_sum", "tcp_echo_jitter_seconds",
+		"tcp_echo_forward_jitter_seconds", "tcp_echo_reverse_jitter_seconds",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no panel query contains %s", want)
@@ -377,6 +380,38 @@ func TestDashboardQueries(t *testing.T) {
 		})
 	}
 
+	// The timing panels of the extended protocol must show what the
+	// exporter measured against its own echo server (echo_protocol auto),
+	// not series at 0 or the NaN of a quantile of nothing.
+	t.Run("timing panels show measurements", func(t *testing.T) {
+		n := 0
+		for _, p := range d.allPanels() {
+			for _, tg := range p.Targets {
+				if !timingSeries.MatchString(tg.Expr) {
+					continue
+				}
+				n++
+				expr := expandGrafana(tg.Expr)
+				for {
+					res, err := promQuery(base, expr)
+					if err == nil && slices.ContainsFunc(res, func(r promResult) bool {
+						v := r.float()
+						return v > 0 && !math.IsInf(v, 0) // NaN > 0 is false
+					}) {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("panel %q %s: no positive value (err %v): %v\n%s", p.Title, tg.RefID, err, res, expr)
+					}
+					time.Sleep(500 * time.Millisecond)
+				}
+			}
+		}
+		// Turnaround p50 and p99, network-only RTT, and three jitters.
+		if n < 6 {
+			t.Errorf("%d panel queries of turnaround or jitter, want at least 6", n)
+		}
+	})
 	t.Run("original labels target and address on /metrics", func(t *testing.T) {
 		res, err := promQuery(base, `tcp_echo_connected{job="tcpping_exporter"}`)
 		if err != nil || len(res) == 0 {
@@ -406,6 +441,11 @@ func TestDashboardQueries(t *testing.T) {
 		}
 	})
 }
+
+// timingSeries matches the series of the extended protocol's timing
+// panels: the echo host's turnaround, and the RTT's and each direction's
+// jitter.
+var timingSeries = regexp.MustCompile(`tcp_echo_(peer_turnaround_seconds|jitter_seconds|forward_jitter_seconds|reverse_jitter_seconds)`)
 
 // labelValuesPromQL returns PromQL with one series per value of label
 // among the series of selector, as Grafana's label_values(selector, label).

@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -110,19 +111,22 @@ func startPrometheus(t *testing.T, dir, cfg string) string {
 	return ""
 }
 
-// readmePromQL returns the expressions in the README's promql code blocks;
-// blank lines separate expressions within a block.
+// readmePromQL returns the expressions in the promql code blocks of the
+// README and of docs/timing.md; blank lines separate expressions within a
+// block.
 func readmePromQL(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile(repoFile("README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var exprs []string
-	for _, m := range regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
-		for _, chunk := range strings.Split(m[1], "\n\n") {
-			if e := strings.TrimSpace(chunk); e != "" {
-				exprs = append(exprs, e)
+	for _, f := range []string{"README.md", filepath.Join("docs", "timing.md")} {
+		b, err := os.ReadFile(repoFile(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+			for _, chunk := range strings.Split(m[1], "\n\n") {
+				if e := strings.TrimSpace(chunk); e != "" {
+					exprs = append(exprs, e)
+				}
 			}
 		}
 	}

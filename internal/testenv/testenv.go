@@ -14,9 +14,11 @@
 // Package testenv holds what the tests of several packages share: building
 // the binary under test, a buffer a process writes while a test reads it,
 // ports for processes under test to listen on (Port), TCP test servers on
-// 127.0.0.1 (an original echo server, and one of the extended protocol whose
-// replies can be held and whose clock set off: ExtEchoServer), a decoder of /metrics bodies and a lookup of one series'
-// value, a thread's nice value, and the rule for missing prerequisites: on
+// 127.0.0.1 (an original echo server; one of the extended protocol whose
+// replies can be held and whose clock set off: ExtEchoServer; an original
+// one that holds each reply as long as the test says, pipelined, and can
+// leave a frame unanswered: HeldEchoServer), a decoder of /metrics bodies
+// and a lookup of one series' value, a thread's nice value, and the rule for missing prerequisites: on
 // a developer's machine the test skips and says what to install, in CI (CI
 // set) it fails, because CI must provide everything.
 package testenv
