@@ -85,7 +85,11 @@ func hostileNegotiate(address string, smallBuffer bool) (net.Conn, error) {
 
 // hostileExtFlood runs n clients that negotiate and then, for d, write
 // 9000-byte requests as fast as the server takes them, while reading every
-// reply and checking it.
+// reply and checking it. Each client then shuts its side down, and must
+// read one reply for every request it sent before the server closes the
+// connection: the reader ends at that EOF, not when it counts as many
+// replies as the writer sent, since it may count them all before the
+// writer is done writing, and then wait for a reply never asked for.
 func hostileExtFlood(n int, d time.Duration) func(t *testing.T, address string) {
 	return func(t *testing.T, address string) {
 		reqs := make([][]byte, 4)
@@ -101,15 +105,22 @@ func hostileExtFlood(n int, d time.Duration) func(t *testing.T, address string) 
 				t.Error(err)
 				continue
 			}
-			done := make(chan struct{}) // the writer is done, having sent sent requests
-			var sent int
+			var sent atomic.Int64       // requests written whole
+			done := make(chan struct{}) // sent is final
 			wg.Go(func() {
-				defer close(done)
-				for end := time.Now().Add(d); time.Now().Before(end); sent += len(reqs) {
+				defer func() {
+					close(done)
+					_ = c.(*net.TCPConn).CloseWrite()
+				}()
+				var written int
+				for end := time.Now().Add(d); time.Now().Before(end); {
 					_ = c.SetWriteDeadline(time.Now().Add(testTimeout))
-					if _, err := c.Write(burst); err != nil {
+					k, err := c.Write(burst)
+					written += k
+					sent.Store(int64(written / len(reqs[0])))
+					if err != nil {
 						t.Errorf("flood write: %v", err)
-						break
+						return
 					}
 				}
 			})
@@ -117,16 +128,17 @@ func hostileExtFlood(n int, d time.Duration) func(t *testing.T, address string) 
 				defer c.Close()
 				rep := make([]byte, 9000)
 				for i := 0; ; i++ {
-					select {
-					case <-done:
-						if i == sent {
-							return
-						}
-					default:
-					}
 					_ = c.SetReadDeadline(time.Now().Add(testTimeout))
-					if _, err := io.ReadFull(c, rep); err != nil {
-						t.Errorf("flood read after %d replies: %v", i, err)
+					_, err := io.ReadFull(c, rep)
+					if errors.Is(err, io.EOF) {
+						<-done
+						if int64(i) != sent.Load() {
+							t.Errorf("flood: the server closed the connection after %d replies to %d requests", i, sent.Load())
+						}
+						return
+					}
+					if err != nil {
+						t.Errorf("flood read after %d replies to %d requests so far: %v", i, sent.Load(), err)
 						return
 					}
 					req := reqs[i%len(reqs)]

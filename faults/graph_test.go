@@ -48,12 +48,17 @@ const (
 	hostileTag = `<script>alert("x")</script>`
 )
 
-// graphModule probes every half second with a fixed 150 ms timeout: a
-// dropped frame waits for TCP's retransmission, at least 200 ms later,
-// so every frame the link drops is a probe lost, while a healthy target
-// keeps a margin against the stalls of a machine shared with other
-// tests; the half second lets the connection recover before the next
-// probe.
+// graphModule probes every half second with a fixed 150 ms timeout. A
+// frame the link drops waits for TCP's retransmission, at least 200 ms
+// later: its probe times out, and then its reply comes late, which the
+// graphs do not count as loss (they count the probes never answered).
+// So the lossy target's module, lossy, gives up on a connection at its
+// first timeout (reconnect_after: 1): the reply never comes, and every
+// frame the link drops is a probe lost. It speaks v1, with no HELLO to
+// lose on each new connection, and reconnects 100 ms after the timeout,
+// well before the next probe. The healthy targets' module, default,
+// keeps its connection whatever happens, so a stall of a machine shared
+// with other tests makes at worst a timeout and a late reply, not a loss.
 const graphModule = `modules:
   default:
     interval: 500ms
@@ -63,10 +68,21 @@ const graphModule = `modules:
     max_timeout: 1s
     reconnect_after: 0
     ip_protocol: ip4
+  lossy:
+    interval: 500ms
+    timeout: 150ms
+    adaptive: false
+    min_timeout: 50ms
+    max_timeout: 1s
+    reconnect_after: 1
+    reconnect_backoff: 100ms
+    echo_protocol: v1
+    ip_protocol: ip4
 `
 
 // TestGraphsInChromium runs an exporter with a healthy target and one
-// behind 20 % loss (nftables in the echo namespace), loads its landing
+// behind 20 % loss (nftables in the echo namespace; its module makes each
+// dropped frame a lost probe, see graphModule), loads its landing
 // page and its targets' pages in headless Chromium, and checks what a
 // person sees: the targets sorted by loss, names shown as text, the
 // sparklines' and the graphs' loss marks where the exporter's counters
@@ -85,7 +101,7 @@ func TestGraphsInChromium(t *testing.T) {
 	startExporter(t, tp.echo, "echo", "targets: []\n", "--echo.listen-address=:"+cleanPort, "--echo.listen-address=:"+lossyPort)
 	cfg := graphModule + fmt.Sprintf(`targets:
   - {name: healthy, address: "%[1]s:%[2]s"}
-  - {name: lossy, address: "%[1]s:%[3]s"}
+  - {name: lossy, address: "%[1]s:%[3]s", module: lossy}
   - {name: '%[4]s', address: "%[1]s:%[2]s"}
 `, echoV4, cleanPort, lossyPort, hostileTag)
 	prober := startExporter(t, tp.prober, "prober", cfg, "--no-echo")
@@ -102,7 +118,7 @@ func TestGraphsInChromium(t *testing.T) {
 	t.Cleanup(srv.Close)
 	shots := t.TempDir()
 
-	page := b.NewPage(t, 1200, 560)
+	page := b.NewPage(t, 1400, 560)
 	page.Navigate(srv.URL + "/favicon.ico")
 	page.Navigate(srv.URL + "/?sort=loss")
 	var landing struct {
@@ -125,26 +141,30 @@ func TestGraphsInChromium(t *testing.T) {
 	page.ScreenshotOf("#probers", filepath.Join(shots, "landing.png"))
 
 	m := prober.mustScrape(t)
-	lossy := checkTargetPage(t, page, srv.URL, "lossy", true)
+	lossy := checkTargetPage(t, page, srv.URL, "lossy", "lossy", true)
 	page.ScreenshotOf(`figure.graph[data-range="1h"] svg`, filepath.Join(shots, "graph.png"))
-	healthy := checkTargetPage(t, page, srv.URL, "healthy", false)
+	healthy := checkTargetPage(t, page, srv.URL, "healthy", "default", false)
 	for _, p := range page.Problems() {
 		t.Errorf("console: %s", p)
 	}
 
 	// The graph's probes are the counters' probes: the history records
-	// each one the counters count, and the page came a moment after the
-	// scrape.
+	// each one the counters count, its loss is the probes never answered
+	// (timeouts − late replies; a late reply in the minute after its
+	// timeout's would leave its loss, but the lossy target has none, its
+	// connection closed at the timeout, and the healthy ones have no
+	// timeouts), and the page came a moment after the scrape.
 	for _, g := range []struct {
 		name string
 		got  slotSums
 	}{{"lossy", lossy}, {"healthy", healthy}} {
 		s := m.target(g.name)
-		done := s.received + s.timeouts
+		done, lost := s.received+s.timeouts, s.timeouts-s.late
 		t.Logf("%s: graph %d sent %d lost (%.1f%%); counters %v received %v timed out, %v late, %v dropped, %v retransmits",
 			g.name, g.got.sent, g.got.lost, 100*float64(g.got.lost)/float64(g.got.sent), s.received, s.timeouts, s.late, s.dropped, s.retransmits)
-		if float64(g.got.sent) < done || float64(g.got.sent) > done+10 || float64(g.got.lost) < s.timeouts || float64(g.got.lost) > s.timeouts+5 {
-			t.Errorf("%s: the graph has %d probes and %d lost; the counters, scraped just before, %v and %v", g.name, g.got.sent, g.got.lost, done, s.timeouts)
+		if float64(g.got.sent) < done || float64(g.got.sent) > done+10 || float64(g.got.lost) < lost || float64(g.got.lost) > lost+5 {
+			t.Errorf("%s: the graph has %d probes and %d lost; the counters, scraped just before, %v and %v (%v timeouts − %v late)",
+				g.name, g.got.sent, g.got.lost, done, lost, s.timeouts, s.late)
 		}
 	}
 	if r := float64(lossy.lost) / float64(lossy.sent); r < 0.1 || r > 0.35 {
@@ -178,9 +198,9 @@ var lostOf = regexp.MustCompile(`(\d+) of (\d+) lost$`)
 // per slot with replies, with its smoke around it; a loss mark under each
 // slot with loss, at the slot's place, with the slot's loss, and in its
 // tooltip the probes lost. It returns the probes the slots hold.
-func checkTargetPage(t *testing.T, page *testenv.Page, base, name string, lossy bool) slotSums {
+func checkTargetPage(t *testing.T, page *testenv.Page, base, name, module string, lossy bool) slotSums {
 	t.Helper()
-	page.Navigate(base + "/target?" + url.Values{"target": {name}}.Encode())
+	page.Navigate(base + "/target?" + url.Values{"target": {name}, "module": {module}}.Encode())
 	var slots map[string]*graphSlot
 	page.Eval(`(() => {
 		const g = document.querySelector('figure.graph[data-range="1h"] svg.smoke-graph'), slots = {};

@@ -163,6 +163,7 @@ type mesh struct {
 	prom      *prometheus
 	cfg       string
 	exporters map[int]*exporter
+	samplers  map[int]*sampler
 }
 
 // meshConfig is the one tcpping.yml of every node.
@@ -181,7 +182,7 @@ func (m *mesh) start(t *testing.T, i int) {
 	for j := 1; j <= len(m.mt.nodes); j++ {
 		bound[meshEcho(j)] = meshMaxInFlight
 	}
-	newSampler(t, e, bound)
+	m.samplers[i] = newSampler(t, e, bound)
 	m.exporters[i] = e
 }
 
@@ -336,7 +337,7 @@ func pause(d time.Duration) {
 }
 
 func runMesh(t *testing.T, mt *meshTopo, src meshSource) {
-	m := &mesh{mt: mt, src: src, prom: mt.startPrometheus(t), exporters: map[int]*exporter{}}
+	m := &mesh{mt: mt, src: src, prom: mt.startPrometheus(t), exporters: map[int]*exporter{}, samplers: map[int]*sampler{}}
 	m.cfg = mt.write(t, "tcpping.yml", meshConfig(src, 0))
 	first := []int{1, 2, 3, 4, 5}
 	src.set(t, first)
@@ -360,6 +361,7 @@ func runMesh(t *testing.T, mt *meshTopo, src meshSource) {
 	t.Run("a node leaves and dies", func(t *testing.T) {
 		before := m.counters(t)
 		src.set(t, survivors)
+		m.samplers[3].stop() // its scrapes end with it; what they found stands
 		m.exporters[3].kill(t)
 		if took := m.waitPairs(t, "node 3 gone", allPairs(survivors), 30*time.Second); took > meshStop {
 			t.Errorf("node 3's pairs stopped after %v, want within %v (refresh %v, one interval and a scrape)", took, meshStop, meshRefresh)

@@ -22,24 +22,32 @@ import (
 // The prober's history (Options.History) sees what its counters see: a
 // reply for every probe counted received, a loss for every one counted
 // timed out (no reply in time, due while disconnected, in flight when the
-// connection was lost). record.go takes the counters before a change and
-// notes the difference after it, under the prober's lock, so the history
-// and the metrics cannot disagree however a change counts.
+// connection was lost), and for every reply counted late that loss undone
+// (history.Recorder's Late): the history's loss is timeouts − late, the
+// probes never answered, within the bound Late documents. record.go takes
+// the counters before a change and notes the difference after it, under
+// the prober's lock, so the history and the metrics cannot disagree
+// however a change counts.
 
 // tally is the part of the counters the history follows.
-type tally struct{ received, timeouts uint64 }
+type tally struct{ received, timeouts, late uint64 }
 
 // tally returns the counters the history follows.
-func (s *state) tally() tally { return tally{s.received, s.timeouts} }
+func (s *state) tally() tally { return tally{s.received, s.timeouts, s.late} }
 
 // noteHistory records at now what the state counted since before: the
-// timeouts as losses and a reply with the last RTT. The caller holds p.mu.
+// timeouts as losses, then the late replies as losses undone (a reply
+// read after its deadline counts both at once), and a reply with the
+// last RTT. The caller holds p.mu.
 func (p *Prober) noteHistory(now time.Time, before tally) {
 	if p.hist == nil {
 		return
 	}
 	for range p.st.timeouts - before.timeouts {
 		p.hist.Lost(now)
+	}
+	for range p.st.late - before.late {
+		p.hist.Late(now)
 	}
 	if p.st.received != before.received { // one reply at a time
 		p.hist.Reply(now, p.st.lastRTT)

@@ -97,7 +97,7 @@ func sumHistory(p *Prober) (sent, lost, medians int) {
 	for _, pt := range p.History(nil, now.Add(-time.Hour), now.Add(time.Minute)) {
 		sent += pt.Sent
 		lost += pt.Lost
-		if pt.Received() > 0 && pt.RTT[history.P50] > 0 {
+		if pt.Timed() {
 			medians++
 		}
 	}
@@ -162,8 +162,8 @@ func TestResultsAndHistoryFollowTheCounters(t *testing.T) {
 	}
 
 	sent, lost, medians := sumHistory(p)
-	if uint64(sent) != s.Received+s.Timeouts || uint64(lost) != s.Timeouts {
-		t.Errorf("history: %d sent, %d lost; counters: %d received, %d timeouts", sent, lost, s.Received, s.Timeouts)
+	if uint64(sent) != s.Received+s.Timeouts || uint64(lost) != s.Timeouts-s.Late {
+		t.Errorf("history: %d sent, %d lost; counters: %d received, %d timeouts, %d late", sent, lost, s.Received, s.Timeouts, s.Late)
 	}
 	if medians == 0 {
 		t.Error("history has no slot with a median RTT")

@@ -31,7 +31,8 @@
 //   - a slot with loss also gets a mark of that colour in a strip under
 //     the time axis, so loss shows even where there is no median (every
 //     probe lost) or the line is too short to see;
-//   - a slot without probes is left blank.
+//   - a slot without probes is left blank, and so is one whose replies
+//     all came late: no RTT to draw, and no loss.
 //
 // A legend under the graph explains the colours and the bands; a window
 // with no probe at all says "no data".

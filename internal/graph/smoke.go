@@ -162,7 +162,7 @@ func (g *smoke) each(s *svg, draw func(*svg, *history.Point)) {
 
 // smoke draws p's three smoke bands, outermost first.
 func (g *smoke) smoke(s *svg, p *history.Point) {
-	if p.Received() == 0 {
+	if !p.Timed() {
 		return
 	}
 	x, xe := g.x(p.Start), g.x(p.End)
@@ -180,7 +180,7 @@ func (g *smoke) smoke(s *svg, p *history.Point) {
 
 // median draws p's median across its slot, in the colour of its loss.
 func (g *smoke) median(s *svg, p *history.Point) {
-	if p.Received() == 0 {
+	if !p.Timed() {
 		return
 	}
 	y := g.y(p.RTT[history.P50])

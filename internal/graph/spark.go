@@ -103,7 +103,7 @@ func sparkPath(points []history.Point, win *window, ys linear) string {
 	}
 	for i := range points {
 		p := &points[i]
-		if !win.inWindow(p) || p.Received() == 0 {
+		if !win.inWindow(p) || !p.Timed() {
 			continue
 		}
 		// Rounded as written, so that relative moves do not drift.

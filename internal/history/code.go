@@ -49,6 +49,11 @@ func rttCode(d time.Duration) uint16 {
 //	bits 28–63  six 6-bit steps: p25, p10 and min below the median, each
 //	            from the one before; p75, p90 and max above it
 //
+// A slot whose probes came back, but none in time to be timed (late
+// replies alone, see Recorder.Late), has no quantiles: its bits 16–63 are
+// untimedMark, a median of code 0 with a p25 step that is not 0, which no
+// timed slot has (below a median of code 0 every step is 0).
+//
 // A step index e stands for e codes up to 16, then for 16 codes times
 // 1.1253^(e−16), up to the whole 4095-code range at e = 63. Steps are
 // exact to 16 codes (9 %); a larger one errs by at most 6.3 % of
@@ -65,6 +70,7 @@ const (
 	stepBits     = 6
 	numSteps     = 1 << stepBits
 	exactSteps   = 16
+	untimedMark  = (numSteps - 1) << stepShift
 )
 
 // stepQuantiles returns the quantile that step field k encodes and the
@@ -77,10 +83,11 @@ func stepQuantiles(k int) (i, from int) {
 	return P75 + k - 3, P75 + k - 4
 }
 
-// slotStats is one slot's counts and, when a probe came back, the codes
-// of its RTT quantiles.
+// slotStats is one slot's counts and, when some probe came back in time
+// to be timed, the codes of its RTT quantiles.
 type slotStats struct {
 	sent, lost uint32
+	timed      bool // q holds quantiles
 	q          [NumQuantiles]uint16
 }
 
@@ -151,8 +158,11 @@ func (c *codec) encode(s *slotStats) uint64 {
 		return 0
 	}
 	w := encodeCounts(s.sent, s.lost)
-	if s.replies() == 0 {
+	switch {
+	case s.replies() == 0:
 		return w
+	case !s.timed:
+		return w | untimedMark
 	}
 	var dec [NumQuantiles]uint16
 	dec[P50] = s.q[P50]
@@ -174,9 +184,10 @@ func (c *codec) encode(s *slotStats) uint64 {
 func (c *codec) decode(w uint64) slotStats {
 	var s slotStats
 	s.sent, s.lost = decodeCounts(w)
-	if s.replies() == 0 {
+	if s.replies() == 0 || w&^0xffff == untimedMark {
 		return s
 	}
+	s.timed = true
 	s.q[P50] = uint16(w>>medianShift) & maxCode
 	for k := range NumQuantiles - 1 {
 		i, from := stepQuantiles(k)

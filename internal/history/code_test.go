@@ -134,7 +134,7 @@ func TestSlotWordRoundTrip(t *testing.T) {
 	c := newCodec()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 20000 {
-		s := slotStats{sent: 1 + rng.Uint32N(127)}
+		s := slotStats{sent: 1 + rng.Uint32N(127), timed: true}
 		s.lost = rng.Uint32N(s.sent)
 		spread := 1 + rng.IntN(maxCode/2) // from tight to wild
 		base := rng.IntN(maxCode - spread)

@@ -19,8 +19,10 @@
 //
 // A Pool holds the settings (slot length, span) and the memory of every
 // Recorder it hands out. A prober owns one Recorder and tells it each
-// probe's outcome with Reply or Lost, passing the time: the package has
-// no clock of its own. Snapshot copies a window of slots out as Points,
+// probe's outcome with Reply or Lost, and with Late a reply that came
+// after its probe was recorded lost, passing the time: the package has
+// no clock of its own. A slot's loss is the probes never answered, not
+// those answered late (within the slot of their timeout: see Late). Snapshot copies a window of slots out as Points,
 // which hold no reference into the Recorder.
 //
 // Each slot keeps seven quantiles of its RTTs: min, p10, p25, p50, p75,
@@ -94,13 +96,16 @@ type Point struct {
 	// Start and End delimit the slot: [Start, End), in UTC.
 	Start, End time.Time
 	// Sent is the number of probes whose outcome the slot saw, Lost the
-	// number of them that timed out or were due while disconnected.
+	// number of them never answered: they timed out or were due while
+	// disconnected, and no late reply to them came within the slot (a
+	// late reply is not a loss; see Recorder.Late).
 	// They are exact up to 127 probes a slot; beyond, Sent is within 3 %
 	// and the loss ratio within 1/254 (some loss never reads as none).
 	Sent, Lost int
-	// RTT holds the quantiles of the RTTs of the probes that came back,
-	// indexed by Min … Max; all zero when none came back. The median is
-	// within 0.3 %; see the package comment for the others.
+	// RTT holds the quantiles of the RTTs of the probes that came back in
+	// time, indexed by Min … Max; all zero when none did (see Timed). A
+	// late reply counts as received but has no RTT. The median is within
+	// 0.3 %; see the package comment for the others.
 	RTT [NumQuantiles]time.Duration
 	// Open is set on the slot still being filled (the last one).
 	Open bool
@@ -110,7 +115,12 @@ type Point struct {
 // history, not a loss.
 func (p Point) Empty() bool { return p.Sent == 0 }
 
-// Received returns the number of probes that came back.
+// Timed reports whether the slot has RTTs: some probe came back before
+// its timeout. A slot whose replies were all late has none, though it
+// has no loss.
+func (p Point) Timed() bool { return p.RTT[Max] > 0 }
+
+// Received returns the number of probes that came back, late or not.
 func (p Point) Received() int { return p.Sent - p.Lost }
 
 // LossRatio returns the fraction of probes lost, 0 for an empty slot.

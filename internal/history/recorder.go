@@ -23,7 +23,7 @@ import (
 // records nothing and its snapshots are empty.
 //
 // A Recorder is not safe for concurrent use: its owner serialises calls,
-// as the prober does under its lock, where Reply and Lost cost a few
+// as the prober does under its lock, where Reply, Lost and Late cost a few
 // tens of nanoseconds and Snapshot copies out a 3 h window in a few
 // microseconds. Snapshots alone may run concurrently.
 //
@@ -42,9 +42,13 @@ type Recorder struct {
 	// the slot closes; first is that of the first probe's.
 	cur, first int64
 	// sent and lost count the open slot's probes; lo and hi are the codes
-	// of its smallest and largest RTT.
+	// of its smallest and largest RTT; late counts its replies that have
+	// no RTT (see Late), so that sent − lost − late is the number of RTTs
+	// the reservoir has seen. It fills the struct's padding: a Recorder is
+	// 64 bytes with it as without.
 	sent, lost uint32
 	lo, hi     uint16
+	late       uint32
 }
 
 // Reply records a probe that came back after rtt, at time t.
@@ -54,7 +58,7 @@ func (r *Recorder) Reply(t time.Time, rtt time.Duration) {
 	}
 	r.advance(t)
 	c := rttCode(rtt)
-	n := r.sent - r.lost // replies so far
+	n := r.timed() // RTTs so far
 	r.sent++
 	if n == 0 {
 		r.lo, r.hi = c, c
@@ -84,6 +88,31 @@ func (r *Recorder) Lost(t time.Time) {
 	runtime.KeepAlive(r)
 }
 
+// Late records at time t a reply to a probe recorded lost: it came after
+// its probe's timeout. In the open slot it turns one lost probe into one
+// that came back, with no RTT (the prober times no reply that comes after
+// its timeout: Karn's rule, and often the probe is forgotten), so a slot's loss
+// counts the probes never answered, as tcp_echo_timeouts_total −
+// tcp_echo_late_total does. A closed slot is never rewritten: when the
+// open slot has no loss to undo, the loss the reply answers was recorded
+// in a slot now closed, and stays there. That only happens to a reply
+// that crosses a slot boundary: later than its timeout by up to the time
+// since the slot began.
+func (r *Recorder) Late(t time.Time) {
+	if r == nil || r.blk == nil {
+		return // nothing was recorded lost
+	}
+	r.advance(t)
+	if r.lost > 0 {
+		r.lost--
+		r.late++
+	}
+	runtime.KeepAlive(r)
+}
+
+// timed returns the number of the open slot's replies that have an RTT.
+func (r *Recorder) timed() uint32 { return r.sent - r.lost - r.late }
+
 // advance makes the slot of t the open slot, closing the one before and
 // marking those in between empty. A t before the open slot (a clock
 // stepped back) counts in the open slot: history is not rewritten.
@@ -106,16 +135,17 @@ func (r *Recorder) advance(t time.Time) {
 	for j := r.cur + 1; j < k && j <= r.cur+n; j++ {
 		r.blk[ringIndex(j, n)] = 0
 	}
-	r.cur, r.sent, r.lost = k, 0, 0
+	r.cur, r.sent, r.lost, r.late = k, 0, 0, 0
 }
 
 // openStats returns the open slot's counts and quantile codes.
 func (r *Recorder) openStats() slotStats {
 	s := slotStats{sent: r.sent, lost: r.lost}
-	m := min(int(s.replies()), reservoirSize)
+	m := min(int(r.timed()), reservoirSize)
 	if m == 0 {
 		return s
 	}
+	s.timed = true
 	var buf [reservoirSize]uint16
 	for i := range m {
 		buf[i] = r.sample(i)

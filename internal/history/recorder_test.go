@@ -323,6 +323,7 @@ func TestDisabledHistoryKeepsNothing(t *testing.T) {
 			allocs := testing.AllocsPerRun(100, func() {
 				r.Reply(t0, ms(1))
 				r.Lost(t0)
+				r.Late(t0)
 			})
 			if allocs != 0 {
 				t.Errorf("recording allocates %v times, want none", allocs)
@@ -359,9 +360,10 @@ func TestRecordingAllocatesNothing(t *testing.T) {
 		now = now.Add(7 * time.Second) // crosses slot boundaries
 		r.Reply(now, ms(1))
 		r.Lost(now)
+		r.Late(now)
 	})
 	if allocs != 0 {
-		t.Errorf("Reply and Lost allocate %v times, want none", allocs)
+		t.Errorf("Reply, Lost and Late allocate %v times, want none", allocs)
 	}
 	dst := make([]Point, 0, 200)
 	allocs = testing.AllocsPerRun(100, func() { dst = r.Snapshot(dst[:0], now.Add(-3*time.Hour), now) })

@@ -56,7 +56,7 @@ func (r *Recorder) Snapshot(dst []Point, from, to time.Time) []Point {
 // fill sets pt's counts and RTTs from s.
 func (p *Pool) fill(pt *Point, s *slotStats) {
 	pt.Sent, pt.Lost = int(s.sent), int(s.lost)
-	if s.replies() > 0 {
+	if s.timed {
 		for i, c := range s.q {
 			pt.RTT[i] = p.codec.duration(c)
 		}

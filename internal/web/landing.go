@@ -67,7 +67,11 @@ const chunkRows = 50
 // tables' layout is fixed and their borders are not collapsed: with a
 // thousand rows, either would cost the browser much of the page's time.
 // A chunk out of view takes the height of 50 rows until it is drawn.
+// The columns of fixed width take 63.5em and 132px; the last error gets
+// what is left, at least 12em: a narrower window scrolls the table
+// sideways rather than squeeze the error into a column a letter wide.
 const landingCSS = ".probers{table-layout:fixed;width:100%;border-collapse:separate;border-spacing:0;border:solid #ccc;border-width:0 0 0 1px}" +
+	"#probers{min-width:calc(75.5em + 132px)}" +
 	"#probers>table{border-top-width:1px}.chunk{content-visibility:auto;contain-intrinsic-size:auto 1400px}" +
 	".probers td,.probers th{border:solid #ccc;border-width:0 1px 1px 0;padding:2px 6px;text-align:left;overflow-wrap:anywhere}" +
 	"col.name{width:16em}col.flow{width:3.5em}col.address{width:13em}col.module{width:7em}col.connected{width:6em}col.rtt{width:6em}" +
