@@ -40,15 +40,18 @@ fi
 : "${SCRAPE_EVERY:=1}"             # seconds between scrapes in W3's scrape window
 : "${SCRAPE_FORMATS:=text,proto,text-gzip}"
 : "${SCRAPE_PAIRS:=3}"             # W3's window B: this many quiet and as many scraped slices
+: "${RSS_SCRAPES:=5}"             # scrapes after window A before the goal row's RSS reading
 : "${KERNEL_TIMESTAMPS:=true}"     # the bench module's kernel_timestamps
 : "${TX_TIMESTAMPS:=true}"         # the bench module's tx_timestamps
 : "${ECHO_PROTOCOL:=auto}"         # the bench module's echo_protocol (auto: extended frames with the Go echo server)
+: "${EXTRA_TIMEOUT=3s}"           # the extra (captured) target's fixed timeout; empty: the bench module's adaptive one
 : "${C_SLACK_US:=0}"               # C pinger wake slack: the prober engine's (none, see prober/engine_linux.go)
 : "${C_SLACK2_US:=1000}"           # the C pinger's second W2 run (phase s2): more sends per wake-up
 : "${CAPTURE:=1}"                  # 0: no packet capture, no wire rows
 : "${MAX_RUNTIME:=1800}"           # seconds; the whole run is killed after this
 : "${BIN:=}"                       # a prebuilt tcpping_exporter; empty: go build the checkout
 : "${GO_ENV:=}"                    # extra environment of the Go processes, e.g. GOMAXPROCS=1
+: "${PROBER_FLAGS:=}"              # extra flags of the Go prober processes, e.g. --web.history=0
 : "${TASKSET_PROBER:=}"            # CPU list for the probers (Go and C), e.g. 0; empty: no pinning
 : "${TASKSET_ECHO:=}"              # CPU list for the echo servers (Go and C)
 : "${F_TARGETS:=1000}" "${F_FLOWS:=8}" "${F_INTERVAL_MS:=1000}" "${F_WINDOW:=60}" # phase f
@@ -216,19 +219,24 @@ wait_established() {
 
 # ----------------------------------------------------------------- capture
 
-# cap_start PORT NAME: captures TCP to/from PORT on lo; sets CAP_PID.
+# cap_start PORT NAME: captures TCP to/from PORT on lo; sets CAP_PID and
+# TXCAP_PID. dumpcap (libpcap) keeps only the incoming copy of a packet on
+# lo, taken when the receiver picks it up; txcap captures the outgoing
+# copies of the requests, when they leave (bench/README.md, "Wire truth").
 cap_start() {
-	CAP_PID=""
+	CAP_PID="" TXCAP_PID=""
 	[[ $CAPTURE == 1 ]] || return 0
 	start "$2.dumpcap" dumpcap -q -i lo -B 64 -f "tcp port $1" -w "$WORKDIR/$2.pcapng"
 	CAP_PID=$LAST_PID
+	start "$2.txcap" txcap -i lo -port "$1" -o "$WORKDIR/$2.departures.tsv"
+	TXCAP_PID=$LAST_PID
 	local i
 	for i in $(seq 100); do
-		grep -qs "Capturing on" "$WORKDIR/$2.dumpcap.log" && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
+		grep -qs "Capturing on" "$WORKDIR/$2.dumpcap.log" && grep -qs "listening" "$WORKDIR/$2.txcap.log" && return 0
+		kill -0 "$CAP_PID" 2>/dev/null && kill -0 "$TXCAP_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	fail "dumpcap did not start: $(cat "$WORKDIR/$2.dumpcap.log")"
+	fail "dumpcap or txcap did not start: $(cat "$WORKDIR/$2.dumpcap.log" "$WORKDIR/$2.txcap.log")"
 }
 
 # cap_stop NAME: stops the capture and sets CAP_DROPS to the packets the
@@ -239,9 +247,11 @@ cap_stop() {
 	CAP_DROPS=n/a
 	[[ -n $CAP_PID ]] || return 0
 	sleep 1
-	kill -INT "$CAP_PID" 2>/dev/null || true
+	kill -INT "$CAP_PID" "$TXCAP_PID" 2>/dev/null || true
 	wait "$CAP_PID" 2>/dev/null || true
+	wait "$TXCAP_PID" 2>/dev/null || true
 	CAP_DROPS=$(sed -n "s/.*received\/dropped on interface.*: [0-9]*\/\([0-9]*\).*/\1/p" "$WORKDIR/$1.dumpcap.log" | head -1)
+	CAP_DROPS+="+$(sed -n 's/.*dropped=\([0-9]*\).*/\1/p' "$WORKDIR/$1.txcap.log" | head -1)"
 }
 
 # wire NAME SERVER_PORT SEQ_MIN SEQ_MAX: wiretruth's summary over a seq range.
@@ -251,7 +261,7 @@ wire() {
 		return
 	fi
 	wiretruth -r "$WORKDIR/$1.pcapng" -server-port "$2" -seq-min "$3" -seq-max "$4" \
-		-frames "$WORKDIR/$1.frames.csv" || echo "frames=0 mean_us=nan"
+		-departures "$WORKDIR/$1.departures.tsv" -frames "$WORKDIR/$1.frames.csv" || echo "frames=0 mean_us=nan"
 }
 
 # ------------------------------------------------------------------ results
@@ -288,7 +298,11 @@ verdict() {
 # go_config FILE N INTERVAL_MS PORT EXTRA_NAME EXTRA_PORT: N targets on
 # HOST:PORT plus one named EXTRA_NAME on HOST:EXTRA_PORT. The N targets have
 # FLOWS_NOW flows (default 1); the extra one always has one, as the wire
-# capture matches one connection's sequence numbers.
+# capture matches one connection's sequence numbers, and a fixed timeout of
+# EXTRA_TIMEOUT: a timeout on it would break the match of reply k to seq k
+# (go_wire), and a machine shared with other work can stall a reply past
+# the adaptive timeout's 100 ms floor. How an RTT is measured does not
+# depend on the timeout.
 go_config() {
 	local f=$1 n=$2 iv=$3 port=$4 xname=$5 xport=$6 i
 	{
@@ -299,20 +313,25 @@ go_config() {
 		echo "    kernel_timestamps: $KERNEL_TIMESTAMPS"
 		echo "    tx_timestamps: $TX_TIMESTAMPS"
 		echo "    echo_protocol: $ECHO_PROTOCOL"
-		if ((${FLOWS_NOW:-1} > 1)); then
-			echo "    flows: $FLOWS_NOW"
+		if ((${FLOWS_NOW:-1} > 1)); then echo "    flows: $FLOWS_NOW"; fi
+		if [[ -n $EXTRA_TIMEOUT ]] || ((${FLOWS_NOW:-1} > 1)); then
 			echo "  extra:"
 			echo "    interval: ${iv}ms"
 			echo "    ip_protocol: ip4"
 			echo "    kernel_timestamps: $KERNEL_TIMESTAMPS"
 			echo "    tx_timestamps: $TX_TIMESTAMPS"
 			echo "    echo_protocol: $ECHO_PROTOCOL"
+			if [[ -n $EXTRA_TIMEOUT ]]; then
+				echo "    adaptive: false"
+				echo "    timeout: $EXTRA_TIMEOUT"
+				echo "    max_timeout: $EXTRA_TIMEOUT"
+			fi
 		fi
 		echo "targets:"
 		for ((i = 0; i < n; i++)); do
 			printf '  - {name: t%05d, address: "%s:%d", module: bench}\n' "$i" "$HOST" "$port"
 		done
-		printf '  - {name: %s, address: "%s:%d", module: %s}\n' "$xname" "$HOST" "$xport" "$( ((${FLOWS_NOW:-1} > 1)) && echo extra || echo bench)"
+		printf '  - {name: %s, address: "%s:%d", module: %s}\n' "$xname" "$HOST" "$xport" "$( [[ -n $EXTRA_TIMEOUT ]] || ((${FLOWS_NOW:-1} > 1)) && echo extra || echo bench)"
 	} >"$f"
 }
 
@@ -377,7 +396,7 @@ go_phase() {
 	echo_start "$ekind" "$id" "$n" "$pe"
 	cap_start "$px" "$id"
 	start "$id.prober" $(pin prober) env $GO_ENV "$BIN" --no-echo --config.file="$WORKDIR/$id.yml" \
-		--web.listen-address="$HOST:$wp" --log.level=warn
+		--web.listen-address="$HOST:$wp" --log.level=warn $PROBER_FLAGS
 	local ppid=$LAST_PID
 	# Wait for the connections without scraping, so that the first RSS
 	# reading shows probing alone, before any scrape garbage.
@@ -396,6 +415,14 @@ go_phase() {
 	c1=$(cpu_now "$ppid" "$EPID")
 	s1=$(snap "$purl" extra)
 	e1=$(echo_count)
+	# The RSS of the goal row: after RSS_SCRAPES more scrapes a second
+	# apart, on top of the few above, as a scraped exporter runs (scrape
+	# garbage raises the heap peak).
+	local k
+	for ((k = 0; k < RSS_SCRAPES; k++)); do
+		sleep 1
+		snap "$purl" >/dev/null
+	done
 	R[$id.rss_p]=$(rss_kib "$ppid")
 	echo "A0 $s0" >>"$WORKDIR/$id.snaps"
 	echo "A1 $s1" >>"$WORKDIR/$id.snaps"
@@ -466,6 +493,7 @@ go_wire() {
 	R[$id.wire_frames]="$(kv "$line" frames)/$((hi - lo + 1))"
 	R[$id.over_wire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.wire_us]}" 1)
 	R[$id.send_us]=$(calc "$(kv "$line" send_mean_us)" 1)
+	depart_results "$id" "$line" "$lo" "$hi"
 	if [[ $(kv "$s1" x_timeouts) != 0 || $(kv "$s1" x_late) != 0 ]]; then
 		approximate "$id"
 	fi
@@ -521,7 +549,19 @@ c_phase() {
 	R[$id.wire_frames]="$(kv "$line" frames)/$((hi - lo + 1))"
 	R[$id.over_wire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.wire_us]}" 1)
 	R[$id.send_us]=$(calc "$(kv "$line" send_mean_us)" 1)
+	depart_results "$id" "$line" "$lo" "$hi"
 	[[ $(kv "$s1" xoverwritten) == 0 ]] || approximate "$id"
+}
+
+# depart_results ID LINE LO HI: the rows of the requests timed at their
+# departure (txcap) from wiretruth's LINE, over seq LO..HI.
+depart_results() {
+	local id=$1 line=$2
+	R[$id.dwire_us]=$(calc "$(kv "$line" depart_mean_us)" 1)
+	R[$id.dwire_frames]="$(kv "$line" depart_frames)/$(($4 - $3 + 1))"
+	R[$id.over_dwire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.dwire_us]}" 1)
+	R[$id.transit_us]=$(calc "$(kv "$line" lo_transit_mean_us)" 1)
+	R[$id.dsend_us]=$(calc "$(kv "$line" send_depart_mean_us)" 1)
 }
 
 # approximate ID: the extra connection had a timeout, so reply k no longer
@@ -529,13 +569,14 @@ c_phase() {
 approximate() {
 	R[$1.wire_frames]+=" (extra had timeouts: not the same probes)"
 	R[$1.over_wire_us]+=" (approx.)"
+	R[$1.over_dwire_us]+=" (approx.)"
 }
 
 # baseline: RSS of a prober process with no targets, after a scrape.
 baseline() {
 	local wp=$((PORT_BASE + 40))
 	start base $(pin prober) env $GO_ENV "$BIN" --no-echo --config.file="$WORKDIR/empty.yml" \
-		--web.listen-address="$HOST:$wp" --log.level=warn
+		--web.listen-address="$HOST:$wp" --log.level=warn $PROBER_FLAGS
 	local pid=$LAST_PID
 	promstat wait -url "http://$HOST:$wp/metrics" -connected 0 -timeout 20s || fail "baseline did not start"
 	sleep 1
@@ -576,7 +617,7 @@ load_rows() {
 		fi
 	fi
 	row "$name" "prober RSS KiB/target, probing before any scrape" $w.go.rss_noscrape_kib_target - "—"
-	row "$name" "prober RSS KiB/target after the window (C: VmRSS/conn)" $w.go.rss_kib_target $w.c.rss_kib_target "$rss_goal"
+	row "$name" "prober RSS KiB/target after the window and $RSS_SCRAPES more scrapes (C: VmRSS/conn)" $w.go.rss_kib_target $w.c.rss_kib_target "$rss_goal"
 	row "$name" "echo RSS KiB/connection" $w.go.rss_kib_conn_e $w.c.rss_kib_conn_e "—"
 	row "$name" "reported mean RTT µs" $w.go.rtt_us $w.c.rtt_us "—"
 	row "$name" "mean RTT / W1 mean RTT" $w.go.rtt_ratio $w.c.rtt_ratio "$(verdict "$(r $w.go.rtt_ratio)" "<=" 1.2 "≤ 1.2")"
@@ -586,6 +627,9 @@ load_rows() {
 	[[ $w == w2 ]] && over_goal=$(verdict "$(r $w.go.over_wire_us)" "<=" 3 "≤ 3 µs")
 	row "$name" "extra target reported − wire µs" $w.go.over_wire_us $w.c.over_wire_us "$over_goal"
 	row "$name" "extra target send stamp → request on the wire µs" $w.go.send_us $w.c.send_us "—"
+	row "$name" "extra target wire mean RTT µs, request timed at its departure" $w.go.dwire_us $w.c.dwire_us "—"
+	row "$name" "extra target reported − wire (departure) µs" $w.go.over_dwire_us $w.c.over_dwire_us "—"
+	row "$name" "extra target request's loopback transit µs" $w.go.transit_us $w.c.transit_us "—"
 }
 
 # crossed_rows X W NAME: the RTTs of crossed phase X next to W's C run.
@@ -596,6 +640,7 @@ crossed_rows() {
 	row "$name" "extra wire mean RTT µs, Go prober → C echo" $x.goc.wire_us $w.c.wire_us "—"
 	row "$name" "extra wire mean RTT µs, C pinger → Go echo" $x.cgo.wire_us $w.c.wire_us "—"
 	row "$name" "extra reported − wire µs, Go prober → C echo" $x.goc.over_wire_us $w.c.over_wire_us "—"
+	row "$name" "extra reported − wire (departure) µs, Go prober → C echo" $x.goc.over_dwire_us $w.c.over_dwire_us "—"
 }
 
 table() {
@@ -609,6 +654,10 @@ table() {
 	row "$w1" "wire mean RTT µs (frames matched)" w1.go.wire_us w1.c.wire_us "—"
 	row "$w1" "reported − wire µs" w1.go.over_wire_us w1.c.over_wire_us "$(r w1.go.over_goal)"
 	row "$w1" "send stamp → request on the wire µs" w1.go.send_us w1.c.send_us "—"
+	row "$w1" "wire mean RTT µs, request timed at its departure (frames matched)" w1.go.dwire_us w1.c.dwire_us "—"
+	row "$w1" "reported − wire (departure) µs" w1.go.over_dwire_us w1.c.over_dwire_us "—"
+	row "$w1" "request's loopback transit, departure → capture µs" w1.go.transit_us w1.c.transit_us "—"
+	row "$w1" "send stamp → request's departure µs" w1.go.dsend_us w1.c.dsend_us "—"
 	load_rows w2 x2 "$w2" "$W2_TARGETS"
 	crossed_rows x2 w2 "W2 crossed"
 	local s2="W2, C pinger slack ${C_SLACK2_US} µs"
@@ -616,7 +665,7 @@ table() {
 	row "$s2" "C echo CPU µs/echo under this pinger" - s2.c.cpu_echo_us "—"
 	row "$s2" "reported mean RTT µs, C echo (Go: its own slack)" x2.goc.rtt_us s2.c.rtt_us "—"
 	load_rows w3 x3 "$w3" "$W3_TARGETS"
-	row "$w3" "prober RSS KiB/target after the scrape window" w3.go.rss_p_scraped_kib_target - "—"
+	row "$w3" "prober RSS KiB/target after the scrape window" w3.go.rss_p_scraped_kib_target - "$(verdict "$(r w3.go.rss_p_scraped_kib_target)" "<=" 4 "≤ 4 KiB")"
 	local f goal
 	for f in ${SCRAPE_FORMATS//,/ }; do
 		goal="—"
@@ -662,9 +711,10 @@ flows_table() {
 header() {
 	echo
 	echo "tcpping_exporter benchmark, $(date -u +%FT%TZ), $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "windows: W1 ${W1_WINDOW} s, W2 ${W2_WINDOW} s, W3 ${W3_WINDOW} s; warm-up ${WARMUP} s; empty prober RSS $(r base.rss) KiB; GO_ENV \"${GO_ENV}\"; taskset prober \"${TASKSET_PROBER}\" echo \"${TASKSET_ECHO}\";" \
+	echo "windows: W1 ${W1_WINDOW} s, W2 ${W2_WINDOW} s, W3 ${W3_WINDOW} s; warm-up ${WARMUP} s; empty prober RSS $(r base.rss) KiB; GO_ENV \"${GO_ENV}\"; prober flags \"${PROBER_FLAGS}\"; taskset prober \"${TASKSET_PROBER}\" echo \"${TASKSET_ECHO}\";" \
 		"capture drops (go/C): w1 $(r w1.go.cap_drops)/$(r w1.c.cap_drops), w2 $(r w2.go.cap_drops)/$(r w2.c.cap_drops), x2 $(r x2.goc.cap_drops)/$(r x2.cgo.cap_drops), s2 -/$(r s2.c.cap_drops), w3 $(r w3.go.cap_drops)/$(r w3.c.cap_drops), x3 $(r x3.goc.cap_drops)/$(r x3.cgo.cap_drops);" \
 		"wire frames matched of expected: w1 go $(r w1.go.wire_frames), C $(r w1.c.wire_frames); w2 go $(r w2.go.wire_frames), C $(r w2.c.wire_frames);" \
+		"departures matched: w1 go $(r w1.go.dwire_frames), C $(r w1.c.dwire_frames); w2 go $(r w2.go.dwire_frames), C $(r w2.c.dwire_frames);" \
 		"x2 go→C $(r x2.goc.wire_frames), C→go $(r x2.cgo.wire_frames); s2 C $(r s2.c.wire_frames); w3 go $(r w3.go.wire_frames), C $(r w3.c.wire_frames);" \
 		"x3 go→C $(r x3.goc.wire_frames), C→go $(r x3.cgo.wire_frames); C pinger slack ${C_SLACK_US} µs (s2: ${C_SLACK2_US} µs)"
 	echo
@@ -698,7 +748,7 @@ main() {
 		(cd "$REPO" && go build -o "$WORKDIR/bin/tcpping_exporter" .) || fail "go build"
 		BIN=$WORKDIR/bin/tcpping_exporter
 	fi
-	(cd "$REPO" && go build -o "$WORKDIR/bin/" ./bench/promstat ./bench/wiretruth) || fail "go build bench tools"
+	(cd "$REPO" && go build -o "$WORKDIR/bin/" ./bench/promstat ./bench/wiretruth ./bench/txcap) || fail "go build bench tools"
 	make -s -C "$REPO/bench/floor" OUT="$WORKDIR/floor" || fail "building bench/floor"
 	export PATH="$WORKDIR/bin:$PATH"
 	echo "targets: []" >"$WORKDIR/empty.yml"

@@ -175,9 +175,29 @@ func (f *flow) stepConnected(now time.Time) {
 	if f.stepRefresh(now) {
 		return
 	}
-	if !now.Before(f.nextTick) && f.probe(now) {
+	if !now.Before(f.nextTick) && f.readBeforeProbe(now) && f.probe(now) {
 		f.tick(now, f.p)
 	}
+}
+
+// readBeforeProbe reads the replies already waiting, if a probe is in
+// flight, before the next probe's frame is written. A reply left unread
+// when the next one arrives shares its socket buffer with it (TCP merges a
+// segment into the unread one before it in the receive queue), and the
+// kernel then gives the merged buffer the later arrival time: the waiting
+// reply's RTT would grow by up to an interval. That happens when the loop
+// runs late by more than an interval while the timeout is longer than it,
+// so that no deadline made it read first (expireDue). It reports false if
+// the connection was closed.
+func (f *flow) readBeforeProbe(now time.Time) bool {
+	if _, inFlight := f.nextDeadline(); !inFlight {
+		return true
+	}
+	if err := f.receive(maxDrain, false); err != nil {
+		f.readFailed(now, err)
+		return false
+	}
+	return true
 }
 
 // expireDue times out probes whose deadline has passed. Replies already

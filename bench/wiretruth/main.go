@@ -59,6 +59,7 @@ type options struct {
 	seqMin     uint64
 	seqMax     uint64
 	framesCSV  string
+	departures string
 }
 
 func main() {
@@ -69,6 +70,7 @@ func main() {
 	flag.Uint64Var(&o.seqMin, "seq-min", 0, "only probes with sequence number >= this")
 	flag.Uint64Var(&o.seqMax, "seq-max", 0, "only probes with sequence number <= this (0: no bound)")
 	flag.StringVar(&o.framesCSV, "frames", "", "write matched probes as CSV to this file")
+	flag.StringVar(&o.departures, "departures", "", "txcap's capture of the requests as they left (bench/txcap): time each request from its departure too")
 	flag.Parse()
 	if o.serverPort == 0 {
 		fmt.Fprintln(os.Stderr, "wiretruth: -server-port is required")
@@ -109,6 +111,11 @@ func run(o options) error {
 		}
 	}
 	res := m.results()
+	if o.departures != "" {
+		if err := res.addDepartures(o); err != nil {
+			return err
+		}
+	}
 	if o.framesCSV != "" {
 		if err := writeCSV(o.framesCSV, res.probes); err != nil {
 			return err
@@ -205,9 +212,9 @@ func writeCSV(path string, probes []probe) error {
 		return fmt.Errorf("frames: %w", err)
 	}
 	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "stream,client_port,seq,request_unix_ns,reply_unix_ns,rtt_ns,send_stamp_unix_ns,send_to_wire_ns")
+	fmt.Fprintln(w, "stream,client_port,seq,request_unix_ns,reply_unix_ns,rtt_ns,send_stamp_unix_ns,send_to_wire_ns,request_departure_unix_ns")
 	for _, p := range probes {
-		fmt.Fprintf(w, "%d,%d,%d,%d,%d,%d,%d,%d\n", p.stream, p.clientPort, p.seq, p.reqNs, p.repNs, p.repNs-p.reqNs, p.stampNs, p.reqNs-p.stampNs)
+		fmt.Fprintf(w, "%d,%d,%d,%d,%d,%d,%d,%d,%d\n", p.stream, p.clientPort, p.seq, p.reqNs, p.repNs, p.repNs-p.reqNs, p.stampNs, p.reqNs-p.stampNs, p.depNs)
 	}
 	if err := w.Flush(); err != nil {
 		_ = f.Close()

@@ -64,6 +64,10 @@ type probe struct {
 	// stampNs is how long the request took from the prober's clock reading
 	// to the wire, which no reply timestamp can take back.
 	stampNs int64
+	// depNs, if not 0, is when the request left for the device (txcap's
+	// capture, -departures), before its loopback transit: reqNs is its
+	// arrival at the echo server's side (depart.go).
+	depNs int64
 }
 
 // matcher reassembles frames and matches replies to requests.
@@ -241,6 +245,8 @@ type results struct {
 	m          *matcher
 	probes     []probe
 	unanswered int
+	// departures: the probes' depNs were looked up (-departures).
+	departures bool
 }
 
 func (m *matcher) results() results {
@@ -292,5 +298,8 @@ func (r results) summary() string {
 	fmt.Fprintf(&b, " send_mean_us=%s send_p50_us=%s", sendMean, quantile(sends, 0.5))
 	fmt.Fprintf(&b, " unanswered=%d orphan_replies=%d dup_requests=%d retransmitted=%d gaps=%d resync_bytes=%d",
 		r.unanswered, r.m.orphanReplies, r.m.dupRequests, r.m.retransmitted, r.m.gaps, r.m.resyncBytes)
+	if r.departures {
+		b.WriteString(r.departureSummary())
+	}
 	return b.String()
 }
