@@ -187,17 +187,19 @@ func (f *flow) stepConnected(now time.Time) {
 // kernel then gives the merged buffer the later arrival time: the waiting
 // reply's RTT would grow by up to an interval. That happens when the loop
 // runs late by more than an interval while the timeout is longer than it,
-// so that no deadline made it read first (expireDue). It reports false if
-// the connection was closed.
+// so that no deadline made it read first. Reading takes time (a peer that
+// floods takes maxDrain frames), so the deadlines are then checked at the
+// clock's time, not at now: a probe must not be sent while one past its
+// deadline still counts in flight. It reports false if the connection was
+// closed.
 func (f *flow) readBeforeProbe(now time.Time) bool {
 	if _, inFlight := f.nextDeadline(); !inFlight {
 		return true
 	}
-	if err := f.receive(maxDrain, false); err != nil {
-		f.readFailed(now, err)
-		return false
+	if t := time.Now(); t.After(now) {
+		now = t
 	}
-	return true
+	return !f.expireDue(now)
 }
 
 // expireDue times out probes whose deadline has passed. Replies already
