@@ -177,6 +177,11 @@ func decodeRelabelConfigs(key string, n *yaml.Node) ([]*relabel.Config, error) {
 	}
 	var errs []error
 	for i, c := range cfgs {
+		if len(c.SourceLabels) == 0 {
+			// source_labels: [] says what leaving it out says, and /config
+			// writes neither: one value for both.
+			c.SourceLabels = nil
+		}
 		if err := c.Validate(model.LegacyValidation); err != nil {
 			errs = append(errs, fmt.Errorf("%s[%d]: %w", key, i, placeError(err.Error(), resolve(n).Content[i])))
 		}
