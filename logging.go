@@ -87,3 +87,6 @@ func (l loggers) slog() *slog.Logger {
 	})
 	return slog.New(slgk.NewGoKitHandler(renamed, l.level))
 }
+
+// debug reports whether debug messages are logged.
+func (l loggers) debug() bool { return l.level <= slog.LevelDebug }

@@ -209,6 +209,7 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 	histories := history.NewPool(f.history, historySlot)
 	manager := prober.NewManager(probeCtx, prober.ManagerOptions{
 		MaxDynamic: f.maxDynamic, IdleTimeout: f.probeIdle, History: histories,
+		DebugOff: !logs.debug(),
 	}, logger)
 	rl := web.NewReloader(f.config(), manager, logger, reg)
 	disc, err := newDiscovery(f, echoSrv, rl, logs, reg)

@@ -404,6 +404,7 @@ go_phase() {
 	sleep "$WARMUP"
 	R[$id.rss_p_noscrape]=$(rss_kib "$ppid")
 	R[$id.rss_noscrape_kib_target]=$(calc "div(${R[$id.rss_p_noscrape]} - ${R[base.rss]}, $n + 1)" 2)
+	log "$id: prober RSS ${R[$id.rss_p_noscrape]} KiB before any scrape: ${R[$id.rss_noscrape_kib_target]} KiB/target"
 	promstat wait -url "$purl" -connected $((n + 1)) -timeout 10s || fail "$id: not all targets connected"
 
 	# Window A: no scrape but the two that delimit it.
@@ -424,6 +425,7 @@ go_phase() {
 		snap "$purl" >/dev/null
 	done
 	R[$id.rss_p]=$(rss_kib "$ppid")
+	log "$id: prober RSS ${R[$id.rss_p]} KiB after window A and $RSS_SCRAPES more scrapes: $(calc "div(${R[$id.rss_p]} - ${R[base.rss]}, $n + 1)" 2) KiB/target"
 	echo "A0 $s0" >>"$WORKDIR/$id.snaps"
 	echo "A1 $s1" >>"$WORKDIR/$id.snaps"
 	go_results "$id" "$n" "$s0" "$s1" "$c0" "$c1"
@@ -454,6 +456,7 @@ go_scrapes() {
 		-formats "$SCRAPE_FORMATS" >"$WORKDIR/$id.scrapes" || fail "$id: scrapes"
 	R[$id.rss_p_scraped]=$(rss_kib "$ppid")
 	R[$id.rss_p_scraped_kib_target]=$(calc "div(${R[$id.rss_p_scraped]} - ${R[base.rss]}, $n + 1)" 2)
+	log "$id: prober RSS ${R[$id.rss_p_scraped]} KiB after the scrape window: ${R[$id.rss_p_scraped_kib_target]} KiB/target"
 	for f in ${SCRAPE_FORMATS//,/ }; do
 		line=$(grep "^format=$f " "$WORKDIR/$id.scrapes")
 		R[$id.scrape_${f}_ms]=$(calc "$(kv "$line" median_ms)" 1)
@@ -582,6 +585,7 @@ baseline() {
 	sleep 1
 	snap "http://$HOST:$wp/metrics" >/dev/null
 	R[base.rss]=$(rss_kib "$pid")
+	log "empty prober RSS ${R[base.rss]} KiB"
 	stop "$pid"
 }
 

@@ -52,7 +52,7 @@ func BenchmarkReceivePath(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		f.stamp()
-		if _, err := server.Write(f.out); err != nil {
+		if _, err := server.Write(f.out()); err != nil {
 			b.Fatal(err)
 		}
 		if err := f.receive(1, true); err != nil {

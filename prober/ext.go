@@ -94,12 +94,9 @@ func frameLength(m *config.Module, proto connProto) int {
 func (f *flow) useProto(proto connProto) {
 	n := frameLength(f.p.mod, proto)
 	f.ext = proto.ext
-	f.out = f.frame[:]
-	if n > wire.FrameSize {
-		if len(f.big) != n {
-			f.big = make([]byte, n) // zeros after the header: the padding
-		}
-		f.out = f.big
+	f.long = n > wire.FrameSize
+	if f.long && len(f.big) != n {
+		f.big = make([]byte, n) // zeros after the header: the padding
 	}
 	f.reply.reset(n, proto.ext)
 	if want := f.p.mod.PayloadSize; n != want {
@@ -116,13 +113,22 @@ func (f *flow) useProto(proto connProto) {
 	}
 }
 
+// out returns the probe frame being sent.
+func (f *flow) out() []byte {
+	if f.long {
+		return f.big
+	}
+	return f.frame[:]
+}
+
 // encode writes the frame of probe seq, sent at the Unix time sentNs,
-// into f.out: a 24-byte frame, or an extended request whose padding
+// into f.out(): a 24-byte frame, or an extended request whose padding
 // stays zero.
 func (f *flow) encode(seq uint64, sentNs int64) {
+	out := f.out()
 	if !f.ext {
-		wire.Frame{Seq: seq, UnixNano: uint64(sentNs)}.Put(f.out)
+		wire.Frame{Seq: seq, UnixNano: uint64(sentNs)}.Put(out)
 		return
 	}
-	wire.Ext{Len: uint16(len(f.out)), Kind: wire.KindRequest, Seq: uint32(seq), UnixNano: uint64(sentNs)}.Put(f.out)
+	wire.Ext{Len: uint16(len(out)), Kind: wire.KindRequest, Seq: uint32(seq), UnixNano: uint64(sentNs)}.Put(out)
 }

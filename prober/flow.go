@@ -91,11 +91,10 @@ type flow struct {
 	link  link // nil while disconnected
 	reply replyBuf
 	tx    txClock
-	// out is the probe frame being sent: frame for 24-byte frames, big
-	// for longer ones; ext says whether they are extended frames.
-	out   []byte
+	// The probe frame being sent (out) is frame for 24-byte frames, big
+	// for longer ones (long); ext says whether they are extended frames.
 	frame [wire.FrameSize]byte
-	big   []byte
+	long  bool
 	ext   bool
 	// failing: the last dial failed; later failures log at debug.
 	failing bool
@@ -103,6 +102,7 @@ type flow struct {
 	// to user-space time for replies, for sends, or to frames shorter than
 	// payload_size; later ones log at debug.
 	userTime, userTxTime, shortFrames bool
+	big                               []byte
 	// port is the source port to dial from again (flows > 1), or 0.
 	port int
 	// refresh keeps the connection fresh (refresh.go).
@@ -225,19 +225,19 @@ func (f *flow) probe(now time.Time) bool {
 	}
 	sent, timeout := f.stamp()
 	f.refresh.lastSent = sent
-	if f.p.beforeWrite != nil {
-		f.p.beforeWrite()
+	if h := f.p.hooks; h != nil && h.beforeWrite != nil {
+		h.beforeWrite()
 	}
-	if err := f.link.send(f.out, sent, timeout); err != nil {
+	if err := f.link.send(f.out(), sent, timeout); err != nil {
 		f.closeConn(time.Now(), "write: "+errText(err))
 		return false
 	}
 	if f.tx.on {
-		f.tx.sent(len(f.out))
+		f.tx.sent(len(f.out()))
 		f.drainTx()
 	}
-	if f.p.afterSend != nil {
-		f.p.afterSend()
+	if h := f.p.hooks; h != nil && h.afterSend != nil {
+		h.afterSend()
 	}
 	return true
 }

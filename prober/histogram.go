@@ -56,19 +56,19 @@ type HistogramSnapshot struct {
 }
 
 // histogram accumulates RTTs. It is not safe for concurrent use: the prober
-// guards it with its mutex.
+// guards it with its mutex. Its counts are counters: 4 bytes each until a
+// count passes 2^32-1.
 type histogram struct {
 	upper  []float64
-	counts []uint64
+	counts counters
 	count  uint64
 	sum    float64
 
 	native    bool
 	schema    int32
-	bounds    []float64 // frexp fractions of bucket bounds, for schema > 0
 	zeroCount uint64
 	offset    int
-	native1   []uint64
+	native1   counters
 }
 
 // pickSchema returns the highest-resolution schema whose growth factor
@@ -85,18 +85,9 @@ func pickSchema(factor float64) int32 {
 	}
 }
 
-// schemaBounds returns, for schema > 0, the 2^schema fractions in [0.5, 1)
-// at which buckets start within one power of two.
-// schemaBounds returns the shared, immutable bounds of schema.
-func schemaBounds(schema int32) []float64 {
-	if schema <= 0 {
-		return nil
-	}
-	return sharedBounds[schema]
-}
-
-// sharedBounds holds makeBounds(s) for every positive schema: one copy for
-// all histograms.
+// sharedBounds holds, for every positive schema s, makeBounds(s): the 2^s
+// fractions in [0.5, 1) at which buckets start within one power of two,
+// one copy for all histograms.
 var sharedBounds = func() (b [nativeSchemaMax + 1][]float64) {
 	for s := int32(1); s <= nativeSchemaMax; s++ {
 		b[s] = makeBounds(s)
@@ -114,17 +105,12 @@ func makeBounds(schema int32) []float64 {
 }
 
 func newHistogram(upper []float64, factor float64) *histogram {
-	h := &histogram{upper: upper, counts: make([]uint64, len(upper)+1)}
+	h := &histogram{upper: upper, counts: makeCounters(len(upper) + 1)}
 	if factor > 1 {
 		h.native = true
-		h.setSchema(pickSchema(factor))
+		h.schema = pickSchema(factor)
 	}
 	return h
-}
-
-func (h *histogram) setSchema(s int32) {
-	h.schema = s
-	h.bounds = schemaBounds(s)
 }
 
 // nativeKey returns the index of the native bucket holding v > 0, following
@@ -132,7 +118,8 @@ func (h *histogram) setSchema(s int32) {
 func (h *histogram) nativeKey(v float64) int {
 	frac, exp := math.Frexp(v)
 	if h.schema > 0 {
-		return sort.SearchFloat64s(h.bounds, frac) + (exp-1)*len(h.bounds)
+		bounds := sharedBounds[h.schema]
+		return sort.SearchFloat64s(bounds, frac) + (exp-1)*len(bounds)
 	}
 	key := exp
 	if frac == 0.5 {
@@ -144,7 +131,7 @@ func (h *histogram) nativeKey(v float64) int {
 
 func (h *histogram) observe(v float64) {
 	i := sort.SearchFloat64s(h.upper, v) // first bound >= v: le semantics
-	h.counts[i]++
+	h.counts.add(i, 1)
 	h.count++
 	h.sum += v
 	if !h.native {
@@ -158,12 +145,13 @@ func (h *histogram) observe(v float64) {
 }
 
 func (h *histogram) addNative(k int) {
-	if len(h.native1) == 0 {
+	if h.native1.len() == 0 {
 		h.offset = k
-		h.native1 = append(h.native1, 1)
+		h.native1 = makeCounters(1)
+		h.native1.add(0, 1)
 		return
 	}
-	lo, hi := h.offset, h.offset+len(h.native1)-1
+	lo, hi := h.offset, h.offset+h.native1.len()-1
 	if k < lo || k > hi {
 		nlo, nhi := min(lo, k), max(hi, k)
 		if nhi-nlo+1 > nativeMaxBucketCount && h.schema > nativeSchemaMin {
@@ -173,24 +161,23 @@ func (h *histogram) addNative(k int) {
 			h.addNative((k + 1) >> 1)
 			return
 		}
-		grown := make([]uint64, nhi-nlo+1)
-		copy(grown[lo-nlo:], h.native1)
-		h.native1, h.offset = grown, nlo
+		h.native1, h.offset = h.native1.grown(nhi-nlo+1, lo-nlo), nlo
 	}
-	h.native1[k-h.offset]++
+	h.native1.add(k-h.offset, 1)
 }
 
 // halveResolution lowers the schema by one: bucket k of schema s lies
 // within bucket ceil(k/2) of schema s-1.
 func (h *histogram) halveResolution() {
 	nlo := (h.offset + 1) >> 1
-	nhi := (h.offset + len(h.native1)) >> 1
-	merged := make([]uint64, nhi-nlo+1)
-	for i, c := range h.native1 {
-		merged[((h.offset+i+1)>>1)-nlo] += c
+	n := h.native1.len()
+	nhi := (h.offset + n) >> 1
+	merged := makeCounters(nhi - nlo + 1)
+	for i := range n {
+		merged.add(((h.offset+i+1)>>1)-nlo, h.native1.get(i))
 	}
 	h.native1, h.offset = merged, nlo
-	h.setSchema(h.schema - 1)
+	h.schema--
 }
 
 // snapshotInto copies the histogram into s, reusing s's count slices
@@ -200,7 +187,7 @@ func (h *histogram) snapshotInto(s *HistogramSnapshot) {
 		Count:       h.count,
 		Sum:         h.sum,
 		UpperBounds: h.upper,
-		Counts:      append(s.Counts[:0], h.counts...),
+		Counts:      h.counts.appendTo(s.Counts[:0]),
 		Native:      h.native,
 		// Kept, emptied, for reuse.
 		NativeCounts: s.NativeCounts[:0],
@@ -210,7 +197,7 @@ func (h *histogram) snapshotInto(s *HistogramSnapshot) {
 		s.ZeroThreshold = NativeZeroThreshold
 		s.ZeroCount = h.zeroCount
 		s.NativeOffset = h.offset
-		s.NativeCounts = append(s.NativeCounts, h.native1...)
+		s.NativeCounts = h.native1.appendTo(s.NativeCounts)
 	}
 }
 

@@ -46,6 +46,10 @@ type ManagerOptions struct {
 	// History gives each prober a Recorder of its replies and losses
 	// (--web.history); nil keeps none.
 	History *history.Pool
+	// DebugOff says debug messages are filtered out of the logger: the
+	// probers then skip building the ones they would log per reply (late,
+	// unexpected), each a logger context of garbage.
+	DebugOff bool
 }
 
 // Loop is a way of running probers. Both loops drive the same probe core
@@ -248,6 +252,7 @@ func (m *Manager) ReconcileTargets(cfg *config.Config, discovered []config.Targe
 // startTarget makes and starts the probers of every flow of the target of
 // o and returns its first flow.
 func (m *Manager) startTarget(o Options) *Prober {
+	o.debugOff = m.opts.DebugOff
 	ps := newTarget(o, m.logger)
 	for _, p := range ps {
 		p.hist = m.opts.History.NewRecorder() // a history per flow

@@ -72,6 +72,8 @@ type Options struct {
 	// shared, set by the Manager, is a copy of Module that every prober
 	// of the module keeps instead of a copy each.
 	shared *config.Module
+	// debugOff, set by the Manager from ManagerOptions.DebugOff.
+	debugOff bool
 }
 
 // identity is what a prober keeps of its Options besides the module.
@@ -80,7 +82,10 @@ type identity struct {
 	Labels                    map[string]string
 	Dynamic, Discovered       bool
 	NoSplay                   bool
-	Flow                      int
+	// debugOff: debug messages are not logged (ManagerOptions.DebugOff),
+	// so the prober skips those it would log per reply.
+	debugOff bool
+	Flow     int32
 }
 
 // State is a prober's connection state.
@@ -160,6 +165,14 @@ type Snapshot struct {
 	Started                      time.Time
 }
 
+// sendHooks are functions tests run within a probe's send. afterSend runs
+// after each probe is written: it stands for the loop's goroutine being
+// descheduled at the worst moment. beforeWrite, likewise, runs between the
+// clock read of a probe's send and its write.
+type sendHooks struct {
+	afterSend, beforeWrite func()
+}
+
 // Prober probes one target. A Manager makes, starts and stops the probers
 // of the exporter; a prober used on its own is made with New, started with
 // Start and stopped with Stop.
@@ -193,11 +206,8 @@ type Prober struct {
 	st   state
 	hist *history.Recorder // Options.History; nil keeps none
 
-	// afterSend, if set (by tests), runs after each probe is written: it
-	// stands for this goroutine being descheduled at the worst moment.
-	// beforeWrite, likewise, runs between the clock read of a probe's
-	// send and its write.
-	afterSend, beforeWrite func()
+	// hooks, if set (by tests), run at chosen points of a probe's send.
+	hooks *sendHooks
 
 	cancel context.CancelFunc
 	done   sync.WaitGroup // the prober's loop, until it has exited
@@ -215,7 +225,7 @@ func New(opts Options, logger log.Logger) *Prober {
 	}
 	p := &Prober{
 		opts: identity{Name: opts.Name, Address: opts.Address, ModuleName: opts.ModuleName,
-			Labels: opts.Labels, Dynamic: opts.Dynamic, Discovered: opts.Discovered, NoSplay: opts.NoSplay, Flow: opts.Flow},
+			Labels: opts.Labels, Dynamic: opts.Dynamic, Discovered: opts.Discovered, NoSplay: opts.NoSplay, Flow: int32(opts.Flow), debugOff: opts.debugOff},
 		mod:       mod,
 		base:      logger,
 		maxProbes: opts.MaxProbes,
@@ -242,7 +252,8 @@ func (p *Prober) logger() log.Logger {
 func (p *Prober) Options() Options {
 	o := p.opts
 	return Options{Name: o.Name, Address: o.Address, ModuleName: o.ModuleName, Module: *p.mod,
-		Labels: o.Labels, Dynamic: o.Dynamic, Discovered: o.Discovered, NoSplay: o.NoSplay, Flow: o.Flow, MaxProbes: p.maxProbes, shared: p.mod}
+		Labels: o.Labels, Dynamic: o.Dynamic, Discovered: o.Discovered, NoSplay: o.NoSplay, Flow: int(o.Flow), MaxProbes: p.maxProbes, shared: p.mod,
+		debugOff: o.debugOff}
 }
 
 // Start runs the prober in a goroutine of its own, the portable loop,

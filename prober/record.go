@@ -62,7 +62,7 @@ func (f *flow) connected(now time.Time, a attempt) {
 	p.mu.Lock()
 	p.st.connUp(now, a.handshake, a.local, a.remote, a.kernel)
 	p.st.kernelTx, p.st.ext = a.tx, a.proto.ext
-	p.st.txBase, p.st.frameLen = a.proto.hello, uint32(len(f.out))
+	p.st.txBase, p.st.frameLen = a.proto.hello, uint32(len(f.out()))
 	p.mu.Unlock()
 	level.Info(p.logger()).Log("msg", "connected", "remote_addr", a.remote,
 		"duration_seconds", a.handshake.Seconds())
@@ -128,7 +128,7 @@ func (f *flow) nextDeadline() (time.Time, bool) {
 	return f.p.st.nextDeadline()
 }
 
-// stamp records a probe sent now and encodes its frame into f.out. It
+// stamp records a probe sent now and encodes its frame into f.out(). It
 // returns the send time and the probe's timeout: call it immediately
 // before the write.
 func (f *flow) stamp() (time.Time, time.Duration) {
@@ -207,6 +207,9 @@ func (f *flow) account(frame []byte, recv time.Time, kernelNs int64) error {
 	timedOut, rtt := p.st.timeouts != before.timeouts, p.st.lastRTT
 	p.mu.Unlock()
 	p.reportReply(recv, r.seq, res, timedOut, rtt)
+	if p.opts.debugOff {
+		return nil
+	}
 	switch res {
 	case replyLate:
 		level.Debug(p.logger()).Log("msg", "late reply", "seq", r.seq)

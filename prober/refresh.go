@@ -62,13 +62,13 @@ type refresh struct {
 	// replacing: the connection was closed by a replacement whose dial
 	// has not ended; probe slots skip rather than count as lost.
 	replacing bool
+	// resolveFailing: the last re-resolution failed; later failures log
+	// at debug.
+	resolveFailing bool
 	// lastSent is when the latest probe was sent.
 	lastSent time.Time
 	// lookup is the re-resolution in progress, if any.
 	lookup *lookup
-	// resolveFailing: the last re-resolution failed; later failures log
-	// at debug.
-	resolveFailing bool
 }
 
 // lookup is a re-resolution running in a goroutine of its own: DNS

@@ -25,10 +25,10 @@ import (
 // time and neither lock nor log.
 type schedule struct {
 	ticking  bool
+	dialing  bool // a connection attempt is running
 	nextTick time.Time
 	redialAt time.Time
 	backoff  time.Duration
-	dialing  bool // a connection attempt is running
 	// retransSampled is when TCP_INFO was last read.
 	retransSampled time.Time
 	// ticks counts the probe slots passed, for Options.MaxProbes.

@@ -100,14 +100,14 @@ type state struct {
 	rto     *rtoEstimator
 	hist    *histogram
 	mod     *config.Module // immutable
-	started time.Time
+	started int64          // Unix ns
 }
 
 func (s *state) init(m *config.Module) {
 	s.mod = m
 	s.rto = newRTOEstimator(m.Adaptive, m.Timeout.D(), m.MinTimeout.D(), m.MaxTimeout.D(), m.RTOMargin)
 	s.hist = newHistogram(m.Buckets, m.NativeHistogramBucketFactor)
-	s.started = time.Now()
+	s.started = time.Now().UnixNano()
 	s.status = StateConnecting
 }
 
@@ -358,7 +358,7 @@ func (s *state) snapshot(now time.Time, into *Snapshot) {
 		FrameLength:        int(s.frameLen),
 		Histogram:          h,
 		Turnaround:         turn,
-		Started:            s.started,
+		Started:            time.Unix(0, s.started),
 	}
 	s.hist.snapshotInto(&into.Histogram)
 	s.timing.snapshot(into, s.mod)

@@ -45,13 +45,13 @@ type task struct {
 
 	fd     int   // -1 while disconnected
 	slot   int32 // epoll slot, -1 if none
-	hidx   int   // index in the worker's timer heap, -1 if none
-	pidx   int   // index in the worker's tasks
-	wakeAt time.Time
-	kernel bool // replies carry kernel receive timestamps
+	kernel bool  // replies carry kernel receive timestamps
 	// stopped: Stop was called or the context ended; the task is done
 	// when no dial is left in flight.
 	stopped bool
+	hidx    int // index in the worker's timer heap, -1 if none
+	pidx    int // index in the worker's tasks
+	wakeAt  time.Time
 	// dialCancel cancels the dial in progress.
 	dialCancel context.CancelFunc
 

@@ -38,11 +38,11 @@ func TestWaitingReplyKeepsItsArrival(t *testing.T) {
 	m := testModule(interval, 2*time.Second, false)
 	p := New(Options{Name: "t", Address: startServer(t, echoHandler).addr(), Module: m, NoSplay: true}, nil)
 	var sends atomic.Int64
-	p.afterSend = func() {
+	p.hooks = &sendHooks{afterSend: func() {
 		if sends.Add(1)%3 == 0 {
 			time.Sleep(hold)
 		}
-	}
+	}}
 	p.startOn(t.Context(), testEngine(t))
 	t.Cleanup(p.Stop)
 	waitFor(t, "30 replies", 20*time.Second, func() bool { return p.Snapshot().Received >= 30 })
