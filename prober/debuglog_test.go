@@ -14,7 +14,6 @@
 package prober
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -32,20 +31,7 @@ import (
 // keeps it out), while the late reply is counted either way.
 func TestLateReplyDebugLine(t *testing.T) {
 	for _, off := range []bool{false, true} {
-		srv := startServer(t, func(c net.Conn) {
-			for i := 1; ; i++ {
-				f, err := readProbe(c)
-				if err != nil {
-					return
-				}
-				if i == 3 {
-					time.Sleep(300 * time.Millisecond)
-				}
-				if _, err := c.Write(f); err != nil {
-					return
-				}
-			}
-		})
+		srv := startServer(t, lateThird)
 		mod := testModule(20*time.Millisecond, 100*time.Millisecond, false)
 		mod.ReconnectAfter = 0
 		var out testenv.Buffer

@@ -14,7 +14,6 @@
 package prober
 
 import (
-	"net"
 	"testing"
 	"time"
 
@@ -28,20 +27,7 @@ import (
 // never answered), with the RTTs of the two answered in time.
 func TestLateReplyIsNotLostInHistory(t *testing.T) {
 	const slot = time.Minute
-	srv := startServer(t, func(c net.Conn) {
-		for i := 1; ; i++ {
-			f, err := readProbe(c)
-			if err != nil {
-				return
-			}
-			if i == 3 {
-				time.Sleep(300 * time.Millisecond)
-			}
-			if _, err := c.Write(f); err != nil {
-				return
-			}
-		}
-	})
+	srv := startServer(t, lateThird)
 	mod := testModule(20*time.Millisecond, 100*time.Millisecond, false)
 	mod.ReconnectAfter = 0
 	// A late reply crossing into the next slot would leave its loss in

@@ -141,6 +141,23 @@ func readProbe(c net.Conn) ([]byte, error) {
 	}
 }
 
+// lateThird echoes each probe at once but the third, which it answers
+// 300 ms late.
+func lateThird(c net.Conn) {
+	for i := 1; ; i++ {
+		f, err := readProbe(c)
+		if err != nil {
+			return
+		}
+		if i == 3 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		if _, err := c.Write(f); err != nil {
+			return
+		}
+	}
+}
+
 // echoHandler reflects each frame unchanged.
 func echoHandler(c net.Conn) {
 	for {
