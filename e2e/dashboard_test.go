@@ -312,7 +312,7 @@ func dashboardStack(t *testing.T) string {
 		res, err := promQuery(base, `count by (job) (tcp_echo_rtt_seconds_count > 0)`)
 		got := map[string]float64{}
 		for _, r := range res {
-			got[r.Metric["job"]] = r.float()
+			got[r.Metric["job"]] = r.Value
 		}
 		// Two exporters, each with self and the flows of self-flows.
 		if err == nil && got["tcpping_exporter"] == 2*(1+selfFlows) && got["tcpping"] == 2 {
@@ -395,7 +395,7 @@ func TestDashboardQueries(t *testing.T) {
 				for {
 					res, err := promQuery(base, expr)
 					if err == nil && slices.ContainsFunc(res, func(r promResult) bool {
-						v := r.float()
+						v := r.Value
 						return v > 0 && !math.IsInf(v, 0) // NaN > 0 is false
 					}) {
 						break

@@ -451,8 +451,8 @@ func TestShardingExample(t *testing.T) {
 					return fmt.Errorf("%d targets, want %d", len(res), len(targets))
 				}
 				for _, r := range res {
-					if r.float() != 1 {
-						return fmt.Errorf("%s probed by %v exporters", r.Metric["instance"], r.float())
+					if r.Value != 1 {
+						return fmt.Errorf("%s probed by %v exporters", r.Metric["instance"], r.Value)
 					}
 				}
 				return nil
@@ -462,8 +462,8 @@ func TestShardingExample(t *testing.T) {
 				got := map[string]float64{}
 				var sum float64
 				for _, r := range res {
-					got[r.Metric["instance"]] = r.float()
-					sum += r.float()
+					got[r.Metric["instance"]] = r.Value
+					sum += r.Value
 				}
 				for s, exp := range exporters {
 					if got[exp] != float64(len(shards[s])) {

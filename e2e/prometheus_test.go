@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,40 +38,10 @@ func requireTool(t *testing.T, name, pkg string) string {
 }
 
 // promResult is one series of a Prometheus instant query.
-type promResult struct {
-	Metric map[string]string `json:"metric"`
-	Value  [2]any            `json:"value"`
-}
-
-func (r promResult) float() float64 {
-	s, _ := r.Value[1].(string)
-	v, _ := strconv.ParseFloat(s, 64)
-	return v
-}
+type promResult = testenv.PromSeries
 
 // promQuery runs an instant query against the Prometheus HTTP API.
-func promQuery(base, q string) ([]promResult, error) {
-	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(q))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			ResultType string       `json:"resultType"`
-			Result     []promResult `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, err
-	}
-	if out.Status != "success" {
-		return nil, fmt.Errorf("query %q: %s", q, out.Error)
-	}
-	return out.Data.Result, nil
-}
+func promQuery(base, q string) ([]promResult, error) { return testenv.PromQuery(nil, base, q) }
 
 // startPrometheus runs the Debian prometheus server with cfg and returns
 // its base URL once it is ready.
@@ -223,7 +192,7 @@ scrape_configs:
 		// One of the three /probe targets is the static target's address
 		// and module: it is answered by the static prober.
 		{"two dynamic probers", `tcpping_exporter_probers{job="tcpping_exporter",source="dynamic"}`,
-			func(r []promResult) bool { return len(r) == 1 && r[0].float() == 2 }},
+			func(r []promResult) bool { return len(r) == 1 && r[0].Value == 2 }},
 	}
 	for _, c := range checks {
 		var res []promResult

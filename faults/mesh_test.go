@@ -210,14 +210,14 @@ func (m *mesh) pairs(t *testing.T, q string) map[pair]float64 {
 	}
 	out := map[pair]float64{}
 	for _, s := range res {
-		p := pair{nodeOf(s.labels["instance"]), nodeOf(s.labels["address"])}
+		p := pair{nodeOf(s.Metric["instance"]), nodeOf(s.Metric["address"])}
 		if p.from == 0 || p.to == 0 {
-			t.Fatalf("%s: a series of no pair: %v", q, s.labels)
+			t.Fatalf("%s: a series of no pair: %v", q, s.Metric)
 		}
 		if _, dup := out[p]; dup {
 			t.Fatalf("%s: two series for %v", q, p)
 		}
-		out[p] = s.value
+		out[p] = s.Value
 	}
 	return out
 }
@@ -313,7 +313,7 @@ func (m *mesh) waitGauge(t *testing.T, what, q string, nodes []int, want float64
 		}
 		got := map[int]float64{}
 		for _, s := range res {
-			got[nodeOf(s.labels["instance"])] = s.value
+			got[nodeOf(s.Metric["instance"])] = s.Value
 		}
 		ok := len(got) == len(nodes)
 		for _, i := range nodes {

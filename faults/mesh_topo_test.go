@@ -28,7 +28,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,45 +228,9 @@ func (p *prometheus) scrape(t *testing.T, nodes []int) {
 	p.mt.write(t, filepath.Base(p.targets), string(b))
 }
 
-// promSeries is one series of an instant query's result.
-type promSeries struct {
-	labels map[string]string
-	value  float64
-}
-
 // query runs an instant query.
-func (p *prometheus) query(q string) ([]promSeries, error) {
-	resp, err := p.client.Get("http://" + meshPromAddr + "/api/v1/query?query=" + url.QueryEscape(q))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, err
-	}
-	if out.Status != "success" {
-		return nil, fmt.Errorf("query %q: %s", q, out.Error)
-	}
-	var res []promSeries
-	for _, r := range out.Data.Result {
-		s, _ := r.Value[1].(string)
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, fmt.Errorf("query %q: value %v: %w", q, r.Value[1], err)
-		}
-		res = append(res, promSeries{labels: r.Metric, value: v})
-	}
-	return res, nil
+func (p *prometheus) query(q string) ([]testenv.PromSeries, error) {
+	return testenv.PromQuery(p.client, "http://"+meshPromAddr, q)
 }
 
 // sdServer is the HTTP discovery endpoint, in the hub: it serves the
