@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -159,31 +158,9 @@ func hostileExtFlood(n int, d time.Duration) func(t *testing.T, address string) 
 // that negotiate, then write 9000-byte requests as fast as they can and
 // never read, until the server closes them (at most 64 MiB or 10 s each).
 func hostileExtNonReaders(n int) func(t *testing.T, address string) {
-	return func(t *testing.T, address string) {
-		chunk := bytes.Repeat(extRequest(9000, 1, 1), 8)
-		var wg sync.WaitGroup
-		for range n {
-			c, err := hostileNegotiate(address, true)
-			if err != nil {
-				t.Error(err)
-				continue
-			}
-			wg.Go(func() {
-				defer c.Close()
-				deadline := time.Now().Add(10 * time.Second)
-				for total := 0; total < 64<<20 && time.Now().Before(deadline); {
-					_ = c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
-					k, err := c.Write(chunk)
-					total += k
-					if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-						return // the server gave up on us
-					}
-				}
-				t.Error("an extended client that never reads was still served after 10s or 64 MiB")
-			})
-		}
-		wg.Wait()
-	}
+	return nonReaders(n, "an extended client", bytes.Repeat(extRequest(9000, 1, 1), 8), func(address string) (net.Conn, error) {
+		return hostileNegotiate(address, true)
+	})
 }
 
 // hostileLengthLiars opens n connections that negotiate, send a good

@@ -337,11 +337,19 @@ func hostileSlowloris(n int, every time.Duration) func(t *testing.T, address str
 // write frames as fast as they can and never read, until the server closes
 // them (at most 64 MiB or 10 s each).
 func hostileNonReaders(n int) func(t *testing.T, address string) {
+	return nonReaders(n, "a client", frames(1, 2048), func(address string) (net.Conn, error) {
+		return hostileDial(address, "", true)
+	})
+}
+
+// nonReaders opens n connections with dial (a small receive buffer) that
+// write chunk as fast as they can and never read, until the server closes
+// them; who names such a client in the failure.
+func nonReaders(n int, who string, chunk []byte, dial func(address string) (net.Conn, error)) func(t *testing.T, address string) {
 	return func(t *testing.T, address string) {
-		chunk := frames(1, 2048)
 		var wg sync.WaitGroup
 		for range n {
-			c, err := hostileDial(address, "", true)
+			c, err := dial(address)
 			if err != nil {
 				t.Error(err)
 				continue
@@ -357,7 +365,7 @@ func hostileNonReaders(n int) func(t *testing.T, address string) {
 						return // the server gave up on us
 					}
 				}
-				t.Error("a client that never reads was still served after 10s or 64 MiB")
+				t.Errorf("%s that never reads was still served after 10s or 64 MiB", who)
 			})
 		}
 		wg.Wait()
