@@ -37,6 +37,22 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
+// newReloaderServer returns a Reloader of file, loaded, its Manager and
+// the server of NewHandler, all running until the test ends.
+func newReloaderServer(t *testing.T, file string) (*Reloader, *prober.Manager, *httptest.Server) {
+	t.Helper()
+	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
+	t.Cleanup(m.Stop)
+	reg := prometheus.NewRegistry()
+	rl := NewReloader(ConfigFile{Path: file, Explicit: true}, m, nopLogger(), reg)
+	if err := rl.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewHandler(Options{TelemetryPath: "/metrics", Registry: reg, Reloader: rl, Manager: m}, nopLogger()))
+	t.Cleanup(srv.Close)
+	return rl, m, srv
+}
+
 // newMeshReloader returns a Reloader of file with a discovery Runner wired
 // as main wires it, both running until the test ends, and the server of
 // NewHandler.
@@ -246,15 +262,7 @@ discovery:
 func TestLabelUnionChurnUnderScrapes(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tcpping.yml")
 	writeConfig(t, file, "modules:\n  default: {interval: 20ms, ip_protocol: ip4}\ntargets:\n  - {name: static, address: \"127.0.0.1:1\", labels: {rack: r1}}\n")
-	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
-	t.Cleanup(m.Stop)
-	reg := prometheus.NewRegistry()
-	rl := NewReloader(ConfigFile{Path: file, Explicit: true}, m, nopLogger(), reg)
-	if err := rl.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(NewHandler(Options{TelemetryPath: "/metrics", Registry: reg, Reloader: rl, Manager: m}, nopLogger()))
-	t.Cleanup(srv.Close)
+	rl, m, srv := newReloaderServer(t, file)
 
 	// Round i discovers targets i..i+9 on port 2 of 127.0.0.x; target j
 	// carries label l<j%7>=v<j>, so the union of label names changes
@@ -362,15 +370,7 @@ func TestLabelUnionChurnUnderScrapes(t *testing.T) {
 func TestDiscoveredTargetOfSeveralFlows(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tcpping.yml")
 	writeConfig(t, file, "modules:\n  multi: {interval: 50ms, ip_protocol: ip4, flows: 3}\n")
-	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
-	t.Cleanup(m.Stop)
-	reg := prometheus.NewRegistry()
-	rl := NewReloader(ConfigFile{Path: file, Explicit: true}, m, nopLogger(), reg)
-	if err := rl.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(NewHandler(Options{TelemetryPath: "/metrics", Registry: reg, Reloader: rl, Manager: m}, nopLogger()))
-	t.Cleanup(srv.Close)
+	rl, m, srv := newReloaderServer(t, file)
 	addr := testenv.EchoServer(t)
 	rl.Discovered(1, []config.Target{{Name: addr, Address: addr, Module: "multi", Labels: map[string]string{"zone": "a"}}})
 	if s, d, _ := m.SourceCounts(); s != 0 || d != 1 {
