@@ -565,6 +565,10 @@ depart_results() {
 	R[$id.over_dwire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.dwire_us]}" 1)
 	R[$id.transit_us]=$(calc "$(kv "$line" lo_transit_mean_us)" 1)
 	R[$id.dsend_us]=$(calc "$(kv "$line" send_depart_mean_us)" 1)
+	R[$id.ddwire_us]=$(calc "$(kv "$line" dd_mean_us)" 1)
+	R[$id.over_ddwire_us]=$(calc "${R[$id.xrtt_us]} - ${R[$id.ddwire_us]}" 1)
+	R[$id.rtransit_us]=$(calc "$(kv "$line" reply_transit_mean_us)" 1)
+	R[$id.rxlag_us]=$(calc "$(kv "$line" rx_stamp_lag_mean_us)" 1)
 }
 
 # approximate ID: the extra connection had a timeout, so reply k no longer
@@ -573,6 +577,7 @@ approximate() {
 	R[$1.wire_frames]+=" (extra had timeouts: not the same probes)"
 	R[$1.over_wire_us]+=" (approx.)"
 	R[$1.over_dwire_us]+=" (approx.)"
+	R[$1.over_ddwire_us]+=" (approx.)"
 }
 
 # baseline: RSS of a prober process with no targets, after a scrape.
@@ -634,6 +639,10 @@ load_rows() {
 	row "$name" "extra target wire mean RTT µs, request timed at its departure" $w.go.dwire_us $w.c.dwire_us "—"
 	row "$name" "extra target reported − wire (departure) µs" $w.go.over_dwire_us $w.c.over_dwire_us "—"
 	row "$name" "extra target request's loopback transit µs" $w.go.transit_us $w.c.transit_us "—"
+	row "$name" "extra target wire mean RTT µs, departure to departure" $w.go.ddwire_us $w.c.ddwire_us "—"
+	row "$name" "extra target reported − wire (departures) µs" $w.go.over_ddwire_us $w.c.over_ddwire_us "—"
+	row "$name" "extra target reply's loopback transit µs" $w.go.rtransit_us $w.c.rtransit_us "—"
+	row "$name" "extra target echo's kernel receive stamp − capture of the request µs" $w.go.rxlag_us - "—"
 }
 
 # crossed_rows X W NAME: the RTTs of crossed phase X next to W's C run.
@@ -662,6 +671,10 @@ table() {
 	row "$w1" "reported − wire (departure) µs" w1.go.over_dwire_us w1.c.over_dwire_us "—"
 	row "$w1" "request's loopback transit, departure → capture µs" w1.go.transit_us w1.c.transit_us "—"
 	row "$w1" "send stamp → request's departure µs" w1.go.dsend_us w1.c.dsend_us "—"
+	row "$w1" "wire mean RTT µs, departure to departure (frames matched)" w1.go.ddwire_us w1.c.ddwire_us "—"
+	row "$w1" "reported − wire (departures) µs" w1.go.over_ddwire_us w1.c.over_ddwire_us "—"
+	row "$w1" "reply's loopback transit, departure → capture µs" w1.go.rtransit_us w1.c.rtransit_us "—"
+	row "$w1" "echo's kernel receive stamp − capture of the request µs" w1.go.rxlag_us - "—"
 	load_rows w2 x2 "$w2" "$W2_TARGETS"
 	crossed_rows x2 w2 "W2 crossed"
 	local s2="W2, C pinger slack ${C_SLACK2_US} µs"

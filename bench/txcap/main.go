@@ -13,16 +13,17 @@
 
 //go:build linux
 
-// Command txcap captures the TCP segments sent to one port on the loopback
-// device at the moment they leave for it: the outgoing copies that libpcap
+// Command txcap captures the TCP segments sent to and from one port on the
+// loopback device at the moment they leave for it: the outgoing copies that libpcap
 // (dumpcap, tshark, tcpdump) drops on lo, where it keeps only the incoming
 // copy, taken when the receiving side's softirq picks the packet up from
 // the loopback queue. A request's capture by dumpcap is therefore its
-// arrival at the echo server, not its departure from the prober; txcap
-// gives the departure, which is what a capture on the prober's own network
-// interface would show. See bench/README.md, "Wire truth".
+// arrival at the echo server's TCP, not its departure from the prober, and
+// a reply's is its arrival at the prober's TCP; txcap gives both
+// departures, which is what a capture on each host's own network interface
+// would show. See bench/README.md, "Wire truth".
 //
-//	txcap -i lo -port 24001 -o requests.tsv
+//	txcap -i lo -port 24001 -o departures.tsv
 //
 // It writes one line per segment with payload, in the field order of
 // wiretruth's tshark input: time (Unix seconds, ns), a connection id (the
@@ -66,7 +67,9 @@ func main() {
 }
 
 // filter is a classic BPF program that keeps outgoing IPv4 TCP segments
-// to port, unfragmented, on an Ethernet-framed device (lo is one), whole.
+// from or to port, unfragmented, on an Ethernet-framed device (lo is one),
+// whole: the requests as they leave the prober and the replies as they
+// leave the echo server.
 func filter(port int) []unix.SockFilter {
 	const (
 		ldB    = unix.BPF_LD | unix.BPF_B | unix.BPF_ABS
@@ -81,18 +84,20 @@ func filter(port int) []unix.SockFilter {
 	)
 	return []unix.SockFilter{
 		{Code: ldB, K: adPktType},                           // 0
-		{Code: jeq, K: unix.PACKET_OUTGOING, Jt: 0, Jf: 10}, // 1
+		{Code: jeq, K: unix.PACKET_OUTGOING, Jt: 0, Jf: 12}, // 1
 		{Code: ldH, K: 12},                                  // 2: ethertype
-		{Code: jeq, K: unix.ETH_P_IP, Jt: 0, Jf: 8},         // 3
+		{Code: jeq, K: unix.ETH_P_IP, Jt: 0, Jf: 10},        // 3
 		{Code: ldB, K: 23},                                  // 4: IP protocol
-		{Code: jeq, K: unix.IPPROTO_TCP, Jt: 0, Jf: 6},      // 5
+		{Code: jeq, K: unix.IPPROTO_TCP, Jt: 0, Jf: 8},      // 5
 		{Code: ldH, K: 20},                                  // 6: flags, fragment offset
-		{Code: jset, K: 0x1fff, Jt: 4, Jf: 0},               // 7
+		{Code: jset, K: 0x1fff, Jt: 6, Jf: 0},               // 7
 		{Code: ldxMSH, K: 14},                               // 8: X = IP header length
 		{Code: ldHInd, K: 16},                               // 9: TCP destination port
-		{Code: jeq, K: uint32(port), Jt: 0, Jf: 1},          // 10
-		{Code: ret, K: 0xffff},                              // 11
-		{Code: ret, K: 0},                                   // 12
+		{Code: jeq, K: uint32(port), Jt: 2, Jf: 0},          // 10
+		{Code: ldHInd, K: 14},                               // 11: TCP source port
+		{Code: jeq, K: uint32(port), Jt: 0, Jf: 1},          // 12
+		{Code: ret, K: 0xffff},                              // 13
+		{Code: ret, K: 0},                                   // 14
 	}
 }
 
@@ -157,7 +162,7 @@ func run(ifName string, port int, outPath string) error {
 		<-sig
 		stop.Store(true)
 	}()
-	fmt.Fprintln(os.Stderr, "listening on", ifName, "for TCP to port", port)
+	fmt.Fprintln(os.Stderr, "listening on", ifName, "for TCP to and from port", port)
 
 	var skbStamps, clockStamps int
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN | unix.POLLERR}}
@@ -192,7 +197,7 @@ func run(ifName string, port int, outPath string) error {
 			} else {
 				clockStamps++
 			}
-			writeSegment(w, int64(sec)*1e9+int64(nsec), h[mac:uint32(mac)+snap])
+			writeSegment(w, port, int64(sec)*1e9+int64(nsec), h[mac:uint32(mac)+snap])
 			off += next
 		}
 		atomic.StoreUint32(status, unix.TP_STATUS_KERNEL)
@@ -211,7 +216,7 @@ func run(ifName string, port int, outPath string) error {
 
 // writeSegment writes the line of an Ethernet frame holding an IPv4 TCP
 // segment, if it carries payload.
-func writeSegment(w *bufio.Writer, ns int64, b []byte) {
+func writeSegment(w *bufio.Writer, port int, ns int64, b []byte) {
 	const eth = 14
 	if len(b) < eth+20 {
 		return
@@ -230,7 +235,11 @@ func writeSegment(w *bufio.Writer, ns int64, b []byte) {
 	src, dst := binary.BigEndian.Uint16(tcp[0:2]), binary.BigEndian.Uint16(tcp[2:4])
 	seq := binary.BigEndian.Uint32(tcp[4:8])
 	payload := tcp[off:]
-	fmt.Fprintf(w, "%d.%09d\t%d\t%d\t%d\t%d\t%d\t%s\n", ns/1e9, ns%1e9, src, src, dst, seq, len(payload), hex.EncodeToString(payload))
+	client := src
+	if int(src) == port {
+		client = dst
+	}
+	fmt.Fprintf(w, "%d.%09d\t%d\t%d\t%d\t%d\t%d\t%s\n", ns/1e9, ns%1e9, client, src, dst, seq, len(payload), hex.EncodeToString(payload))
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }

@@ -21,18 +21,23 @@ import (
 )
 
 // On lo, libpcap keeps only the incoming copy of each packet: a frame's
-// capture time is when the receiving side took it off the loopback queue.
-// For a reply that is its arrival at the prober, as a capture on the
-// prober's interface would see it; for a request it is its arrival at the
-// echo server, one loopback transit after it left the prober. txcap
-// (bench/txcap) captures the outgoing copies of the requests; with
-// -departures, each probe is also timed from its request's departure to
-// its reply's arrival: the RTT a capture on the prober's own interface
-// would show.
+// capture time is when the receiving side's softirq took it off the
+// loopback queue and handed it to the taps, on its way to TCP. For a
+// request that is one loopback transit after it left the prober; for a
+// reply, one after it left the echo server. txcap (bench/txcap) captures
+// the outgoing copies of both; with -departures, each probe is also timed
+// from its request's departure to its reply's arrival (what the earlier
+// version of this tool reported, mixing both kinds of capture) and from
+// departure to departure. On lo a packet's departure is its arrival: the
+// loopback driver queues it for the receiving side in the same call, where
+// the kernel's receive timestamp (netdev_tstamp_prequeue, the default) is
+// taken; the transit to the tap is the receiving host's own backlog
+// processing, not the path. Departure to departure is the RTT a capture at
+// each host's own interface would show, which is the wire RTT.
 
-// addDepartures reads txcap's capture of the requests (o.departures) and
-// gives each probe the departure of its request, matched by client port
-// and sequence number.
+// addDepartures reads txcap's capture (o.departures) and gives each probe
+// the departures of its request and reply, matched by client port and
+// sequence number.
 func (r *results) addDepartures(o options) error {
 	f, err := os.Open(o.departures)
 	if err != nil {
@@ -45,9 +50,16 @@ func (r *results) addDepartures(o options) error {
 	if err := d.read(f); err != nil {
 		return fmt.Errorf("departures: %w", err)
 	}
+	answered := make(map[key]probe, len(d.probes))
+	for _, p := range d.probes {
+		answered[key{p.clientPort, p.seq}] = p
+	}
 	for i := range r.probes {
 		p := &r.probes[i]
-		if req, ok := d.requests[key{p.clientPort, p.seq}]; ok {
+		k := key{p.clientPort, p.seq}
+		if dp, ok := answered[k]; ok {
+			p.depNs, p.repDepNs = dp.reqNs, dp.repNs
+		} else if req, ok := d.requests[k]; ok {
 			p.depNs = req.ns
 		}
 	}
@@ -58,9 +70,10 @@ func (r *results) addDepartures(o options) error {
 // departureSummary is the summary's fields for the probes with a
 // departure: how many, their RTT from departure to reply, the request's
 // loopback transit (departure to capture) and the sender's send path up to
-// the departure (from the send time in the frame).
+// the departure; then for the probes whose reply's departure was captured
+// too, their RTT from departure to departure and the reply's transit.
 func (r results) departureSummary() string {
-	var rtts, transits, sends []int64
+	var rtts, transits, sends, dd, repTransits []int64
 	for _, p := range r.probes {
 		if p.depNs == 0 {
 			continue
@@ -68,10 +81,16 @@ func (r results) departureSummary() string {
 		rtts = append(rtts, p.repNs-p.depNs)
 		transits = append(transits, p.reqNs-p.depNs)
 		sends = append(sends, p.depNs-p.stampNs)
+		if p.repDepNs != 0 {
+			dd = append(dd, p.repDepNs-p.depNs)
+			repTransits = append(repTransits, p.repNs-p.repDepNs)
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, " depart_frames=%d depart_mean_us=%s depart_p50_us=%s lo_transit_mean_us=%s lo_transit_p50_us=%s send_depart_mean_us=%s",
 		len(rtts), meanUs(rtts), p50Us(rtts), meanUs(transits), p50Us(transits), meanUs(sends))
+	fmt.Fprintf(&b, " dd_frames=%d dd_mean_us=%s dd_p50_us=%s reply_transit_mean_us=%s reply_transit_p50_us=%s",
+		len(dd), meanUs(dd), p50Us(dd), meanUs(repTransits), p50Us(repTransits))
 	return b.String()
 }
 

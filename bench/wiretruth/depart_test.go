@@ -36,12 +36,17 @@ func TestDepartures(t *testing.T) {
 		m.add(segment{ns: at, stream: 3, srcPort: 5555, dstPort: 4000, seq: 1 + uint64(i)*24, payload: wireFrame(seq, uint64(at-20_000))})
 		m.add(segment{ns: at + 30_000, stream: 3, srcPort: 4000, dstPort: 5555, seq: 1 + uint64(i)*24, payload: wireFrame(seq, uint64(at-20_000))})
 	}
-	// txcap: the requests left 4 and 6 µs before their capture; a request
-	// of another connection (port 6666) with the same seq must not match.
+	// txcap: the requests left 4 and 6 µs before their capture, the
+	// replies 3 and 5 µs before theirs (connection id: the client port);
+	// a request of another connection (port 6666) with the same seq must
+	// not match.
 	var lines strings.Builder
 	for i, d := range []int64{4_000, 6_000} {
 		at := t0 + int64(i)*1_000_000 - d
-		fmt.Fprintf(&lines, "%d.%09d\t5555\t5555\t4000\t%d\t24\t%s\n", at/1e9, at%1e9, 700000+i*24, hex.EncodeToString(wireFrame(uint64(i+1), uint64(at-14_000))))
+		stamp := uint64(t0 + int64(i)*1_000_000 - 20_000)
+		fmt.Fprintf(&lines, "%d.%09d\t5555\t5555\t4000\t%d\t24\t%s\n", at/1e9, at%1e9, 700000+i*24, hex.EncodeToString(wireFrame(uint64(i+1), stamp)))
+		rep := t0 + int64(i)*1_000_000 + 30_000 - d + 1_000
+		fmt.Fprintf(&lines, "%d.%09d\t5555\t4000\t5555\t%d\t24\t%s\n", rep/1e9, rep%1e9, 900000+i*24, hex.EncodeToString(wireFrame(uint64(i+1), stamp)))
 	}
 	fmt.Fprintf(&lines, "%d.%09d\t6666\t6666\t4000\t%d\t24\t%s\n", t0/1e9, t0%1e9-100_000, 5, hex.EncodeToString(wireFrame(1, 0)))
 	path := filepath.Join(t.TempDir(), "departures.tsv")
@@ -54,8 +59,10 @@ func TestDepartures(t *testing.T) {
 	}
 	got := r.summary()
 	// From departure: 34 and 36 µs; transits 4 and 6 µs; send stamp to
-	// departure 20 − 4 and 20 − 6 µs.
-	for _, want := range []string{"mean_us=30.000 ", "depart_frames=2 ", "depart_mean_us=35.000 ", "lo_transit_mean_us=5.000 ", "send_depart_mean_us=15.000"} {
+	// departure 20 − 4 and 20 − 6 µs. Departure to departure: 31 µs both;
+	// the replies' transits 3 and 5 µs.
+	for _, want := range []string{"mean_us=30.000 ", "depart_frames=2 ", "depart_mean_us=35.000 ", "lo_transit_mean_us=5.000 ", "send_depart_mean_us=15.000",
+		"dd_frames=2 ", "dd_mean_us=31.000 ", "reply_transit_mean_us=4.000 "} {
 		if !strings.Contains(got, want) {
 			t.Errorf("summary lacks %q:\n%s", want, got)
 		}

@@ -43,10 +43,13 @@ type direction struct {
 }
 
 // frame is one whole frame cut from a stream: its sequence number and the
-// sender's Unix time it carries (bytes 16-23).
+// Unix time it carries (bytes 16-23): the sender's, or in an extended
+// reply the echo server's receive time of the request; kernelRx: that
+// receive time is the kernel's (extended reply, flag bit 0).
 type frame struct {
-	seq     uint64
-	stampNs int64
+	seq      uint64
+	stampNs  int64
+	kernelRx bool
 }
 
 // key identifies a probe: its connection and its sequence number.
@@ -68,6 +71,14 @@ type probe struct {
 	// capture, -departures), before its loopback transit: reqNs is its
 	// arrival at the echo server's side (depart.go).
 	depNs int64
+	// repDepNs, if not 0, is when the reply left the echo server for the
+	// device (txcap); repNs is its arrival at the prober's side.
+	repDepNs int64
+	// peerRxNs, if not 0, is the echo server's kernel receive timestamp of
+	// the request, from its extended reply: on one host, peerRxNs - reqNs
+	// is how much later the kernel stamps a received segment than
+	// libpcap's capture of it.
+	peerRxNs int64
 }
 
 // matcher reassembles frames and matches replies to requests.
@@ -133,7 +144,7 @@ func (m *matcher) add(s segment) {
 		if reply == 0 {
 			m.request(s, f)
 		} else {
-			m.reply(s, f.seq)
+			m.reply(s, f)
 		}
 	}
 }
@@ -190,7 +201,7 @@ func cut(b []byte) (int, frame) {
 		if len(b) < frameSize {
 			return 0, frame{}
 		}
-		return frameSize, frame{binary.LittleEndian.Uint64(b[8:16]), int64(binary.LittleEndian.Uint64(b[16:24]))}
+		return frameSize, frame{seq: binary.LittleEndian.Uint64(b[8:16]), stampNs: int64(binary.LittleEndian.Uint64(b[16:24]))}
 	case !agrees(b, extMagic):
 		return -1, frame{}
 	case len(b) < 6:
@@ -203,7 +214,7 @@ func cut(b []byte) (int, frame) {
 	case len(b) < n:
 		return 0, frame{}
 	}
-	return n, frame{uint64(binary.LittleEndian.Uint32(b[8:12])), int64(binary.LittleEndian.Uint64(b[16:24]))}
+	return n, frame{uint64(binary.LittleEndian.Uint32(b[8:12])), int64(binary.LittleEndian.Uint64(b[16:24])), b[6] == 2 && b[7]&1 != 0}
 }
 
 // agrees reports whether b starts with m, or is the start of m.
@@ -226,7 +237,8 @@ func (m *matcher) request(s segment, f frame) {
 	m.requests[k] = request{s.ns, f.stampNs}
 }
 
-func (m *matcher) reply(s segment, seq uint64) {
+func (m *matcher) reply(s segment, f frame) {
+	seq := f.seq
 	k := key{s.stream, seq}
 	req, ok := m.requests[k]
 	if !ok {
@@ -237,7 +249,11 @@ func (m *matcher) reply(s segment, seq uint64) {
 	if seq < m.o.seqMin || (m.o.seqMax != 0 && seq > m.o.seqMax) {
 		return
 	}
-	m.probes = append(m.probes, probe{stream: s.stream, clientPort: m.clientPort[s.stream], seq: seq, reqNs: req.ns, repNs: s.ns, stampNs: req.stampNs})
+	p := probe{stream: s.stream, clientPort: m.clientPort[s.stream], seq: seq, reqNs: req.ns, repNs: s.ns, stampNs: req.stampNs}
+	if f.kernelRx {
+		p.peerRxNs = f.stampNs
+	}
+	m.probes = append(m.probes, p)
 }
 
 // results are the matched probes and what could not be matched.
@@ -296,6 +312,13 @@ func (r results) summary() string {
 	fmt.Fprintf(&b, "frames=%d streams=%d seq_first=%d seq_last=%d mean_us=%s min_us=%s p50_us=%s p99_us=%s max_us=%s",
 		len(rtts), len(streams), minSeq, maxSeq, mean, q(0), q(0.5), q(0.99), q(1))
 	fmt.Fprintf(&b, " send_mean_us=%s send_p50_us=%s", sendMean, quantile(sends, 0.5))
+	var rxLags []int64
+	for _, p := range r.probes {
+		if p.peerRxNs != 0 {
+			rxLags = append(rxLags, p.peerRxNs-p.reqNs)
+		}
+	}
+	fmt.Fprintf(&b, " rx_stamp_frames=%d rx_stamp_lag_mean_us=%s rx_stamp_lag_p50_us=%s", len(rxLags), meanUs(rxLags), p50Us(rxLags))
 	fmt.Fprintf(&b, " unanswered=%d orphan_replies=%d dup_requests=%d retransmitted=%d gaps=%d resync_bytes=%d",
 		r.unanswered, r.m.orphanReplies, r.m.dupRequests, r.m.retransmitted, r.m.gaps, r.m.resyncBytes)
 	if r.departures {

@@ -83,7 +83,10 @@ func TestMatcherExtended(t *testing.T) {
 	down(t0-90_000, 1, offer)
 	up(t0, 25, extFrame(200, 1, 1, uint64(t0-12_000)))
 	up(t0+1_000, 225, extFrame(200, 1, 2, uint64(t0-9_000)))
-	r1, r2 := extFrame(200, 2, 1, 0), extFrame(200, 2, 2, 0)
+	// The replies carry the server's kernel receive times (flag bit 0),
+	// 2 and 4 µs after the requests' captures.
+	r1, r2 := extFrame(200, 2, 1, uint64(t0+2_000)), extFrame(200, 2, 2, uint64(t0+5_000))
+	r1[7], r2[7] = 1, 1
 	down(t0+10_000, 25, r1[:5])
 	down(t0+20_000, 30, r1[5:])
 	down(t0+41_000, 225, r2[:100])
@@ -95,7 +98,8 @@ func TestMatcherExtended(t *testing.T) {
 	}
 	got := r.summary()
 	// RTTs 20 and 60 µs; send-to-wire 12 and 10 µs.
-	for _, want := range []string{"frames=2 ", "seq_first=1 ", "seq_last=2 ", "mean_us=40.000 ", "send_mean_us=11.000 "} {
+	for _, want := range []string{"frames=2 ", "seq_first=1 ", "seq_last=2 ", "mean_us=40.000 ", "send_mean_us=11.000 ",
+		"rx_stamp_frames=2 ", "rx_stamp_lag_mean_us=3.000 "} {
 		if !strings.Contains(got, want) {
 			t.Errorf("summary lacks %q:\n%s", want, got)
 		}
