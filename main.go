@@ -25,6 +25,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -56,7 +57,26 @@ const shutdownTimeout = 4 * time.Second
 const historySlot = time.Minute
 
 func main() {
+	setGCPercent()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// defaultGOGC is the garbage collector's target, in percent of the live
+// heap, unless the GOGC environment variable sets one. Go's default of 100
+// lets the heap grow to twice what is live before a collection, and the
+// process keeps those pages: at 10 000 targets that doubles the probers'
+// memory. Their state is long-lived and they allocate almost nothing once
+// connected (a scrape's allocations are bounded too, see collector), so a
+// collection seldom runs whatever the target: at 10 000 targets at 1 s
+// the heap grows about 35 KB/s, one collection per ~90 s at 10 % of a
+// 30 MB heap, each a few tens of ms of CPU. README, "Performance".
+const defaultGOGC = 10
+
+// setGCPercent sets defaultGOGC unless GOGC is set (and not empty).
+func setGCPercent() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGOGC)
+	}
 }
 
 // flags are the parsed command line.

@@ -264,3 +264,35 @@ func perTarget(mfs map[string]*dto.MetricFamily, name string) map[string]float64
 	}
 	return out
 }
+
+// TestGCPercent checks the garbage collector's target the process runs
+// with, as its own go_gc_gogc_percent shows it: 10 % unless GOGC sets one
+// (README, "Performance").
+func TestGCPercent(t *testing.T) {
+	for _, c := range []struct {
+		env  string
+		want float64
+	}{{"", 10}, {"150", 150}} {
+		t.Run("GOGC="+c.env, func(t *testing.T) {
+			t.Setenv("GOGC", c.env)
+			dir := t.TempDir()
+			web, echoPort := testenv.Port(t), testenv.Port(t)
+			cfg := writeFile(t, dir, "tcpping.yml", "targets: []\n")
+			startBinary(t, dir, "--config.file="+cfg, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
+				"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))
+			url := fmt.Sprintf("http://127.0.0.1:%d/metrics", web)
+			waitHealthy(t, fmt.Sprintf("http://127.0.0.1:%d/-/healthy", web), 10*time.Second)
+			mfs, _, err := scrape(http.DefaultClient, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mf := mfs["go_gc_gogc_percent"]
+			if mf == nil || len(mf.Metric) != 1 {
+				t.Fatalf("no go_gc_gogc_percent on /metrics")
+			}
+			if got := mf.Metric[0].GetGauge().GetValue(); got != c.want {
+				t.Errorf("go_gc_gogc_percent = %v, want %v", got, c.want)
+			}
+		})
+	}
+}

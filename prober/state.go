@@ -107,6 +107,15 @@ func (s *state) init(m *config.Module) {
 	s.mod = m
 	s.rto = newRTOEstimator(m.Adaptive, m.Timeout.D(), m.MinTimeout.D(), m.MaxTimeout.D(), m.RTOMargin)
 	s.hist = newHistogram(m.Buckets, m.NativeHistogramBucketFactor)
+	// What every connection needs, made now rather than when the first
+	// one is up: a prober's long-lived allocations then sit with those of
+	// the other probers started with it, not scattered among the garbage
+	// of their dials, which would keep mostly empty pages in use.
+	s.inflight = make([]probe, 0, 1)
+	s.events = make([]Event, 0, 1)
+	if m.EchoProtocol != config.EchoProtocolV1 {
+		s.timing.turnHistogram(m)
+	}
 	s.started = time.Now().UnixNano()
 	s.status = StateConnecting
 }

@@ -94,10 +94,7 @@ func (t *timing) rtt(prev, cur time.Duration) { t.jitter = jitterStep(t.jitter, 
 // peer takes an extended reply to a probe that left at txNs and came back
 // at rxNs (Unix ns, this host's clock).
 func (t *timing) peer(txNs, rxNs int64, r echoReply, m *config.Module) {
-	if t.turn == nil {
-		t.turn = newHistogram(m.Buckets, m.NativeHistogramBucketFactor)
-	}
-	t.turn.observe(r.turnaround.Seconds())
+	t.turnHistogram(m).observe(r.turnaround.Seconds())
 	fwd := time.Duration(r.peerRxNs - txNs)
 	rev := time.Duration(rxNs - r.peerRxNs - int64(r.turnaround))
 	if t.hasTransit {
@@ -105,6 +102,14 @@ func (t *timing) peer(txNs, rxNs int64, r echoReply, m *config.Module) {
 		t.revJitter = jitterStep(t.revJitter, t.rev, rev)
 	}
 	t.fwd, t.rev, t.hasTransit = fwd, rev, true
+}
+
+// turnHistogram returns the turnaround histogram, made on first use.
+func (t *timing) turnHistogram(m *config.Module) *histogram {
+	if t.turn == nil {
+		t.turn = newHistogram(m.Buckets, m.NativeHistogramBucketFactor)
+	}
+	return t.turn
 }
 
 // connUp starts a new connection: its echo server may be another, with a
