@@ -111,7 +111,20 @@ result() {
 		"$(awk -v r="$reported" -v w="$wire" 'BEGIN { print r - w }')" "$LOAD_TARGETS" "$LOAD_INTERVAL_MS"
 }
 
-# The prober: the w1 target's RTT histogram count and sum (ns).
+# window NAME SAMPLE WHAT: after WARMUP_S, samples "replies rtt_sum_ns
+# lost" with the function SAMPLE, again WINDOW_S later, and prints NAME's
+# result; WHAT names the lost ones if their count moved.
+window() {
+	local c0 s0 l0 c1 s1 l1
+	sleep "$WARMUP_S"
+	read -r c0 s0 l0 < <($2)
+	sleep "$WINDOW_S"
+	read -r c1 s1 l1 < <($2)
+	((l1 == l0)) || echo "nicwire: $1: $((l1 - l0)) $3 in the window: the reported and wire sets differ" >&2
+	result "$1" "$c0" "$c1" "$s0" "$s1"
+}
+
+# The prober: the w1 target's RTT histogram count and sum (ns), timeouts.
 capture go
 ip netns exec "$NA" "$BIN" --no-echo --config.file="$WORK/prober.yml" --web.listen-address=127.0.0.1:9102 \
 	--log.level=warn > "$WORK/prober.log" 2>&1 &
@@ -122,12 +135,7 @@ sums() {
 		awk '/^tcp_echo_rtt_seconds_count\{.*target="w1"/ {c=$NF} /^tcp_echo_rtt_seconds_sum\{.*target="w1"/ {s=$NF}
 			/^tcp_echo_timeouts_total\{.*target="w1"/ {t=$NF} END {printf "%d %.0f %d\n", c, s * 1e9, t}'
 }
-sleep "$WARMUP_S"
-read -r c0 s0 t0 < <(sums)
-sleep "$WINDOW_S"
-read -r c1 s1 t1 < <(sums)
-((t1 == t0)) || echo "nicwire: $((t1 - t0)) timeouts in the window: the reported and wire sets differ" >&2
-result go "$c0" "$c1" "$s0" "$s1"
+window go sums "timeouts"
 kill "$P"
 wait "$P" 2>/dev/null || true
 
@@ -137,7 +145,8 @@ ip netns exec "$NA" "$WORK/floor/pinger" -n "$LOAD_TARGETS" -x 4001 -i $((iv * 1
 	10.203.0.2 4000 > "$WORK/pinger.log" 2>&1 &
 P=$!
 PIDS+=($P)
-# pstats: the pinger's extra connection's replies and RTT sum (ns).
+# pstats: the pinger's extra connection's replies, RTT sum (ns), probes
+# given up.
 pstats() {
 	local n
 	n=$(grep -c '^stats' "$WORK/pinger.log" || true)
@@ -145,9 +154,4 @@ pstats() {
 	for _ in $(seq 100); do (($(grep -c '^stats' "$WORK/pinger.log" || true) > n)) && break; sleep 0.02; done
 	grep '^stats' "$WORK/pinger.log" | tail -1 | tr ' ' '\n' | awk -F= '$1 == "xrecv" {r=$2} $1 == "xrtt_sum_ns" {s=$2} $1 == "xoverwritten" {o=$2} END {print r, s, o}'
 }
-sleep "$WARMUP_S"
-read -r c0 s0 o0 < <(pstats)
-sleep "$WINDOW_S"
-read -r c1 s1 o1 < <(pstats)
-((o1 == o0)) || echo "nicwire: the pinger gave up $((o1 - o0)) probes in the window: the reported and wire sets differ" >&2
-result c "$c0" "$c1" "$s0" "$s1"
+window c pstats "probes given up"
