@@ -68,7 +68,7 @@ func main() {
 // memory. Their state is long-lived and they allocate almost nothing once
 // connected (a scrape's allocations are bounded too, see collector), so a
 // collection seldom runs whatever the target: at 10 000 targets at 1 s
-// the heap grows about 35 KB/s, one collection per ~90 s at 10 % of a
+// the heap grows 27–57 KB/s, one collection a minute or two at 10 % of a
 // 30 MB heap, each a few tens of ms of CPU. README, "Performance".
 const defaultGOGC = 10
 

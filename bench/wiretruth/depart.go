@@ -28,12 +28,12 @@ import (
 // the outgoing copies of both; with -departures, each probe is also timed
 // from its request's departure to its reply's arrival (what the earlier
 // version of this tool reported, mixing both kinds of capture) and from
-// departure to departure. On lo a packet's departure is its arrival: the
-// loopback driver queues it for the receiving side in the same call, where
-// the kernel's receive timestamp (netdev_tstamp_prequeue, the default) is
-// taken; the transit to the tap is the receiving host's own backlog
-// processing, not the path. Departure to departure is the RTT a capture at
-// each host's own interface would show, which is the wire RTT.
+// departure to departure. Neither is the instant a kernel timestamp
+// marks: a departure is taken before the loopback driver, where the
+// transmit timestamp is; a capture after the loopback queue; and the
+// receive timestamp of a TCP segment on lo later still, in the IP layer
+// (bench/README.md, "Where the last microseconds go"). Departure to
+// departure is what a capture at each host's own interface would show.
 
 // addDepartures reads txcap's capture (o.departures) and gives each probe
 // the departures of its request and reply, matched by client port and
