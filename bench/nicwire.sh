@@ -94,6 +94,9 @@ capture() {
 	sleep 0.5
 }
 
+# kv KEY LINE: the value of KEY=… in wiretruth's LINE.
+kv() { tr ' ' '\n' <<< "$2" | sed -n "s/^$1=//p"; }
+
 # result NAME C0 C1 S0_NS S1_NS: the line of one phase, from the replies
 # C0+1..C1 and their RTT sums.
 result() {
@@ -104,10 +107,10 @@ result() {
 	(($3 > $2)) || fail "$1: no replies in the window"
 	line=$("$WORK/wiretruth" -r "$WORK/$1.pcapng" -server-port 4001 -seq-min $(($2 + 1)) -seq-max "$3")
 	echo "$line" > "$WORK/$1.wire"
-	wire=$(tr ' ' '\n' <<< "$line" | sed -n 's/^mean_us=//p')
+	wire=$(kv mean_us "$line")
 	reported=$(awk -v a="$4" -v b="$5" -v n=$(($3 - $2)) 'BEGIN { printf "%.1f", (b - a) / n / 1e3 }')
 	printf '%s: replies %d, wire frames %s; reported mean RTT %s µs, wire %.1f µs, reported − wire %.1f µs (load: %d targets at %d ms)\n' \
-		"$1" $(($3 - $2)) "$(tr ' ' '\n' <<< "$line" | sed -n 's/^frames=//p')" "$reported" "$wire" \
+		"$1" $(($3 - $2)) "$(kv frames "$line")" "$reported" "$wire" \
 		"$(awk -v r="$reported" -v w="$wire" 'BEGIN { print r - w }')" "$LOAD_TARGETS" "$LOAD_INTERVAL_MS"
 }
 
