@@ -15,13 +15,11 @@ package prober
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -30,10 +28,6 @@ import (
 	"github.com/tcpping/tcpping_exporter/config"
 	"github.com/tcpping/tcpping_exporter/internal/history"
 )
-
-// ErrTooManyTargets is returned when a new dynamic prober would exceed the
-// configured cap.
-var ErrTooManyTargets = errors.New("too many dynamic targets")
 
 // ManagerOptions configure a Manager.
 type ManagerOptions struct {
@@ -102,11 +96,6 @@ type Manager struct {
 	discovered int
 	dynamic    map[string]*dynamicProber
 	stopping   bool
-}
-
-type dynamicProber struct {
-	p        *Prober      // the target's first flow
-	lastUsed atomic.Int64 // Unix nanoseconds of the last request
 }
 
 // NewManager returns a Manager whose probers run until ctx is done or Stop
@@ -289,109 +278,6 @@ func (m *Manager) SourceCounts() (static, discovered, dynamic int) {
 		}
 	}
 	return static - m.discovered, m.discovered, len(m.dynamic)
-}
-
-// Dynamic returns all dynamic probers, sorted by module and address, and a
-// target's flows by flow.
-func (m *Manager) Dynamic() []*Prober {
-	m.mu.RLock()
-	out := make([]*Prober, 0, len(m.dynamic))
-	for _, d := range m.dynamic {
-		out = append(out, d.p)
-	}
-	m.mu.RUnlock()
-	slices.SortFunc(out, func(a, b *Prober) int {
-		return strings.Compare(probeKey(a.opts.ModuleName, a.opts.Address), probeKey(b.opts.ModuleName, b.opts.Address))
-	})
-	return flowsOf(out)
-}
-
-// lookup returns the running prober for key, static first, and marks a
-// dynamic one as used at now. The caller holds m.mu.
-func (m *Manager) lookup(key string, now int64) *Prober {
-	if p, ok := m.byKey[key]; ok {
-		return p
-	}
-	if d, ok := m.dynamic[key]; ok {
-		d.lastUsed.Store(now)
-		return d.p
-	}
-	return nil
-}
-
-// Get returns the prober for (module, address): a static one if the config
-// has one, else a dynamic one, which it starts if there is none yet. created
-// reports a new prober. It fails with ErrTooManyTargets at the cap. Every
-// call marks a dynamic prober as used. For a target of several flows it is
-// the first flow's prober; Flows returns them all.
-func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *Prober, created bool, err error) {
-	key := probeKey(moduleName, address)
-	now := time.Now().UnixNano()
-	m.mu.RLock()
-	p = m.lookup(key, now)
-	m.mu.RUnlock()
-	if p != nil {
-		return p, false, nil
-	}
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	// Look again: another request may have started it meanwhile.
-	if p := m.lookup(key, now); p != nil {
-		return p, false, nil
-	}
-	if m.stopping {
-		return nil, false, context.Canceled
-	}
-	if len(m.dynamic) >= m.opts.MaxDynamic {
-		return nil, false, ErrTooManyTargets
-	}
-	p = m.startTarget(Options{Name: address, Address: address, ModuleName: moduleName, Module: mod, Dynamic: true, NoSplay: true})
-	d := &dynamicProber{p: p}
-	d.lastUsed.Store(now)
-	m.dynamic[key] = d
-	level.Info(m.logger).Log("msg", "dynamic prober started", "address", address, "module", moduleName)
-	return p, true, nil
-}
-
-// sweep stops dynamic probers idle for longer than IdleTimeout. It looks
-// every tenth of the timeout (at most every second), so a prober stops
-// within 10 % + 1 s of expiring.
-func (m *Manager) sweep() {
-	defer close(m.done)
-	if m.opts.IdleTimeout <= 0 {
-		<-m.ctx.Done()
-		return
-	}
-	period := min(m.opts.IdleTimeout/10, time.Second)
-	period = max(period, time.Millisecond)
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.ctx.Done():
-			return
-		case now := <-t.C:
-			m.expire(now)
-		}
-	}
-}
-
-func (m *Manager) expire(now time.Time) {
-	cutoff := now.Add(-m.opts.IdleTimeout).UnixNano()
-	var idle []*Prober
-	m.mu.Lock()
-	for k, d := range m.dynamic {
-		if d.lastUsed.Load() < cutoff {
-			idle = append(idle, d.p)
-			delete(m.dynamic, k)
-		}
-	}
-	m.mu.Unlock()
-	for _, p := range idle {
-		level.Info(m.logger).Log("msg", "dynamic prober idle, stopped", "address", p.opts.Address, "module", p.opts.ModuleName)
-	}
-	stopAll(flowsOf(idle))
 }
 
 // Stop stops every prober and the engine they ran on, and waits for them.
