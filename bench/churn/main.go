@@ -28,26 +28,18 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
-
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 // options are the command line.
@@ -118,180 +110,6 @@ func writeTargets(path string, targets []string) error {
 		return err
 	}
 	return os.Rename(path+".tmp", path)
-}
-
-// proc is a process the bench started.
-type proc struct {
-	cmd *exec.Cmd
-	log *os.File
-}
-
-// start starts the binary with args, its output in dir/name.log.
-func start(o options, name string, args ...string) (*proc, error) {
-	log, err := os.Create(filepath.Join(o.dir, name+".log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(o.bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		log.Close()
-		return nil, err
-	}
-	return &proc{cmd: cmd, log: log}, nil
-}
-
-// stop ends the process with SIGTERM and waits for it.
-func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
-	p.log.Close()
-}
-
-// usage is a process's resources at one moment.
-type usage struct {
-	cpu        time.Duration // user + system since start
-	rss        int64
-	fds        int
-	goroutines float64
-	probers    float64 // discovered
-}
-
-// clockTick is the kernel's USER_HZ, the unit of /proc/PID/stat times.
-const clockTick = 100
-
-// procUsage reads CPU time, RSS and open files from /proc.
-func procUsage(pid int) (usage, error) {
-	var u usage
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return u, err
-	}
-	// The command may hold spaces: fields count from the last ')'.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	if len(f) < 22 {
-		return u, errors.New("short /proc stat")
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	u.cpu = time.Duration(utime+stime) * time.Second / clockTick
-	rssPages, _ := strconv.ParseInt(f[21], 10, 64)
-	u.rss = rssPages * int64(os.Getpagesize())
-	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		return u, err
-	}
-	u.fds = len(fds)
-	return u, nil
-}
-
-// scrapeResult is what one checked scrape found.
-type scrapeResult struct {
-	targets, broken int
-	addrs           map[string]float64 // sent, by address
-	goroutines      float64
-	probers         float64
-	firstBroken     string
-}
-
-// scrape fetches /metrics and checks the invariant for every target.
-func scrape(url string) (scrapeResult, error) {
-	var r scrapeResult
-	resp, err := http.Get(url)
-	if err != nil {
-		return r, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return r, fmt.Errorf("HTTP %d", resp.StatusCode)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := parser.TextToMetricFamilies(bufio.NewReader(resp.Body))
-	if err != nil {
-		return r, err
-	}
-	values := func(name string) map[string]float64 {
-		out := map[string]float64{}
-		for _, m := range mfs[name].GetMetric() {
-			var addr string
-			for _, lp := range m.GetLabel() {
-				if lp.GetName() == "address" {
-					addr = lp.GetValue()
-				}
-			}
-			switch {
-			case m.GetCounter() != nil:
-				out[addr] = m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				out[addr] = m.GetGauge().GetValue()
-			}
-		}
-		return out
-	}
-	sent, recv, tout, infl := values("tcp_echo_sent_total"), values("tcp_echo_received_total"),
-		values("tcp_echo_timeouts_total"), values("tcp_echo_in_flight")
-	r.targets, r.addrs = len(sent), sent
-	for addr, s := range sent {
-		if s != recv[addr]+tout[addr]+infl[addr] {
-			r.broken++
-			if r.firstBroken == "" {
-				r.firstBroken = fmt.Sprintf("%s: sent %v != received %v + timeouts %v + in_flight %v", addr, s, recv[addr], tout[addr], infl[addr])
-			}
-		}
-	}
-	if g := mfs["go_goroutines"].GetMetric(); len(g) == 1 {
-		r.goroutines = g[0].GetGauge().GetValue()
-	}
-	for _, m := range mfs["tcpping_exporter_probers"].GetMetric() {
-		for _, lp := range m.GetLabel() {
-			if lp.GetName() == "source" && lp.GetValue() == "discovered" {
-				r.probers = m.GetGauge().GetValue()
-			}
-		}
-	}
-	return r, nil
-}
-
-// sameSet reports whether the scraped addresses are exactly want.
-func sameSet(got map[string]float64, want []string) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for _, a := range want {
-		if _, ok := got[a]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// waitHealthy waits up to 20 s for the prober to answer url.
-func waitHealthy(ctx context.Context, url string) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: no answer within 20s: %v", url, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // run runs the bench and reports whether it passed.
