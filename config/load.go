@@ -136,45 +136,40 @@ func (c *Config) decodeModules(n *yaml.Node) error {
 
 // decodeTargets decodes the list of targets into c.Targets, in file order.
 func (c *Config) decodeTargets(n *yaml.Node) error {
-	n = resolve(n)
-	if n.Kind != yaml.SequenceNode {
-		return fmt.Errorf("targets: want a list, got %s (line %d)", describe(n), n.Line)
-	}
-	var errs []error
-	for i, tn := range n.Content {
-		var t Target
-		if err := t.UnmarshalYAML(resolve(tn)); err != nil {
-			errs = append(errs, within(targetContext(i, tn), err))
-			continue
-		}
-		c.Targets = append(c.Targets, t)
-	}
-	return errors.Join(errs...)
+	ts, err := decodeList(n, "targets", "target %q", (*Target).UnmarshalYAML)
+	c.Targets = append(c.Targets, ts...)
+	return err
 }
 
 // decodeDiscovery decodes the list of discovery entries into c.Discovery,
 // in file order.
 func (c *Config) decodeDiscovery(n *yaml.Node) error {
-	n = resolve(n)
-	if n.Kind != yaml.SequenceNode {
-		return fmt.Errorf("discovery: want a list, got %s (line %d)", describe(n), n.Line)
-	}
-	var errs []error
-	for i, dn := range n.Content {
-		var d Discovery
-		if err := d.UnmarshalYAML(resolve(dn)); err != nil {
-			errs = append(errs, within(nodeContext("discovery %q", fmt.Sprintf("discovery[%d]", i), dn), err))
-			continue
-		}
-		c.Discovery = append(c.Discovery, d)
-	}
-	return errors.Join(errs...)
+	ds, err := decodeList(n, "discovery", "discovery %q", (*Discovery).UnmarshalYAML)
+	c.Discovery = append(c.Discovery, ds...)
+	return err
 }
 
-// targetContext names the i-th target in errors: by its name if it has
-// one, else by its position.
-func targetContext(i int, n *yaml.Node) string {
-	return nodeContext("target %q", fmt.Sprintf("targets[%d]", i), n)
+// decodeList decodes the list n of the top-level key into its items, in
+// file order, each with decode. An item that fails is left out, and its
+// error is named by the item's name key (formatted with named) if it has
+// a usable one, else by its position (key[i]); every item's error is
+// returned.
+func decodeList[T any](n *yaml.Node, key, named string, decode func(*T, *yaml.Node) error) ([]T, error) {
+	n = resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("%s: want a list, got %s (line %d)", key, describe(n), n.Line)
+	}
+	var items []T
+	var errs []error
+	for i, in := range n.Content {
+		var v T
+		if err := decode(&v, resolve(in)); err != nil {
+			errs = append(errs, within(nodeContext(named, fmt.Sprintf("%s[%d]", key, i), in), err))
+			continue
+		}
+		items = append(items, v)
+	}
+	return items, errors.Join(errs...)
 }
 
 // nodeContext names the mapping n in errors: by its name key, formatted
