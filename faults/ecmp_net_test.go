@@ -23,6 +23,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // The ECMP scenario: the prober's and the echo server's namespaces joined
@@ -56,7 +58,7 @@ type ecmpTopo struct {
 // when the test fails.
 func newECMPTopo(t *testing.T, tag string) *ecmpTopo {
 	t.Helper()
-	sweepStale()
+	testenv.SweepStaleNetns(nsPrefix)
 	base := fmt.Sprintf("%s%d%s", nsPrefix, os.Getpid(), tag)
 	et := &ecmpTopo{topo: &topo{prober: base + "p", echo: base + "e"}}
 	t.Cleanup(func() { et.destroy(t) })

@@ -75,7 +75,7 @@ type meshTopo struct {
 // deletes everything, also when the test fails.
 func newMeshTopo(t *testing.T, tag string, n int) *meshTopo {
 	t.Helper()
-	sweepStale()
+	testenv.SweepStaleNetns(nsPrefix)
 	base := fmt.Sprintf("%s%d%s", nsPrefix, os.Getpid(), tag)
 	mt := &meshTopo{hub: base + "hub", dir: t.TempDir()}
 	if _, err := os.Stat("/etc/netns"); errors.Is(err, os.ErrNotExist) {

@@ -108,7 +108,7 @@ type topo struct {
 // process apart. Cleanup deletes everything, also when the test fails.
 func newTopo(t *testing.T, tag string) *topo {
 	t.Helper()
-	sweepStale()
+	testenv.SweepStaleNetns(nsPrefix)
 	base := fmt.Sprintf("%s%d%s", nsPrefix, os.Getpid(), tag)
 	tp := &topo{prober: base + "p", echo: base + "e"}
 	vp, ve := base+"p", base+"e" // interface names, within IFNAMSIZ
@@ -155,40 +155,6 @@ func (tp *topo) destroy(t *testing.T) {
 	}
 	if tp.ownEtcNetns {
 		_ = os.Remove("/etc/netns")
-	}
-}
-
-// staleName matches the namespaces this suite creates; the number is the
-// pid of the test process that made it.
-var staleName = regexp.MustCompile(`^` + nsPrefix + `(\d+)[a-z]+$`)
-
-// sweepStale deletes namespaces left by suite processes that were killed
-// before their cleanup ran (a test timeout does that), after killing the
-// exporters such a run left in them.
-func sweepStale() {
-	out, err := runErr("", "ip", "netns", "list")
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(out, "\n") {
-		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
-		m := staleName.FindStringSubmatch(name)
-		if m == nil {
-			continue
-		}
-		pid, _ := strconv.Atoi(m[1])
-		if pid == os.Getpid() || unix.Kill(pid, 0) == nil {
-			continue // ours, or its process still runs
-		}
-		if pids, err := runErr("", "ip", "netns", "pids", name); err == nil {
-			for _, f := range strings.Fields(pids) {
-				if pid, err := strconv.Atoi(f); err == nil {
-					_ = unix.Kill(pid, unix.SIGKILL)
-				}
-			}
-		}
-		_, _ = runErr("", "ip", "netns", "del", name)
-		_ = os.RemoveAll(filepath.Join("/etc/netns", name))
 	}
 }
 

@@ -21,7 +21,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,7 +65,8 @@ func RunInNetns(t *testing.T, tag, test string, args ...string) {
 			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	_ = exec.Command(ip, "netns", "del", ns).Run() // left over by a killed run
+	SweepStaleNetns("tns")
+	_ = exec.Command(ip, "netns", "del", ns).Run() // left over by a killed run of this pid
 	run("netns", "add", ns)
 	t.Cleanup(func() {
 		// Whatever still runs in the namespace is this test's: stop it
@@ -113,6 +116,41 @@ func RunInNetns(t *testing.T, tag, test string, args ...string) {
 	}
 	if !strings.Contains(string(out), "--- PASS: "+test) {
 		t.Fatalf("%s did not pass inside the namespace", test)
+	}
+}
+
+// SweepStaleNetns deletes the network namespaces that test processes
+// killed before their cleanup ran (a test timeout does that) left behind,
+// after killing what still runs in them: those named prefix, a process ID
+// and lowercase letters (a tag), whose process is gone, and their
+// /etc/netns directories. Namespaces of processes that still run, this
+// one's included, are left alone. It needs root and ip; without them it
+// does nothing.
+func SweepStaleNetns(prefix string) {
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	stale := regexp.MustCompile(`^` + regexp.QuoteMeta(prefix) + `(\d+)[a-z]+$`)
+	for _, line := range strings.Split(string(out), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		m := stale.FindStringSubmatch(name)
+		if m == nil {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil || pid == os.Getpid() || unix.Kill(pid, 0) == nil {
+			continue // ours, or its process still runs
+		}
+		if pids, err := exec.Command("ip", "netns", "pids", name).Output(); err == nil {
+			for _, f := range strings.Fields(string(pids)) {
+				if pid, err := strconv.Atoi(f); err == nil {
+					_ = unix.Kill(pid, unix.SIGKILL)
+				}
+			}
+		}
+		_ = exec.Command("ip", "netns", "del", name).Run()
+		_ = os.RemoveAll(filepath.Join("/etc/netns", name))
 	}
 }
 
