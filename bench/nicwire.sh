@@ -30,6 +30,8 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib/measure.sh
+source "$REPO/bench/lib/measure.sh" # log, fail, kv, calc, stats
 : "${BIN:=}" "${WINDOW_S:=30}" "${WARMUP_S:=3}" "${LOAD_TARGETS:=0}" "${LOAD_INTERVAL_MS:=100}" "${KEEP:=0}"
 NA=tpwA$$ NB=tpwB$$ DA=tpwa$$ DB=tpwb$$
 WORK=$(mktemp -d /tmp/tcpping-nicwire.XXXXXX)
@@ -42,7 +44,6 @@ cleanup() {
 	if [[ $KEEP == 1 ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
-fail() { echo "nicwire: $*" >&2; exit 1; }
 command -v dumpcap >/dev/null || fail "dumpcap is not installed (Debian package tshark)"
 
 (cd "$REPO" && go build -o "$WORK/" ./bench/tapwire ./bench/wiretruth) || fail "go build"
@@ -94,9 +95,6 @@ capture() {
 	sleep 0.5
 }
 
-# kv KEY LINE: the value of KEY=… in wiretruth's LINE.
-kv() { tr ' ' '\n' <<< "$2" | sed -n "s/^$1=//p"; }
-
 # result NAME C0 C1 S0_NS S1_NS: the line of one phase, from the replies
 # C0+1..C1 and their RTT sums.
 result() {
@@ -107,10 +105,10 @@ result() {
 	(($3 > $2)) || fail "$1: no replies in the window"
 	line=$("$WORK/wiretruth" -r "$WORK/$1.pcapng" -server-port 4001 -seq-min $(($2 + 1)) -seq-max "$3")
 	echo "$line" > "$WORK/$1.wire"
-	wire=$(kv mean_us "$line")
+	wire=$(kv "$line" mean_us)
 	reported=$(awk -v a="$4" -v b="$5" -v n=$(($3 - $2)) 'BEGIN { printf "%.1f", (b - a) / n / 1e3 }')
 	printf '%s: replies %d, wire frames %s; reported mean RTT %s µs, wire %.1f µs, reported − wire %.1f µs (load: %d targets at %d ms)\n' \
-		"$1" $(($3 - $2)) "$(kv frames "$line")" "$reported" "$wire" \
+		"$1" $(($3 - $2)) "$(kv "$line" frames)" "$reported" "$wire" \
 		"$(awk -v r="$reported" -v w="$wire" 'BEGIN { print r - w }')" "$LOAD_TARGETS" "$LOAD_INTERVAL_MS"
 }
 
@@ -151,10 +149,8 @@ PIDS+=($P)
 # pstats: the pinger's extra connection's replies, RTT sum (ns), probes
 # given up.
 pstats() {
-	local n
-	n=$(grep -c '^stats' "$WORK/pinger.log" || true)
-	kill -USR1 "$P"
-	for _ in $(seq 100); do (($(grep -c '^stats' "$WORK/pinger.log" || true) > n)) && break; sleep 0.02; done
-	grep '^stats' "$WORK/pinger.log" | tail -1 | tr ' ' '\n' | awk -F= '$1 == "xrecv" {r=$2} $1 == "xrtt_sum_ns" {s=$2} $1 == "xoverwritten" {o=$2} END {print r, s, o}'
+	local line
+	line=$(stats "$P" "$WORK/pinger.log")
+	echo "$(kv "$line" xrecv) $(kv "$line" xrtt_sum_ns) $(kv "$line" xoverwritten)"
 }
 window c pstats "probes given up"
