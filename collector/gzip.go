@@ -30,9 +30,10 @@ type gzipper struct {
 	bw *bufio.Writer
 }
 
-// getGzip returns a pooled gzipper writing to w, or a new one.
+// getGzip returns the kept gzipper writing to w, or a new one if a
+// concurrent scrape has it.
 func (h *handler) getGzip(w io.Writer) *gzipper {
-	z, _ := h.gzips.Get().(*gzipper)
+	z := h.gzip.Swap(nil)
 	if z == nil {
 		z = &gzipper{bw: bufio.NewWriterSize(w, 32<<10)}
 		z.gz, _ = gzip.NewWriterLevel(z.bw, gzip.BestSpeed)
@@ -43,13 +44,14 @@ func (h *handler) getGzip(w io.Writer) *gzipper {
 	return z
 }
 
-// releaseGzip ends the response's gzip stream and pools z.
+// releaseGzip ends the response's gzip stream and keeps z for the next
+// scrape, unless one is kept already.
 func (h *handler) releaseGzip(z *gzipper) {
 	if z.gz.Close() == nil {
 		_ = z.bw.Flush()
 	}
-	z.bw.Reset(io.Discard) // do not keep the response alive in the pool
-	h.gzips.Put(z)
+	z.bw.Reset(io.Discard) // do not keep the response alive
+	h.gzip.CompareAndSwap(nil, z)
 }
 
 // acceptsGzip reports whether Accept-Encoding prefers gzip to identity as

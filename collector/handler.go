@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
+	"sync/atomic"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -53,8 +53,13 @@ type handler struct {
 	dto      http.Handler // promhttp, for the formats not streamed
 	inFlight chan struct{}
 	limit    int
-	gzips    sync.Pool // of *gzipper
-	logger   log.Logger
+	// gzip is the gzipper kept between scrapes, 1.2 MB of compressor
+	// state: one, held here rather than in a sync.Pool, which every
+	// garbage collection empties, so that a gzip scrape (Prometheus asks
+	// for gzip) does not make a new one after each collection. A
+	// concurrent scrape makes its own and drops it.
+	gzip   atomic.Pointer[gzipper]
+	logger log.Logger
 }
 
 // NewHandler returns the /metrics handler: the families of opts.Registry
