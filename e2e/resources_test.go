@@ -178,27 +178,35 @@ func TestManyFailingStaticTargets(t *testing.T) {
 	waitHealthy(t, fmt.Sprintf("http://127.0.0.1:%d/-/healthy", web), 30*time.Second)
 	pid := p.cmd.Process.Pid
 
-	// CPU per 5s slice: the backoff doubles, so the cost must fall.
+	// CPU per 5s slice: the backoff doubles, so the cost must fall. How
+	// much CPU a slice takes depends on the machine and on what else runs
+	// on it (a 2026-12-07 run on a loaded VM read 52% of a core at 15 s,
+	// against 19-44% after), so the test compares the slices with each
+	// other: after 10 s their mean must be well under the first slice's,
+	// which an exporter retrying without backoff would keep up. The attempt
+	// count below checks the schedule itself.
 	var slices []string
 	var cpuTotal time.Duration
 	var last time.Duration
-	var tail []float64
+	var first, tail float64
 	for at := 5 * time.Second; at <= window; at += 5 * time.Second {
 		time.Sleep(time.Until(started.Add(at)))
 		cpu, rss := procStat(t, pid)
 		share := float64(cpu-last) / float64(5*time.Second)
 		slices = append(slices, fmt.Sprintf("%2.0fs: %4.0f%% of a core (RSS %.0f MiB)", at.Seconds(), 100*share, float64(rss)/(1<<20)))
-		if at > 10*time.Second {
-			tail = append(tail, share)
+		switch {
+		case at == 5*time.Second:
+			first = share
+		case at > 10*time.Second:
+			tail += share / float64((window-10*time.Second)/(5*time.Second))
 		}
 		last, cpuTotal = cpu, cpu
 	}
 	t.Logf("%d static targets at a closed port, CPU over time since start:\n  %s\n  total %v CPU in %v",
 		targets, strings.Join(slices, "\n  "), cpuTotal.Round(10*time.Millisecond), window)
-	for _, share := range tail {
-		if share > 0.5 {
-			t.Errorf("after 10s the exporter used %.0f%% of a core for %d failing targets, want under 50%%", 100*share, targets)
-		}
+	if tail > 0.8*first {
+		t.Errorf("after 10s the exporter used %.0f%% of a core on average for %d failing targets, against %.0f%% in its first 5s: want the backoff to bring it well down (under 80%% of that)",
+			100*tail, targets, 100*first)
 	}
 
 	// Every target obeyed the schedule: attempts at 0 (plus a start offset
