@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,7 +167,7 @@ func ecmpBlackhole(t *testing.T, et *ecmpTopo, e *exporter, s *sampler, targets 
 	mover := targets[0]
 	mk := mover.onPath(bad)[0]
 	oldLocal := mover.locals[mk]
-	ln := takePort(t, et.prober, oldLocal.Port())
+	ln := takePort(t, et.prober, oldLocal)
 	defer ln.Close()
 	var newLocal netip.AddrPort
 	s.waitFor(t, "the flow whose port is taken connected from another", time.Now(), 15*time.Second, func(m metrics) bool {
@@ -260,22 +259,25 @@ func ecmpBlackhole(t *testing.T, et *ecmpTopo, e *exporter, s *sampler, targets 
 	})
 }
 
-// takePort listens on port in namespace ns as soon as it is free.
-func takePort(t *testing.T, ns string, port uint16) net.Listener {
+// takePort listens on local, an address and port of namespace ns, as soon
+// as it is free. Only that address: the flows of a target of the other
+// IP version may have the same port number, and a listener on every
+// address would take it from them too.
+func takePort(t *testing.T, ns string, local netip.AddrPort) net.Listener {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var ln net.Listener
 		err := inNS(ns, func() error {
 			var err error
-			ln, err = net.Listen("tcp", ":"+strconv.Itoa(int(port)))
+			ln, err = net.Listen("tcp", local.String())
 			return err
 		})
 		if err == nil {
 			return ln
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("port %d never free in %s: %v", port, ns, err)
+			t.Fatalf("%v never free in %s: %v", local, ns, err)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
