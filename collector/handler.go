@@ -53,13 +53,13 @@ type handler struct {
 	dto      http.Handler // promhttp, for the formats not streamed
 	inFlight chan struct{}
 	limit    int
-	// gzip is the gzipper kept between scrapes, 1.2 MB of compressor
+	// keptGzip is the gzipper kept between scrapes, 1.2 MB of compressor
 	// state: one, held here rather than in a sync.Pool, which every
 	// garbage collection empties, so that a gzip scrape (Prometheus asks
 	// for gzip) does not make a new one after each collection. A
 	// concurrent scrape makes its own and drops it.
-	gzip   atomic.Pointer[gzipper]
-	logger log.Logger
+	keptGzip atomic.Pointer[gzipper]
+	logger   log.Logger
 }
 
 // NewHandler returns the /metrics handler: the families of opts.Registry
