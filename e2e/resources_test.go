@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -27,30 +26,24 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/procfs"
 
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // procStat returns a process's CPU time (user + system) and resident set
-// size, from /proc/PID/stat (proc(5): fields 14, 15 and 24).
+// size, as /proc/PID/stat gives them.
 func procStat(t *testing.T, pid int) (cpu time.Duration, rss int64) {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	proc, err := procfs.NewProc(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The command name, field 2, may hold spaces: count from after it.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	num := func(field int) int64 {
-		n, err := strconv.ParseInt(f[field-3], 10, 64)
-		if err != nil {
-			t.Fatalf("/proc/%d/stat field %d: %v", pid, field, err)
-		}
-		return n
+	st, err := proc.Stat()
+	if err != nil {
+		t.Fatal(err)
 	}
-	const ticks = 100 // USER_HZ on every Linux architecture Go supports
-	cpu = time.Duration(num(14)+num(15)) * time.Second / ticks
-	return cpu, num(24) * int64(os.Getpagesize())
+	return time.Duration(st.CPUTime() * float64(time.Second)), int64(st.ResidentMemory())
 }
 
 func requireProc(t *testing.T) {

@@ -16,12 +16,10 @@
 package faults
 
 import (
-	"fmt"
-	"os"
-	"regexp"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // resources are a process's goroutines and open files.
@@ -83,17 +81,11 @@ func rss(t *testing.T, pid int) float64 {
 	return r
 }
 
-var vmRSS = regexp.MustCompile(`(?m)^VmRSS:\s+(\d+) kB`)
-
 func rssOf(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	proc, err := procfs.NewProc(pid)
 	if err != nil {
 		return 0, err
 	}
-	m := vmRSS.FindSubmatch(b)
-	if m == nil {
-		return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
-	}
-	kb, err := strconv.ParseFloat(string(m[1]), 64)
-	return kb * 1024, err
+	st, err := proc.Stat()
+	return float64(st.ResidentMemory()), err
 }

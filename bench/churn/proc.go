@@ -14,15 +14,13 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // proc is a process the bench started.
@@ -69,30 +67,19 @@ type usage struct {
 	probers    float64 // discovered
 }
 
-// clockTick is the kernel's USER_HZ, the unit of /proc/PID/stat times.
-const clockTick = 100
-
 // procUsage reads CPU time, RSS and open files from /proc.
 func procUsage(pid int) (usage, error) {
 	var u usage
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	proc, err := procfs.NewProc(pid)
 	if err != nil {
 		return u, err
 	}
-	// The command may hold spaces: fields count from the last ')'.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	if len(f) < 22 {
-		return u, errors.New("short /proc stat")
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	u.cpu = time.Duration(utime+stime) * time.Second / clockTick
-	rssPages, _ := strconv.ParseInt(f[21], 10, 64)
-	u.rss = rssPages * int64(os.Getpagesize())
-	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	st, err := proc.Stat()
 	if err != nil {
 		return u, err
 	}
-	u.fds = len(fds)
-	return u, nil
+	u.cpu = time.Duration(st.CPUTime() * float64(time.Second))
+	u.rss = int64(st.ResidentMemory())
+	u.fds, err = proc.FileDescriptorsLen()
+	return u, err
 }

@@ -14,15 +14,13 @@
 package history
 
 import (
-	"bytes"
-	"fmt"
-	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // TestMemoryPerTarget fills the history of 10 000 targets for the
@@ -86,17 +84,13 @@ func footprint(t *testing.T) (rss, heap int64) {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	b, err := os.ReadFile("/proc/self/statm")
+	self, err := procfs.Self()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := bytes.Fields(b)
-	if len(f) < 2 {
-		t.Fatalf("/proc/self/statm: %q", b)
-	}
-	pages, err := strconv.ParseInt(string(f[1]), 10, 64)
+	st, err := self.Stat()
 	if err != nil {
-		t.Fatal(fmt.Errorf("/proc/self/statm: %w", err))
+		t.Fatal(err)
 	}
-	return pages * int64(os.Getpagesize()), int64(ms.HeapAlloc)
+	return int64(st.ResidentMemory()), int64(ms.HeapAlloc)
 }
