@@ -14,18 +14,15 @@
 package discovery
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tcpping/tcpping_exporter/config"
@@ -40,143 +37,6 @@ func twoFiles(t *testing.T, a, b []string) (string, string) {
 	writeAtomic(t, pa, jsonTargets(a))
 	writeAtomic(t, pb, jsonTargets(b))
 	return pa, pb
-}
-
-// firstSource returns the first source of the entry named name.
-func (h *harness) firstSource(name string) *source {
-	h.r.mu.Lock()
-	defer h.r.mu.Unlock()
-	for _, e := range h.r.entries {
-		if e.cfg.Name == name {
-			return e.sources[0]
-		}
-	}
-	h.t.Fatalf("no entry %q", name)
-	return nil
-}
-
-func TestReload(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.json")
-	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}, "site", "ams"))
-	base := fmt.Sprintf("discovery:\n  - name: files\n    file_sd_configs: [{files: [%q]}]\n", path)
-	h := newHarness(t, Self{})
-	h.apply(base)
-	h.waitTargets(fileChange, "files", "10.0.0.1:4000")
-	src := h.firstSource("files")
-
-	t.Run("unchanged config publishes nothing and keeps the source", func(t *testing.T) {
-		n := len(h.history())
-		h.apply(base)
-		if got := len(h.history()); got != n {
-			t.Errorf("%d updates for an unchanged config, want none", got-n)
-		}
-		if h.firstSource("files") != src {
-			t.Error("the source was replaced")
-		}
-	})
-	t.Run("new relabel rules apply at once, on the same source", func(t *testing.T) {
-		h.apply(base + "    relabel_configs: [{source_labels: [site], target_label: dc}]\n")
-		// ApplyConfig has published before it returned.
-		got := entryTargetsOf(h.history()[len(h.history())-1], "files")
-		if len(got) != 1 || got[0].Labels["dc"] != "ams" {
-			t.Errorf("targets %+v right after ApplyConfig, want label dc=ams", got)
-		}
-		if h.firstSource("files") != src {
-			t.Error("the source was replaced")
-		}
-	})
-	t.Run("a new module for the entry applies at once", func(t *testing.T) {
-		h.apply(modulesOnly + base + "    module: fast\n")
-		got := entryTargetsOf(h.history()[len(h.history())-1], "files")
-		if len(got) != 1 || got[0].Module != "fast" {
-			t.Errorf("targets %+v right after ApplyConfig, want module fast", got)
-		}
-	})
-	t.Run("removed entry leaves the update and the metrics", func(t *testing.T) {
-		h.apply("")
-		if got := h.history()[len(h.history())-1]; len(got.Entries) != 0 {
-			t.Errorf("update %+v after removing the entry, want no entries", got)
-		}
-		for _, name := range []string{"tcpping_exporter_discovered_targets", "tcpping_exporter_discovery_failing", "prometheus_sd_discovered_targets"} {
-			if _, ok := h.gauge(name, "discovery", "files"); ok {
-				t.Errorf("%s{discovery=files} still exists", name)
-			}
-			if _, ok := h.gauge(name, "config", "files"); ok {
-				t.Errorf("%s{config=files} still exists", name)
-			}
-		}
-		h.r.mu.Lock()
-		removed := src.removed
-		h.r.mu.Unlock()
-		if !removed {
-			t.Error("the source of the removed entry still counts as running")
-		}
-	})
-}
-
-func TestReloadChangedSourceKeepsTargets(t *testing.T) {
-	// The entry's source changes to an HTTP endpoint that takes its time:
-	// the entry keeps its targets until the new source answers, so that a
-	// consumer does not stop probers only to start them again.
-	path := filepath.Join(t.TempDir(), "t.json")
-	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000", "10.0.0.2:4000"}))
-	h := newHarness(t, Self{})
-	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n", path))
-	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000", "10.0.0.2:4000")
-	n := len(h.history())
-
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, jsonTargets([]string{"10.0.0.2:4000", "10.0.0.3:4000"}))
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	})
-	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    http_sd_configs: [{url: %q, refresh_interval: 5s}]\n", srv.URL))
-	// Let the Runner publish whatever it would while the server holds
-	// its answer: more than its quiet time.
-	quietPassed := time.NewTimer(3 * defaultTiming().quiet)
-	<-quietPassed.C
-	if got := len(h.history()); got != n {
-		t.Errorf("%d updates before the new source answered, want none: %v", got-n, h.history()[n:])
-	}
-	close(release)
-	h.waitTargets(httpChange, "mesh", "10.0.0.2:4000", "10.0.0.3:4000")
-}
-
-func TestReloadGateEnds(t *testing.T) {
-	// A new source that never answers holds the entry's targets only for
-	// the gate's time.
-	path := filepath.Join(t.TempDir(), "t.json")
-	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}))
-	// The server is made first, so that it closes after the Runner stops
-	// (cleanups run last first): Close waits for the request it holds.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
-	t.Cleanup(srv.Close)
-	h := newHarness(t, Self{})
-	h.r.mu.Lock()
-	h.r.timing.gate = time.Second
-	h.r.mu.Unlock()
-	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n", path))
-	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000")
-
-	start := time.Now()
-	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    http_sd_configs: [{url: %q, refresh_interval: 30s}]\n", srv.URL))
-	h.waitTargets(5*time.Second, "mesh")
-	if d := time.Since(start); d < time.Second {
-		t.Errorf("the entry emptied after %s, before its gate of 1s ended", d)
-	}
 }
 
 func TestEntriesDedupe(t *testing.T) {
@@ -287,67 +147,6 @@ discovery:
 		t.Errorf("targets %q after the module was added", got)
 	}
 	h.waitGauge(fileChange, 0, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "module")
-}
-
-func TestApplyConfigError(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.json")
-	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}))
-	good := fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n", path)
-	bad := good + "  - name: web\n    http_sd_configs: [{url: http://127.0.0.1:1/, tls_config: {ca_file: /nonexistent/ca.pem}}]\n"
-	h := newHarness(t, Self{})
-	h.apply(good)
-	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000")
-	n := len(h.history())
-	cfg := parseConfig(t, bad)
-	for name, err := range map[string]error{"Check": Check(cfg), "ApplyConfig": h.r.ApplyConfig(cfg)} {
-		if err == nil || !strings.Contains(err.Error(), `discovery "web": http_sd_configs[0]: `) || !strings.Contains(err.Error(), "ca.pem") {
-			t.Errorf("%s: error %v, want one naming the entry, the source and the file", name, err)
-		}
-	}
-	if got := len(h.history()); got != n {
-		t.Errorf("a failed ApplyConfig published %d updates", got-n)
-	}
-	if h.firstSource("mesh").removed {
-		t.Error("a failed ApplyConfig stopped the running source")
-	}
-	if err := Check(parseConfig(t, good)); err != nil {
-		t.Errorf("Check of a good config: %v", err)
-	}
-}
-
-func TestApplyBeforeRun(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.json")
-	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}))
-	got := make(chan Update, 10)
-	r, err := New(Options{Registerer: prometheus.NewRegistry(), OnUpdate: func(u Update) { got <- u }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.ApplyConfig(parseConfig(t, fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n", path))); err != nil {
-		t.Fatal(err)
-	}
-	if u := <-got; len(u.Targets()) != 0 {
-		t.Errorf("targets %v before Run, want none: nothing runs yet", u.Targets())
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	timeout := time.After(fileChange)
-	select {
-	case u := <-got:
-		if addrs := addresses(u, "mesh"); !slices.Equal(addrs, []string{"10.0.0.1:4000"}) {
-			t.Errorf("targets %q once running", addrs)
-		}
-	case <-timeout:
-		t.Error("no update once Run started")
-	}
-	if err := r.Run(ctx); err == nil {
-		t.Error("a second Run while the first runs did not fail")
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run: %v", err)
-	}
 }
 
 func TestChurnStillPublishes(t *testing.T) {
