@@ -26,8 +26,10 @@ ROWS=()
 r() { echo "${R[$1]:-n/a}"; }
 
 # row WORKLOAD METRIC GO_KEY C_KEY GOAL: one table row. GOAL is a verdict
-# text or "—". The ratio is GO/C where both are numbers.
+# text or "—". The ratio is GO/C where both are numbers. A row with no
+# result on either side (its phases did not run) is left out.
 row() {
+	[[ -z ${R[$3]+set} && -z ${R[$4]+set} ]] && return 0
 	local go=${R[$3]:-n/a} c=${R[$4]:-—} ratio="—"
 	if [[ $go =~ ^-?[0-9.]+$ && $c =~ ^-?[0-9.]+$ && $(calc "$c != 0" 0) == 1 ]]; then
 		ratio=$(calc "div($go, $c)" 2)
@@ -58,8 +60,8 @@ verdict() {
 # that sends in bursts lets the server answer several frames per wake-up.
 load_rows() {
 	local w=$1 x=$2 name=$3 n=$4
-	R[$w.go.rtt_ratio]=$(calc "div($(r $w.go.rtt_us), $(r w1.go.xrtt_us))" 2)
-	R[$w.c.rtt_ratio]=$(calc "div($(r $w.c.rtt_us), $(r w1.c.xrtt_us))" 2)
+	[[ -n ${R[$w.go.rtt_us]+set} ]] && R[$w.go.rtt_ratio]=$(calc "div($(r $w.go.rtt_us), $(r w1.go.xrtt_us))" 2)
+	[[ -n ${R[$w.c.rtt_us]+set} ]] && R[$w.c.rtt_ratio]=$(calc "div($(r $w.c.rtt_us), $(r w1.c.xrtt_us))" 2)
 	local cpu_ratio echo_ratio
 	cpu_ratio=$(calc "div($(r $x.goc.cpu_probe_us), $(r $w.c.cpu_probe_us))" 2)
 	echo_ratio=$(calc "div($(r $x.cgo.cpu_echo_us), $(r $w.c.cpu_echo_us))" 2)
