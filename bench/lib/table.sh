@@ -99,9 +99,11 @@ load_rows() {
 	row "$name" "extra target echo's kernel receive stamp − capture of the request µs" $w.go.rxlag_us - "—"
 }
 
-# crossed_rows X W NAME: the RTTs of crossed phase X next to W's C run.
+# crossed_rows X W NAME: the RTTs of crossed phase X next to W's C run;
+# nothing if X did not run.
 crossed_rows() {
 	local x=$1 w=$2 name=$3
+	[[ -n ${R[$x.goc.rtt_us]+set} || -n ${R[$x.cgo.rtt_us]+set} ]] || return 0
 	row "$name" "reported mean RTT µs, Go prober → C echo" $x.goc.rtt_us $w.c.rtt_us "—"
 	row "$name" "reported mean RTT µs, C pinger → Go echo" $x.cgo.rtt_us $w.c.rtt_us "—"
 	row "$name" "extra wire mean RTT µs, Go prober → C echo" $x.goc.wire_us $w.c.wire_us "—"
