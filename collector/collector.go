@@ -23,7 +23,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -124,10 +123,10 @@ type Collector struct {
 	textPrefix, protoName []string
 	d                     descs
 	cache                 labelCache // Gather's
-	// wbuf is writeExposition's write buffer, kept for the next scrape
-	// (concurrent ones allocate their own). It is all a scrape keeps:
-	// the rest of its memory is mapped for it and unmapped after it.
-	wbuf atomic.Pointer[[wbufSize]byte]
+	// wbuf is writeExposition's write buffer, kept for the next scrape.
+	// It is all a scrape keeps: the rest of its memory is mapped for it
+	// and unmapped after it.
+	wbuf kept[[wbufSize]byte]
 	// hints size a scrape's arrays, for the text formats and protobuf.
 	hints [2]sizeHints
 }

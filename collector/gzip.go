@@ -33,7 +33,7 @@ type gzipper struct {
 // getGzip returns the kept gzipper writing to w, or a new one if a
 // concurrent scrape has it.
 func (h *handler) getGzip(w io.Writer) *gzipper {
-	z := h.keptGzip.Swap(nil)
+	z := h.keptGzip.take()
 	if z == nil {
 		z = &gzipper{bw: bufio.NewWriterSize(w, 32<<10)}
 		z.gz, _ = gzip.NewWriterLevel(z.bw, gzip.BestSpeed)
@@ -51,7 +51,7 @@ func (h *handler) releaseGzip(z *gzipper) {
 		_ = z.bw.Flush()
 	}
 	z.bw.Reset(io.Discard) // do not keep the response alive
-	h.keptGzip.CompareAndSwap(nil, z)
+	h.keptGzip.giveBack(z)
 }
 
 // acceptsGzip reports whether Accept-Encoding prefers gzip to identity as

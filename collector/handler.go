@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync/atomic"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -54,11 +53,9 @@ type handler struct {
 	inFlight chan struct{}
 	limit    int
 	// keptGzip is the gzipper kept between scrapes, 1.2 MB of compressor
-	// state: one, held here rather than in a sync.Pool, which every
-	// garbage collection empties, so that a gzip scrape (Prometheus asks
-	// for gzip) does not make a new one after each collection. A
-	// concurrent scrape makes its own and drops it.
-	keptGzip atomic.Pointer[gzipper]
+	// state, so that a gzip scrape (Prometheus asks for gzip) does not
+	// make a new one after each collection.
+	keptGzip kept[gzipper]
 	logger   log.Logger
 }
 

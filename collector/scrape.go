@@ -194,7 +194,7 @@ func (sc *scrape) packHistogram(r *row, h *prober.HistogramSnapshot) {
 // keeps its write buffer for the next scrape.
 func (c *Collector) release(sc *scrape) {
 	sc.mem.Free()
-	c.wbuf.Store(sc.wbuf)
+	c.wbuf.giveBack(sc.wbuf)
 	*sc = scrape{}
 }
 
@@ -205,7 +205,7 @@ const wbufSize = flushAt + flushAt/8
 // getBuf returns the kept write buffer, or a new one if a concurrent scrape
 // has it.
 func (c *Collector) getBuf() *[wbufSize]byte {
-	if b := c.wbuf.Swap(nil); b != nil {
+	if b := c.wbuf.take(); b != nil {
 		return b
 	}
 	return new([wbufSize]byte)
