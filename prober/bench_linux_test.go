@@ -64,7 +64,7 @@ func BenchmarkEngineProbe(b *testing.B) {
 	echo := make([]byte, wire.FrameSize)
 	b.ReportAllocs()
 	for b.Loop() {
-		if !t.probe(time.Now()) {
+		if _, ok := t.probe(time.Now()); !ok {
 			b.Fatal("probe failed")
 		}
 		if _, err := io.ReadFull(server, echo); err != nil {

@@ -175,8 +175,14 @@ func (f *flow) stepConnected(now time.Time) {
 	if f.stepRefresh(now) {
 		return
 	}
-	if !now.Before(f.nextTick) && f.readBeforeProbe(now) && f.probe(now) {
-		f.tick(now, f.p)
+	if !now.Before(f.nextTick) && f.readBeforeProbe(now) {
+		// The next slot counts from the probe's send, not from now: the
+		// read before it (a peer that floods) can take longer than half
+		// an interval, and the next probe must not follow a late one
+		// closer than that, or more than MaxInFlight could be in flight.
+		if sent, ok := f.probe(now); ok {
+			f.tick(sent, f.p)
+		}
 	}
 }
 
@@ -187,29 +193,35 @@ func (f *flow) stepConnected(now time.Time) {
 // kernel then gives the merged buffer the later arrival time: the waiting
 // reply's RTT would grow by up to an interval. That happens when the loop
 // runs late by more than an interval while the timeout is longer than it,
-// so that no deadline made it read first. Reading takes time (a peer that
-// floods takes maxDrain frames), so the deadlines are then checked at the
-// clock's time, not at now: a probe must not be sent while one past its
-// deadline still counts in flight. It reports false if the connection was
-// closed.
+// so that no deadline made it read first. It reports false if the
+// connection was closed.
 func (f *flow) readBeforeProbe(now time.Time) bool {
 	if _, inFlight := f.nextDeadline(); !inFlight {
 		return true
 	}
-	if t := time.Now(); t.After(now) {
-		now = t
+	if f.expireDue(now) {
+		return false
 	}
-	return !f.expireDue(now)
+	if h := f.p.hooks; h != nil && h.afterRead != nil {
+		h.afterRead()
+	}
+	return true
 }
 
 // expireDue times out probes whose deadline has passed. Replies already
 // waiting in the socket are read first: one that arrived in time must not
-// be counted as a timeout because the loop ran late. It reports whether
-// the connection was closed.
+// be counted as a timeout because the loop ran late. Reading takes time (a
+// peer that floods takes maxDrain frames), so the deadlines are then
+// checked at the clock's time once read, if later than now: a probe must
+// not be sent while one past its deadline still counts in flight. It
+// reports whether the connection was closed.
 func (f *flow) expireDue(now time.Time) bool {
 	if err := f.receive(maxDrain, false); err != nil {
 		f.readFailed(now, err)
 		return true
+	}
+	if t := time.Now(); t.After(now) {
+		now = t
 	}
 	if why := f.expire(now); why != "" {
 		f.closeConn(now, why)
@@ -218,8 +230,9 @@ func (f *flow) expireDue(now time.Time) bool {
 	return false
 }
 
-// probe sends one frame. It reports false if the connection was lost.
-func (f *flow) probe(now time.Time) bool {
+// probe sends one frame, and returns when (the clock read before its
+// write). ok is false if the connection was lost.
+func (f *flow) probe(now time.Time) (sent time.Time, ok bool) {
 	if f.retransDue(now) {
 		f.sampleRetransmits(now)
 	}
@@ -230,7 +243,7 @@ func (f *flow) probe(now time.Time) bool {
 	}
 	if err := f.link.send(f.out(), sent, timeout); err != nil {
 		f.closeConn(time.Now(), "write: "+errText(err))
-		return false
+		return sent, false
 	}
 	if f.tx.on {
 		f.tx.sent(len(f.out()))
@@ -239,7 +252,7 @@ func (f *flow) probe(now time.Time) bool {
 	if h := f.p.hooks; h != nil && h.afterSend != nil {
 		h.afterSend()
 	}
-	return true
+	return sent, true
 }
 
 // receive reads replies, at most reads times, each read one frame or the

@@ -87,7 +87,14 @@ func hostileModule() config.Module {
 // which the test must call (it fails the test if Stop takes over 2s).
 func hostileProbe(t *testing.T, address string, m config.Module) (snap func() Snapshot, stop func()) {
 	t.Helper()
+	return hostileProbeHooked(t, address, m, nil)
+}
+
+// hostileProbeHooked is hostileProbe with test hooks in the prober's send.
+func hostileProbeHooked(t *testing.T, address string, m config.Module, hooks *sendHooks) (snap func() Snapshot, stop func()) {
+	t.Helper()
 	p := New(Options{Name: "hostile", Address: address, ModuleName: "hostile", Module: m, NoSplay: true}, nil)
+	p.hooks = hooks
 	p.startOn(context.Background(), testEngine(t))
 	bound := m.MaxInFlight()
 	check := func(s Snapshot) Snapshot {

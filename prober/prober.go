@@ -168,9 +168,11 @@ type Snapshot struct {
 // sendHooks are functions tests run within a probe's send. afterSend runs
 // after each probe is written: it stands for the loop's goroutine being
 // descheduled at the worst moment. beforeWrite, likewise, runs between the
-// clock read of a probe's send and its write.
+// clock read of a probe's send and its write, and afterRead between the
+// read of waiting replies before a probe and the probe's clock read (a
+// flood makes that read long).
 type sendHooks struct {
-	afterSend, beforeWrite func()
+	afterSend, beforeWrite, afterRead func()
 }
 
 // Prober probes one target. A Manager makes, starts and stops the probers
