@@ -147,6 +147,7 @@ go_phase() {
 	done
 	R[$id.rss_p]=$(rss_kib "$ppid")
 	log "$id: prober RSS ${R[$id.rss_p]} KiB after window A and $RSS_SCRAPES more scrapes: $(calc "div(${R[$id.rss_p]} - ${R[base.rss]}, $n + 1)" 2) KiB/target"
+	log "$id: prober memory then: $(memstats "$purl" $((n + 1)))"
 	echo "A0 $s0" >>"$WORKDIR/$id.snaps"
 	echo "A1 $s1" >>"$WORKDIR/$id.snaps"
 	go_results "$id" "$n" "$s0" "$s1" "$c0" "$c1"
@@ -178,6 +179,7 @@ go_scrapes() {
 	R[$id.rss_p_scraped]=$(rss_kib "$ppid")
 	R[$id.rss_p_scraped_kib_target]=$(calc "div(${R[$id.rss_p_scraped]} - ${R[base.rss]}, $n + 1)" 2)
 	log "$id: prober RSS ${R[$id.rss_p_scraped]} KiB after the scrape window: ${R[$id.rss_p_scraped_kib_target]} KiB/target"
+	log "$id: prober memory then: $(memstats "$purl" $((n + 1)))"
 	for f in ${SCRAPE_FORMATS//,/ }; do
 		line=$(grep "^format=$f " "$WORKDIR/$id.scrapes")
 		R[$id.scrape_${f}_ms]=$(calc "$(kv "$line" median_ms)" 1)
