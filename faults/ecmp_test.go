@@ -169,6 +169,13 @@ func ecmpBlackhole(t *testing.T, et *ecmpTopo, e *exporter, s *sampler, targets 
 	oldLocal := mover.locals[mk]
 	ln := takePort(t, et.prober, oldLocal)
 	defer ln.Close()
+	defer func() {
+		// Its events name each attempt's source port and error.
+		if t.Failed() {
+			body, err := e.debug("ecmp", mover.address)
+			t.Logf("%s debug page, port %d still taken (%v):\n%s", mover.name, oldLocal.Port(), err, body)
+		}
+	}()
 	var newLocal netip.AddrPort
 	s.waitFor(t, "the flow whose port is taken connected from another", time.Now(), 15*time.Second, func(m metrics) bool {
 		newLocal = flowLocals(t, e, "ecmp", mover.address)[mk]
