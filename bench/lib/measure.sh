@@ -62,9 +62,10 @@ cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
 # memstats URL N: where a Go process's memory is, from its /metrics, in
 # bytes per target (N targets; not net of an empty process): the heap's
-# objects (live and not yet collected), its pages in use (objects, and the
-# free room between them), the GC's own metadata, and the runtime's other
-# memory. For the log, beside the RSS reading taken with it.
+# objects (heap_alloc: live and not yet collected), its pages in use
+# (heap_inuse: objects, and the free room between them), goroutine stacks,
+# span structures, the GC's own metadata and the runtime's other memory.
+# For the log, beside the RSS reading taken with it.
 memstats() {
 	curl -fsS "$1" | awk -v n="$2" '
 		/^go_memstats_(heap_alloc|heap_inuse|gc_sys|stack_inuse|mspan_inuse|other_sys)_bytes / {
