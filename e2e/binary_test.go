@@ -204,6 +204,7 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		{"version", []string{"--version"}, 0, []string{"tcpping_exporter, version", "go version"}},
 		{"telemetry path on another route", []string{"--web.telemetry-path=/probe", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"web.telemetry-path", "/probe"}},
 		{"relative telemetry path", []string{"--web.telemetry-path=metrics", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"must start with /"}},
+		{"telemetry path on the favicon", []string{"--web.telemetry-path=/favicon.ico", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"web.telemetry-path", "/favicon.ico endpoint"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,25 +53,20 @@ type Options struct {
 }
 
 // NewHandler returns the handler of every endpoint: the telemetry path,
-// /probe, /graph, /target, /-/healthy, /-/reload, /config and the landing
-// page at /.
+// the fixed routes (/probe, /graph, /target, /-/healthy, /-/reload,
+// /config, /favicon.ico) and the landing page at /.
 func NewHandler(opts Options, logger log.Logger) http.Handler {
-	rl := opts.Reloader
 	mux := http.NewServeMux()
 	mux.Handle(opts.TelemetryPath, collector.NewHandler(collector.HandlerOptions{
 		Registry:            opts.Registry,
-		Targets:             rl.targets.Load,
+		Targets:             opts.Reloader.targets.Load,
 		Logger:              logger,
 		MaxRequestsInFlight: maxScrapes,
 	}))
-	mux.Handle("/probe", probeHandler{manager: opts.Manager, config: rl.current.Load, allowed: opts.AllowedTargets, logger: logger})
-	mux.HandleFunc("/-/healthy", healthy)
-	mux.Handle("/-/reload", rl)
-	mux.Handle("/config", configHandler{rl})
 	probers := managerList(opts.Manager)
-	mux.Handle("/graph", graphHandler{probers: probers, span: opts.HistorySpan})
-	mux.Handle("/target", targetHandler{probers: probers, span: opts.HistorySpan})
-	mux.HandleFunc("/favicon.ico", favicon)
+	for _, r := range fixedRoutes {
+		mux.Handle(r.path, r.handler(opts, probers, logger))
+	}
 	if opts.TelemetryPath != "/" {
 		landing, err := newLandingHandler(opts.TelemetryPath, probers, opts.HistorySpan)
 		if err != nil {
@@ -87,8 +82,29 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 // 503, as promhttp's MaxRequestsInFlight answers them.
 const maxScrapes = 10
 
-// reservedPaths are the routes --web.telemetry-path may not take.
-var reservedPaths = [...]string{"/probe", "/graph", "/target", "/config", "/-/healthy", "/-/reload"}
+// route is an endpoint at a fixed path, and how to make its handler.
+type route struct {
+	path    string
+	handler func(opts Options, probers proberList, logger log.Logger) http.Handler
+}
+
+// fixedRoutes are the endpoints at fixed paths: NewHandler serves them,
+// and --web.telemetry-path may take none of them (ValidateTelemetryPath).
+var fixedRoutes = [...]route{
+	{"/probe", func(o Options, _ proberList, l log.Logger) http.Handler {
+		return probeHandler{manager: o.Manager, config: o.Reloader.current.Load, allowed: o.AllowedTargets, logger: l}
+	}},
+	{"/-/healthy", func(Options, proberList, log.Logger) http.Handler { return http.HandlerFunc(healthy) }},
+	{"/-/reload", func(o Options, _ proberList, _ log.Logger) http.Handler { return o.Reloader }},
+	{"/config", func(o Options, _ proberList, _ log.Logger) http.Handler { return configHandler{o.Reloader} }},
+	{"/graph", func(o Options, ps proberList, _ log.Logger) http.Handler {
+		return graphHandler{probers: ps, span: o.HistorySpan}
+	}},
+	{"/target", func(o Options, ps proberList, _ log.Logger) http.Handler {
+		return targetHandler{probers: ps, span: o.HistorySpan}
+	}},
+	{"/favicon.ico", func(Options, proberList, log.Logger) http.Handler { return http.HandlerFunc(favicon) }},
+}
 
 // ValidateTelemetryPath checks --web.telemetry-path: an absolute path of
 // plain characters that is not another endpoint's route.
@@ -99,9 +115,9 @@ func ValidateTelemetryPath(p string) error {
 	if strings.ContainsAny(p, "{} \t\n?#%") {
 		return fmt.Errorf("--web.telemetry-path %q: must be a plain path", p)
 	}
-	for _, r := range reservedPaths {
-		if p == r {
-			return fmt.Errorf("--web.telemetry-path %q: that path is the %s endpoint", p, r)
+	for _, r := range fixedRoutes {
+		if p == r.path {
+			return fmt.Errorf("--web.telemetry-path %q: that path is the %s endpoint", p, r.path)
 		}
 	}
 	return nil

@@ -41,6 +41,7 @@ func TestValidateTelemetryPath(t *testing.T) {
 		{"/-/reload", "the /-/reload endpoint"},
 		{"/graph", "the /graph endpoint"},
 		{"/target", "the /target endpoint"},
+		{"/favicon.ico", "the /favicon.ico endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
