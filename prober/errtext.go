@@ -17,6 +17,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 )
 
 // describeReadErr says why a read ended a connection, in the words of the
@@ -28,7 +29,14 @@ func describeReadErr(err error) string {
 	if errors.Is(err, io.EOF) {
 		return "closed by peer"
 	}
-	return "read: " + errText(err)
+	return opText("read", err)
+}
+
+// opText says why a read or a write (op) ended a connection: "op: " and
+// the reason, once: a goroutine loop's error names the system call again
+// (write: write: ...), the engine's does not.
+func opText(op string, err error) string {
+	return op + ": " + strings.TrimPrefix(errText(err), op+": ")
 }
 
 // errText is err without the operation and addresses a *net.OpError

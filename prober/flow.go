@@ -176,13 +176,20 @@ func (f *flow) stepConnected(now time.Time) {
 		return
 	}
 	if !now.Before(f.nextTick) && f.readBeforeProbe(now) {
+		if f.replaceDraining() {
+			// The connection is being replaced: it waits for the
+			// probes in flight, and the slot is skipped (refresh.go).
+			f.tick(now, f.p)
+			return
+		}
 		// The next slot counts from the probe's send, not from now: the
 		// read before it (a peer that floods) can take longer than half
 		// an interval, and the next probe must not follow a late one
 		// closer than that, or more than MaxInFlight could be in flight.
-		if sent, ok := f.probe(now); ok {
-			f.tick(sent, f.p)
-		}
+		// A probe whose write failed took its slot too: it counts as
+		// sent, and timed out with the connection.
+		sent, _ := f.probe(now)
+		f.tick(sent, f.p)
 	}
 }
 
@@ -242,7 +249,7 @@ func (f *flow) probe(now time.Time) (sent time.Time, ok bool) {
 		h.beforeWrite()
 	}
 	if err := f.link.send(f.out(), sent, timeout); err != nil {
-		f.closeConn(time.Now(), "write: "+errText(err))
+		f.closeConn(time.Now(), opText("write", err))
 		return sent, false
 	}
 	if f.tx.on {

@@ -15,6 +15,7 @@ package prober
 
 import (
 	"math/rand/v2"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -203,5 +204,47 @@ func TestTimeoutMeansLoss(t *testing.T) {
 				t.Errorf("probe %d counted as a timeout %v after it arrived, want within the %v timeout in force (+%v)", tt.drop, took, inForce, slack)
 			}
 		})
+	}
+}
+
+// TestWriteFailureTakesOneSlot checks that a probe whose write fails (the
+// peer reset the connection) is counted once: sent, and timed out with
+// the connection, in its own slot, which the next probe slot does not
+// count again as one that fell with no connection. With max_probes 1 the
+// prober sends exactly one.
+func TestWriteFailureTakesOneSlot(t *testing.T) {
+	conns := make(chan net.Conn, 4)
+	srv := startServerStop(t, func(c net.Conn, stop <-chan struct{}) {
+		conns <- c
+		<-stop
+	})
+	m := testModule(200*time.Millisecond, time.Second, false)
+	m.EchoProtocol = config.EchoProtocolV1
+	p := New(Options{Name: "t", Address: srv.addr(), ModuleName: "test", Module: m, NoSplay: true, MaxProbes: 1}, nil)
+	var once sync.Once
+	p.hooks = &sendHooks{beforeWrite: func() {
+		once.Do(func() {
+			select {
+			case c := <-conns:
+				_ = c.(*net.TCPConn).SetLinger(0)
+				_ = c.Close() // a reset: the prober's write fails
+			case <-time.After(2 * time.Second):
+				t.Error("no server connection")
+			}
+			time.Sleep(50 * time.Millisecond) // the reset arrives
+		})
+	}}
+	p.startOn(t.Context(), testEngine(t))
+	defer p.Stop()
+	waitFor(t, "the connection lost", 3*time.Second, func() bool { return p.Snapshot().Dropped >= 1 })
+	time.Sleep(3 * m.Interval.D()) // slots after the first, if any were counted
+	s := p.Snapshot()
+	if s.Sent != 1 || s.Timeouts != 1 || s.InFlight != 0 {
+		t.Errorf("max_probes 1, write failed: sent %d timeouts %d in flight %d, want 1, 1, 0",
+			s.Sent, s.Timeouts, s.InFlight)
+	}
+	// Both loops word it alike.
+	if want := "write: connection reset by peer"; s.LastError != want {
+		t.Errorf("last error %q, want %q", s.LastError, want)
 	}
 }

@@ -80,16 +80,26 @@ func logFallback(p *Prober, logged bool, msg string, err error) bool {
 	return true
 }
 
-// connLost records the loss of the connection and schedules a redial.
-func (f *flow) connLost(now time.Time, why string) {
-	p := f.p
+// endConn records the end of the connection with end, under the
+// prober's lock: its probes in flight time out there, and are reported
+// and kept in the history as those that expire are.
+func (p *Prober) endConn(now time.Time, end func(*state)) {
 	p.mu.Lock()
-	answered := p.st.lastReplied >= p.st.connFirst
 	before, lost := p.st.tally(), p.lostSeqs(now, false)
-	p.st.connDown(now, why)
+	end(&p.st)
 	p.noteHistory(now, before)
 	p.mu.Unlock()
 	p.reportTimeouts(now, lost)
+}
+
+// connLost records the loss of the connection and schedules a redial.
+func (f *flow) connLost(now time.Time, why string) {
+	p := f.p
+	var answered bool
+	p.endConn(now, func(s *state) {
+		answered = s.lastReplied >= s.connFirst
+		s.connDown(now, why)
+	})
 	p.report(Result{Kind: ResultConnectionLost, Time: now, Err: why})
 	level.Warn(p.logger()).Log("msg", "connection lost", "err", why)
 	if answered {
@@ -105,9 +115,7 @@ func (f *flow) connLost(now time.Time, why string) {
 // refresh.go): not a loss, so not counted as dropped.
 func (f *flow) reconnecting(now time.Time, why string) {
 	p := f.p
-	p.mu.Lock()
-	p.st.connReplaced(now, why)
-	p.mu.Unlock()
+	p.endConn(now, func(s *state) { s.connReplaced(now, why) })
 	level.Debug(p.logger()).Log("msg", "reconnecting: "+why)
 }
 

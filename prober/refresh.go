@@ -23,9 +23,12 @@ package prober
 // after it was asked for has its answer (or timed out), closes the
 // connection with nothing in flight, and dials at once, so the next probe,
 // an interval later less the round trip, normally goes on the new
-// connection. A probe slot that falls while the replacement is still being
-// dialed (its handshake and, with echo_protocol auto, its HELLO's round
-// trip) is skipped: neither sent nor counted, since nothing was lost. No
+// connection. Once that probe is sent the old connection takes no more:
+// where the round trip is longer than the interval, a probe slot that
+// falls while it waits for the probes in flight is skipped, as is one
+// that falls while the replacement is still being dialed (its handshake
+// and, with echo_protocol auto, its HELLO's round trip): neither sent nor
+// counted, since nothing was lost. No
 // probe goes unaccounted: sent == received + timeouts +
 // in_flight holds throughout. It is not counted in tcp_echo_dropped_total,
 // which counts failures; a failed dial of the replacement is counted there
@@ -131,8 +134,15 @@ func (f *flow) replaceReady(now time.Time, inFlight bool) bool {
 	if r.replaceFrom.IsZero() {
 		return false
 	}
-	settled := !inFlight && !r.lastSent.Before(r.replaceFrom)
-	return settled || !now.Before(r.replaceFrom.Add(f.replaceLimit()))
+	return (!inFlight && f.replaceDraining()) || !now.Before(r.replaceFrom.Add(f.replaceLimit()))
+}
+
+// replaceDraining reports whether the connection is being replaced and
+// has sent the probe it waits for: it sends no more, and waits for the
+// probes in flight to end.
+func (f *flow) replaceDraining() bool {
+	r := &f.refresh
+	return !r.replaceFrom.IsZero() && !r.lastSent.Before(r.replaceFrom)
 }
 
 // refreshWake returns when the refreshes next need the loop while
@@ -147,7 +157,7 @@ func (f *flow) refreshWake(inFlight bool) time.Time {
 		}
 	}
 	if !r.replaceFrom.IsZero() {
-		if !inFlight && !r.lastSent.Before(r.replaceFrom) {
+		if !inFlight && f.replaceDraining() {
 			earlier(r.replaceFrom)
 		}
 		earlier(r.replaceFrom.Add(f.replaceLimit()))

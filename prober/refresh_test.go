@@ -15,6 +15,7 @@ package prober
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,6 +76,54 @@ func TestReconnectIntervalWithoutReplies(t *testing.T) {
 	s := snap()
 	if s.Dropped != 0 || s.Received != 0 || s.Timeouts == 0 {
 		t.Errorf("dropped %d received %d timeouts %d, want 0, 0, some", s.Dropped, s.Received, s.Timeouts)
+	}
+	if n := countEvents(p, "reconnecting: reconnect_interval"); n == 0 {
+		t.Errorf("no reconnect event in %v", p.Events())
+	}
+}
+
+// TestReconnectIntervalLongRTT checks a planned reconnect where the round
+// trip (150 ms) is three intervals (50 ms) long, so a probe is always in
+// flight: the old connection sends nothing after the probe the
+// replacement waits for, the replies in flight all come back, and the
+// slots that fall meanwhile are skipped, not lost.
+func TestReconnectIntervalLongRTT(t *testing.T) {
+	srv := startServer(t, delayedEchoHandler(150*time.Millisecond))
+	m := testModule(50*time.Millisecond, time.Second, false)
+	m.EchoProtocol = config.EchoProtocolV1
+	m.ReconnectInterval = config.Duration(500 * time.Millisecond)
+	p, snap := startProber(t, srv.addr(), m)
+	waitFor(t, "three connections", 10*time.Second, func() bool { return srv.accepted.Load() >= 3 })
+	s := snap()
+	if s.Timeouts != 0 || s.Dropped != 0 || s.Received < 10 {
+		t.Errorf("timeouts %d dropped %d received %d across %d planned reconnects of a connection that answers every probe in 150 ms (timeout 1 s): want no loss; events %v",
+			s.Timeouts, s.Dropped, s.Received, srv.accepted.Load()-1, p.Events())
+	}
+}
+
+// TestReplacementTimeoutsReported checks that the probes a planned
+// reconnect times out (nothing answers) are reported one by one, as every
+// other timeout is: the ping command and the history see what the
+// counters count.
+func TestReplacementTimeoutsReported(t *testing.T) {
+	srv := startServer(t, stallHandler)
+	m := testModule(50*time.Millisecond, 100*time.Millisecond, false)
+	m.ReconnectAfter = 0
+	m.ReconnectInterval = config.Duration(200 * time.Millisecond)
+	m.EchoProtocol = config.EchoProtocolV1
+	var reported atomic.Uint64
+	p := New(Options{Name: "t", Address: srv.addr(), ModuleName: "test", Module: m, NoSplay: true,
+		OnResult: func(r Result) {
+			if r.Kind == ResultTimeout {
+				reported.Add(1)
+			}
+		}}, nil)
+	p.startOn(t.Context(), testEngine(t))
+	waitFor(t, "three connections", 10*time.Second, func() bool { return srv.accepted.Load() >= 3 })
+	p.Stop()
+	s := p.Snapshot()
+	if s.Timeouts == 0 || s.Timeouts != reported.Load() {
+		t.Errorf("the counters have %d timeouts, OnResult reported %d: want them equal, and some", s.Timeouts, reported.Load())
 	}
 	if n := countEvents(p, "reconnecting: reconnect_interval"); n == 0 {
 		t.Errorf("no reconnect event in %v", p.Events())

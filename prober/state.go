@@ -303,10 +303,7 @@ func (s *state) setConnRetransmits(n uint64) { s.retransConn = max(s.retransConn
 // connDown records the loss of the current connection: its probes in
 // flight time out and it counts as dropped.
 func (s *state) connDown(now time.Time, why string) {
-	for range s.inflight {
-		s.timeout(now)
-	}
-	s.inflight = s.inflight[:0]
+	s.timeoutInFlight(now)
 	s.status = StateBackoff
 	s.dropped++
 	s.retransClosed += s.retransConn
@@ -315,14 +312,20 @@ func (s *state) connDown(now time.Time, why string) {
 	s.event(now, "connection lost: "+why)
 }
 
-// connReplaced records the planned end of the current connection, which
-// is replaced at once: not a loss, so not dropped. Its probes in flight,
-// if it could not wait for them, time out.
-func (s *state) connReplaced(now time.Time, why string) {
+// timeoutInFlight times out every probe in flight: their connection has
+// ended.
+func (s *state) timeoutInFlight(now time.Time) {
 	for range s.inflight {
 		s.timeout(now)
 	}
 	s.inflight = s.inflight[:0]
+}
+
+// connReplaced records the planned end of the current connection, which
+// is replaced at once: not a loss, so not dropped. Its probes in flight,
+// if it could not wait for them, time out.
+func (s *state) connReplaced(now time.Time, why string) {
+	s.timeoutInFlight(now)
 	s.status = StateConnecting
 	s.retransClosed += s.retransConn
 	s.retransConn = 0

@@ -107,7 +107,7 @@ func (t *task) onWritable(now time.Time) {
 	case err == unix.EAGAIN || err == unix.EINTR:
 		return
 	case err != nil:
-		t.closeConn(now, "write: "+errText(err))
+		t.closeConn(now, opText("write", err))
 		t.plan()
 		return
 	}
