@@ -16,6 +16,7 @@ package prober
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -34,6 +35,10 @@ import (
 // ErrTooManyTargets is returned when a new dynamic prober would exceed the
 // configured cap.
 var ErrTooManyTargets = errors.New("too many dynamic targets")
+
+// ErrUnknownModule is returned by Get for a module that the config of the
+// latest reconcile does not have: a reload removed it meanwhile.
+var ErrUnknownModule = errors.New("unknown module")
 
 type dynamicProber struct {
 	p        *Prober      // the target's first flow
@@ -73,6 +78,12 @@ func (m *Manager) lookup(key string, now int64) *Prober {
 // reports a new prober. It fails with ErrTooManyTargets at the cap. Every
 // call marks a dynamic prober as used. For a target of several flows it is
 // the first flow's prober; Flows returns them all.
+//
+// mod is the module as the caller's config has it. Once the Manager has
+// been reconciled, a new prober runs the module of the latest reconcile
+// instead, and Get fails with ErrUnknownModule if that has none of the
+// name: a reload between the caller's read of its config and this call
+// must not leave a prober running settings the reload replaced.
 func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *Prober, created bool, err error) {
 	key := probeKey(moduleName, address)
 	now := time.Now().UnixNano()
@@ -91,6 +102,13 @@ func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *
 	}
 	if m.stopping {
 		return nil, false, context.Canceled
+	}
+	if m.modules != nil {
+		cur, ok := m.modules[moduleName]
+		if !ok {
+			return nil, false, fmt.Errorf("%w %q", ErrUnknownModule, moduleName)
+		}
+		mod = cur
 	}
 	if len(m.dynamic) >= m.opts.MaxDynamic {
 		return nil, false, ErrTooManyTargets

@@ -95,7 +95,10 @@ type Manager struct {
 	// discovered counts the targets of order that discovery found.
 	discovered int
 	dynamic    map[string]*dynamicProber
-	stopping   bool
+	// modules are the modules of the latest reconcile, nil before the
+	// first: what a new dynamic prober runs (Get).
+	modules  map[string]config.Module
+	stopping bool
 }
 
 // NewManager returns a Manager whose probers run until ctx is done or Stop
@@ -191,6 +194,7 @@ func (m *Manager) ReconcileTargets(cfg *config.Config, discovered []config.Targe
 		}
 	}
 	next := make([]*Prober, 0, len(want))
+	m.modules = maps.Clone(cfg.Modules)
 	m.discovered = 0
 	for _, o := range want {
 		k := runKey(o.Name, o.ModuleName, o.Address)

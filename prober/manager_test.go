@@ -14,6 +14,7 @@
 package prober
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"runtime"
@@ -169,6 +170,31 @@ func TestDynamicProbersSurviveReloadWithSameModule(t *testing.T) {
 	m.Reconcile(config.Default()) // default module changed
 	if p.Snapshot().State != StateStopped {
 		t.Error("dynamic prober whose module changed still runs")
+	}
+}
+
+// TestDynamicProberRunsTheReconciledModule checks that a dynamic prober
+// runs its module as the latest reconcile has it, whatever copy the
+// caller read before that reconcile, and that a module it removed is
+// refused.
+func TestDynamicProberRunsTheReconciledModule(t *testing.T) {
+	srv := startServer(t, echoHandler)
+	m := newTestManager(t, ManagerOptions{MaxDynamic: 5, IdleTimeout: time.Hour})
+	cfg := testConfig()
+	stale := cfg.Modules["default"]
+	mod := stale
+	mod.Interval = config.Duration(3 * stale.Interval.D())
+	cfg.Modules["default"] = mod
+	m.Reconcile(cfg)
+	p, _, err := m.Get("default", stale, srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Options().Module.Interval; got != mod.Interval {
+		t.Errorf("dynamic prober runs interval %v, want the reconciled %v", got, mod.Interval)
+	}
+	if _, _, err := m.Get("gone", stale, srv.addr()); !errors.Is(err, ErrUnknownModule) {
+		t.Errorf("module the reconcile does not have: err %v, want ErrUnknownModule", err)
 	}
 }
 

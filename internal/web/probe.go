@@ -173,6 +173,9 @@ func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p, created, err := h.manager.Get(req.module, mod, req.target)
 	switch {
+	case errors.Is(err, prober.ErrUnknownModule): // a reload removed it meanwhile
+		http.Error(w, fmt.Sprintf("unknown module %q", truncate(req.module)), http.StatusBadRequest)
+		return
 	case errors.Is(err, prober.ErrTooManyTargets):
 		http.Error(w, fmt.Sprintf("%s: the exporter already runs --probe.max-dynamic-targets probers", err), http.StatusServiceUnavailable)
 		return

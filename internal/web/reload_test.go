@@ -27,6 +27,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tcpping/tcpping_exporter/config"
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
@@ -158,4 +159,54 @@ func TestReloadEndpoint(t *testing.T) {
 			t.Errorf("%s = %v, want the time of the last success", timestamp, v)
 		}
 	})
+}
+
+// TestProbeDuringReload checks a /probe request that a reload overtakes:
+// the request has read the config, then a reload changes its module's
+// settings (and another reload removes the module) before the request
+// starts a dynamic prober. The prober must run the settings in force, and
+// a removed module is a 400: no prober is left running settings that a
+// reload replaced, to be reused by every later request.
+func TestProbeDuringReload(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tcpping.yml")
+	writeConfig(t, file, "modules:\n  default: {interval: 50ms, ip_protocol: ip4}\n  other: {interval: 50ms, ip_protocol: ip4}\n")
+	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
+	t.Cleanup(m.Stop)
+	rl := NewReloader(ConfigFile{Path: file, Explicit: true}, m, nopLogger(), prometheus.NewRegistry())
+	if err := rl.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	// The handler's config read returns the config it had, and a reload
+	// lands right after it.
+	var next string
+	readThenReload := func() *config.Config {
+		c := rl.current.Load()
+		writeConfig(t, file, next)
+		if err := rl.Reload(); err != nil {
+			t.Error(err)
+		}
+		return c
+	}
+	srv := httptest.NewServer(probeHandler{manager: m, config: readThenReload, logger: nopLogger()})
+	t.Cleanup(srv.Close)
+	addr := testenv.EchoServer(t)
+
+	next = "modules:\n  default: {interval: 200ms, ip_protocol: ip4}\n  other: {interval: 50ms, ip_protocol: ip4}\n"
+	if code, body := testenv.Get(t, srv.URL+"/probe?target="+addr, nil); code != http.StatusOK {
+		t.Fatalf("/probe: %d %s", code, body)
+	}
+	for _, p := range m.Dynamic() {
+		if got := p.Options().Module.Interval.D(); got != 200*time.Millisecond {
+			t.Errorf("dynamic prober %s runs interval %v after the reload, want the reloaded 200ms", p.Options().Address, got)
+		}
+	}
+
+	next = "modules:\n  default: {interval: 200ms, ip_protocol: ip4}\n"
+	code, body := testenv.Get(t, srv.URL+"/probe?module=other&target="+addr, nil)
+	if code != http.StatusBadRequest || !strings.Contains(body, `unknown module "other"`) {
+		t.Errorf("/probe of a module a reload removed meanwhile: %d %q, want 400 naming the module", code, truncate(body))
+	}
+	if _, n := m.Counts(); n != 1 {
+		t.Errorf("%d dynamic probers, want 1 (none for the removed module)", n)
+	}
 }
