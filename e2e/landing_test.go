@@ -84,8 +84,8 @@ targets:
 		t.Errorf("%d scripts, %d elements from target names, %d sparklines; want none, none, 3", landing.Scripts, landing.Markup, landing.Sparks)
 	}
 	if len(landing.Cells) < 6 || landing.Cells[1] != "" || landing.Cells[2] != "127.0.0.2:"+strconv.Itoa(echoPort) ||
-		landing.Cells[3] != "default" || landing.Cells[4] != "yes" {
-		t.Errorf("first row %q: want beta, no flow number, its address, module, connected", landing.Cells)
+		landing.Cells[3] != "default" || landing.Cells[4] != "connected" {
+		t.Errorf("first row %q: want beta, no flow number, its address, module, state connected", landing.Cells)
 	}
 	noProblems(t, page)
 	shot := filepath.Join(dir, "landing.png")

@@ -43,14 +43,14 @@ var proberTable = template.Must(template.New("probers").Parse(`
 <h2>Probers</h2>
 <div id="probers" data-sort="{{.Sort}}">
 <table class="probers">{{template "cols" .}}
-<thead><tr><th><a href="?sort=name">Name</a></th><th>Flow</th><th>Address</th><th>Module</th><th>Connected</th><th>Last RTT</th><th><a href="?sort=rtt">SRTT</a></th>
+<thead><tr><th><a href="?sort=name">Name</a></th><th>Flow</th><th>Address</th><th>Module</th><th>State</th><th>Last RTT</th><th><a href="?sort=rtt">SRTT</a></th>
 {{- if .Window}}<th><a href="?sort=loss">Loss, {{.Window}}</a></th><th>Last {{.Window}}</th>{{else}}<th><a href="?sort=loss">Timeouts (1 min)</a></th>{{end -}}
 <th>Last error</th></tr></thead>
 </table>
 {{- range .Chunks}}
 <div class="chunk"><table class="probers">{{template "cols" $}}<tbody>
 {{- range .}}
-<tr><td><a href="{{.TargetURL}}">{{.Name}}</a>{{if ne .Source "static"}} ({{.Source}}){{end}}</td><td>{{.Flow}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Connected}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>
+<tr><td><a href="{{.TargetURL}}">{{.Name}}</a>{{if ne .Source "static"}} ({{.Source}}){{end}}</td><td>{{.Flow}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.State}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>
 {{- if $.Window}}<td>{{.Loss}}</td><td class="spark">{{.Spark}}</td>{{else}}<td>{{.RecentTimeouts}}</td>{{end -}}
 <td>{{.LastError}}</td></tr>
 {{- end}}

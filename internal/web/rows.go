@@ -35,9 +35,9 @@ import (
 // Its text is plain: the templates escape it, for target names, labels
 // and errors come from config files, discovery and /probe requests.
 type proberRow struct {
-	Name, Flow, Address, Module, Labels, Source, State, Connected, LastRTT, SRTT, Loss, LastError string
-	RecentTimeouts                                                                                uint64
-	TargetURL                                                                                     string
+	Name, Flow, Address, Module, Labels, Source, State, LastRTT, SRTT, Loss, LastError string
+	RecentTimeouts                                                                     uint64
+	TargetURL                                                                          string
 	// Spark is the sparkline, SVG that the graph package escaped.
 	Spark template.HTML
 
@@ -69,15 +69,12 @@ func (b *rowBuilder) row(p *prober.Prober) proberRow {
 	s := &b.snap
 	r := proberRow{
 		Name: o.Name, Address: o.Address, Module: o.ModuleName, Labels: labelsText(o.Labels), Source: sourceOf(&o),
-		State: s.State.String(), Connected: "no", LastRTT: "-", SRTT: "-", Loss: "-",
+		State: s.State.String(), LastRTT: "-", SRTT: "-", Loss: "-",
 		LastError: s.LastError, RecentTimeouts: s.RecentTimeouts, loss: -1,
 		TargetURL: "target?" + targetValues(&o).Encode(),
 	}
 	if o.Module.Flows > 1 {
 		r.Flow = strconv.Itoa(o.Flow)
-	}
-	if s.Connected {
-		r.Connected = "yes"
 	}
 	if s.Received > 0 {
 		r.LastRTT = s.LastRTT.Round(time.Microsecond).String()
