@@ -17,11 +17,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"syscall"
 	"time"
 
 	"github.com/go-kit/log/level"
+
+	"github.com/tcpping/tcpping_exporter/internal/netmatch"
 )
 
 // acceptLoop accepts on l until Shutdown (nil) or a permanent error.
@@ -128,17 +129,7 @@ func (s *Server) allowed(addr net.Addr) bool {
 	if !ok {
 		return false
 	}
-	return allowedAddr(s.opts.AllowedNetworks, ta.AddrPort().Addr())
-}
-
-// allowedAddr reports whether ip is in one of nets. An IPv4-mapped IPv6
-// address is matched as the IPv4 address it maps.
-func allowedAddr(nets []netip.Prefix, ip netip.Addr) bool {
-	ip = ip.Unmap()
-	for _, p := range nets {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	// The rule of --probe.allowed-target too: the address without its
+	// zone, an IPv4-mapped address as its IPv4 address.
+	return netmatch.Contains(s.opts.AllowedNetworks, ta.AddrPort().Addr())
 }

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tcpping/tcpping_exporter/internal/netmatch"
 )
 
 func TestAllowedNetworks(t *testing.T) {
@@ -74,6 +76,9 @@ func TestAllowedAddr(t *testing.T) {
 		{"ipv6 in ipv6 prefix", []string{"2001:db8::/32"}, "2001:db8::1", true},
 		{"outside", []string{"10.0.0.0/8"}, "192.168.1.1", false},
 		{"unmasked prefix", []string{"10.1.2.3/8"}, "10.200.0.1", true},
+		// A dual-stack listener reports a link-local client with its zone.
+		{"zoned link-local in link-local prefix", []string{"fe80::/10"}, "fe80::2%eth0", true},
+		{"zoned address outside", []string{"2001:db8::/32"}, "fe80::2%eth0", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,10 +90,27 @@ func TestAllowedAddr(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := allowedAddr(opts.AllowedNetworks, netip.MustParseAddr(tt.ip)); got != tt.want {
-				t.Errorf("allowedAddr(%v, %s) = %v, want %v", opts.AllowedNetworks, tt.ip, got, tt.want)
+			if got := netmatch.Contains(opts.AllowedNetworks, netip.MustParseAddr(tt.ip)); got != tt.want {
+				t.Errorf("netmatch.Contains(%v, %s) = %v, want %v", opts.AllowedNetworks, tt.ip, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAllowedZonedClient checks the address as the server sees a client:
+// a link-local peer of a dual-stack listener comes with its zone, which no
+// loopback client can have, so the address is built by hand.
+func TestAllowedZonedClient(t *testing.T) {
+	s, err := New(testOptions(t, Options{
+		ListenAddresses: []string{"127.0.0.1:0"},
+		AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("fe80::/10")},
+	}), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &net.TCPAddr{IP: net.ParseIP("fe80::2"), Port: 40000, Zone: "eth0"}
+	if !s.allowed(client) {
+		t.Errorf("client %v refused, want it served by --echo.allowed-network=fe80::/10", client)
 	}
 }
 

@@ -19,6 +19,8 @@ import (
 	"net/netip"
 	"path"
 	"strings"
+
+	"github.com/tcpping/tcpping_exporter/internal/netmatch"
 )
 
 // AllowedTargets is the --probe.allowed-target policy of /probe: the
@@ -80,7 +82,8 @@ func globLabels(v string) ([]string, error) {
 func (a AllowedTargets) Restricted() bool { return len(a.prefixes)+len(a.globs) > 0 }
 
 // Allows reports whether /probe may probe target, a host:port that
-// validateTarget accepted. An IP address must lie in one of the CIDRs; a
+// validateTarget accepted. An IP address must lie in one of the CIDRs (its
+// zone, as in [fe80::1%eth0]:4000, is not matched); a
 // DNS name must match one of the name patterns (its addresses are not
 // checked: allowing a name trusts its DNS).
 func (a AllowedTargets) Allows(target string) bool {
@@ -92,13 +95,7 @@ func (a AllowedTargets) Allows(target string) bool {
 		return false
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
-		ip = ip.Unmap()
-		for _, p := range a.prefixes {
-			if p.Contains(ip) {
-				return true
-			}
-		}
-		return false
+		return netmatch.Contains(a.prefixes, ip)
 	}
 	labels := strings.Split(strings.ToLower(strings.TrimSuffix(host, ".")), ".")
 	for _, g := range a.globs {

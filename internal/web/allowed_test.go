@@ -16,6 +16,7 @@ package web
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,6 +38,8 @@ func TestAllowedTargets(t *testing.T) {
 		{"11.1.2.3:4000", false},
 		{"[fd00::1]:4000", true},
 		{"[fe80::1]:4000", false},
+		{"[fd00::1%lo]:4000", true}, // the zone is not part of the match
+		{"[fe80::1%lo]:4000", false},
 		{"[::ffff:10.0.0.1]:4000", true}, // a v4-mapped address is its IPv4 address
 		{"192.0.2.7:4000", true},
 		{"192.0.2.8:4000", false},
@@ -143,4 +146,33 @@ func TestProbeAllowedTarget(t *testing.T) {
 			t.Errorf("malformed target: HTTP %d, want 400", code)
 		}
 	})
+}
+
+// TestProbeAllowedZonedTarget: a link-local target names its interface
+// (fe80::1%lo) and must match a link-local policy. The request names an
+// unknown module, so that passing the policy check ends in a 400 and
+// nothing is dialed.
+func TestProbeAllowedZonedTarget(t *testing.T) {
+	allowed, err := ParseAllowedTargets([]string{"fe80::/10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, m := probeServerAllowing(t, fastConfig(), 10, allowed)
+	header := map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "2"}
+	for target, want := range map[string]int{
+		"[fe80::1%lo]:4000":   http.StatusBadRequest, // allowed, then the unknown module
+		"[2001:db8::1]:4000":  http.StatusForbidden,
+		"[fe80::1%lo]:notnum": http.StatusBadRequest,
+	} {
+		code, body := testenv.Get(t, srv.URL+"/probe?module=no-such-module&target="+url.QueryEscape(target), header)
+		if code != want {
+			t.Errorf("%s: HTTP %d %q, want %d", target, code, body, want)
+		}
+		if code == http.StatusBadRequest && strings.Contains(body, "not allowed") {
+			t.Errorf("%s: %q, want no policy refusal", target, body)
+		}
+	}
+	if _, dynamic := m.Counts(); dynamic != 0 {
+		t.Errorf("%d dynamic probers started", dynamic)
+	}
 }
