@@ -60,12 +60,14 @@ func (s *Server) acceptLoop(l net.Listener) error {
 }
 
 // temporary reports whether an accept error is worth retrying: resource
-// exhaustion (EMFILE, ENFILE, ENOBUFS, ENOMEM), interruptions and timeouts.
+// exhaustion (EMFILE, ENFILE, ENOBUFS, ENOMEM), interruptions and timeouts,
+// and errors of the one new connection (ECONNABORTED, ECONNRESET and, on
+// Linux, the network errors pendingNetError lists).
 func temporary(err error) bool {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
 		return errno.Temporary() || errno == syscall.ENOBUFS || errno == syscall.ENOMEM ||
-			errno == syscall.ECONNABORTED || errno == syscall.ECONNRESET
+			errno == syscall.ECONNABORTED || errno == syscall.ECONNRESET || pendingNetError(errno)
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()

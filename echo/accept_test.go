@@ -150,36 +150,42 @@ func TestAcceptErrors(t *testing.T) {
 		{"listener closed under the server", []error{net.ErrClosed}, net.ErrClosed},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, err := New(testOptions(t, Options{ListenAddresses: []string{"127.0.0.1:0"}}), nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(s.Shutdown)
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.listeners = []net.Listener{&flakyListener{Listener: l, errs: tt.errs}}
-			served := make(chan error, 1)
-			go func() { served <- s.Serve(context.Background()) }()
+		t.Run(tt.name, func(t *testing.T) { checkAcceptErrors(t, tt.errs, tt.wantErr) })
+	}
+}
 
-			if tt.wantErr == nil {
-				roundTrip(t, dial(t, l.Addr().String()), 1)
-				s.Shutdown()
-			}
-			select {
-			case err := <-served:
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("Serve = %v, want %v", err, tt.wantErr)
-				}
-			case <-time.After(testTimeout):
-				t.Fatal("Serve did not return")
-			}
-			if !s.closing() {
-				t.Error("server not shut down after Serve returned")
-			}
-		})
+// checkAcceptErrors serves a loopback listener whose first Accept calls
+// fail with errs. With wantErr nil the server must then serve a client and
+// Serve return nil at Shutdown; otherwise Serve must return wantErr.
+func checkAcceptErrors(t *testing.T, errs []error, wantErr error) {
+	t.Helper()
+	s, err := New(testOptions(t, Options{ListenAddresses: []string{"127.0.0.1:0"}}), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Shutdown)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.listeners = []net.Listener{&flakyListener{Listener: l, errs: errs}}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(context.Background()) }()
+
+	if wantErr == nil {
+		roundTrip(t, dial(t, l.Addr().String()), 1)
+		s.Shutdown()
+	}
+	select {
+	case err := <-served:
+		if !errors.Is(err, wantErr) {
+			t.Fatalf("Serve = %v, want %v", err, wantErr)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("Serve did not return")
+	}
+	if !s.closing() {
+		t.Error("server not shut down after Serve returned")
 	}
 }
 
