@@ -15,6 +15,7 @@ package echo
 
 import (
 	"errors"
+	"math"
 	"time"
 )
 
@@ -91,9 +92,9 @@ func (p timeouts) check(t connTimes, now time.Duration) (connTimes, reason, time
 		if now-t.writeStart >= p.write {
 			return t, reasonWriteTimeout, 0
 		}
-		return t, reasonNone, t.writeStart + p.write
+		return t, reasonNone, addSat(t.writeStart, p.write)
 	case now-t.lastFrame < p.idle:
-		return t, reasonNone, t.lastFrame + p.idle
+		return t, reasonNone, addSat(t.lastFrame, p.idle)
 	case !t.graced:
 		t.graced, t.graceUntil = true, now+idleGrace
 		return t, reasonNone, t.graceUntil
@@ -102,4 +103,15 @@ func (p timeouts) check(t connTimes, now time.Duration) (connTimes, reason, time
 	default:
 		return t, reasonNone, t.graceUntil
 	}
+}
+
+// addSat returns at+d, or the largest time.Duration if that overflows: a
+// timeout near it (--echo.idle-timeout=2562047h) is a deadline that never
+// comes, not one that wrapped around into the past. at and d are not
+// negative.
+func addSat(at, d time.Duration) time.Duration {
+	if d > math.MaxInt64-at {
+		return math.MaxInt64
+	}
+	return at + d
 }

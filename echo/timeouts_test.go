@@ -16,6 +16,7 @@ package echo
 import (
 	"errors"
 	"io"
+	"math"
 	"os"
 	"testing"
 	"time"
@@ -70,6 +71,30 @@ func TestTimeoutsCheck(t *testing.T) {
 			}
 			if got.lastFrame != tt.times.lastFrame || got.writing != tt.times.writing || got.writeStart != tt.times.writeStart {
 				t.Errorf("check changed the connection's events: %+v, was %+v", got, tt.times)
+			}
+		})
+	}
+}
+
+// TestTimeoutsCheckHugeTimeouts: a timeout near the largest time.Duration
+// (--echo.idle-timeout=2562047h) means "never", not a deadline that
+// wrapped around into the past and makes the engines check again at once,
+// forever.
+func TestTimeoutsCheckHugeTimeouts(t *testing.T) {
+	const huge = time.Duration(math.MaxInt64)
+	p := timeouts{idle: huge, write: huge}
+	const t0 = 7 * time.Second
+	for _, tc := range []struct {
+		name  string
+		times connTimes
+	}{
+		{"idle", openedAt(t0)},
+		{"write", connTimes{lastFrame: t0, writing: true, writeStart: t0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, r, next := p.check(tc.times, t0+time.Second)
+			if r != reasonNone || next != huge {
+				t.Errorf("check = %s, next at %v; want kept, next at %v", r, next, huge)
 			}
 		})
 	}
@@ -234,6 +259,29 @@ func TestNonReadingClient(t *testing.T) {
 	if grew := int64(heapInuse()) - int64(heapBefore); grew > 16<<20 {
 		t.Errorf("heap grew by %d bytes", grew)
 	}
+}
+
+// TestHugeIdleTimeoutKeepsWriteTimeout: the largest --echo.idle-timeout
+// (2562047h47m16s) must not stop the write timeout from closing a client
+// that does not read while another client is quiet. lastFrame + idle
+// wrapped around into the past, and the epoll worker, reckoning its next
+// sweep from that, slept in epoll_wait until some other event came.
+func TestHugeIdleTimeoutKeepsWriteTimeout(t *testing.T) {
+	s, _ := startServer(t, Options{IdleTimeout: time.Duration(math.MaxInt64), WriteTimeout: 300 * time.Millisecond}, nil)
+	a := addr(t, s)
+	quiet := dial(t, a)
+	roundTrip(t, quiet, 1)
+	flood := dial(t, a)
+	go func() {
+		chunk := frames(1, 4096)
+		for {
+			if _, err := flood.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	waitRejected(t, s, reasonWriteTimeout, 1) // fails the test after testTimeout
+	roundTrip(t, quiet, 2)
 }
 
 // TestSlowReaderIsNotIdle checks that time the server spends blocked
