@@ -44,6 +44,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tcpping/tcpping_exporter/internal/netmatch"
 )
 
 const (
@@ -184,12 +185,7 @@ func checkOptions(opts Options) (Options, error) {
 		if !p.IsValid() {
 			return opts, fmt.Errorf("allowed network %q: invalid prefix", p)
 		}
-		// Remote addresses are unmapped before matching, so an
-		// IPv4-mapped prefix (::ffff:10.0.0.0/104) becomes its IPv4 form.
-		if p.Addr().Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-		}
-		nets = append(nets, p.Masked())
+		nets = append(nets, netmatch.Prefix(p))
 	}
 	opts.AllowedNetworks = nets
 	return opts, nil

@@ -32,3 +32,13 @@ func Contains(nets []netip.Prefix, ip netip.Addr) bool {
 	}
 	return false
 }
+
+// Prefix returns p as Contains matches it: masked, and an IPv4-mapped
+// prefix (::ffff:10.0.0.0/104) in its IPv4 form, since addresses are
+// matched unmapped.
+func Prefix(p netip.Prefix) netip.Prefix {
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p.Masked()
+}

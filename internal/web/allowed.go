@@ -44,7 +44,7 @@ func ParseAllowedTargets(values []string) (AllowedTargets, error) {
 	var a AllowedTargets
 	for _, v := range values {
 		if p, err := netip.ParsePrefix(v); err == nil {
-			a.prefixes = append(a.prefixes, p.Masked())
+			a.prefixes = append(a.prefixes, netmatch.Prefix(p))
 			continue
 		}
 		if ip, err := netip.ParseAddr(v); err == nil {

@@ -26,7 +26,7 @@ import (
 )
 
 func TestAllowedTargets(t *testing.T) {
-	a, err := ParseAllowedTargets([]string{"10.0.0.0/8", "fd00::/8", "192.0.2.7", "*.dc1.example.net", "echo-?.Example.ORG", "exact.example.com."})
+	a, err := ParseAllowedTargets([]string{"10.0.0.0/8", "fd00::/8", "192.0.2.7", "::ffff:198.51.100.0/120", "*.dc1.example.net", "echo-?.Example.ORG", "exact.example.com."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +43,8 @@ func TestAllowedTargets(t *testing.T) {
 		{"[::ffff:10.0.0.1]:4000", true}, // a v4-mapped address is its IPv4 address
 		{"192.0.2.7:4000", true},
 		{"192.0.2.8:4000", false},
+		{"198.51.100.9:4000", true}, // an IPv4-mapped CIDR is its IPv4 CIDR, as --echo.allowed-network's
+		{"198.51.101.9:4000", false},
 		{"a.dc1.example.net:4000", true},
 		{"A.DC1.Example.Net.:4000", true},
 		{"a.b.dc1.example.net:4000", false}, // '*' stays within one label
