@@ -51,6 +51,7 @@ func TestGraphRequests(t *testing.T) {
 		{"too long", base, "target=" + strings.Repeat("a", 2000), http.StatusBadRequest, "longer than 1024 bytes"},
 		{"unknown target", base, "target=nope", http.StatusNotFound, "no prober for target nope in module default"},
 		{"unknown module", base, "target=lossy&module=other", http.StatusNotFound, "no prober for target lossy in module other"},
+		{"unknown target, not UTF-8", base, "target=%FFx", http.StatusNotFound, "no prober for target \uFFFDx in module default"},
 		{"address of another target", base, "target=lossy&address=10.0.0.2:4000", http.StatusNotFound, "no prober"},
 		{"history off", off, "target=lossy", http.StatusNotFound, "--web.history is 0"},
 	} {

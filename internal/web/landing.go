@@ -16,6 +16,7 @@ package web
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"slices"
@@ -151,7 +152,7 @@ func (h landingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key = sortName
 	case sortName, sortRTT, sortLoss:
 	default:
-		http.Error(w, "sort: want name, rtt or loss, got "+truncate(key), http.StatusBadRequest)
+		http.Error(w, fmt.Sprintf("sort: want name, rtt or loss, got %q", truncate(key)), http.StatusBadRequest)
 		return
 	}
 	b := newRowBuilder(time.Now(), h.span, true)

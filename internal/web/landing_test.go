@@ -103,6 +103,10 @@ func TestLandingSparklinesAndLoss(t *testing.T) {
 	if code, _, body := getType(t, base+"/?sort=random"); code != http.StatusBadRequest || !strings.Contains(body, "sort: want name, rtt or loss") {
 		t.Errorf("sort=random: HTTP %d %q, want 400 and a reason", code, body)
 	}
+	// The reason quotes what it was given: one line, whatever the value.
+	if code, _, body := getType(t, base+"/?sort=a%0Ab"); code != http.StatusBadRequest || body != "sort: want name, rtt or loss, got \"a\\nb\"\n" {
+		t.Errorf("sort with a newline: HTTP %d %q, want 400 and a one-line reason", code, body)
+	}
 
 	t.Run("without history", func(t *testing.T) {
 		base := serve(t, newTestLanding(t, probers, 0))

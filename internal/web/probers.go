@@ -113,7 +113,9 @@ func findProbers(w http.ResponseWriter, q url.Values, list proberList) ([]*probe
 	}
 	ps := tq.find(list)
 	if len(ps) == 0 {
-		http.Error(w, "no prober for "+truncate(tq.String()), http.StatusNotFound)
+		// The names may be any bytes but control characters: the reason
+		// is UTF-8, as its content type says.
+		http.Error(w, "no prober for "+strings.ToValidUTF8(truncate(tq.String()), "\uFFFD"), http.StatusNotFound)
 		return nil, false
 	}
 	return ps, true
