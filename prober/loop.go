@@ -18,6 +18,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -99,7 +100,7 @@ func (l *loop) adopt(ctx context.Context, r dialResult) {
 func (l *loop) serveConn(ctx context.Context) {
 	c := l.link.(*connLink)
 	// Cancellation wakes the blocked read.
-	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetReadDeadline(longAgo) })
+	stop := context.AfterFunc(ctx, c.wakeRead)
 	defer stop()
 	for l.link != nil && ctx.Err() == nil {
 		l.stepConnected(time.Now())
@@ -119,8 +120,13 @@ func (l *loop) serveConn(ctx context.Context) {
 				c.readDeadline = time.Time{} // the past deadline may be ours or cancellation's
 				continue
 			}
-			l.readFailed(time.Now(), err)
-			return
+			if c.tx != nil && notPollable(err) {
+				err = l.serveErrQueue(c, err)
+			}
+			if err != nil {
+				l.readFailed(time.Now(), err)
+				return
+			}
 		}
 	}
 }
@@ -146,9 +152,38 @@ type connLink struct {
 	tx   *connTx // nil unless the kernel stamps the connection's writes
 	// readDeadline and writeDeadline are the deadlines in force.
 	readDeadline, writeDeadline time.Time
+	// got counts the bytes read. idle counts the wake-ups in a row that
+	// served nothing while the netpoller refused reads, and woke says the
+	// last wait there ended with the socket ready (loop_errqueue.go).
+	got  uint64
+	idle int
+	woke bool
+
+	// mu guards what cancellation touches besides the connection: the
+	// waiter of a connection whose reads the netpoller refuses, and
+	// whether the loop is stopping.
+	mu       sync.Mutex
+	ew       *errWait
+	stopping bool
 }
 
-func (c *connLink) recv(buf []byte, block bool) (int, int64, error) { return c.rx.recv(buf, block) }
+func (c *connLink) recv(buf []byte, block bool) (int, int64, error) {
+	n, kernelNs, err := c.rx.recv(buf, block)
+	c.got += uint64(max(n, 0))
+	return n, kernelNs, err
+}
+
+// wakeRead wakes the loop from its read, or from its wait on the error
+// queue, when the prober stops.
+func (c *connLink) wakeRead() {
+	_ = c.conn.SetReadDeadline(longAgo)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopping = true
+	if c.ew != nil {
+		c.ew.wake()
+	}
+}
 
 // send writes the frame. A write blocks only when the send buffer is full,
 // which a 24-byte frame per interval never fills on a live path. The
@@ -172,4 +207,12 @@ func (c *connLink) txStamp() (uint32, int64, error) {
 
 func (c *connLink) retransmits() (uint64, bool) { return socketRetransmits(c.conn) }
 
-func (c *connLink) release() { _ = c.conn.Close() }
+func (c *connLink) release() {
+	_ = c.conn.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ew != nil {
+		c.ew.close()
+		c.ew = nil
+	}
+}

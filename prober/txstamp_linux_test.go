@@ -16,6 +16,8 @@
 package prober
 
 import (
+	"bytes"
+	"net"
 	"testing"
 	"time"
 	"unsafe"
@@ -82,6 +84,50 @@ func TestKernelTxTimestampsSurviveADelayedWrite(t *testing.T) {
 				t.Errorf("last RTT %v, mean %v: want at least the %v hold, timed from the clock read", s.LastRTT, mean, hold)
 			}
 		})
+	}
+}
+
+// TestTxTimestampsOfAStalledPeer: with tx_timestamps on and 9000-byte
+// frames, a peer that stops reading (a 4 KB receive buffer, never read)
+// lets a frame leave after its write returned, whenever it opens its
+// window a little, and the frame's transmit timestamp then reaches the
+// socket's error queue while the loop waits for replies with its send
+// buffer full. A user saw the connection counted as dropped with last
+// error "read: not pollable", again and again, on the goroutine loop:
+// Go's netpoller fails a read woken by EPOLLERR alone. The probes must
+// time out instead, on a connection that stays up, as on the engine.
+func TestTxTimestampsOfAStalledPeer(t *testing.T) {
+	srv := startServerStop(t, func(c net.Conn, stop <-chan struct{}) {
+		_ = c.(*net.TCPConn).SetReadBuffer(4096)
+		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+		if f, err := readFrame(c); err != nil || !bytes.Equal(f, testHello) {
+			return
+		}
+		if _, err := c.Write(offerFrame(9000)); err != nil {
+			return
+		}
+		<-stop // stalled: reads nothing more
+	})
+	m := testModule(2*time.Millisecond, 2*time.Second, false)
+	m.MaxTimeout = m.Timeout
+	m.ReconnectAfter = 0
+	m.PayloadSize = 9000
+	m.TxTimestamps = true
+	_, snap := startProber(t, srv.addr(), m)
+	waitFor(t, "9000-byte frames", 5*time.Second, func() bool { return snap().FrameLength == 9000 })
+	// Well short of the timeout: every probe is still in flight.
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(deadline) && snap().Dropped == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := snap()
+	t.Logf("sent %d in flight %d timeouts %d dropped %d last error %q", s.Sent, s.InFlight, s.Timeouts, s.Dropped, s.LastError)
+	if !s.KernelTxTimestamps {
+		t.Errorf("kernel transmit timestamps not in use")
+	}
+	if s.Dropped != 0 || !s.Connected || s.LastError != "" {
+		t.Errorf("dropped %d, connected %v, last error %q: the connection to a stalled peer was lost before any probe timed out",
+			s.Dropped, s.Connected, s.LastError)
 	}
 }
 
