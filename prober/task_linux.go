@@ -27,10 +27,11 @@ import (
 	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
-// maxQueued bounds the frames a connection holds when its send buffer is
-// full: a live path never fills a send buffer with one 24-byte frame per
-// interval, so a connection that does is closed soon anyway.
-const maxQueued = 16 * wire.FrameSize
+// keepQueued is the queue memory a connection keeps once its queue has
+// drained: 16 of the common 24-byte frames. A queue that grew past it
+// (long frames, a peer that paused) is let go, not held for the
+// connection's life.
+const keepQueued = 16 * wire.FrameSize
 
 // errSendBufferFull ends a connection whose queue of unsent frames is full.
 var errSendBufferFull = errors.New("send buffer full")
@@ -55,9 +56,11 @@ type task struct {
 	// dialCancel cancels the dial in progress.
 	dialCancel context.CancelFunc
 
-	// out holds frames the send buffer had no room for; writeDeadline is
-	// when they must have left.
+	// out holds frames the send buffer had no room for, of which the
+	// first outAt bytes are written; writeDeadline is when the rest must
+	// have left.
 	out           []byte
+	outAt         int
 	writeDeadline time.Time
 }
 
@@ -102,7 +105,7 @@ func (t *task) onWritable(now time.Time) {
 	if len(t.out) == 0 || t.fd < 0 {
 		return
 	}
-	n, err := unix.Write(t.fd, t.out)
+	n, err := unix.Write(t.fd, t.out[t.outAt:])
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
 		return
@@ -111,8 +114,14 @@ func (t *task) onWritable(now time.Time) {
 		t.plan()
 		return
 	}
-	t.out = t.out[:copy(t.out, t.out[n:])]
-	if len(t.out) == 0 {
+	// The written bytes are skipped, not moved: a queue of long frames
+	// leaves in many writes, and moving the rest after each would copy
+	// it again and again.
+	if t.outAt += n; t.outAt == len(t.out) {
+		t.out, t.outAt = t.out[:0], 0
+		if cap(t.out) > keepQueued {
+			t.out = nil
+		}
 		t.writeDeadline = time.Time{}
 		t.w.modify(t, unix.EPOLLIN|unix.EPOLLRDHUP)
 	}
@@ -131,7 +140,7 @@ func (t *task) recv(buf []byte, _ bool) (int, int64, error) {
 // send writes the frame, or queues what the send buffer has no room for.
 func (t *task) send(frame []byte, sent time.Time, timeout time.Duration) error {
 	if len(t.out) > 0 {
-		return t.queue(frame, sent, timeout)
+		return t.queue(frame, len(frame), sent, timeout)
 	}
 	n, err := unix.Write(t.fd, frame)
 	for err == unix.EINTR {
@@ -144,21 +153,31 @@ func (t *task) send(frame []byte, sent time.Time, timeout time.Duration) error {
 		return err
 	}
 	if n < len(frame) {
-		return t.queue(frame[n:], sent, timeout)
+		return t.queue(frame[n:], len(frame), sent, timeout)
 	}
 	return nil
 }
 
 // queue keeps bytes the send buffer had no room for, to be written when
-// the socket is writable again, within the probe timeout. A partial frame
-// cannot be dropped: it would desynchronise the stream.
-func (t *task) queue(b []byte, now time.Time, timeout time.Duration) error {
-	if len(t.out)+len(b) > maxQueued {
+// the socket is writable again, within the probe timeout, as the
+// goroutine loop's write waits for them. A partial frame cannot be
+// dropped: it would desynchronise the stream. Every queued frame is a
+// probe sent since the first was queued, less than a timeout ago (the
+// write deadline closes the connection then), so the in-flight bound's
+// worth of frames of the connection's length (frameLen) is room enough:
+// more is a flow sending past its bound. Frames of up to 9000 bytes make
+// that a bound of megabytes, held only while the peer does not read.
+func (t *task) queue(b []byte, frameLen int, now time.Time, timeout time.Duration) error {
+	if len(t.out)-t.outAt+len(b) > t.p.mod.MaxInFlight()*frameLen {
 		return errSendBufferFull
 	}
 	if len(t.out) == 0 {
 		t.writeDeadline = now.Add(timeout)
 		t.w.modify(t, unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLOUT)
+	}
+	if t.outAt > 0 && cap(t.out)-len(t.out) < len(b) {
+		// Reuse the room the written bytes left before growing.
+		t.out, t.outAt = t.out[:copy(t.out, t.out[t.outAt:])], 0
 	}
 	t.out = append(t.out, b...)
 	return nil
@@ -180,7 +199,7 @@ func (t *task) release() {
 	t.w.unregister(t)
 	_ = unix.Close(t.fd)
 	t.fd = -1
-	t.out, t.writeDeadline = nil, time.Time{}
+	t.out, t.outAt, t.writeDeadline = nil, 0, time.Time{}
 }
 
 // startDial connects in a transient goroutine, which hands the socket to
