@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tcpping/tcpping_exporter/config"
 )
 
 // pausingExtServer answers the HELLO with an offer of 9000-byte frames,
@@ -85,11 +87,7 @@ func TestLongFramesWaitOutAPausedPeer(t *testing.T) {
 			var once sync.Once
 			var bad atomic.Int64
 			srv := startServerStop(t, pausingExtServer(pause, func() { once.Do(func() { close(resumedCh) }) }, &bad))
-			m := testModule(2*time.Millisecond, 3*time.Second, false)
-			m.MaxTimeout = m.Timeout
-			m.ReconnectAfter = 0
-			m.PayloadSize = 9000
-			m.TxTimestamps = tx
+			m := longFrameModule(2*time.Millisecond, 3*time.Second, tx)
 			_, snap := startProber(t, srv.addr(), m)
 			resumeTimer := time.NewTimer(pause + 5*time.Second)
 			defer resumeTimer.Stop()
@@ -117,4 +115,15 @@ func TestLongFramesWaitOutAPausedPeer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// longFrameModule is a module of 9000-byte frames at interval with a fixed
+// timeout, that never gives a connection up for its timeouts.
+func longFrameModule(interval, timeout time.Duration, tx bool) config.Module {
+	m := testModule(interval, timeout, false)
+	m.MaxTimeout = m.Timeout
+	m.ReconnectAfter = 0
+	m.PayloadSize = 9000
+	m.TxTimestamps = tx
+	return m
 }

@@ -108,11 +108,7 @@ func TestTxTimestampsOfAStalledPeer(t *testing.T) {
 		}
 		<-stop // stalled: reads nothing more
 	})
-	m := testModule(2*time.Millisecond, 2*time.Second, false)
-	m.MaxTimeout = m.Timeout
-	m.ReconnectAfter = 0
-	m.PayloadSize = 9000
-	m.TxTimestamps = true
+	m := longFrameModule(2*time.Millisecond, 2*time.Second, true)
 	_, snap := startProber(t, srv.addr(), m)
 	waitFor(t, "9000-byte frames", 5*time.Second, func() bool { return snap().FrameLength == 9000 })
 	// Well short of the timeout: every probe is still in flight.
