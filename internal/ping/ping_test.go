@@ -298,9 +298,37 @@ func TestMilliseconds(t *testing.T) {
 		1234 * time.Microsecond:   "1.23",
 		12345 * time.Microsecond:  "12.3",
 		123456 * time.Microsecond: "123",
+		// ping(8)'s boundaries: a value that rounds up to the next
+		// range is written as that range writes it.
+		45600 * time.Nanosecond:  "0.045", // whole microseconds, truncated
+		9996 * time.Microsecond:  "10.0",
+		99960 * time.Microsecond: "100",
+		99940 * time.Microsecond: "99.9",
 	} {
 		if got := ms(d); got != want {
 			t.Errorf("ms(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// TestLossPercent checks the summary's loss as ping(8) writes it: six
+// significant digits, so that a reply in 2001 probes is not 100 % loss
+// and one loss in 2001 is not 0 %.
+func TestLossPercent(t *testing.T) {
+	for _, tt := range []struct {
+		sent, recv uint64
+		want       string
+	}{
+		{2001, 1, "99.95"},
+		{2001, 2000, "0.049975"},
+		{3, 2, "33.3333"},
+		{4, 2, "50"},
+		{2, 0, "100"},
+		{3, 3, "0"},
+		{0, 0, "0"},
+	} {
+		if got := lossPercent(tt.sent, tt.recv); got != tt.want {
+			t.Errorf("%d sent, %d received: %q%% loss, want %q", tt.sent, tt.recv, got, tt.want)
 		}
 	}
 }

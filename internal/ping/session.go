@@ -119,8 +119,7 @@ func (s *session) finish(snap prober.Snapshot) int {
 		s.json(e)
 	} else {
 		fmt.Fprintf(s.o.Stdout, "\n--- %s tcpping statistics ---\n", s.o.Target)
-		fmt.Fprintf(s.o.Stdout, "%d probes transmitted, %d received, %s%% loss\n", sent, recv,
-			strconv.FormatFloat(math.Round(loss*1000)/10, 'f', -1, 64))
+		fmt.Fprintf(s.o.Stdout, "%d probes transmitted, %d received, %s%% loss\n", sent, recv, lossPercent(sent, recv))
 		if s.rtt.n > 0 {
 			fmt.Fprintf(s.o.Stdout, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s.rtt.min.Seconds()*1e3,
 				s.rtt.mean()*1e3, s.rtt.max.Seconds()*1e3, s.rtt.mdev()*1e3)
@@ -193,19 +192,31 @@ func secs(d time.Duration) *float64 {
 	return &v
 }
 
-// ms writes d in milliseconds as ping(8) does: three significant digits
-// below 100 ms, whole milliseconds above.
+// ms writes d in milliseconds as ping(8) does, from whole microseconds:
+// three decimals below 1 ms (truncated), then two, then one from 9.995 ms,
+// whole milliseconds from 99.95 ms (rounded), so that 99.96 ms reads 100,
+// not 100.0.
 func ms(d time.Duration) string {
-	v := d.Seconds() * 1e3
+	us := d.Microseconds()
 	switch {
-	case v >= 100:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	case v >= 10:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	case v >= 1:
-		return strconv.FormatFloat(v, 'f', 2, 64)
+	case us >= 100000-50:
+		return strconv.FormatInt((us+500)/1000, 10)
+	case us >= 10000-5:
+		return fmt.Sprintf("%d.%01d", (us+50)/1000, (us+50)%1000/100)
+	case us >= 1000:
+		return fmt.Sprintf("%d.%02d", (us+5)/1000, (us+5)%1000/10)
 	}
-	return strconv.FormatFloat(v, 'f', 3, 64)
+	return fmt.Sprintf("%d.%03d", us/1000, us%1000)
+}
+
+// lossPercent writes the share of sent probes not received as ping(8)
+// does: a float's %g, six significant digits, so that 1 lost of 2001
+// reads 0.049975, not 0, and 1 received of 2001 reads 99.95, not 100.
+func lossPercent(sent, recv uint64) string {
+	if sent == 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(float64(float32(float64(sent-recv)*100/float64(sent))), 'g', 6, 64)
 }
 
 // rttStats sums the replies' RTTs for the summary.
