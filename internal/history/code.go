@@ -198,11 +198,12 @@ func (c *codec) decode(w uint64) slotStats {
 }
 
 // encodeCounts packs sent and lost into the word's low 16 bits: sent in
-// the low byte, exact up to 127 and within 3 % beyond (to 31744), and
+// the low byte, exact up to 127 and within 3.1 % beyond (to 31744), and
 // the loss ratio in the high byte, in 254ths. Both are exact up to 127
-// probes a slot (a probe every half second for a minute); beyond, the
-// ratio is within 1/254, as some loss never rounds to none, nor partial
-// loss to all.
+// probes a slot (a probe every half second for a minute); beyond, lost
+// reads back as that ratio of the sent count read back, to the nearest
+// probe, so its ratio is within 1/254 and half a probe of the true one,
+// and some loss never rounds to none, nor partial loss to all.
 func encodeCounts(sent, lost uint32) uint64 {
 	s := uint64(sent)
 	if sent > maxCount {

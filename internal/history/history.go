@@ -99,8 +99,9 @@ type Point struct {
 	// number of them never answered: they timed out or were due while
 	// disconnected, and no late reply to them came within the slot (a
 	// late reply is not a loss; see Recorder.Late).
-	// They are exact up to 127 probes a slot; beyond, Sent is within 3 %
-	// and the loss ratio within 1/254 (some loss never reads as none).
+	// They are exact up to 127 probes a slot; beyond, Sent is within
+	// 3.1 % (up to 31 744, where it stops) and Lost/Sent within 1/254
+	// and half a probe of the true ratio (some loss never reads as none).
 	Sent, Lost int
 	// RTT holds the quantiles of the RTTs of the probes that came back in
 	// time, indexed by Min … Max; all zero when none did (see Timed). A
