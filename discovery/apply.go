@@ -85,7 +85,9 @@ func newDiscoverer(cfg promdiscovery.Config, entry string, sd *promdiscovery.SDM
 // or start. If a source cannot be created, it returns the error and
 // changes nothing. Before it returns, OnUpdate has the update for cfg if
 // anything changed (an entry whose sources changed keeps its previous
-// targets until they answer, or for 10 s).
+// targets until they answer, or for 10 s; after that, the last good
+// targets of the sources it replaced stand in until every new one has
+// answered well, however long they fail or stay silent).
 func (r *Runner) ApplyConfig(cfg *config.Config) error {
 	r.pubMu.Lock()
 	defer r.pubMu.Unlock()
@@ -115,6 +117,7 @@ func (r *Runner) apply(cfg *config.Config, now time.Time) error {
 		prev := old[d.Name]
 		if prev != nil {
 			e.own, e.gateUntil = prev.own, prev.gateUntil
+			e.standIn, e.fresh = prev.standingIn(), prev.fresh
 		}
 		for _, it := range items(d) {
 			if s := prev.find(it.cfg, reused); s != nil {
@@ -126,7 +129,17 @@ func (r *Runner) apply(cfg *config.Config, now time.Time) error {
 			s := newSource(d.Name, it.id, it.cfg)
 			created = append(created, s)
 			e.sources = append(e.sources, s)
+			e.fresh = append(e.fresh, s)
 			e.gateUntil = now.Add(r.timing.gate)
+		}
+		if prev != nil && len(e.fresh) > 0 {
+			// The sources the reload replaced: their last good groups
+			// stand in for the new ones until those refresh well.
+			for _, s := range prev.sources {
+				if !reused[s] {
+					e.standIn = append(e.standIn, s.sortedGroups()...)
+				}
+			}
 		}
 		entries = append(entries, e)
 	}

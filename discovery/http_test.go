@@ -157,6 +157,37 @@ func TestHTTPFailures(t *testing.T) {
 	}
 }
 
+// TestReloadDuringOutage changes a failing source's config: the new
+// source fails as the old one did, and the entry keeps the old one's last
+// good targets, however long it fails; its first good answer replaces
+// them.
+func TestReloadDuringOutage(t *testing.T) {
+	good := []string{"10.0.0.1:4000", "10.0.0.2:4000"}
+	srv := newSDServer(t, jsonTargets(good))
+	h := newHarness(t, Self{})
+	h.apply(httpEntry(srv.URL))
+	h.waitTargets(httpChange, "web", good...)
+	srv.set(http.StatusInternalServerError, "text/plain", "down")
+	h.waitGauge(httpChange, 1, "tcpping_exporter_discovery_failing", "discovery", "web")
+	published := len(h.history())
+
+	h.apply(fmt.Sprintf("discovery:\n  - name: web\n    http_sd_configs: [{url: %q, refresh_interval: 2s}]\n", srv.URL))
+	srv.waitRequests(t, 3, httpChange) // the new source failed, more than once
+	h.waitGauge(httpChange, 1, "tcpping_exporter_discovery_failing", "discovery", "web")
+	for _, u := range h.history()[published:] {
+		if got := addresses(u, "web"); !slices.Equal(got, good) {
+			t.Errorf("targets %q after a reload during the outage, want the last good %q", got, good)
+		}
+	}
+	if v, _ := h.gauge("tcpping_exporter_discovered_targets", "discovery", "web"); v != 2 {
+		t.Errorf("discovered_targets = %v during the outage, want the last good 2", v)
+	}
+
+	recovered := []string{"10.0.0.3:4000"}
+	srv.set(http.StatusOK, "application/json", jsonTargets(recovered))
+	h.waitTargets(httpChange, "web", recovered...)
+}
+
 func TestHTTPServerDown(t *testing.T) {
 	good := []string{"10.0.0.1:4000"}
 	srv := newSDServer(t, jsonTargets(good))

@@ -94,6 +94,8 @@ func (r *Runner) entryTargets(e *entry, self selfSet) []config.Target {
 	for _, s := range e.sources {
 		groups = append(groups, s.sortedGroups()...)
 	}
+	// After the new sources' own: where both have a target, theirs wins.
+	groups = append(groups, e.standingIn()...)
 	b := buildTargets(groups, e.cfg, r.cfg.Modules)
 	r.metrics.manager.DiscoveredTargets.WithLabelValues(e.cfg.Name).Set(float64(b.found))
 	rejected := map[string]int{}

@@ -162,6 +162,24 @@ type entry struct {
 	// own is the entry's targets as last computed, before the removal of
 	// those an earlier entry has.
 	own []config.Target
+	// standIn holds the last good groups of the sources a reload replaced,
+	// which stand in until every new source has had a good refresh
+	// (fresh), however long they fail: a source whose config changed
+	// during an outage keeps its last good targets as a failing one does.
+	standIn []*targetgroup.Group
+	fresh   []*source
+}
+
+// standingIn returns the stand-in groups while a new source of e has not
+// had a good refresh, and lets them go once every one has.
+func (e *entry) standingIn() []*targetgroup.Group {
+	for _, s := range e.fresh {
+		if !s.good && !s.removed {
+			return e.standIn
+		}
+	}
+	e.standIn, e.fresh = nil, nil
+	return nil
 }
 
 // New returns a Runner with no entries and registers its metrics on

@@ -72,8 +72,10 @@ type source struct {
 	dnsServerErrs map[string]string
 	// warned holds the messages of other error records, logged once.
 	warned map[string]bool
-	// reported is set once the discoverer sent an update or a failure.
-	reported bool
+	// reported is set once the discoverer sent an update or a failure,
+	// good once it sent the result of a refresh that worked (for DNS, of
+	// one name at least).
+	reported, good bool
 	// removed is set when a reload dropped the source; what it sends after
 	// that is ignored.
 	removed bool
@@ -150,6 +152,7 @@ func (s *source) update(tgs []*targetgroup.Group, now time.Time) []transition {
 				answered[tg.Source] = true
 			}
 		}
+		s.good = s.good || len(answered) > 0
 		for _, name := range c.Names {
 			if answered[name] {
 				out = appendIf(out, s.recover(name, now))
@@ -159,8 +162,10 @@ func (s *source) update(tgs []*targetgroup.Group, now time.Time) []transition {
 		}
 		s.dnsErrs, s.dnsServerErrs = nil, nil
 	case *http.SDConfig:
+		s.good = true
 		out = appendIf(out, s.recover(c.URL, now))
 	case *file.SDConfig:
+		s.good = true
 		// A file read well sends its groups (Source "path:index"); an
 		// empty one sends none, so it is not known which file it was:
 		// recover the failing files that hold no targets.
