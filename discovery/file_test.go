@@ -62,6 +62,19 @@ func TestFileAtomicRewrite(t *testing.T) {
 	}
 }
 
+// TestStaticTargetWins checks that a discovered target whose module and
+// address a static target has is not the entry's: the static one is
+// probed, and tcpping_exporter_discovered_targets counts what the entry
+// probes.
+func TestStaticTargetWins(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "targets.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000", "10.0.0.2:4000"}))
+	h := newHarness(t, Self{})
+	h.apply("targets:\n  - {name: pinned, address: \"10.0.0.1:4000\"}\n" + fileEntry(path))
+	h.waitTargets(fileChange, "files", "10.0.0.2:4000")
+	h.waitGauge(fileChange, 1, "tcpping_exporter_discovered_targets", "discovery", "files")
+}
+
 func TestFileInPlaceHalfWritten(t *testing.T) {
 	// A generator that rewrites the file in place leaves it half written
 	// for a moment; the half is not valid JSON, so the source fails and

@@ -50,7 +50,15 @@ func (r *Runner) publish(now time.Time) {
 func (r *Runner) compute(now time.Time, addrs []net.Addr) (Update, bool) {
 	r.dirtyAt, r.dirtyLast = time.Time{}, time.Time{}
 	self := newSelfSet(addrs, r.self.EchoPorts)
+	// A prober is keyed by (module, address): a static target wins over a
+	// discovered one, and an earlier entry over a later one. An entry's
+	// targets, and the count of them, are what it probes.
 	taken := map[[2]string]bool{}
+	if r.cfg != nil {
+		for _, t := range r.cfg.Targets {
+			taken[[2]string{t.ModuleName(), t.Address}] = true
+		}
+	}
 	entries := make([]Entry, 0, len(r.entries))
 	for _, e := range r.entries {
 		if !e.waiting(now) {
@@ -58,7 +66,7 @@ func (r *Runner) compute(now time.Time, addrs []net.Addr) (Update, bool) {
 		}
 		var mine []config.Target
 		for _, t := range e.own {
-			key := [2]string{t.Module, t.Address}
+			key := [2]string{t.ModuleName(), t.Address}
 			if !taken[key] {
 				taken[key] = true
 				mine = append(mine, t)
