@@ -117,8 +117,11 @@ func (r *Runner) apply(cfg *config.Config, now time.Time) error {
 		prev := old[d.Name]
 		if prev != nil {
 			e.own, e.gateUntil = prev.own, prev.gateUntil
-			e.standIn, e.fresh = prev.standingIn(), prev.fresh
+			// In two statements: standingIn may let go of prev.fresh.
+			e.standIn = prev.standingIn()
+			e.fresh = prev.fresh
 		}
+		renewed := false // a source of this entry is new
 		for _, it := range items(d) {
 			if s := prev.find(it.cfg, reused); s != nil {
 				reused[s] = true
@@ -130,9 +133,10 @@ func (r *Runner) apply(cfg *config.Config, now time.Time) error {
 			created = append(created, s)
 			e.sources = append(e.sources, s)
 			e.fresh = append(e.fresh, s)
+			renewed = true
 			e.gateUntil = now.Add(r.timing.gate)
 		}
-		if prev != nil && len(e.fresh) > 0 {
+		if prev != nil && renewed {
 			// The sources the reload replaced: their last good groups
 			// stand in for the new ones until those refresh well.
 			for _, s := range prev.sources {
