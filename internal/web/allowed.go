@@ -48,7 +48,7 @@ func ParseAllowedTargets(values []string) (AllowedTargets, error) {
 			continue
 		}
 		if ip, err := netip.ParseAddr(v); err == nil {
-			a.prefixes = append(a.prefixes, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
+			a.prefixes = append(a.prefixes, netmatch.Prefix(netip.PrefixFrom(ip.WithZone(""), ip.BitLen())))
 			continue
 		}
 		labels, err := globLabels(v)
