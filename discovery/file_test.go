@@ -218,3 +218,75 @@ func TestFileAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestFileFailingBesideEmptySibling checks that a file that stays
+// unparsable stays failing, with its last good targets, while another file
+// of the same glob is a valid empty list: the empty list's update does not
+// say which file it came from, so it must not end the other's failure.
+func TestFileFailingBesideEmptySibling(t *testing.T) {
+	tests := []struct {
+		name string
+		good []string // what bad.json holds before it turns unparsable; nil: unparsable from the start
+		// fixed is what bad.json holds in the end, fixedWant the targets
+		// then; within is how soon the failure ends: an empty list is not
+		// told apart from the sibling's, so that failure ends when the
+		// file has not failed for twice the refresh interval plus 10 s.
+		fixed     string
+		fixedWant []string
+		within    time.Duration
+	}{
+		{"unparsable from the start", nil, "[]", []string{}, 2*time.Second + 10*time.Second + fileChange},
+		{"unparsable after holding targets", []string{"10.0.0.1:4000"}, jsonTargets([]string{"10.0.0.2:4000"}), []string{"10.0.0.2:4000"}, fileChange},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			empty, bad := filepath.Join(dir, "a.json"), filepath.Join(dir, "bad.json")
+			writeAtomic(t, empty, "[]")
+			want := []string{}
+			if tt.good != nil {
+				writeAtomic(t, bad, jsonTargets(tt.good))
+				want = tt.good
+			} else {
+				writeAtomic(t, bad, "{not json")
+			}
+			h := newHarness(t, Self{})
+			// A short refresh interval: every second both files are read
+			// again, the empty one sending its empty update.
+			h.apply(fmt.Sprintf("discovery:\n  - name: files\n    file_sd_configs: [{files: [%q], refresh_interval: 1s}]\n", filepath.Join(dir, "*.json")))
+			h.waitTargets(fileChange, "files", want...)
+			if tt.good != nil {
+				writeAtomic(t, bad, "{not json")
+			}
+			h.waitGauge(fileChange, 1, "tcpping_exporter_discovery_failing", "discovery", "files")
+			// Several refreshes, and rewrites of the empty file.
+			deadline := time.Now().Add(4 * time.Second)
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			for i := 0; time.Now().Before(deadline); i++ {
+				if i%10 == 0 {
+					writeAtomic(t, empty, "[]")
+				}
+				if v, _ := h.gauge("tcpping_exporter_discovery_failing", "discovery", "files"); v != 1 {
+					t.Fatalf("failing = %v while bad.json is unparsable, want 1:\n%s", v, h.logs.String())
+				}
+				<-tick.C
+			}
+			if n := h.countLog("discovery source recovered"); n != 0 {
+				t.Errorf("%d recovery lines while bad.json is unparsable, want 0:\n%s", n, h.logs.String())
+			}
+			if n := h.countLog("level=warn", "discovery source failing", "bad.json"); n != 1 {
+				t.Errorf("%d failure lines for bad.json, want 1 (one streak):\n%s", n, h.logs.String())
+			}
+			if got := addresses(h.history()[len(h.history())-1], "files"); !slices.Equal(got, want) {
+				t.Errorf("targets %q while bad.json is unparsable, want its last good %q", got, want)
+			}
+			writeAtomic(t, bad, tt.fixed)
+			h.waitTargets(fileChange, "files", tt.fixedWant...)
+			h.waitGauge(tt.within, 0, "tcpping_exporter_discovery_failing", "discovery", "files")
+			if n := h.countLog("level=info", "discovery source recovered", "bad.json"); n != 1 {
+				t.Errorf("%d recovery lines for bad.json, want 1:\n%s", n, h.logs.String())
+			}
+		})
+	}
+}

@@ -25,6 +25,8 @@ package discovery
 //     groups keep their targets; Prometheus logs "Error reading file" with
 //     the path. A file that reads well sends its groups, and empty groups
 //     for those it no longer has; a file that disappears sends empty groups.
+//     A file that reads well as an empty list sends an update with no
+//     group, which does not say which file it was.
 //   - dns: every refresh sends one group per name that got an answer
 //     (NXDOMAIN is an answer: an empty group); a name whose lookup failed
 //     (timeout, refused, SERVFAIL) is left out of the update, so its group
@@ -41,6 +43,7 @@ package discovery
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -88,6 +91,9 @@ type failure struct {
 	err   string
 	since time.Time // first failure of the streak
 	seen  time.Time // latest failure of the streak
+	// pattern is set for a file discoverer's glob that cannot be
+	// expanded, as opposed to a file.
+	pattern bool
 }
 
 // transition is a change of what a source has failing, for the Runner to
@@ -166,20 +172,56 @@ func (s *source) update(tgs []*targetgroup.Group, now time.Time) []transition {
 		out = appendIf(out, s.recover(c.URL, now))
 	case *file.SDConfig:
 		s.good = true
-		// A file read well sends its groups (Source "path:index"); an
-		// empty one sends none, so it is not known which file it was:
-		// recover the failing files that hold no targets.
-		for _, tg := range tgs {
-			if tg != nil {
-				out = appendIf(out, s.recover(filePath(tg.Source), now))
-			}
+		out = s.fileUpdate(c, tgs, now)
+	}
+	return out
+}
+
+// fileUpdate returns the recoveries an update of a file discoverer shows.
+// A file read well sends its groups (Source "path:index"), and empty groups
+// for those it held and no longer has: those name their file, which works
+// again. A file read well as an empty list sends an update with no group
+// at all, which names no file: it ends the failure of a file only when that
+// file is the only one the globs match, so that an empty sibling does not
+// end the failure of a file that is still unparsable. A failing file that
+// holds no groups and that the globs no longer match is gone, which is an
+// answer. Any other failure ends when the file has not failed again for a
+// while (expire), as a file that fails is read, and fails, on every refresh.
+func (s *source) fileUpdate(c *file.SDConfig, tgs []*targetgroup.Group, now time.Time) []transition {
+	var out []transition
+	for _, tg := range tgs {
+		if tg != nil {
+			out = appendIf(out, s.recover(filePath(tg.Source), now))
 		}
-		if len(tgs) == 0 {
-			for _, key := range s.failingKeys() {
-				if key != "" && !s.holdsFile(key) {
-					out = appendIf(out, s.recover(key, now))
-				}
-			}
+	}
+	var unheld []string
+	for _, key := range s.failingKeys() {
+		// A file that holds groups sends named groups when it is read
+		// well or is gone; a glob that cannot be expanded never recovers.
+		if key != "" && !s.failing[key].pattern && !s.holdsFile(key) {
+			unheld = append(unheld, key)
+		}
+	}
+	if len(unheld) == 0 {
+		return out
+	}
+	matched := globFiles(c.Files)
+	for _, key := range unheld {
+		if !matched[key] || (len(tgs) == 0 && len(matched) == 1) {
+			out = appendIf(out, s.recover(key, now))
+		}
+	}
+	return out
+}
+
+// globFiles returns the files the globs match now, as the file discoverer
+// lists them (it globs the same patterns, so the paths are spelled alike).
+func globFiles(globs []string) map[string]bool {
+	out := map[string]bool{}
+	for _, g := range globs {
+		files, _ := filepath.Glob(g) // a bad pattern fails, and is reported, in the discoverer
+		for _, f := range files {
+			out[f] = true
 		}
 	}
 	return out
@@ -218,7 +260,9 @@ func (s *source) report(rec logRecord, now time.Time) (t *transition, other bool
 		case strings.Contains(rec.msg, "reading file"):
 			return s.fail(rec.attrs["path"], err, now), false
 		case strings.Contains(rec.msg, "expanding glob"):
-			return s.fail(rec.attrs["glob"], err, now), false
+			t := s.fail(rec.attrs["glob"], err, now)
+			s.failing[rec.attrs["glob"]].pattern = true
+			return t, false
 		}
 	}
 	return nil, true

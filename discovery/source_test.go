@@ -16,6 +16,8 @@ package discovery
 import (
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -84,9 +86,13 @@ func TestSourceFailures(t *testing.T) {
 			{tgs: []*targetgroup.Group{}, failing: []string{"/sd/a.json"}, groups: []string{"/sd/a.json:0"}},
 			{tgs: []*targetgroup.Group{{Source: "/sd/a.json:0"}}, groups: []string{}},
 		}},
-		{"failing file that never held targets comes back empty", fileCfg, []step{
+		{"failing file that never held targets is gone", fileCfg, []step{
 			{rec: errRec("Error reading file", "path", "/sd/a.json", "err", "x"), failing: []string{"/sd/a.json"}, groups: []string{}},
 			{tgs: []*targetgroup.Group{}, groups: []string{}},
+		}},
+		{"bad glob stays failing", fileCfg, []step{
+			{rec: errRec("Error expanding glob", "glob", "/sd/[", "err", "syntax error in pattern"), failing: []string{"/sd/["}, groups: []string{}},
+			{tgs: []*targetgroup.Group{}, failing: []string{"/sd/["}, groups: []string{}},
 		}},
 		{"file failure expires when the file stops failing", fileCfg, []step{
 			{rec: errRec("Error reading file", "path", "/sd/a.json", "err", "x"), failing: []string{"/sd/a.json"}, groups: []string{}},
@@ -183,5 +189,47 @@ func TestDNSErrorText(t *testing.T) {
 	}
 	if s.dnsErrs != nil || s.dnsServerErrs != nil {
 		t.Error("the errors of one refresh carry over to the next")
+	}
+}
+
+// TestFileFailureWhichFile checks which updates end the failure of a file
+// that holds no groups, on real files: an update with no group names no
+// file, so it ends the failure only when the failing file is the only one
+// the glob matches, or is gone.
+func TestFileFailureWhichFile(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   []string // the files that exist
+		update  []string // the Sources of the groups of the update, none for an empty list
+		failing bool     // bad.json still fails after the update
+	}{
+		{"the only file comes back empty", []string{"bad.json"}, nil, false},
+		{"an empty sibling", []string{"a.json", "bad.json"}, nil, true},
+		{"a sibling with targets", []string{"a.json", "bad.json"}, []string{"a.json:0"}, true},
+		{"its own targets", []string{"a.json", "bad.json"}, []string{"bad.json:0"}, false},
+		{"gone, beside an empty sibling", []string{"a.json"}, nil, false},
+		{"gone, beside a sibling with targets", []string{"a.json"}, []string{"a.json:0"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range tt.files {
+				if err := os.WriteFile(filepath.Join(dir, f), []byte("[]"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := newSource("e", "x", &file.SDConfig{Files: []string{filepath.Join(dir, "*.json")}, RefreshInterval: model.Duration(time.Minute)})
+			now := time.Unix(1000, 0)
+			bad := filepath.Join(dir, "bad.json")
+			s.report(*errRec("Error reading file", "path", bad, "err", "unexpected end of JSON input"), now)
+			tgs := []*targetgroup.Group{}
+			for _, src := range tt.update {
+				tgs = append(tgs, grp(filepath.Join(dir, src), 1))
+			}
+			ts := s.update(tgs, now.Add(time.Second))
+			if got := slices.Contains(s.failingKeys(), bad); got != tt.failing {
+				t.Errorf("bad.json failing = %v after the update, want %v (transitions %+v)", got, tt.failing, ts)
+			}
+		})
 	}
 }
