@@ -95,11 +95,12 @@ func excludeSelf(targets []config.Target, self selfSet) (others, selves []config
 }
 
 // ringKey is a place on the ring: the hash of an address (or of a mesh ID),
-// then the address and the module to order equal hashes, so that the order
-// is total and the same on every host.
+// then the address to order equal hashes, so that the order is total and
+// the same on every host. The ring's nodes are addresses, not targets: an
+// address listed under several modules is one node.
 type ringKey struct {
-	hash            uint64
-	address, module string
+	hash    uint64
+	address string
 }
 
 // ringHash hashes s to its place on the ring: the first 8 bytes of its
@@ -110,9 +111,9 @@ func ringHash(s string) uint64 {
 	return binary.BigEndian.Uint64(sum[:8])
 }
 
-// targetKey returns the place of target t on the ring.
+// targetKey returns the place of target t on the ring: its address's.
 func targetKey(t config.Target) ringKey {
-	return ringKey{hash: ringHash(t.Address), address: t.Address, module: t.Module}
+	return ringKey{hash: ringHash(t.Address), address: t.Address}
 }
 
 // meshIDKey returns the place on the ring of an exporter known by its mesh
@@ -123,11 +124,12 @@ func meshIDKey(id string) ringKey {
 
 // compareKeys orders ring keys.
 func compareKeys(a, b ringKey) int {
-	return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.address, b.address), cmp.Compare(a.module, b.module))
+	return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.address, b.address))
 }
 
 // place returns this exporter's place on the ring: the first of its own
-// targets (those exclude_self found) in ring order, or its mesh ID's.
+// targets' addresses (those exclude_self found) in ring order, or its mesh
+// ID's.
 func place(selves []config.Target, meshID string) ringKey {
 	if len(selves) == 0 {
 		return meshIDKey(meshID)
@@ -141,36 +143,47 @@ func place(selves []config.Target, meshID string) ringKey {
 	return k
 }
 
-// selectPeers returns the k targets that follow at on the ring of the
-// targets' addresses, in ring order; a target at at itself is skipped.
-// k <= 0, or k at least the number of targets, selects them all. When every
-// exporter of a fleet sees the same list and stands at its own address,
-// each selects exactly k others and each target is selected by exactly k
-// exporters (its k predecessors); a node joining or leaving changes the
-// selections of only itself and its k predecessors.
+// selectPeers returns the targets of the k addresses that follow at on the
+// ring of the targets' addresses, every target of an address (one per
+// module it is listed with), in ring order; an address at at itself is
+// skipped. k <= 0, or k at least the number of addresses, selects them
+// all. When every exporter of a fleet sees the same list and stands at its
+// own address, each selects exactly k other addresses and each address is
+// selected by exactly k exporters (its k predecessors); a node joining or
+// leaving changes the selections of only itself and its k predecessors.
 func selectPeers(targets []config.Target, at ringKey, k int) []config.Target {
 	type node struct {
-		key ringKey
-		t   config.Target
+		key     ringKey
+		targets []config.Target // in the order given
 	}
-	ring := make([]node, 0, len(targets))
+	var ring []*node
+	byAddress := map[string]*node{}
 	for _, t := range targets {
-		if key := targetKey(t); compareKeys(key, at) != 0 {
-			ring = append(ring, node{key, t})
+		key := targetKey(t)
+		if compareKeys(key, at) == 0 {
+			continue
 		}
+		n := byAddress[t.Address]
+		if n == nil {
+			n = &node{key: key}
+			byAddress[t.Address] = n
+			ring = append(ring, n)
+		}
+		n.targets = append(n.targets, t)
 	}
+	out := make([]config.Target, 0, len(targets))
 	if k <= 0 || k >= len(ring) {
-		out := make([]config.Target, 0, len(ring))
-		for _, n := range ring {
-			out = append(out, n.t)
+		for _, t := range targets {
+			if compareKeys(targetKey(t), at) != 0 {
+				out = append(out, t)
+			}
 		}
 		return out
 	}
-	slices.SortFunc(ring, func(a, b node) int { return compareKeys(a.key, b.key) })
-	first, _ := slices.BinarySearchFunc(ring, at, func(n node, at ringKey) int { return compareKeys(n.key, at) })
-	out := make([]config.Target, 0, k)
+	slices.SortFunc(ring, func(a, b *node) int { return compareKeys(a.key, b.key) })
+	first, _ := slices.BinarySearchFunc(ring, at, func(n *node, at ringKey) int { return compareKeys(n.key, at) })
 	for i := range k {
-		out = append(out, ring[(first+i)%len(ring)].t)
+		out = append(out, ring[(first+i)%len(ring)].targets...)
 	}
 	return out
 }

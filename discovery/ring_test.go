@@ -157,6 +157,8 @@ func TestSelectPeers(t *testing.T) {
 		{"own address skipped with peers one below the others' count", five, targetKey(ring[2]), 3, after(2, 3), false},
 		{"before the first", five, ringKey{hash: 0}, 1, []string{ring[0].Name}, false},
 		{"after the last", five, ringKey{hash: ^uint64(0), address: "\xff"}, 1, []string{ring[0].Name}, false},
+		{"an address under two modules is one place", append(slices.Clone(five), config.Target{Name: ring[2].Name, Address: ring[2].Address, Module: "fast"}),
+			targetKey(ring[1]), 2, []string{ring[2].Name, ring[2].Name, ring[3].Name}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

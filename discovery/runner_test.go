@@ -236,3 +236,86 @@ func TestMetricsLint(t *testing.T) {
 		}
 	}
 }
+
+// TestPeersByAddress checks that peers places addresses on the ring, not
+// (module, address) pairs: some addresses are listed under two modules
+// (relabeling sets __module__), and yet every exporter of the fleet
+// selects exactly k addresses, probing each under every module it is
+// listed with, and every address is probed by exactly k exporters.
+func TestPeersByAddress(t *testing.T) {
+	const n = 8
+	var all, fast []string
+	for i := 1; i <= n; i++ {
+		all = append(all, fmt.Sprintf("127.0.0.%d:4000", i))
+	}
+	fast = all[:n/2]
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, strings.TrimSuffix(jsonTargets(all), "]")+", "+strings.TrimPrefix(jsonTargets(fast, "tier", "fast"), "["))
+	modulesOf := map[string]int{}
+	for _, a := range all {
+		modulesOf[a]++
+	}
+	for _, a := range fast {
+		modulesOf[a]++
+	}
+	at := func(ip string) func() ([]net.Addr, error) {
+		return func() ([]net.Addr, error) {
+			return []net.Addr{&net.IPNet{IP: net.ParseIP(ip), Mask: net.CIDRMask(8, 32)}}, nil
+		}
+	}
+	for _, k := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("peers %d", k), func(t *testing.T) {
+			yml := fmt.Sprintf(`%sdiscovery:
+  - name: mesh
+    file_sd_configs: [{files: [%q]}]
+    relabel_configs:
+      - {source_labels: [tier], regex: fast, target_label: __module__, replacement: fast}
+    exclude_self: true
+    peers: %d
+`, modulesOnly, path, k)
+			// The fleet: one exporter at each address; and two that are
+			// not among the targets, each at its mesh ID.
+			type exporter struct {
+				name string
+				self Self
+			}
+			var fleet []exporter
+			for i := 1; i <= n; i++ {
+				fleet = append(fleet, exporter{all[i-1], Self{EchoPorts: []uint16{4000}, InterfaceAddrs: at(fmt.Sprintf("127.0.0.%d", i)), MeshID: fmt.Sprintf("member-%d", i)}})
+			}
+			for _, id := range []string{"outside-a", "outside-b"} {
+				fleet = append(fleet, exporter{id, Self{EchoPorts: []uint16{4000}, InterfaceAddrs: at("127.0.1.1"), MeshID: id}})
+			}
+			probedBy := map[string]int{}
+			for _, x := range fleet {
+				h := newHarness(t, x.self)
+				h.apply(yml)
+				u := h.waitUpdate(fileChange, "targets", func(u Update) bool { return len(u.Targets()) > 0 })
+				perAddr := map[string]int{}
+				for _, tg := range u.Targets() {
+					perAddr[tg.Address]++
+				}
+				if len(perAddr) != k {
+					t.Errorf("exporter %s probes %d addresses %v, want %d", x.name, len(perAddr), perAddr, k)
+				}
+				for a, c := range perAddr {
+					if c != modulesOf[a] {
+						t.Errorf("exporter %s probes %s under %d modules, want all %d", x.name, a, c, modulesOf[a])
+					}
+					if a == x.name {
+						t.Errorf("exporter %s probes itself", x.name)
+					}
+					if strings.HasPrefix(x.name, "127.") {
+						probedBy[a]++
+					}
+				}
+				h.waitGauge(fileChange, float64(len(u.Targets())), "tcpping_exporter_discovered_targets", "discovery", "mesh")
+			}
+			for _, a := range all {
+				if probedBy[a] != k {
+					t.Errorf("%s is probed by %d exporters of the fleet, want %d", a, probedBy[a], k)
+				}
+			}
+		})
+	}
+}
