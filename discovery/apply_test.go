@@ -17,6 +17,7 @@ package discovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -231,4 +232,56 @@ func (h *harness) firstSource(name string) *source {
 	}
 	h.t.Fatalf("no entry %q", name)
 	return nil
+}
+
+// TestRunTwice checks that a Runner runs once: a second Run, whether the
+// first is still stopping or has returned, fails at once and starts
+// nothing (the discoverers of Prometheus are not made to run twice).
+func TestRunTwice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}))
+	got := make(chan Update, 100)
+	r, err := New(Options{Registerer: prometheus.NewRegistry(), OnUpdate: func(u Update) { got <- u }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.ApplyConfig(parseConfig(t, fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n", path))); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() { first <- r.Run(ctx) }()
+	deadline := time.After(fileChange)
+	for running := false; !running; {
+		select {
+		case u := <-got:
+			running = len(u.Targets()) > 0
+		case <-deadline:
+			t.Fatal("no targets once Run started")
+		}
+	}
+	// A second Run right as the first stops, then one after it returned.
+	cancel()
+	again := func(what string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrRunTwice) {
+				t.Errorf("Run %s returned %v, want ErrRunTwice", what, err)
+			}
+		case <-time.After(time.Second):
+			t.Errorf("Run %s did not return at once", what)
+			cancel()
+			<-done
+		}
+	}
+	again("while the first stops")
+	if err := <-first; err != nil {
+		t.Errorf("first Run: %v", err)
+	}
+	again("after the first returned")
 }

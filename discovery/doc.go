@@ -20,9 +20,10 @@
 // per streak and shown in metrics.
 //
 // Use: New once, with the Registerer, a Self and an OnUpdate callback; Run
-// in a goroutine (it owns every discoverer's goroutines and waits for them
-// when its context ends); ApplyConfig with every config loaded, which keeps
-// unchanged sources running. Check validates a config's sources without
+// once, in a goroutine (it owns every discoverer's goroutines and waits for
+// them when its context ends; a second call returns ErrRunTwice);
+// ApplyConfig with every config loaded, which keeps unchanged sources
+// running. Check validates a config's sources without
 // running them (for --config.check). Each Update holds every entry's
 // targets, one per module and address (an earlier entry wins); a static
 // target with the same module and address wins over a discovered one, which

@@ -127,6 +127,10 @@ func (u Update) Targets() []config.Target {
 	return out
 }
 
+// ErrRunTwice is returned by a second call of Runner.Run: a Runner runs
+// once.
+var ErrRunTwice = errors.New("discovery: Run was already called; a Runner runs once")
+
 // Runner runs the discovery entries of the config. Create it with New,
 // call Run in its own goroutine, and ApplyConfig with each loaded config.
 type Runner struct {
@@ -144,6 +148,7 @@ type Runner struct {
 	mu        sync.Mutex // guards what follows
 	cfg       *config.Config
 	entries   []*entry
+	ran       bool            // Run was called
 	runCtx    context.Context // Run's context; nil when Run is not running
 	wg        sync.WaitGroup  // the discoverers' goroutines
 	wake      chan struct{}   // tells Run that something changed
@@ -217,13 +222,16 @@ func New(opts Options) (*Runner, error) {
 }
 
 // Run runs the discoverers and publishes changes until ctx is done, then
-// stops them and waits for them. Only one Run may run at a time.
+// stops them and waits for them. A Runner runs once: a second call, while
+// the first runs or after it returned, returns ErrRunTwice at once
+// (Prometheus' discoverers are not made to run twice, nor two at a time).
 func (r *Runner) Run(ctx context.Context) error {
 	r.mu.Lock()
-	if r.runCtx != nil {
+	if r.ran {
 		r.mu.Unlock()
-		return errors.New("discovery: Run is already running")
+		return ErrRunTwice
 	}
+	r.ran = true
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r.runCtx = runCtx
