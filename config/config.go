@@ -21,10 +21,12 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -195,6 +197,28 @@ func (t Target) ModuleName() string {
 		return DefaultModuleName
 	}
 	return t.Module
+}
+
+// ProbeKey identifies a prober: no two probers share one. A static target
+// wins over a discovered target with the same key, and an earlier
+// discovery entry over a later one (DESIGN.md, "Target discovery"); the
+// discovery package and the prober Manager both decide by it.
+type ProbeKey struct {
+	// Module is the name of the module, never empty (see ModuleName).
+	Module string
+	// Address is host:port of the echo server.
+	Address string
+}
+
+// ProbeKey returns the key of the target's prober: its module's name, as
+// ModuleName gives it, and its address.
+func (t Target) ProbeKey() ProbeKey {
+	return ProbeKey{Module: t.ModuleName(), Address: t.Address}
+}
+
+// Compare orders keys by module, then address: -1, 0 or +1.
+func (k ProbeKey) Compare(o ProbeKey) int {
+	return cmp.Or(strings.Compare(k.Module, o.Module), strings.Compare(k.Address, o.Address))
 }
 
 // ModuleFor returns the module a target uses.

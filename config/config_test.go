@@ -218,3 +218,34 @@ func TestYAMLFormat(t *testing.T) {
 		}
 	})
 }
+
+func TestProbeKey(t *testing.T) {
+	// A prober is keyed by (module, address): a target that names no
+	// module has the default module's key, so a static target without a
+	// module wins over a discovered one of module default.
+	tests := []struct {
+		name string
+		a, b Target
+		same bool
+	}{
+		{"no module is the default module", Target{Name: "a", Address: "h:1"}, Target{Name: "b", Address: "h:1", Module: DefaultModuleName}, true},
+		{"name and labels do not count", Target{Name: "a", Address: "h:1", Labels: map[string]string{"x": "y"}}, Target{Name: "b", Address: "h:1"}, true},
+		{"other module", Target{Address: "h:1", Module: "fast"}, Target{Address: "h:1"}, false},
+		{"other address", Target{Address: "h:1"}, Target{Address: "h:2"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ka, kb := tt.a.ProbeKey(), tt.b.ProbeKey()
+			if (ka == kb) != tt.same || (ka.Compare(kb) == 0) != tt.same {
+				t.Errorf("keys %+v and %+v: equal %v, Compare %d; want equal %v", ka, kb, ka == kb, ka.Compare(kb), tt.same)
+			}
+		})
+	}
+	// Keys order by module, then address, whatever the lengths.
+	ordered := []ProbeKey{{"a", "z:1"}, {"ab", "a:1"}, {"b", "a:1"}, {"b", "a:2"}}
+	for i := range ordered[1:] {
+		if c := ordered[i].Compare(ordered[i+1]); c >= 0 {
+			t.Errorf("%+v.Compare(%+v) = %d, want < 0", ordered[i], ordered[i+1], c)
+		}
+	}
+}

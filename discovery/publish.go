@@ -50,13 +50,14 @@ func (r *Runner) publish(now time.Time) {
 func (r *Runner) compute(now time.Time, addrs []net.Addr) (Update, bool) {
 	r.dirtyAt, r.dirtyLast = time.Time{}, time.Time{}
 	self := newSelfSet(addrs, r.self.EchoPorts)
-	// A prober is keyed by (module, address): a static target wins over a
-	// discovered one, and an earlier entry over a later one. An entry's
+	// A prober is keyed by config.ProbeKey (module, address): a static
+	// target wins over a discovered one, and an earlier entry over a
+	// later one; the prober Manager decides by the same key. An entry's
 	// targets, and the count of them, are what it probes.
-	taken := map[[2]string]bool{}
+	taken := map[config.ProbeKey]bool{}
 	if r.cfg != nil {
 		for _, t := range r.cfg.Targets {
-			taken[[2]string{t.ModuleName(), t.Address}] = true
+			taken[t.ProbeKey()] = true
 		}
 	}
 	entries := make([]Entry, 0, len(r.entries))
@@ -66,7 +67,7 @@ func (r *Runner) compute(now time.Time, addrs []net.Addr) (Update, bool) {
 		}
 		var mine []config.Target
 		for _, t := range e.own {
-			key := [2]string{t.ModuleName(), t.Address}
+			key := t.ProbeKey()
 			if !taken[key] {
 				taken[key] = true
 				mine = append(mine, t)
@@ -147,10 +148,10 @@ func (r *Runner) logChanges(entries []Entry) {
 // countChanges counts the targets (by module and address) only in b, and
 // only in a.
 func countChanges(a, b []config.Target) (added, removed int) {
-	in := func(ts []config.Target) map[[2]string]bool {
-		m := make(map[[2]string]bool, len(ts))
+	in := func(ts []config.Target) map[config.ProbeKey]bool {
+		m := make(map[config.ProbeKey]bool, len(ts))
 		for _, t := range ts {
-			m[[2]string{t.Module, t.Address}] = true
+			m[t.ProbeKey()] = true
 		}
 		return m
 	}

@@ -76,7 +76,7 @@ type built struct {
 func buildTargets(groups []*targetgroup.Group, entry config.Discovery, modules map[string]config.Module) built {
 	var (
 		out  built
-		seen = map[[2]string]bool{}
+		seen = map[config.ProbeKey]bool{}
 		lb   = labels.NewBuilder(labels.EmptyLabels())
 	)
 	for _, g := range groups {
@@ -97,7 +97,7 @@ func buildTargets(groups []*targetgroup.Group, entry config.Discovery, modules m
 				out.rejected = append(out.rejected, *rej)
 				continue
 			}
-			key := [2]string{t.Module, t.Address}
+			key := t.ProbeKey()
 			if seen[key] {
 				continue
 			}

@@ -30,7 +30,7 @@ func desiredOptions(cfg *config.Config, discovered []config.Target) (opts []Opti
 	if len(discovered) == 0 {
 		return opts, 0
 	}
-	taken := make(map[string]bool, len(opts)+len(discovered))
+	taken := make(map[config.ProbeKey]bool, len(opts)+len(discovered))
 	// The probers of one module share one copy of its settings, static
 	// and discovered alike.
 	shared := map[string]*config.Module{}
@@ -40,7 +40,7 @@ func desiredOptions(cfg *config.Config, discovered []config.Target) (opts []Opti
 	}
 	for _, t := range discovered {
 		name := t.ModuleName()
-		key := probeKey(name, t.Address)
+		key := t.ProbeKey()
 		mod, ok := cfg.Modules[name]
 		_, flowLabel := t.Labels[config.FlowLabel]
 		if !ok || taken[key] || (flowLabel && mod.Flows > 1) {

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -55,14 +54,14 @@ func (m *Manager) Dynamic() []*Prober {
 	}
 	m.mu.RUnlock()
 	slices.SortFunc(out, func(a, b *Prober) int {
-		return strings.Compare(probeKey(a.opts.ModuleName, a.opts.Address), probeKey(b.opts.ModuleName, b.opts.Address))
+		return probeKey(a.opts.ModuleName, a.opts.Address).Compare(probeKey(b.opts.ModuleName, b.opts.Address))
 	})
 	return flowsOf(out)
 }
 
 // lookup returns the running prober for key, static first, and marks a
 // dynamic one as used at now. The caller holds m.mu.
-func (m *Manager) lookup(key string, now int64) *Prober {
+func (m *Manager) lookup(key config.ProbeKey, now int64) *Prober {
 	if p, ok := m.byKey[key]; ok {
 		return p
 	}

@@ -90,11 +90,11 @@ type Manager struct {
 	engine *engine
 
 	mu    sync.RWMutex
-	order []*Prober          // probers of static and discovered targets, sorted by name, then flow
-	byKey map[string]*Prober // the targets of order by module and address: their first flow
+	order []*Prober                   // probers of static and discovered targets, sorted by name, then flow
+	byKey map[config.ProbeKey]*Prober // the targets of order by module and address: their first flow
 	// discovered counts the targets of order that discovery found.
 	discovered int
-	dynamic    map[string]*dynamicProber
+	dynamic    map[config.ProbeKey]*dynamicProber
 	// modules are the modules of the latest reconcile, nil before the
 	// first: what a new dynamic prober runs (Get).
 	modules  map[string]config.Module
@@ -110,7 +110,7 @@ func NewManager(ctx context.Context, opts ManagerOptions, logger log.Logger) *Ma
 	ctx, cancel := context.WithCancel(ctx)
 	m := &Manager{
 		opts: opts, logger: logger, ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		byKey: map[string]*Prober{}, dynamic: map[string]*dynamicProber{},
+		byKey: map[config.ProbeKey]*Prober{}, dynamic: map[config.ProbeKey]*dynamicProber{},
 	}
 	m.engine = newLoopEngine(opts.Loop, logger)
 	go m.sweep()
@@ -132,7 +132,12 @@ func newLoopEngine(loop Loop, logger log.Logger) *engine {
 	return e
 }
 
-func probeKey(module, address string) string { return module + "\x00" + address }
+// probeKey returns the key of the prober of module moduleName (never
+// empty: a target's ModuleName) and address, as config.Target.ProbeKey
+// returns it for a target.
+func probeKey(moduleName, address string) config.ProbeKey {
+	return config.ProbeKey{Module: moduleName, Address: address}
+}
 
 // sameIdentity reports whether a running prober can be kept for opts.
 func sameIdentity(a, b Options) bool {
@@ -215,7 +220,7 @@ func (m *Manager) ReconcileTargets(cfg *config.Config, discovered []config.Targe
 	}
 	toStop := slices.Collect(maps.Values(running)) // removed or changed
 	res.Stopped = len(toStop)
-	m.byKey = make(map[string]*Prober, len(next))
+	m.byKey = make(map[config.ProbeKey]*Prober, len(next))
 	for _, p := range next {
 		m.byKey[probeKey(p.opts.ModuleName, p.opts.Address)] = p
 	}
@@ -292,7 +297,7 @@ func (m *Manager) Stop() {
 	for _, d := range m.dynamic {
 		all = append(all, d.p.Flows()...)
 	}
-	m.byKey, m.order, m.dynamic, m.discovered = map[string]*Prober{}, nil, map[string]*dynamicProber{}, 0
+	m.byKey, m.order, m.dynamic, m.discovered = map[config.ProbeKey]*Prober{}, nil, map[config.ProbeKey]*dynamicProber{}, 0
 	m.mu.Unlock()
 	m.cancel()
 	<-m.done
