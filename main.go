@@ -246,7 +246,7 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 		}
 		return err
 	}
-	reg.MustRegister(collector.NewProberCount(manager.SourceCounts))
+	reg.MustRegister(collector.NewProberCount(manager.SourceCounts, rl.HasDiscovery))
 
 	handler := web.NewHandler(web.Options{
 		TelemetryPath:  f.telemetryPath,

@@ -217,6 +217,6 @@ func selfRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	frames := prometheus.NewCounter(prometheus.CounterOpts{Name: "tcp_echo_server_frames_total", Help: "Frames echoed."})
 	frames.Add(42)
-	reg.MustRegister(frames, NewProberCount(func() (int, int, int) { return 3, 2, 1 }))
+	reg.MustRegister(frames, NewProberCount(func() (int, int, int) { return 3, 2, 1 }, func() bool { return true }))
 	return reg
 }

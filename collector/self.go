@@ -15,19 +15,25 @@ package collector
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// ProberCount exposes
-// tcpping_exporter_probers{source="static|discovered|dynamic"}.
+// ProberCount exposes tcpping_exporter_probers{source="static|dynamic"},
+// and source="discovered" with discovery.
 type ProberCount struct {
-	count func() (static, discovered, dynamic int)
-	desc  *prometheus.Desc
+	count     func() (static, discovered, dynamic int)
+	discovery func() bool
+	desc      *prometheus.Desc
 }
 
 // NewProberCount returns a collector of the number of running probers, as
-// reported by count at scrape time. Every source has its series, at 0
-// when it runs no prober.
-func NewProberCount(count func() (static, discovered, dynamic int)) *ProberCount {
+// reported by count at scrape time. The static and dynamic series are
+// always there, at 0 when no prober runs; the discovered one only while
+// discovery reports that the loaded config has discovery entries (DESIGN.md
+// lists it "with discovery"), or while discovered probers still run: a
+// reload that removes discovery adopts the config a moment before it
+// stops their probers, and a scrape in that moment must not hide them.
+func NewProberCount(count func() (static, discovered, dynamic int), discovery func() bool) *ProberCount {
 	return &ProberCount{
-		count: count,
+		count:     count,
+		discovery: discovery,
 		desc: prometheus.NewDesc("tcpping_exporter_probers",
 			"Probers running, by source: static targets of the config, targets found by discovery, or dynamic /probe targets.",
 			[]string{"source"}, nil),
@@ -37,10 +43,12 @@ func NewProberCount(count func() (static, discovered, dynamic int)) *ProberCount
 // Describe sends the Desc.
 func (c *ProberCount) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
-// Collect emits one series per source.
+// Collect emits one series per source in use.
 func (c *ProberCount) Collect(ch chan<- prometheus.Metric) {
 	s, disc, d := c.count()
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(s), "static")
-	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(disc), "discovered")
+	if disc > 0 || c.discovery() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(disc), "discovered")
+	}
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(d), "dynamic")
 }

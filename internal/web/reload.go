@@ -96,6 +96,14 @@ func (r *Reloader) Reload() (err error) {
 	return nil
 }
 
+// HasDiscovery reports whether the loaded config has discovery entries
+// (false before the first successful Reload): while it has,
+// tcpping_exporter_probers{source="discovered"} is exposed.
+func (r *Reloader) HasDiscovery() bool {
+	cfg := r.current.Load()
+	return cfg != nil && len(cfg.Discovery) > 0
+}
+
 // Run serves reload requests and SIGHUP until ctx is done.
 func (r *Reloader) Run(ctx context.Context, hup <-chan os.Signal) {
 	for {
