@@ -18,10 +18,8 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -262,46 +260,4 @@ func validLabelName(name string) bool {
 		}
 	}
 	return true
-}
-
-// ValidateAddress reports why addr is not a usable target address: it must
-// be host:port (an IPv6 host in brackets) with a non-empty host and a
-// numeric port from 1 to 65535. It does not resolve the host. Static targets
-// and /probe apply the same rule.
-func ValidateAddress(addr string) error {
-	if addr == "" {
-		return errors.New("required")
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		var ae *net.AddrError
-		if errors.As(err, &ae) {
-			if what, ok := strings.CutSuffix(ae.Err, " in address"); ok {
-				if what == "too many colons" {
-					return fmt.Errorf("%s in %q (write an IPv6 address in brackets, as [::1]:4000)", what, addr)
-				}
-				return fmt.Errorf("%s in %q", what, addr)
-			}
-		}
-		return fmt.Errorf("%q is not host:port: %w", addr, err)
-	}
-	switch {
-	case host == "":
-		return fmt.Errorf("missing host in %q", addr)
-	case !utf8.ValidString(host) || strings.ContainsFunc(host, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return fmt.Errorf("invalid host %q", host)
-	case port == "":
-		return fmt.Errorf("missing port in %q", addr)
-	}
-	p, err := strconv.ParseUint(port, 10, 64)
-	if err != nil {
-		if errors.Is(err, strconv.ErrRange) {
-			return fmt.Errorf("port %s out of range 1-65535", port)
-		}
-		return fmt.Errorf("port %q is not a number", port)
-	}
-	if p < 1 || p > 65535 {
-		return fmt.Errorf("port %s out of range 1-65535", port)
-	}
-	return nil
 }

@@ -166,46 +166,6 @@ func TestValidateOrder(t *testing.T) {
 	}
 }
 
-func TestValidateAddress(t *testing.T) {
-	tests := []struct {
-		addr string
-		want string // "" for valid
-	}{
-		{"10.0.0.1:4000", ""},
-		{"[2001:db8::1]:4000", ""},
-		{"[fe80::1%eth0]:4000", ""},
-		{"echo.example.com:1", ""},
-		{"localhost:65535", ""},
-		{"", "required"},
-		{"10.0.0.1", `missing port in "10.0.0.1"`},
-		{"10.0.0.1:", "missing port"},
-		{":4000", "missing host"},
-		{"[]:4000", "missing host"},
-		{"10.0.0.1:0", "port 0 out of range"},
-		{"10.0.0.1:65536", "port 65536 out of range"},
-		{"10.0.0.1:99999999999999999999999", "out of range"},
-		{"10.0.0.1:-1", "not a number"},
-		{"10.0.0.1:+1", "not a number"},
-		{"10.0.0.1:http", `port "http" is not a number`},
-		{"2001:db8::1:4000", "too many colons"},
-		{"[2001:db8::1:4000", "missing ']'"},
-		{"echo host:4000", "invalid host"},
-		{"echo\thost:4000", "invalid host"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.addr, func(t *testing.T) {
-			err := ValidateAddress(tt.addr)
-			if tt.want == "" {
-				if err != nil {
-					t.Errorf("ValidateAddress(%q) = %v, want nil", tt.addr, err)
-				}
-				return
-			}
-			wantErr(t, err, tt.want)
-		})
-	}
-}
-
 func TestCheckLabelName(t *testing.T) {
 	tests := []struct {
 		name string

@@ -1,0 +1,115 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ValidateAddress reports why addr is not a usable target address: it must
+// be host:port (an IPv6 host in brackets) with a non-empty host and a
+// numeric port from 1 to 65535. It does not resolve the host. Static targets
+// and /probe apply the same rule.
+func ValidateAddress(addr string) error {
+	if addr == "" {
+		return errors.New("required")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			if what, ok := strings.CutSuffix(ae.Err, " in address"); ok {
+				if what == "too many colons" {
+					return fmt.Errorf("%s in %q (write an IPv6 address in brackets, as [::1]:4000)", what, addr)
+				}
+				return fmt.Errorf("%s in %q", what, addr)
+			}
+		}
+		return fmt.Errorf("%q is not host:port: %w", addr, err)
+	}
+	switch {
+	case host == "":
+		return fmt.Errorf("missing host in %q", addr)
+	case !utf8.ValidString(host) || strings.ContainsFunc(host, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return fmt.Errorf("invalid host %q", host)
+	case port == "":
+		return fmt.Errorf("missing port in %q", addr)
+	}
+	p, err := strconv.ParseUint(port, 10, 64)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return fmt.Errorf("port %s out of range 1-65535", port)
+		}
+		return fmt.Errorf("port %q is not a number", port)
+	}
+	if p < 1 || p > 65535 {
+		return fmt.Errorf("port %s out of range 1-65535", port)
+	}
+	return nil
+}
+
+// CanonicalAddress returns addr, a host:port that ValidateAddress accepts,
+// in the one spelling of its endpoint that identifies a prober: a prober
+// is keyed by (module, address), and two spellings of one endpoint must
+// not start two probers. Static, discovered and /probe targets are all
+// keyed by it. The port becomes a plain decimal number (0080 is 80); an
+// IP address takes netip's canonical form ([0:0::1] is [::1], upper-case
+// hex digits lower-cased), and an IPv4-mapped IPv6 address becomes its
+// IPv4 address ([::ffff:10.0.0.1]:80 is 10.0.0.1:80), because the prober
+// dials it over IPv4 and --probe.allowed-target matches it as IPv4; a
+// zone is kept as written. Any other host is a DNS name, which is
+// case-insensitive (RFC 4343): its ASCII letters are lower-cased, and a
+// trailing dot is kept (a fully qualified name is not subject to the
+// resolver's search list, so it may name another host). An address that
+// ValidateAddress rejects is returned unchanged.
+func CanonicalAddress(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || p == 0 || host == "" {
+		return addr
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		host = ip.Unmap().String()
+	} else {
+		host = lowerASCII(host)
+	}
+	return net.JoinHostPort(host, strconv.FormatUint(p, 10))
+}
+
+// lowerASCII lower-cases the ASCII letters of s, and nothing else: DNS
+// compares names without regard to the case of ASCII letters only
+// (RFC 4343 section 3).
+func lowerASCII(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
+	if i < 0 {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if 'A' <= b[i] && b[i] <= 'Z' {
+			b[i] += 'a' - 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,95 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package config
+
+import "testing"
+
+func TestValidateAddress(t *testing.T) {
+	tests := []struct {
+		addr string
+		want string // "" for valid
+	}{
+		{"10.0.0.1:4000", ""},
+		{"[2001:db8::1]:4000", ""},
+		{"[fe80::1%eth0]:4000", ""},
+		{"echo.example.com:1", ""},
+		{"localhost:65535", ""},
+		{"", "required"},
+		{"10.0.0.1", `missing port in "10.0.0.1"`},
+		{"10.0.0.1:", "missing port"},
+		{":4000", "missing host"},
+		{"[]:4000", "missing host"},
+		{"10.0.0.1:0", "port 0 out of range"},
+		{"10.0.0.1:65536", "port 65536 out of range"},
+		{"10.0.0.1:99999999999999999999999", "out of range"},
+		{"10.0.0.1:-1", "not a number"},
+		{"10.0.0.1:+1", "not a number"},
+		{"10.0.0.1:http", `port "http" is not a number`},
+		{"2001:db8::1:4000", "too many colons"},
+		{"[2001:db8::1:4000", "missing ']'"},
+		{"echo host:4000", "invalid host"},
+		{"echo\thost:4000", "invalid host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			err := ValidateAddress(tt.addr)
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("ValidateAddress(%q) = %v, want nil", tt.addr, err)
+				}
+				return
+			}
+			wantErr(t, err, tt.want)
+		})
+	}
+}
+
+func TestCanonicalAddress(t *testing.T) {
+	tests := []struct {
+		name, addr, want string
+	}{
+		{"IPv4", "10.0.0.1:4000", "10.0.0.1:4000"},
+		{"port with leading zeros", "127.0.0.1:0080", "127.0.0.1:80"},
+		{"IPv6 canonical", "[::1]:80", "[::1]:80"},
+		{"IPv6 long form", "[0:0::1]:80", "[::1]:80"},
+		{"IPv6 upper case and zeros", "[2001:DB8:0000::0001]:00443", "[2001:db8::1]:443"},
+		{"IPv6 zone kept as written", "[FE80::1%Eth0]:4000", "[fe80::1%Eth0]:4000"},
+		{"IPv4-mapped IPv6", "[::ffff:10.0.0.1]:80", "10.0.0.1:80"},
+		{"IPv4-mapped IPv6 in hex", "[::FFFF:a00:1]:80", "10.0.0.1:80"},
+		{"IPv4-compatible IPv6 is not IPv4", "[::10.0.0.1]:80", "[::a00:1]:80"},
+		{"DNS name", "echo.example.com:4000", "echo.example.com:4000"},
+		{"DNS name upper case", "Echo.EXAMPLE.com:04000", "echo.example.com:4000"},
+		{"DNS name trailing dot kept", "Echo.Example.COM.:4000", "echo.example.com.:4000"},
+		{"only ASCII letters folded", "ÉCHO.example:4000", "Écho.example:4000"},
+		{"IPv4 with leading zeros is no IP", "010.0.0.1:80", "010.0.0.1:80"},
+		{"invalid: no port", "10.0.0.1", "10.0.0.1"},
+		{"invalid: port 0", "10.0.0.1:000", "10.0.0.1:000"},
+		{"invalid: port out of range", "10.0.0.1:65536", "10.0.0.1:65536"},
+		{"invalid: service name", "10.0.0.1:HTTP", "10.0.0.1:HTTP"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := CanonicalAddress(tt.addr)
+			if got != tt.want {
+				t.Errorf("CanonicalAddress(%q) = %q, want %q", tt.addr, got, tt.want)
+			}
+			if again := CanonicalAddress(got); again != got {
+				t.Errorf("not idempotent: CanonicalAddress(%q) = %q", got, again)
+			}
+			if (ValidateAddress(tt.addr) == nil) != (ValidateAddress(got) == nil) {
+				t.Errorf("%q and its canonical form %q differ in validity", tt.addr, got)
+			}
+		})
+	}
+}
