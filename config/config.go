@@ -206,14 +206,22 @@ func (t Target) ModuleName() string {
 type ProbeKey struct {
 	// Module is the name of the module, never empty (see ModuleName).
 	Module string
-	// Address is host:port of the echo server.
+	// Address is host:port of the echo server in its canonical spelling
+	// (CanonicalAddress), so that one endpoint spelled two ways (port 0080
+	// and 80, [0:0::1] and [::1], a DNS name in two cases) is one prober.
 	Address string
 }
 
+// NewProbeKey returns the key of the prober of module moduleName (never
+// empty: a target's ModuleName) and address, spelled canonically.
+func NewProbeKey(moduleName, address string) ProbeKey {
+	return ProbeKey{Module: moduleName, Address: CanonicalAddress(address)}
+}
+
 // ProbeKey returns the key of the target's prober: its module's name, as
-// ModuleName gives it, and its address.
+// ModuleName gives it, and its address, spelled canonically.
 func (t Target) ProbeKey() ProbeKey {
-	return ProbeKey{Module: t.ModuleName(), Address: t.Address}
+	return NewProbeKey(t.ModuleName(), t.Address)
 }
 
 // Compare orders keys by module, then address: -1, 0 or +1.

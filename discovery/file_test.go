@@ -75,6 +75,19 @@ func TestStaticTargetWins(t *testing.T) {
 	h.waitGauge(fileChange, 1, "tcpping_exporter_discovered_targets", "discovery", "files")
 }
 
+// TestTargetSpellingsAreOneTarget checks that two spellings of one
+// endpoint are one target, as the Manager keys probers: a static target
+// spelled otherwise still wins, and an entry keeps the first spelling it
+// found, so tcpping_exporter_discovered_targets counts what is probed.
+func TestTargetSpellingsAreOneTarget(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "targets.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000", "10.0.0.2:4000", "[::ffff:10.0.0.2]:04000", "Echo.Example:4000", "echo.example:4000"}))
+	h := newHarness(t, Self{})
+	h.apply("targets:\n  - {name: pinned, address: \"[::FFFF:10.0.0.1]:04000\"}\n" + fileEntry(path))
+	h.waitTargets(fileChange, "files", "10.0.0.2:4000", "Echo.Example:4000")
+	h.waitGauge(fileChange, 2, "tcpping_exporter_discovered_targets", "discovery", "files")
+}
+
 func TestFileInPlaceHalfWritten(t *testing.T) {
 	// A generator that rewrites the file in place leaves it half written
 	// for a moment; the half is not valid JSON, so the source fails and

@@ -60,8 +60,9 @@ type rejection struct {
 
 // built is what one entry's sources yield after relabeling.
 type built struct {
-	// targets are the usable targets, one per (module, address): the first
-	// found wins.
+	// targets are the usable targets, one per (module, address), the
+	// address in its canonical spelling (config.CanonicalAddress): the
+	// first found wins.
 	targets []config.Target
 	// found counts the label sets the sources found, before relabeling.
 	found int

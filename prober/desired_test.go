@@ -40,6 +40,37 @@ func byAddress(m *Manager) map[string]*Prober {
 	return out
 }
 
+// TestReconcileTargetsSpellings checks that probers are keyed by the
+// endpoint, not its spelling: a discovered target that spells a static
+// target's address otherwise is left out, as is a second spelling of a
+// discovered one, and /probe's Get finds either by any spelling.
+func TestReconcileTargetsSpellings(t *testing.T) {
+	srv := startServer(t, echoHandler)
+	m := newTestManager(t, ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour})
+	_, port, _ := net.SplitHostPort(srv.addr())
+	cfg := testConfig(config.Target{Name: "s", Address: "127.0.0.1:0" + port})
+	d := func(addr string) config.Target {
+		return config.Target{Name: addr, Address: addr, Module: config.DefaultModuleName}
+	}
+	res := m.ReconcileTargets(cfg, []config.Target{d("[::ffff:127.0.0.1]:" + port), d("127.0.0.2:" + port), d("127.0.0.2:00" + port)})
+	if res.Started != 2 || res.Ignored != 2 {
+		t.Errorf("reconcile = %+v, want 2 started (s, 127.0.0.2) and 2 ignored", res)
+	}
+	for _, c := range []struct{ address, want string }{
+		{"127.0.0.1:" + port, "s"},
+		{"[0::ffff:7f00:1]:" + port, "s"},
+		{"127.0.0.2:0" + port, "127.0.0.2:" + port},
+	} {
+		p, created, err := m.Get(config.DefaultModuleName, cfg.Modules["default"], c.address)
+		if err != nil {
+			t.Fatalf("Get(%s): %v", c.address, err)
+		}
+		if created || p.opts.Name != c.want {
+			t.Errorf("Get(%s) = %q (created %v), want the prober of %s", c.address, p.opts.Name, created, c.want)
+		}
+	}
+}
+
 func TestReconcileTargetsDiscovered(t *testing.T) {
 	srv := startServer(t, echoHandler)
 	m := newTestManager(t, ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour})

@@ -72,8 +72,11 @@ func (m *Manager) lookup(key config.ProbeKey, now int64) *Prober {
 	return nil
 }
 
-// Get returns the prober for (module, address): a static one if the config
-// has one, else a dynamic one, which it starts if there is none yet. created
+// Get returns the prober for (module, address): a static or discovered one
+// if there is one, else a dynamic one, which it starts if there is none
+// yet. Probers are keyed by the address in its canonical spelling
+// (config.CanonicalAddress), and a new dynamic prober is named and dials
+// by it, whichever spelling its first request had. created
 // reports a new prober. It fails with ErrTooManyTargets at the cap. Every
 // call marks a dynamic prober as used. For a target of several flows it is
 // the first flow's prober; Flows returns them all.
@@ -84,6 +87,7 @@ func (m *Manager) lookup(key config.ProbeKey, now int64) *Prober {
 // name: a reload between the caller's read of its config and this call
 // must not leave a prober running settings the reload replaced.
 func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *Prober, created bool, err error) {
+	address = config.CanonicalAddress(address)
 	key := probeKey(moduleName, address)
 	now := time.Now().UnixNano()
 	m.mu.RLock()

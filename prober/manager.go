@@ -134,9 +134,10 @@ func newLoopEngine(loop Loop, logger log.Logger) *engine {
 
 // probeKey returns the key of the prober of module moduleName (never
 // empty: a target's ModuleName) and address, as config.Target.ProbeKey
-// returns it for a target.
+// returns it for a target: static, discovered and dynamic probers alike
+// are keyed by the canonical spelling of their address.
 func probeKey(moduleName, address string) config.ProbeKey {
-	return config.ProbeKey{Module: moduleName, Address: address}
+	return config.NewProbeKey(moduleName, address)
 }
 
 // sameIdentity reports whether a running prober can be kept for opts.

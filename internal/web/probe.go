@@ -161,8 +161,11 @@ func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	// The prober is keyed, named and dialed by the canonical spelling
+	// (config.CanonicalAddress), and the policy matches what is dialed.
+	address := config.CanonicalAddress(req.target)
 	// Before anything is resolved or dialed.
-	if !h.allowed.Allows(req.target) {
+	if !h.allowed.Allows(address) {
 		http.Error(w, fmt.Sprintf("target %q: not allowed by --probe.allowed-target", truncate(req.target)), http.StatusForbidden)
 		return
 	}
@@ -171,7 +174,7 @@ func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("unknown module %q", truncate(req.module)), http.StatusBadRequest)
 		return
 	}
-	p, created, err := h.manager.Get(req.module, mod, req.target)
+	p, created, err := h.manager.Get(req.module, mod, address)
 	switch {
 	case errors.Is(err, prober.ErrUnknownModule): // a reload removed it meanwhile
 		http.Error(w, fmt.Sprintf("unknown module %q", truncate(req.module)), http.StatusBadRequest)
