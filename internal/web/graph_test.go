@@ -42,6 +42,8 @@ func TestGraphRequests(t *testing.T) {
 		{"static target", base, "target=lossy&module=default&range=1h", http.StatusOK, ""},
 		{"module defaults to default", base, "target=lossy", http.StatusOK, ""},
 		{"dynamic prober by address", base, "address=10.0.0.3:4000&range=3h", http.StatusOK, ""},
+		{"dynamic prober by another spelling of its address", base, "address=%5B::ffff:10.0.0.3%5D:04000", http.StatusOK, ""},
+		{"static target by another spelling of its address", base, "target=lossy&address=10.0.0.1:04000", http.StatusOK, ""},
 		{"range in minutes", base, "target=lossy&range=90m", http.StatusOK, ""},
 		{"no target", base, "range=1h", http.StatusBadRequest, "target or address parameter is missing"},
 		{"range past the history", base, "target=lossy&range=6h", http.StatusBadRequest, "longer than the history kept (--web.history=3h)"},

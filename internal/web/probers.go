@@ -85,10 +85,13 @@ func parseTargetQuery(q url.Values) (targetQuery, error) {
 	return tq, nil
 }
 
-// matches reports whether a prober with options o is one of q's.
+// matches reports whether a prober with options o is one of q's. An
+// address matches in any spelling of its endpoint, as /probe keys
+// probers (config.CanonicalAddress); a name only as it is.
 func (q targetQuery) matches(o *prober.Options) bool {
 	return o.ModuleName == q.module && (q.target == "" || o.Name == q.target) &&
-		(q.address == "" || o.Address == q.address) && (q.flow < 0 || o.Flow == q.flow)
+		(q.address == "" || o.Address == q.address || config.CanonicalAddress(o.Address) == config.CanonicalAddress(q.address)) &&
+		(q.flow < 0 || o.Flow == q.flow)
 }
 
 // find returns the probers of list that q names, in list's order.
