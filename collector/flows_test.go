@@ -137,7 +137,10 @@ func flowTarget(t *testing.T, addr string, flows int) *prober.Prober {
 	mod := fastModule()
 	mod.Flows = flows
 	mod.Timeout, mod.MinTimeout, mod.MaxTimeout = config.Duration(50*time.Millisecond), config.Duration(50*time.Millisecond), config.Duration(50*time.Millisecond)
-	p, _, err := m.Get("default", mod, addr)
+	cfg := config.Default()
+	cfg.Modules["default"] = mod
+	m.Reconcile(cfg)
+	p, _, err := m.Get("default", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

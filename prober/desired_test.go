@@ -61,7 +61,7 @@ func TestReconcileTargetsSpellings(t *testing.T) {
 		{"[0::ffff:7f00:1]:" + port, "s"},
 		{"127.0.0.2:0" + port, "127.0.0.2:" + port},
 	} {
-		p, created, err := m.Get(config.DefaultModuleName, cfg.Modules["default"], c.address)
+		p, created, err := m.Get(config.DefaultModuleName, c.address)
 		if err != nil {
 			t.Fatalf("Get(%s): %v", c.address, err)
 		}
@@ -89,7 +89,7 @@ func TestReconcileTargetsDiscovered(t *testing.T) {
 	if p := before[d2.Address]; p.opts.Name != "s" || p.opts.Discovered {
 		t.Errorf("prober of %s is %q (discovered %v), want the static target s", d2.Address, p.opts.Name, p.opts.Discovered)
 	}
-	if p, _, err := m.Get(config.DefaultModuleName, cfg.Modules["default"], d1.Address); err != nil || p != before[d1.Address] {
+	if p, _, err := m.Get(config.DefaultModuleName, d1.Address); err != nil || p != before[d1.Address] {
 		t.Errorf("/probe of a discovered target's address does not answer from its prober (err %v)", err)
 	}
 	waitFor(t, "replies on d1", 5*time.Second, func() bool { return before[d1.Address].Snapshot().Received >= 3 })

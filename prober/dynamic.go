@@ -36,7 +36,7 @@ import (
 var ErrTooManyTargets = errors.New("too many dynamic targets")
 
 // ErrUnknownModule is returned by Get for a module that the config of the
-// latest reconcile does not have: a reload removed it meanwhile.
+// latest reconcile does not have (or before the first reconcile).
 var ErrUnknownModule = errors.New("unknown module")
 
 type dynamicProber struct {
@@ -76,17 +76,17 @@ func (m *Manager) lookup(key config.ProbeKey, now int64) *Prober {
 // if there is one, else a dynamic one, which it starts if there is none
 // yet. Probers are keyed by the address in its canonical spelling
 // (config.CanonicalAddress), and a new dynamic prober is named and dials
-// by it, whichever spelling its first request had. created
-// reports a new prober. It fails with ErrTooManyTargets at the cap. Every
-// call marks a dynamic prober as used. For a target of several flows it is
-// the first flow's prober; Flows returns them all.
+// by it, whichever spelling its first request had. created reports a new
+// prober. Every call marks a dynamic prober as used. For a target of
+// several flows it is the first flow's prober; Flows returns them all.
 //
-// mod is the module as the caller's config has it. Once the Manager has
-// been reconciled, a new prober runs the module of the latest reconcile
-// instead, and Get fails with ErrUnknownModule if that has none of the
-// name: a reload between the caller's read of its config and this call
-// must not leave a prober running settings the reload replaced.
-func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *Prober, created bool, err error) {
+// A new prober runs the module of that name of the latest reconcile, the
+// only modules the Manager knows: Get fails with ErrUnknownModule if that
+// has none of the name (a reload removed it, or no config has been
+// reconciled yet), and with ErrTooManyTargets at the cap. A caller's own
+// copy of its config may be older than the latest reconcile; a prober
+// must not run settings a reload replaced.
+func (m *Manager) Get(moduleName, address string) (p *Prober, created bool, err error) {
 	address = config.CanonicalAddress(address)
 	key := probeKey(moduleName, address)
 	now := time.Now().UnixNano()
@@ -106,12 +106,9 @@ func (m *Manager) Get(moduleName string, mod config.Module, address string) (p *
 	if m.stopping {
 		return nil, false, context.Canceled
 	}
-	if m.modules != nil {
-		cur, ok := m.modules[moduleName]
-		if !ok {
-			return nil, false, fmt.Errorf("%w %q", ErrUnknownModule, moduleName)
-		}
-		mod = cur
+	mod, ok := m.modules[moduleName]
+	if !ok {
+		return nil, false, fmt.Errorf("%w %q", ErrUnknownModule, moduleName)
 	}
 	if len(m.dynamic) >= m.opts.MaxDynamic {
 		return nil, false, ErrTooManyTargets

@@ -303,7 +303,8 @@ func TestDynamicTargetFlows(t *testing.T) {
 	srv := startServer(t, echoHandler)
 	idle := 300 * time.Millisecond
 	m := newTestManager(t, ManagerOptions{MaxDynamic: 1, IdleTimeout: idle})
-	p, created, err := m.Get("default", flowModule(20*time.Millisecond, 3), srv.addr())
+	m.Reconcile(moduleConfig(flowModule(20*time.Millisecond, 3)))
+	p, created, err := m.Get("default", srv.addr())
 	if err != nil || !created {
 		t.Fatalf("Get: created %v, err %v", created, err)
 	}

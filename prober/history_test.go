@@ -56,7 +56,7 @@ func TestReloadKeepsHistory(t *testing.T) {
 		t.Errorf("changed target b: %d probes in its history right after the reload, want a new history", got)
 	}
 
-	p, _, err := m.Get("default", testConfig().Modules["default"], srv.addr())
+	p, _, err := m.Get("default", srv.addr())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,7 @@ type Manager struct {
 	discovered int
 	dynamic    map[config.ProbeKey]*dynamicProber
 	// modules are the modules of the latest reconcile, nil before the
-	// first: what a new dynamic prober runs (Get).
+	// first: what a new dynamic prober runs (Get), and the only ones.
 	modules  map[string]config.Module
 	stopping bool
 }

@@ -25,6 +25,15 @@ import (
 	"github.com/tcpping/tcpping_exporter/config"
 )
 
+// moduleConfig returns a config without targets whose default module is
+// mod: what a dynamic prober runs once the Manager has been reconciled
+// with it.
+func moduleConfig(mod config.Module) *config.Config {
+	cfg := config.Default()
+	cfg.Modules["default"] = mod
+	return cfg
+}
+
 func testConfig(targets ...config.Target) *config.Config {
 	cfg := config.Default()
 	cfg.Modules["default"] = testModule(10*time.Millisecond, 200*time.Millisecond, true)
@@ -110,6 +119,7 @@ func TestDynamicProbers(t *testing.T) {
 	srv := startServer(t, echoHandler)
 	m := newTestManager(t, ManagerOptions{MaxDynamic: 50, IdleTimeout: time.Hour})
 	mod := testModule(50*time.Millisecond, 200*time.Millisecond, true)
+	m.Reconcile(moduleConfig(mod))
 
 	// 200 concurrent requests for 50 new targets start exactly 50 probers.
 	// Distinct addresses: 127.0.0.x on the server's port all reach it.
@@ -120,7 +130,7 @@ func TestDynamicProbers(t *testing.T) {
 	for i := range 200 {
 		wg.Go(func() {
 			addr := net.JoinHostPort(fmt.Sprintf("127.0.0.%d", 1+i%50), port)
-			_, c, err := m.Get("default", mod, addr)
+			_, c, err := m.Get("default", addr)
 			if err != nil {
 				t.Error(err)
 			}
@@ -136,15 +146,15 @@ func TestDynamicProbers(t *testing.T) {
 		t.Fatalf("%d dynamic probers, %d created; want 50", n, created)
 	}
 	// At the cap, a new target is refused; existing ones are still served.
-	if _, _, err := m.Get("default", mod, "127.0.0.99:"+port); err != ErrTooManyTargets {
+	if _, _, err := m.Get("default", "127.0.0.99:"+port); err != ErrTooManyTargets {
 		t.Errorf("51st target: err %v, want ErrTooManyTargets", err)
 	}
-	if _, c, err := m.Get("default", mod, "127.0.0.1:"+port); err != nil || c {
+	if _, c, err := m.Get("default", "127.0.0.1:"+port); err != nil || c {
 		t.Errorf("existing target: created %v err %v", c, err)
 	}
 	// A static prober for (module, address) is returned as is.
 	m.Reconcile(testConfig(config.Target{Name: "s", Address: "127.0.0.1:" + port}))
-	p, c, err := m.Get("default", mod, "127.0.0.1:"+port)
+	p, c, err := m.Get("default", "127.0.0.1:"+port)
 	if err != nil || c || p.opts.Dynamic {
 		t.Errorf("static target: dynamic %v created %v err %v", p.opts.Dynamic, c, err)
 	}
@@ -158,13 +168,13 @@ func TestDynamicProbers(t *testing.T) {
 func TestDynamicProbersSurviveReloadWithSameModule(t *testing.T) {
 	srv := startServer(t, echoHandler)
 	m := newTestManager(t, ManagerOptions{MaxDynamic: 5, IdleTimeout: time.Hour})
-	cfg := testConfig()
-	p, _, err := m.Get("default", cfg.Modules["default"], srv.addr())
+	m.Reconcile(testConfig())
+	p, _, err := m.Get("default", srv.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Reconcile(testConfig())
-	if q, c, _ := m.Get("default", cfg.Modules["default"], srv.addr()); q != p || c {
+	if q, c, _ := m.Get("default", srv.addr()); q != p || c {
 		t.Error("dynamic prober with an unchanged module did not survive the reload")
 	}
 	m.Reconcile(config.Default()) // default module changed
@@ -174,27 +184,43 @@ func TestDynamicProbersSurviveReloadWithSameModule(t *testing.T) {
 }
 
 // TestDynamicProberRunsTheReconciledModule checks that a dynamic prober
-// runs its module as the latest reconcile has it, whatever copy the
-// caller read before that reconcile, and that a module it removed is
-// refused.
+// runs its module as the latest reconcile has it, not as an earlier one
+// had it, and that a module it removed is refused.
 func TestDynamicProberRunsTheReconciledModule(t *testing.T) {
 	srv := startServer(t, echoHandler)
 	m := newTestManager(t, ManagerOptions{MaxDynamic: 5, IdleTimeout: time.Hour})
 	cfg := testConfig()
-	stale := cfg.Modules["default"]
-	mod := stale
-	mod.Interval = config.Duration(3 * stale.Interval.D())
+	cfg.Modules["gone"] = cfg.Modules["default"]
+	m.Reconcile(cfg)
+	cfg = testConfig()
+	mod := cfg.Modules["default"]
+	mod.Interval = config.Duration(3 * mod.Interval.D())
 	cfg.Modules["default"] = mod
 	m.Reconcile(cfg)
-	p, _, err := m.Get("default", stale, srv.addr())
+	p, _, err := m.Get("default", srv.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := p.Options().Module.Interval; got != mod.Interval {
 		t.Errorf("dynamic prober runs interval %v, want the reconciled %v", got, mod.Interval)
 	}
-	if _, _, err := m.Get("gone", stale, srv.addr()); !errors.Is(err, ErrUnknownModule) {
+	if _, _, err := m.Get("gone", srv.addr()); !errors.Is(err, ErrUnknownModule) {
 		t.Errorf("module the reconcile does not have: err %v, want ErrUnknownModule", err)
+	}
+}
+
+// TestGetBeforeReconcile checks that the modules a dynamic prober may run
+// are those of the config the Manager was reconciled with, and nothing
+// else: before the first reconcile there are none, so Get refuses and
+// starts nothing.
+func TestGetBeforeReconcile(t *testing.T) {
+	srv := startServer(t, echoHandler)
+	m := newTestManager(t, ManagerOptions{MaxDynamic: 5, IdleTimeout: time.Hour})
+	if p, _, err := m.Get("default", srv.addr()); !errors.Is(err, ErrUnknownModule) {
+		t.Errorf("Get before any reconcile: err %v, prober %v; want ErrUnknownModule", err, p != nil)
+	}
+	if _, n := m.Counts(); n != 0 {
+		t.Errorf("%d dynamic probers before any reconcile, want 0", n)
 	}
 }
 
@@ -202,12 +228,12 @@ func TestDynamicIdleTimeout(t *testing.T) {
 	srv := startServer(t, echoHandler)
 	idle := 300 * time.Millisecond
 	m := newTestManager(t, ManagerOptions{MaxDynamic: 5, IdleTimeout: idle})
-	mod := testModule(50*time.Millisecond, 200*time.Millisecond, true)
-	p, _, _ := m.Get("default", mod, srv.addr())
+	m.Reconcile(moduleConfig(testModule(50*time.Millisecond, 200*time.Millisecond, true)))
+	p, _, _ := m.Get("default", srv.addr())
 	// Requests keep it alive past the timeout.
 	for range 6 {
 		time.Sleep(idle / 3)
-		if _, c, _ := m.Get("default", mod, srv.addr()); c {
+		if _, c, _ := m.Get("default", srv.addr()); c {
 			t.Fatal("prober in use was stopped")
 		}
 	}
@@ -226,8 +252,8 @@ func TestDynamicIdleTimeout(t *testing.T) {
 func TestDynamicProberGivesWayToStaticTarget(t *testing.T) {
 	srv := startServer(t, echoHandler)
 	m := newTestManager(t, ManagerOptions{MaxDynamic: 5, IdleTimeout: time.Hour})
-	cfg := testConfig()
-	dyn, _, err := m.Get("default", cfg.Modules["default"], srv.addr())
+	m.Reconcile(testConfig())
+	dyn, _, err := m.Get("default", srv.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +264,7 @@ func TestDynamicProberGivesWayToStaticTarget(t *testing.T) {
 	if _, n := m.Counts(); n != 0 || dyn.Snapshot().State != StateStopped {
 		t.Errorf("%d dynamic probers, state %v: want 0 and stopped", n, dyn.Snapshot().State)
 	}
-	if p, _, _ := m.Get("default", cfg.Modules["default"], srv.addr()); p.Options().Dynamic {
+	if p, _, _ := m.Get("default", srv.addr()); p.Options().Dynamic {
 		t.Error("/probe is not answered by the static prober")
 	}
 }

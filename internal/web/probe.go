@@ -45,7 +45,6 @@ const (
 // probeHandler serves /probe?target=HOST:PORT&module=NAME.
 type probeHandler struct {
 	manager *prober.Manager
-	config  func() *config.Config
 	allowed AllowedTargets
 	logger  log.Logger
 }
@@ -169,14 +168,9 @@ func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("target %q: not allowed by --probe.allowed-target", truncate(req.target)), http.StatusForbidden)
 		return
 	}
-	mod, ok := h.config().Modules[req.module]
-	if !ok {
-		http.Error(w, fmt.Sprintf("unknown module %q", truncate(req.module)), http.StatusBadRequest)
-		return
-	}
-	p, created, err := h.manager.Get(req.module, mod, address)
+	p, created, err := h.manager.Get(req.module, address)
 	switch {
-	case errors.Is(err, prober.ErrUnknownModule): // a reload removed it meanwhile
+	case errors.Is(err, prober.ErrUnknownModule): // not in the config of the latest reload
 		http.Error(w, fmt.Sprintf("unknown module %q", truncate(req.module)), http.StatusBadRequest)
 		return
 	case errors.Is(err, prober.ErrTooManyTargets):

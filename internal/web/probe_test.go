@@ -52,7 +52,7 @@ func probeServerAllowing(t *testing.T, cfg *config.Config, maxDynamic int, allow
 	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: maxDynamic, IdleTimeout: time.Hour}, nil)
 	t.Cleanup(m.Stop)
 	m.Reconcile(cfg)
-	h := probeHandler{manager: m, config: func() *config.Config { return cfg }, allowed: allowed, logger: nopLogger()}
+	h := probeHandler{manager: m, allowed: allowed, logger: nopLogger()}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, m

@@ -27,7 +27,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tcpping/tcpping_exporter/config"
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 	"github.com/tcpping/tcpping_exporter/prober"
 )
@@ -161,37 +160,30 @@ func TestReloadEndpoint(t *testing.T) {
 	})
 }
 
-// TestProbeDuringReload checks a /probe request that a reload overtakes:
-// the request has read the config, then a reload changes its module's
-// settings (and another reload removes the module) before the request
-// starts a dynamic prober. The prober must run the settings in force, and
-// a removed module is a 400: no prober is left running settings that a
-// reload replaced, to be reused by every later request.
-func TestProbeDuringReload(t *testing.T) {
+// TestProbeRunsTheReloadedModule checks that /probe starts a dynamic
+// prober with its module's settings as the latest reload has them, and
+// answers 400 for a module a reload removed: the handler holds no config
+// of its own, so no request can start a prober with settings a reload
+// replaced, to be reused by every later request (prober.Manager.Get takes
+// the modules of the latest reconcile, and only those).
+func TestProbeRunsTheReloadedModule(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tcpping.yml")
-	writeConfig(t, file, "modules:\n  default: {interval: 50ms, ip_protocol: ip4}\n  other: {interval: 50ms, ip_protocol: ip4}\n")
 	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
 	t.Cleanup(m.Stop)
 	rl := NewReloader(ConfigFile{Path: file, Explicit: true}, m, nopLogger(), prometheus.NewRegistry())
-	if err := rl.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	// The handler's config read returns the config it had, and a reload
-	// lands right after it.
-	var next string
-	readThenReload := func() *config.Config {
-		c := rl.current.Load()
-		writeConfig(t, file, next)
+	reload := func(text string) {
+		t.Helper()
+		writeConfig(t, file, text)
 		if err := rl.Reload(); err != nil {
-			t.Error(err)
+			t.Fatal(err)
 		}
-		return c
 	}
-	srv := httptest.NewServer(probeHandler{manager: m, config: readThenReload, logger: nopLogger()})
+	reload("modules:\n  default: {interval: 50ms, ip_protocol: ip4}\n  other: {interval: 50ms, ip_protocol: ip4}\n")
+	srv := httptest.NewServer(probeHandler{manager: m, logger: nopLogger()})
 	t.Cleanup(srv.Close)
 	addr := testenv.EchoServer(t)
 
-	next = "modules:\n  default: {interval: 200ms, ip_protocol: ip4}\n  other: {interval: 50ms, ip_protocol: ip4}\n"
+	reload("modules:\n  default: {interval: 200ms, ip_protocol: ip4}\n  other: {interval: 50ms, ip_protocol: ip4}\n")
 	if code, body := testenv.Get(t, srv.URL+"/probe?target="+addr, nil); code != http.StatusOK {
 		t.Fatalf("/probe: %d %s", code, body)
 	}
@@ -201,10 +193,10 @@ func TestProbeDuringReload(t *testing.T) {
 		}
 	}
 
-	next = "modules:\n  default: {interval: 200ms, ip_protocol: ip4}\n"
+	reload("modules:\n  default: {interval: 200ms, ip_protocol: ip4}\n")
 	code, body := testenv.Get(t, srv.URL+"/probe?module=other&target="+addr, nil)
 	if code != http.StatusBadRequest || !strings.Contains(body, `unknown module "other"`) {
-		t.Errorf("/probe of a module a reload removed meanwhile: %d %q, want 400 naming the module", code, truncate(body))
+		t.Errorf("/probe of a module a reload removed: %d %q, want 400 naming the module", code, truncate(body))
 	}
 	if _, n := m.Counts(); n != 1 {
 		t.Errorf("%d dynamic probers, want 1 (none for the removed module)", n)

@@ -92,7 +92,7 @@ type route struct {
 // and --web.telemetry-path may take none of them (ValidateTelemetryPath).
 var fixedRoutes = [...]route{
 	{"/probe", func(o Options, _ proberList, l log.Logger) http.Handler {
-		return probeHandler{manager: o.Manager, config: o.Reloader.current.Load, allowed: o.AllowedTargets, logger: l}
+		return probeHandler{manager: o.Manager, allowed: o.AllowedTargets, logger: l}
 	}},
 	{"/-/healthy", func(Options, proberList, log.Logger) http.Handler { return http.HandlerFunc(healthy) }},
 	{"/-/reload", func(o Options, _ proberList, _ log.Logger) http.Handler { return o.Reloader }},
