@@ -81,14 +81,11 @@ func ValidateAddress(addr string) error {
 // resolver's search list, so it may name another host). An address that
 // ValidateAddress rejects is returned unchanged.
 func CanonicalAddress(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
+	if ValidateAddress(addr) != nil {
 		return addr
 	}
-	p, err := strconv.ParseUint(port, 10, 16)
-	if err != nil || p == 0 || host == "" {
-		return addr
-	}
+	host, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.ParseUint(port, 10, 16)
 	if ip, err := netip.ParseAddr(host); err == nil {
 		host = ip.Unmap().String()
 	} else {

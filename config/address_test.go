@@ -93,3 +93,25 @@ func TestCanonicalAddress(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCanonicalAddress checks that CanonicalAddress is idempotent, keeps an
+// address valid or invalid, and leaves an invalid one as it is.
+func FuzzCanonicalAddress(f *testing.F) {
+	for _, s := range []string{"10.0.0.1:4000", "[0:0::1]:0080", "[::ffff:10.0.0.1]:80", "[fe80::1%eth0]:1",
+		"Echo.Example.:4000", "host:http", "10.0.0.1", ":80", "[::1%]:80", "[::ffff:1.2.3.4%x]:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		got := CanonicalAddress(addr)
+		if again := CanonicalAddress(got); again != got {
+			t.Fatalf("CanonicalAddress(%q) = %q, then %q", addr, got, again)
+		}
+		valid := ValidateAddress(addr) == nil
+		if valid != (ValidateAddress(got) == nil) {
+			t.Fatalf("%q (valid %v) became %q", addr, valid, got)
+		}
+		if !valid && got != addr {
+			t.Fatalf("invalid %q became %q", addr, got)
+		}
+	})
+}
