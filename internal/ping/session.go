@@ -16,7 +16,6 @@ package ping
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -33,10 +32,11 @@ type session struct {
 
 	mu        sync.Mutex
 	connected bool
-	remote    string // the echo server's address, once connected
-	outcomes  uint64 // probes answered or lost
-	ended     bool   // done is closed
-	rtt       rttStats
+	remote    string     // the echo server's address, once connected
+	outcomes  uint64     // probes answered or lost
+	ended     bool       // done is closed
+	rtt       rttStats   // for --json
+	iputils   iputilsRTT // for the text summary
 }
 
 func newSession(o *Options) *session {
@@ -70,6 +70,7 @@ func (s *session) result(r prober.Result) {
 		s.end()
 	case prober.ResultReply:
 		s.rtt.add(r.RTT)
+		s.iputils.add(r.RTT)
 		s.line(event{Type: "reply", Seq: r.Seq, Bytes: wire.FrameSize, From: s.remote, Seconds: secs(r.RTT)},
 			"%d bytes from %s: seq=%d time=%s ms", wire.FrameSize, s.remote, r.Seq, ms(r.RTT))
 		s.counted()
@@ -120,9 +121,8 @@ func (s *session) finish(snap prober.Snapshot) int {
 	} else {
 		fmt.Fprintf(s.o.Stdout, "\n--- %s tcpping statistics ---\n", s.o.Target)
 		fmt.Fprintf(s.o.Stdout, "%d probes transmitted, %d received, %s%% loss\n", sent, recv, lossPercent(sent, recv))
-		if s.rtt.n > 0 {
-			fmt.Fprintf(s.o.Stdout, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s.rtt.min.Seconds()*1e3,
-				s.rtt.mean()*1e3, s.rtt.max.Seconds()*1e3, s.rtt.mdev()*1e3)
+		if s.iputils.n > 0 {
+			fmt.Fprintf(s.o.Stdout, "rtt min/avg/max/mdev = %s ms\n", s.iputils.summary())
 		}
 	}
 	if recv > 0 {
@@ -217,32 +217,4 @@ func lossPercent(sent, recv uint64) string {
 		return "0"
 	}
 	return strconv.FormatFloat(float64(float32(float64(sent-recv)*100/float64(sent))), 'g', 6, 64)
-}
-
-// rttStats sums the replies' RTTs for the summary.
-type rttStats struct {
-	n        int
-	min, max time.Duration
-	sum, sq  float64 // seconds, seconds²
-}
-
-func (r *rttStats) add(d time.Duration) {
-	if r.n == 0 || d < r.min {
-		r.min = d
-	}
-	r.max = max(r.max, d)
-	r.n++
-	v := d.Seconds()
-	r.sum += v
-	r.sq += v * v
-}
-
-// mean returns the mean RTT in seconds.
-func (r *rttStats) mean() float64 { return r.sum / float64(r.n) }
-
-// mdev returns the RTTs' standard deviation in seconds, as iputils'
-// ping computes its mdev: sqrt(mean(rtt²) − mean(rtt)²).
-func (r *rttStats) mdev() float64 {
-	m := r.mean()
-	return math.Sqrt(max(r.sq/float64(r.n)-m*m, 0))
 }
