@@ -14,6 +14,7 @@
 package prober
 
 import (
+	"errors"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -31,6 +32,10 @@ const retransmitSampleEvery = 5 * time.Second
 // not keep the loop from its schedule (or the engine from other probers).
 const maxDrain = 64
 
+// errStopping is a link's send cut short because the prober is stopping:
+// the connection is dropped, not counted lost.
+var errStopping = errors.New("prober stopping")
+
 // link is one connection as a loop reads and writes it: the I/O in which
 // the loops differ. The goroutine loop's link (connLink) blocks through
 // Go's netpoller; the Linux engine's (task) is a non-blocking socket in an
@@ -46,7 +51,9 @@ type link interface {
 	// send writes a probe's frame, stamped at sent with the given
 	// timeout. A link that cannot write it all at once may keep the
 	// rest and write it within timeout. An error means the connection
-	// is unusable: a partial frame would desynchronise the stream.
+	// is unusable: a partial frame would desynchronise the stream;
+	// errStopping, that the write was cut short because the prober is
+	// stopping.
 	send(frame []byte, sent time.Time, timeout time.Duration) error
 	// txStamp takes one entry off the socket's error queue: a kernel
 	// transmit timestamp's key and time (Unix ns; 0 for an entry that is
@@ -249,7 +256,11 @@ func (f *flow) probe(now time.Time) (sent time.Time, ok bool) {
 		h.beforeWrite()
 	}
 	if err := f.link.send(f.out(), sent, timeout); err != nil {
-		f.closeConn(time.Now(), opText("write", err))
+		if errors.Is(err, errStopping) {
+			f.drop()
+		} else {
+			f.closeConn(time.Now(), opText("write", err))
+		}
 		return sent, false
 	}
 	if f.tx.on {

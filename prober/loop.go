@@ -22,7 +22,7 @@ import (
 	"time"
 )
 
-// longAgo is a read deadline in the past, to wake a blocked read.
+// longAgo is a deadline in the past, to wake a blocked read or write.
 var longAgo = time.Unix(1, 0)
 
 // loop is the goroutine loop, the portable way to run a flow: one
@@ -99,8 +99,8 @@ func (l *loop) adopt(ctx context.Context, r dialResult) {
 // serveConn runs while connected: probes, timeouts and replies.
 func (l *loop) serveConn(ctx context.Context) {
 	c := l.link.(*connLink)
-	// Cancellation wakes the blocked read.
-	stop := context.AfterFunc(ctx, c.wakeRead)
+	// Cancellation wakes the blocked read or write.
+	stop := context.AfterFunc(ctx, c.interrupt)
 	defer stop()
 	for l.link != nil && ctx.Err() == nil {
 		l.stepConnected(time.Now())
@@ -159,9 +159,9 @@ type connLink struct {
 	idle int
 	woke bool
 
-	// mu guards what cancellation touches besides the connection: the
-	// waiter of a connection whose reads the netpoller refuses, and
-	// whether the loop is stopping.
+	// mu guards what cancellation touches besides the connection's
+	// deadlines: the waiter of a connection whose reads the netpoller
+	// refuses, and whether the loop is stopping.
 	mu       sync.Mutex
 	ew       *errWait
 	stopping bool
@@ -173,28 +173,48 @@ func (c *connLink) recv(buf []byte, block bool) (int, int64, error) {
 	return n, kernelNs, err
 }
 
-// wakeRead wakes the loop from its read, or from its wait on the error
-// queue, when the prober stops.
-func (c *connLink) wakeRead() {
-	_ = c.conn.SetReadDeadline(longAgo)
+// interrupt wakes the loop from its read, its write, or its wait on the
+// error queue, when the prober stops. A write blocks while a peer that
+// does not read keeps the send buffer full, until the write deadline, a
+// timeout away: Stop must not wait for it. It marks the link stopping
+// before it moves the deadlines, so that a send that moves the write
+// deadline after them sees the mark (send).
+func (c *connLink) interrupt() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.stopping = true
 	if c.ew != nil {
 		c.ew.wake()
 	}
+	c.mu.Unlock()
+	_ = c.conn.SetReadDeadline(longAgo)
+	_ = c.conn.SetWriteDeadline(longAgo)
+}
+
+// isStopping reports whether the prober is stopping.
+func (c *connLink) isStopping() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopping
 }
 
 // send writes the frame. A write blocks only when the send buffer is full,
 // which a 24-byte frame per interval never fills on a live path. The
 // deadline is moved only when less than half a timeout is left: each move
-// costs a runtime timer update.
+// costs a runtime timer update. A write that interrupt ended returns
+// errStopping.
 func (c *connLink) send(frame []byte, sent time.Time, timeout time.Duration) error {
 	if c.writeDeadline.Sub(sent) < timeout/2 {
 		c.writeDeadline = sent.Add(timeout)
 		_ = c.conn.SetWriteDeadline(c.writeDeadline)
+		if c.isStopping() {
+			// interrupt's past deadline came first: put it back.
+			_ = c.conn.SetWriteDeadline(longAgo)
+		}
 	}
 	_, err := c.conn.Write(frame)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && c.isStopping() {
+		return errStopping
+	}
 	return err
 }
 
