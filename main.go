@@ -188,6 +188,13 @@ func checkConfig(f flags, stdout, stderr io.Writer) int {
 
 // serve wires the components and runs until SIGTERM or SIGINT.
 func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
+	// SIGHUP first: its default action ends the process, so one sent
+	// while the exporter starts (systemctl reload right after start)
+	// would kill it. Caught here, it waits for the reload loop.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	logger := logs.root
 	level.Info(logger).Log("msg", "starting tcpping_exporter", "version", version.Info())
 	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
@@ -259,9 +266,6 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
 	errc := make(chan error, 2)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go rl.Run(ctx, hup)
 	discDone := make(chan struct{})
 	go func() {

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
@@ -144,6 +145,45 @@ func TestReloadReconcilesWithoutLosingCounters(t *testing.T) {
 	if strings.Contains(text, `target="b"`) {
 		t.Error("removed target b still exported")
 	}
+	if code, _ := p.stop(t); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}
+
+// TestSIGHUPDuringStartup sends SIGHUP as soon as the exporter has logged
+// that it is starting, before it serves: as with `systemctl reload` right
+// after `systemctl start`. The signal must not kill it (SIGHUP's default
+// action); it reloads the config once it runs.
+func TestSIGHUPDuringStartup(t *testing.T) {
+	dir := t.TempDir()
+	web, echoPort := testenv.Port(t), testenv.Port(t)
+	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
+	p := startBinary(t, dir, "--config.file="+cfg,
+		"--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
+		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.stderr.String(), "starting tcpping_exporter") {
+		if time.Now().After(deadline) {
+			t.Fatal("the exporter did not log that it is starting")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	// The initial load and the reload the signal asked for.
+	for strings.Count(p.stderr.String(), `msg="config loaded"`) < 2 {
+		select {
+		case <-p.done:
+			t.Fatalf("the exporter exited on SIGHUP during startup: %v", p.err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no reload after SIGHUP during startup")
+		}
+	}
+	waitMetric(t, http.DefaultClient, fmt.Sprintf("http://127.0.0.1:%d/metrics", web),
+		"tcpping_exporter_config_last_reload_successful", nil, 1)
 	if code, _ := p.stop(t); code != 0 {
 		t.Errorf("exit code %d", code)
 	}
