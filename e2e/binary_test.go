@@ -204,6 +204,11 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		{"version", []string{"--version"}, 0, []string{"tcpping_exporter, version", "go version"}},
 		{"telemetry path on another route", []string{"--web.telemetry-path=/probe", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"web.telemetry-path", "/probe"}},
 		{"relative telemetry path", []string{"--web.telemetry-path=metrics", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"must start with /"}},
+		// A malformed flag value names its flag (kingpin alone names none)
+		// and an integer flag takes only integers.
+		{"malformed duration flag", []string{"--probe.idle-timeout=15", "--config.check", "--config.file=" + good}, 2, []string{"--probe.idle-timeout", `"15"`}},
+		{"malformed integer flag", []string{"--echo.max-connections=many", "--config.check", "--config.file=" + good}, 2, []string{"--echo.max-connections", `"many"`}},
+		{"fractional integer flag", []string{"--probe.max-dynamic-targets=0.5", "--config.check", "--config.file=" + good}, 2, []string{"--probe.max-dynamic-targets", `"0.5"`}},
 		{"telemetry path on the favicon", []string{"--web.telemetry-path=/favicon.ico", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"web.telemetry-path", "/favicon.ico endpoint"}},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,90 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/alecthomas/kingpin/v2"
+)
+
+// intValue is an integer flag's value. kingpin's own Int parses a float
+// and truncates it, so --echo.max-connections=0.5 would mean 0, no limit.
+type intValue int
+
+// Set parses s as a decimal integer.
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("want an integer, got %q", s)
+	}
+	*v = intValue(n)
+	return nil
+}
+
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+
+// namedValue is a flag's value whose errors name the flag: kingpin
+// reports a value's error as it is, so that --probe.idle-timeout=1
+// would say only `time: missing unit in duration "1"`.
+type namedValue struct {
+	name string
+	kingpin.Value
+}
+
+// Set sets the value, naming the flag in its error.
+func (v namedValue) Set(s string) error {
+	if err := v.Value.Set(s); err != nil {
+		return fmt.Errorf("%s: %w", v.name, err)
+	}
+	return nil
+}
+
+// nameFlagErrors makes every flag of app and of its commands that takes
+// one value name itself in the error of a malformed value. Boolean,
+// repeatable and string flags are left as they are: kingpin tells them by
+// their value's type (it quotes a string flag's default in the help), and
+// a string is never malformed.
+func nameFlagErrors(app *kingpin.Application) {
+	wrap := func(flags []*kingpin.FlagModel, get func(string) *kingpin.FlagClause) {
+		for _, m := range flags {
+			if keepValue(m) {
+				continue
+			}
+			name := "--" + m.Name
+			if m.Short != 0 {
+				name = fmt.Sprintf("-%c, %s", m.Short, name)
+			}
+			get(m.Name).SetValue(namedValue{name: name, Value: m.Value})
+		}
+	}
+	wrap(app.Model().Flags, app.GetFlag)
+	for _, c := range app.Model().Commands {
+		wrap(c.Flags, app.GetCommand(c.Name).GetFlag)
+	}
+}
+
+// keepValue reports whether flag m's value must stay kingpin's own.
+func keepValue(m *kingpin.FlagModel) bool {
+	if _, repeatable := m.Value.(interface{ IsCumulative() bool }); repeatable || m.IsBoolFlag() {
+		return true
+	}
+	g, ok := m.Value.(kingpin.Getter)
+	if !ok {
+		return false
+	}
+	_, isString := g.Get().(string)
+	return isString
+}
