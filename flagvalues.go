@@ -16,6 +16,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 )
@@ -35,6 +36,44 @@ func (v *intValue) Set(s string) error {
 }
 
 func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+
+// countValue is an integer flag's value that may not be negative:
+// --probe.max-dynamic-targets=-1 would cap /probe at 0 probers.
+type countValue int
+
+// Set parses s as a decimal integer, 0 or more.
+func (v *countValue) Set(s string) error {
+	var n intValue
+	if err := n.Set(s); err != nil {
+		return err
+	}
+	if n < 0 {
+		return fmt.Errorf("must not be negative, got %d", n)
+	}
+	*v = countValue(n)
+	return nil
+}
+
+func (v *countValue) String() string { return strconv.Itoa(int(*v)) }
+
+// spanValue is a duration flag's value that may not be negative:
+// --probe.idle-timeout=-1m would never stop an idle prober.
+type spanValue time.Duration
+
+// Set parses s as a Go duration, 0 or more.
+func (v *spanValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if d < 0 {
+		return fmt.Errorf("must not be negative, got %s", d)
+	}
+	*v = spanValue(d)
+	return nil
+}
+
+func (v *spanValue) String() string { return time.Duration(*v).String() }
 
 // namedValue is a flag's value whose errors name the flag: kingpin
 // reports a value's error as it is, so that --probe.idle-timeout=1

@@ -104,14 +104,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("config.check", "Validate the config file, print the result and exit 0 or 1.").BoolVar(&f.configCheck)
 	toolkitFlags := kingpinflag.AddFlags(app, ":2112")
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
-	app.Flag("web.history", "How far back the landing page's per-target graphs reach (in-memory; 0 disables).").Default("3h").DurationVar(&f.history)
+	app.Flag("web.history", "How far back the landing page's per-target graphs reach (in-memory; 0 disables).").Default("3h").SetValue((*spanValue)(&f.history))
 	app.Flag("echo", "Run the echo server (--no-echo to disable).").Default("true").BoolVar(&f.echo)
 	app.Flag("echo.listen-address", "Address the echo server listens on; repeatable.").Default(":4000").StringsVar(&f.echoAddrs)
 	app.Flag("echo.max-connections", "Most concurrent echo connections; beyond it new ones are closed at once.").Default("10000").SetValue((*intValue)(&f.echoMaxConns))
 	app.Flag("echo.idle-timeout", "Close an echo connection that completes no frame for this long.").Default("60s").DurationVar(&f.echoIdle)
 	app.Flag("echo.allowed-network", "CIDR allowed to use the echo server; repeatable (default: any).").StringsVar(&f.echoAllowed)
-	app.Flag("probe.max-dynamic-targets", "Cap on probers started by /probe.").Default("1000").SetValue((*intValue)(&f.maxDynamic))
-	app.Flag("probe.idle-timeout", "Stop a /probe prober not requested for this long.").Default("15m").DurationVar(&f.probeIdle)
+	app.Flag("probe.max-dynamic-targets", "Cap on probers started by /probe.").Default("1000").SetValue((*countValue)(&f.maxDynamic))
+	app.Flag("probe.idle-timeout", "Stop a /probe prober not requested for this long.").Default("15m").SetValue((*spanValue)(&f.probeIdle))
 	app.Flag("probe.allowed-target", "CIDR or DNS-name glob (*.dc1.example.net) that /probe targets must match; repeatable (default: any, so any /probe caller can make the exporter connect anywhere).").StringsVar(&f.probeAllowed)
 	app.Flag("mesh.id", "This exporter's place on the peers ring of discovery when its own echo address is not among the targets found (default: the host name).").StringVar(&f.meshID)
 	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").StringVar(&f.logLevel)
@@ -148,10 +148,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	allowed, err := web.ParseAllowedTargets(f.probeAllowed)
 	if err != nil {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
-		return 2
-	}
-	if f.history < 0 {
-		fmt.Fprintf(stderr, "tcpping_exporter: --web.history %s: must not be negative\n", f.history)
 		return 2
 	}
 	if err := serve(f, allowed, toolkitFlags, logs); err != nil {

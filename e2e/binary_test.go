@@ -209,6 +209,10 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		{"malformed duration flag", []string{"--probe.idle-timeout=15", "--config.check", "--config.file=" + good}, 2, []string{"--probe.idle-timeout", `"15"`}},
 		{"malformed integer flag", []string{"--echo.max-connections=many", "--config.check", "--config.file=" + good}, 2, []string{"--echo.max-connections", `"many"`}},
 		{"fractional integer flag", []string{"--probe.max-dynamic-targets=0.5", "--config.check", "--config.file=" + good}, 2, []string{"--probe.max-dynamic-targets", `"0.5"`}},
+		// Negative, these would read as 0 (no dynamic targets) and as
+		// never stopping one.
+		{"negative dynamic target cap", []string{"--probe.max-dynamic-targets=-1", "--config.check", "--config.file=" + good}, 2, []string{"--probe.max-dynamic-targets", "negative"}},
+		{"negative probe idle timeout", []string{"--probe.idle-timeout=-1m", "--config.check", "--config.file=" + good}, 2, []string{"--probe.idle-timeout", "negative"}},
 		{"telemetry path on the favicon", []string{"--web.telemetry-path=/favicon.ico", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"web.telemetry-path", "/favicon.ico endpoint"}},
 	}
 	for _, tt := range tests {
