@@ -159,12 +159,46 @@ func decodePrometheusList[T any](key string, n *yaml.Node) ([]*T, error) {
 			errs = append(errs, within(ctx, err))
 			continue
 		}
+		if err := checkRefreshInterval(v, item); err != nil {
+			errs = append(errs, within(ctx, err))
+			continue
+		}
 		out = append(out, v)
 	}
 	if len(out) == 0 {
 		out = nil
 	}
 	return out, errors.Join(errs...)
+}
+
+// checkRefreshInterval reports a source's refresh_interval that is not
+// positive, with the line of the key in item. Prometheus' parsers take 0s,
+// and its discoverers then panic in time.NewTicker, which would end the
+// exporter at the load or reload that starts them.
+func checkRefreshInterval(v any, item *yaml.Node) error {
+	var d model.Duration
+	switch c := v.(type) {
+	case *file.SDConfig:
+		d = c.RefreshInterval
+	case *dns.SDConfig:
+		d = c.RefreshInterval
+	case *http.SDConfig:
+		d = c.RefreshInterval
+	default:
+		return nil
+	}
+	if d > 0 {
+		return nil
+	}
+	line := resolve(item).Line
+	if es, err := entries(item); err == nil {
+		for _, e := range es {
+			if e.key.Value == "refresh_interval" {
+				line = e.key.Line
+			}
+		}
+	}
+	return fmt.Errorf("refresh_interval: must be greater than 0, got %s (line %d)", d, line)
 }
 
 // decodeRelabelConfigs decodes relabel_configs and checks each rule as

@@ -282,6 +282,11 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-discovery-http-nested-unknown.yml", []string{`discovery "mesh": http_sd_configs[0]: basic_auth: unknown key "passwd" (line 7)`}},
 		{"invalid-discovery-http-nested-duplicate.yml", []string{`discovery "mesh": http_sd_configs[0]: basic_auth: duplicate key "username" (line 7)`}},
 		{"invalid-discovery-http-bad-duration.yml", []string{`discovery "mesh": http_sd_configs[0]: refresh_interval`, `"5x"`, "line 5"}},
+		// Prometheus' parsers take a refresh_interval of 0s, on which its
+		// discoverers panic.
+		{"invalid-discovery-file-refresh-zero.yml", []string{`discovery "mesh": file_sd_configs[0]: refresh_interval: must be greater than 0, got 0s (line 5)`}},
+		{"invalid-discovery-dns-refresh-zero.yml", []string{`discovery "mesh": dns_sd_configs[0]: refresh_interval: must be greater than 0, got 0s (line 7)`}},
+		{"invalid-discovery-http-refresh-zero.yml", []string{`discovery "mesh": http_sd_configs[0]: refresh_interval: must be greater than 0, got 0s (line 5)`}},
 		{"invalid-discovery-http-auth-conflict.yml", []string{`discovery "mesh": http_sd_configs[0]`, "basic_auth", "authorization", "line 4"}},
 		{"invalid-discovery-relabel-action.yml", []string{`discovery "mesh": relabel_configs[0]: action`, `"replce"`, "line 6"}},
 		{"invalid-discovery-relabel-target-label.yml", []string{`discovery "mesh": relabel_configs[0]: target_label`, `"site-name"`, "line 6"}},
