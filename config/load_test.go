@@ -287,6 +287,11 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-discovery-file-refresh-zero.yml", []string{`discovery "mesh": file_sd_configs[0]: refresh_interval: must be greater than 0, got 0s (line 5)`}},
 		{"invalid-discovery-dns-refresh-zero.yml", []string{`discovery "mesh": dns_sd_configs[0]: refresh_interval: must be greater than 0, got 0s (line 7)`}},
 		{"invalid-discovery-http-refresh-zero.yml", []string{`discovery "mesh": http_sd_configs[0]: refresh_interval: must be greater than 0, got 0s (line 5)`}},
+		// A wrong type names its key whether the key is the first of its
+		// mapping and whether the source is written in flow style.
+		{"invalid-discovery-relabel-source-labels-type.yml", []string{`discovery "mesh": relabel_configs[0]: source_labels: want a list, got "site" (line 5)`}},
+		{"invalid-discovery-flow-style-type.yml", []string{`discovery "mesh": dns_sd_configs[0]: port: want an integer, got "echo" (line 3)`}},
+		{"invalid-discovery-http-nested-flow-type.yml", []string{`discovery "mesh": http_sd_configs[0]: basic_auth.username: want a string, got a list (line 5)`}},
 		{"invalid-discovery-http-auth-conflict.yml", []string{`discovery "mesh": http_sd_configs[0]`, "basic_auth", "authorization", "line 4"}},
 		{"invalid-discovery-relabel-action.yml", []string{`discovery "mesh": relabel_configs[0]: action`, `"replce"`, "line 6"}},
 		{"invalid-discovery-relabel-target-label.yml", []string{`discovery "mesh": relabel_configs[0]: target_label`, `"site-name"`, "line 6"}},

@@ -64,7 +64,7 @@ func decodePrometheus(n *yaml.Node, out any) error {
 	if err := yaml.Unmarshal(text, &doc); err != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
 		return fmt.Errorf("re-encode (line %d): the text does not parse back: %v", n.Line, err)
 	}
-	lines := map[int]lineInfo{}
+	lines := map[int][]lineInfo{}
 	mapLines(doc.Content[0], expanded, nil, "", lines)
 	if err := yamlv2.UnmarshalStrict(text, out); err != nil {
 		return rewriteV2Error(err, lines, expanded)
@@ -74,7 +74,9 @@ func decodePrometheus(n *yaml.Node, out any) error {
 
 // expand returns a copy of n with every alias replaced by a copy of what its
 // anchor names, and without comments, so that the item can be encoded on its
-// own. stack holds the nodes being expanded, to catch an alias to one of
+// own. Mappings and lists lose their flow style: written in block style,
+// each key and list item starts a line of its own, by which an error of
+// yaml.v2 is traced back to its key (mapLines). stack holds the nodes being expanded, to catch an alias to one of
 // its own ancestors; budget counts down the nodes still allowed.
 func expand(n *yaml.Node, stack map[*yaml.Node]bool, budget *int) (*yaml.Node, error) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -88,6 +90,9 @@ func expand(n *yaml.Node, stack map[*yaml.Node]bool, budget *int) (*yaml.Node, e
 	}
 	c := *n
 	c.Anchor, c.HeadComment, c.LineComment, c.FootComment = "", "", "", ""
+	if c.Kind == yaml.MappingNode || c.Kind == yaml.SequenceNode {
+		c.Style &^= yaml.FlowStyle
+	}
 	c.Content = nil
 	stack[n] = true
 	defer delete(stack, n)
@@ -101,9 +106,9 @@ func expand(n *yaml.Node, stack map[*yaml.Node]bool, budget *int) (*yaml.Node, e
 	return &c, nil
 }
 
-// lineInfo is what starts first on a line of the re-encoded text: the value
-// in the file, the key it is the value of (nil for a list item or the item
-// itself), and the path of keys and list indexes that leads to it.
+// lineInfo is a value that starts on a line of the re-encoded text: the
+// value in the file, the key it is the value of (nil for a list item or the
+// item itself), and the path of keys and list indexes that leads to it.
 type lineInfo struct {
 	key, value *yaml.Node
 	path       string
@@ -119,12 +124,12 @@ func (l lineInfo) line() int {
 
 // mapLines walks the re-encoded tree enc and the tree it came from, orig,
 // side by side (they have the same shape), and records for each line of the
-// re-encoded text the first value that starts on it. key is orig's key, if
-// orig is the value of one, and path the path to orig.
-func mapLines(enc, orig, key *yaml.Node, path string, lines map[int]lineInfo) {
-	if _, ok := lines[enc.Line]; !ok {
-		lines[enc.Line] = lineInfo{key: key, value: orig, path: path}
-	}
+// re-encoded text the values that start on it, in the order they start:
+// in block style a mapping, its first key and that key's value may share a
+// line (see pick). key is orig's key, if orig is the value of one, and path
+// the path to orig.
+func mapLines(enc, orig, key *yaml.Node, path string, lines map[int][]lineInfo) {
+	lines[enc.Line] = append(lines[enc.Line], lineInfo{key: key, value: orig, path: path})
 	if len(enc.Content) != len(orig.Content) {
 		return
 	}
@@ -138,9 +143,9 @@ func mapLines(enc, orig, key *yaml.Node, path string, lines map[int]lineInfo) {
 				p = path
 			}
 			// yaml.v2 reports an unknown key on the key's line, which in
-			// block style is also where its value starts.
-			if _, ok := lines[enc.Content[i].Line]; !ok {
-				lines[enc.Content[i].Line] = lineInfo{key: k, value: orig.Content[i+1], path: p}
+			// block style is also where a scalar value starts.
+			if enc.Content[i].Line != enc.Content[i+1].Line {
+				lines[enc.Content[i].Line] = append(lines[enc.Content[i].Line], lineInfo{key: k, value: orig.Content[i+1], path: p})
 			}
 			mapLines(enc.Content[i+1], orig.Content[i+1], k, p, lines)
 		}
@@ -164,7 +169,7 @@ var (
 	v2Line      = regexp.MustCompile(`^line (\d+): (.*)$`)
 	v2Unknown   = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
 	v2Duplicate = regexp.MustCompile(`^(?:field|key) "?([^"]+)"? already set in (?:type|map) ?\S*$`)
-	v2WrongType = regexp.MustCompile(`^cannot unmarshal \S+(?: ` + "`" + `[^` + "`" + `]*` + "`" + `)? into (\S+)$`)
+	v2WrongType = regexp.MustCompile(`^cannot unmarshal (\S+)(?: ` + "`" + `[^` + "`" + `]*` + "`" + `)? into (\S+)$`)
 )
 
 // rewriteV2Error turns an error of yaml.v2's UnmarshalStrict on the item
@@ -172,7 +177,7 @@ var (
 // its line in the file. An error of a Prometheus type's own checks carries
 // no line: it is placed by the value it quotes (see locate), else at the
 // item's first line.
-func rewriteV2Error(err error, lines map[int]lineInfo, item *yaml.Node) error {
+func rewriteV2Error(err error, lines map[int][]lineInfo, item *yaml.Node) error {
 	var te *yamlv2.TypeError
 	if !errors.As(err, &te) {
 		return placeError(strings.TrimPrefix(err.Error(), "yaml: "), item)
@@ -185,29 +190,58 @@ func rewriteV2Error(err error, lines map[int]lineInfo, item *yaml.Node) error {
 }
 
 // rewriteV2Problem rewrites one line of a yaml.v2 TypeError.
-func rewriteV2Problem(problem string, lines map[int]lineInfo, itemLine int) error {
+func rewriteV2Problem(problem string, lines map[int][]lineInfo, itemLine int) error {
 	m := v2Line.FindStringSubmatch(problem)
 	if m == nil {
 		return fmt.Errorf("%s (line %d)", problem, itemLine)
 	}
 	encLine, _ := strconv.Atoi(m[1])
-	info, ok := lines[encLine]
-	if !ok {
+	candidates := lines[encLine]
+	if len(candidates) == 0 {
 		return fmt.Errorf("%s (line %d)", m[2], itemLine)
 	}
-	parent, _ := splitPath(info.path)
 	switch {
 	case v2Unknown.MatchString(m[2]):
 		key := v2Unknown.FindStringSubmatch(m[2])[1]
+		info := pick(candidates, func(l lineInfo) bool { return l.key != nil && l.key.Value == key })
+		parent, _ := splitPath(info.path)
 		return withPath(parent, fmt.Errorf("unknown key %q (line %d)", key, info.line()))
 	case v2Duplicate.MatchString(m[2]):
 		key := v2Duplicate.FindStringSubmatch(m[2])[1]
+		info := pick(candidates, func(l lineInfo) bool { return l.key != nil && l.key.Value == key })
+		parent, _ := splitPath(info.path)
 		return withPath(parent, fmt.Errorf("duplicate key %q (line %d)", key, info.line()))
 	case v2WrongType.MatchString(m[2]):
-		goType := v2WrongType.FindStringSubmatch(m[2])[1]
-		return withPath(info.path, fmt.Errorf("want %s, got %s (line %d)", wantGo(goType), describe(info.value), info.value.Line))
+		sub := v2WrongType.FindStringSubmatch(m[2])
+		kind := tagKind(sub[1])
+		info := pick(candidates, func(l lineInfo) bool { return resolve(l.value).Kind == kind })
+		return withPath(info.path, fmt.Errorf("want %s, got %s (line %d)", wantGo(sub[2]), describe(info.value), resolve(info.value).Line))
 	}
+	info := candidates[0]
 	return withPath(info.path, fmt.Errorf("%s (line %d)", m[2], info.line()))
+}
+
+// pick returns the first of a line's values that ok accepts, else the
+// first: the one that starts the line.
+func pick(candidates []lineInfo, ok func(lineInfo) bool) lineInfo {
+	for _, c := range candidates {
+		if ok(c) {
+			return c
+		}
+	}
+	return candidates[0]
+}
+
+// tagKind returns the kind of node that yaml.v2 names by tag in a type
+// error: !!map, !!seq or a scalar's.
+func tagKind(tag string) yaml.Kind {
+	switch tag {
+	case "!!map":
+		return yaml.MappingNode
+	case "!!seq":
+		return yaml.SequenceNode
+	}
+	return yaml.ScalarNode
 }
 
 // placeError returns msg, an error of a Prometheus type's own checks about
@@ -285,7 +319,7 @@ func withPath(path string, err error) error {
 // wantGo names what a value of the Go type yaml.v2 names is written as.
 func wantGo(goType string) string {
 	switch {
-	case strings.HasPrefix(goType, "[]"):
+	case strings.HasPrefix(goType, "[]"), strings.HasSuffix(goType, ".LabelNames"):
 		return "a list"
 	case strings.HasPrefix(goType, "map["):
 		return "a mapping"
