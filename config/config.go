@@ -46,6 +46,12 @@ type Config struct {
 	// Discovery lists the discovery entries, in file order: an earlier
 	// entry wins over a later one for the same module and address.
 	Discovery []Discovery `yaml:"discovery,omitempty"`
+
+	// modulesIncomplete is set while a config that failed to decode is
+	// validated, if a module of the file is missing from Modules: a
+	// reference to a module it lacks may be to that one, and is not
+	// reported again.
+	modulesIncomplete bool
 }
 
 // Module is one set of probe settings. Keys a module leaves out take the

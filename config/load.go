@@ -58,7 +58,9 @@ func Parse(data []byte) (*Config, error) {
 	dec.KnownFields(true)
 	c := Default()
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+		// What did decode is validated too, so that one run reports
+		// every problem of the file.
+		return nil, errors.Join(err, c.Validate())
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -76,7 +78,8 @@ func Parse(data []byte) (*Config, error) {
 // UnmarshalYAML decodes a config: a mapping with the keys modules, targets
 // and discovery. The module named default is added with built-in values unless
 // the mapping defines it. It reports every module and target that fails to
-// decode, each error prefixed with the module or target it is about.
+// decode, each error prefixed with the module or target it is about, and
+// keeps in c what did decode, for Parse to validate.
 func (c *Config) UnmarshalYAML(node *yaml.Node) error {
 	es, err := entries(node)
 	if err != nil {
@@ -104,11 +107,8 @@ func (c *Config) UnmarshalYAML(node *yaml.Node) error {
 			errs = append(errs, fmt.Errorf("key %q is not handled (line %d)", e.key.Value, e.key.Line))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
 	*c = *out
-	return nil
+	return errors.Join(errs...)
 }
 
 // decodeModules decodes the mapping of module names to modules into
@@ -117,6 +117,7 @@ func (c *Config) UnmarshalYAML(node *yaml.Node) error {
 func (c *Config) decodeModules(n *yaml.Node) error {
 	es, err := entries(n)
 	if err != nil {
+		c.modulesIncomplete = true
 		return within("modules", err)
 	}
 	var errs []error
@@ -126,6 +127,7 @@ func (c *Config) decodeModules(n *yaml.Node) error {
 		if !isNull(e.value) {
 			if err := m.UnmarshalYAML(resolve(e.value)); err != nil {
 				errs = append(errs, within(fmt.Sprintf("module %q", name), err))
+				c.modulesIncomplete = true
 				continue
 			}
 		}

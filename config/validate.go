@@ -51,7 +51,7 @@ func (c *Config) Validate() error {
 			first[t.Name] = i
 		}
 		mod, ok := c.ModuleFor(t)
-		if !ok {
+		if !ok && !c.modulesIncomplete {
 			errs = append(errs, fmt.Errorf("%s: module: unknown module %q", ctx, t.Module))
 		}
 		if _, has := t.Labels[FlowLabel]; has && mod.Flows > 1 {
@@ -70,7 +70,7 @@ func (c *Config) Validate() error {
 		} else {
 			firstEntry[d.Name] = i
 		}
-		if _, ok := c.Modules[d.Module]; !ok {
+		if _, ok := c.Modules[d.Module]; !ok && !c.modulesIncomplete {
 			errs = append(errs, fmt.Errorf("%s: module: unknown module %q", ctx, d.Module))
 		}
 	}

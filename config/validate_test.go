@@ -199,3 +199,41 @@ func TestCheckLabelName(t *testing.T) {
 		})
 	}
 }
+
+// TestParseReportsDecodeAndRangeErrorsTogether checks that a file with
+// values that do not decode and values out of range reports both at once,
+// as the rules promise, and that what failed to decode causes no second
+// error: a target of a module that failed is not of an unknown module.
+func TestParseReportsDecodeAndRangeErrorsTogether(t *testing.T) {
+	data := `modules:
+  a:
+    interval: 5
+  b:
+    tos: 300
+targets:
+  - name: x
+    address: nope
+    module: a
+  - name: y
+    adress: "h:1"
+discovery:
+  - name: d
+    module: a
+    file_sd_configs: [{files: [x.json]}]
+    peers: -1
+`
+	_, err := Parse([]byte(data))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`module "a": interval`, `module "b": tos`, `target "x": address`, `target "y": unknown key "adress"`, `discovery "d": peers`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "unknown module") {
+		t.Errorf("a module that failed to decode is reported unknown too:\n%v", err)
+	}
+}
