@@ -111,9 +111,12 @@ func ringHash(s string) uint64 {
 	return binary.BigEndian.Uint64(sum[:8])
 }
 
-// targetKey returns the place of target t on the ring: its address's.
+// targetKey returns the place of target t on the ring: its address's, in
+// the canonical spelling the prober Manager keys it by, so that exporters
+// whose lists spell one endpoint differently still agree on its place.
 func targetKey(t config.Target) ringKey {
-	return ringKey{hash: ringHash(t.Address), address: t.Address}
+	a := config.CanonicalAddress(t.Address)
+	return ringKey{hash: ringHash(a), address: a}
 }
 
 // meshIDKey returns the place on the ring of an exporter known by its mesh
@@ -163,10 +166,10 @@ func selectPeers(targets []config.Target, at ringKey, k int) []config.Target {
 		if compareKeys(key, at) == 0 {
 			continue
 		}
-		n := byAddress[t.Address]
+		n := byAddress[key.address]
 		if n == nil {
 			n = &node{key: key}
-			byAddress[t.Address] = n
+			byAddress[key.address] = n
 			ring = append(ring, n)
 		}
 		n.targets = append(n.targets, t)

@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tcpping/tcpping_exporter/config"
@@ -159,6 +160,8 @@ func TestSelectPeers(t *testing.T) {
 		{"after the last", five, ringKey{hash: ^uint64(0), address: "\xff"}, 1, []string{ring[0].Name}, false},
 		{"an address under two modules is one place", append(slices.Clone(five), config.Target{Name: ring[2].Name, Address: ring[2].Address, Module: "fast"}),
 			targetKey(ring[1]), 2, []string{ring[2].Name, ring[2].Name, ring[3].Name}, false},
+		{"an address spelled two ways is one place", append(slices.Clone(five), config.Target{Name: "spelled", Address: strings.Replace(ring[2].Address, ":4000", ":04000", 1), Module: "fast"}),
+			targetKey(ring[1]), 2, []string{ring[2].Name, "spelled", ring[3].Name}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
