@@ -53,8 +53,9 @@ func (m *Manager) Dynamic() []*Prober {
 		out = append(out, d.p)
 	}
 	m.mu.RUnlock()
-	slices.SortFunc(out, func(a, b *Prober) int {
-		return probeKey(a.opts.ModuleName, a.opts.Address).Compare(probeKey(b.opts.ModuleName, b.opts.Address))
+	slices.SortFunc(out, func(a, b *Prober) int { // their addresses are canonical (Get)
+		ka := config.ProbeKey{Module: a.opts.ModuleName, Address: a.opts.Address}
+		return ka.Compare(config.ProbeKey{Module: b.opts.ModuleName, Address: b.opts.Address})
 	})
 	return flowsOf(out)
 }
