@@ -275,7 +275,10 @@ func (r *Runner) start(s *source) {
 	ctx, cancel := context.WithCancel(r.runCtx)
 	s.cancel = cancel
 	// Unbuffered: a discoverer logs a failure before it sends the update
-	// of the same refresh, so the Runner sees them in that order.
+	// of the same refresh, and the send ends only once this goroutine has
+	// taken the update, so the Runner sees the log first. The other order
+	// is not kept: after a send, the discoverer's next log may reach the
+	// Runner before receive has run for the update it sent.
 	up := make(chan []*targetgroup.Group)
 	r.wg.Add(2)
 	go func() {
