@@ -167,8 +167,14 @@ func TestGraphsInChromium(t *testing.T) {
 				g.name, g.got.sent, g.got.lost, done, lost, s.timeouts, s.late)
 		}
 	}
-	if r := float64(lossy.lost) / float64(lossy.sent); r < 0.1 || r > 0.35 {
-		t.Errorf("lossy: %.1f%% of the graph's probes lost behind 20%% packet loss", 100*r)
+	// Each probe of the lossy target is lost with probability 0.2, so
+	// its count is binomial: the lower bound is 3.5 standard deviations
+	// below 20 % (about 1 run in 4 000 falls below it: 11 of 122 did
+	// once, 2.9 deviations), the upper one leaves room for the timeouts
+	// a loaded machine adds.
+	sd := math.Sqrt(0.2 * 0.8 / float64(lossy.sent))
+	if r := float64(lossy.lost) / float64(lossy.sent); r < 0.2-3.5*sd || r > 0.35 {
+		t.Errorf("lossy: %.1f%% of the graph's probes lost behind 20%% packet loss (%d probes; at least %.1f%% expected)", 100*r, lossy.sent, 100*(0.2-3.5*sd))
 	}
 	if healthy.lost != 0 {
 		t.Errorf("healthy: %d probes lost on a clean link", healthy.lost)
