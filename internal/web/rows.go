@@ -98,7 +98,7 @@ func (b *rowBuilder) history(p *prober.Prober, r *proberRow) {
 	}
 	if sent > 0 {
 		r.loss = float64(lost) / float64(sent)
-		r.Loss = fmt.Sprintf("%.1f%%", 100*r.loss)
+		r.Loss = lossText(lost, sent)
 	}
 	if !b.spark {
 		return
@@ -109,6 +109,21 @@ func (b *rowBuilder) history(p *prober.Prober, r *proberRow) {
 	if err == nil {
 		r.Spark = template.HTML(b.svg.String()) // the graph package escapes what it draws
 	}
+}
+
+// lossText writes lost of sent as a percentage to a tenth, except that
+// some loss never reads as none and loss short of all never reads as all
+// (one probe of an hour's 3 600 is 0.03 %): "<0.1%" and ">99.9%", as the
+// graphs' colours keep those apart too.
+func lossText(lost, sent int) string {
+	pct := 100 * float64(lost) / float64(sent)
+	switch {
+	case lost > 0 && pct < 0.05:
+		return "<0.1%"
+	case lost < sent && pct >= 99.95:
+		return ">99.9%"
+	}
+	return fmt.Sprintf("%.1f%%", pct)
 }
 
 // Orders of the landing page's table (?sort=).
