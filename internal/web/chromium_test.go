@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,4 +109,37 @@ func BenchmarkLandingPageInChromium(b *testing.B) {
 	painted := paintTimes(b, page, base, b.N, "/")
 	b.ReportMetric(painted[len(painted)/2], "paint-ms")
 	b.ReportMetric(painted[len(painted)-1], "max-paint-ms")
+}
+
+// TestPagesRenderInStandardsMode checks that the landing and target pages
+// open with a doctype, so that browsers lay them out in standards mode:
+// without one (exporter-toolkit's landing page has none) Chromium falls
+// back to quirks mode, in which tables, line heights and inline SVG follow
+// the rules of old browsers.
+func TestPagesRenderInStandardsMode(t *testing.T) {
+	pool := history.NewPool(3*time.Hour, time.Minute)
+	probers := list(pastProber(t, pool, "lossy", "10.0.0.1:4000", nil, 0, minuteLoss{3: 0.25}))
+	mux := http.NewServeMux()
+	mux.Handle("/", newTestLanding(t, probers, pool.Span()))
+	mux.Handle("/target", targetHandler{probers: probers, span: pool.Span()})
+	mux.HandleFunc("/favicon.ico", favicon)
+	base := serve(t, mux)
+	paths := []string{"/", "/?sort=loss", "/target?target=lossy"}
+	for _, p := range paths {
+		if _, _, page := getType(t, base+p); !strings.HasPrefix(strings.ToLower(page), "<!doctype html>") {
+			t.Errorf("%s: the page opens with %q, want <!DOCTYPE html>", p, page[:min(len(page), 40)])
+		}
+	}
+	page := testenv.StartChromium(t).NewPage(t, 1200, 800)
+	for _, p := range paths {
+		page.Navigate(base + p)
+		var mode string
+		page.Eval("document.compatMode", &mode)
+		if mode != "CSS1Compat" {
+			t.Errorf("%s: Chromium renders it in mode %q, want CSS1Compat (standards)", p, mode)
+		}
+	}
+	for _, p := range page.Problems() {
+		t.Errorf("console: %s", p)
+	}
 }

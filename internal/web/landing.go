@@ -121,6 +121,12 @@ func newLandingHandler(telemetryPath string, probers proberList, span time.Durat
 	if !ok {
 		return landingHandler{}, errors.New("exporter-toolkit's landing page lost its extra HTML")
 	}
+	// exporter-toolkit's page has no doctype, which puts browsers in
+	// quirks mode: the page is laid out as the target page is, by the
+	// standards.
+	if !bytes.HasPrefix(bytes.ToLower(bytes.TrimSpace(head[:min(len(head), 64)])), []byte("<!doctype")) {
+		head = append([]byte("<!DOCTYPE html>\n"), head...)
+	}
 	return landingHandler{probers: probers, span: span, head: head, tail: tail}, nil
 }
 
