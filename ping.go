@@ -15,8 +15,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -38,9 +40,9 @@ type pingCommand struct {
 func addPingCommand(app *kingpin.Application) *pingCommand {
 	pc := &pingCommand{opts: ping.Options{Interval: time.Second}}
 	pc.cmd = app.Command("ping", "Probe one echo server from the command line, the way ping does: a line per reply, a summary on exit or Ctrl-C. Exit code 0 if any reply came back, 1 if none, 2 on a usage error.")
-	pc.cmd.Flag("count", "Stop after COUNT probes (default: until interrupted).").Short('c').PlaceHolder("COUNT").Uint64Var(&pc.opts.Count)
-	pc.cmd.Flag("interval", "Time between probes: seconds (0.2) or a duration (200ms).").Short('i').Default("1s").SetValue((*seconds)(&pc.opts.Interval))
-	pc.cmd.Flag("timeout", "Fixed time to wait for each reply, as -i (default: the exporter's adaptive timeout, 100ms to 3s).").Short('W').PlaceHolder("TIMEOUT").SetValue((*seconds)(&pc.opts.Timeout))
+	pc.cmd.Flag("count", "Stop after COUNT probes, 1 or more (default: until interrupted).").Short('c').PlaceHolder("COUNT").SetValue((*probeCount)(&pc.opts.Count))
+	pc.cmd.Flag("interval", "Time between probes, 1ms to 1000000s: seconds (0.2) or a duration (200ms).").Short('i').Default("1s").SetValue(&seconds{d: &pc.opts.Interval})
+	pc.cmd.Flag("timeout", "Fixed time to wait for each reply, as -i (default: the exporter's adaptive timeout, 100ms to 3s).").Short('W').PlaceHolder("TIMEOUT").SetValue(&seconds{d: &pc.opts.Timeout})
 	pc.cmd.Flag("json", "Print one JSON object per line.").BoolVar(&pc.opts.JSON)
 	pc.cmd.Arg("host:port", "The echo server.").Required().StringVar(&pc.opts.Target)
 	return pc
@@ -55,26 +57,71 @@ func (pc *pingCommand) run(stdout, stderr io.Writer) int {
 	return ping.Run(ctx, pc.opts)
 }
 
-// seconds is a duration flag that also takes plain seconds, as ping's -i
-// and -W do.
-type seconds time.Duration
+// maxCount is the most probes -c takes: ping(8)'s, LONG_MAX.
+const maxCount = math.MaxInt64
 
-// Set parses s: seconds (0.2) or a Go duration (200ms).
-func (d *seconds) Set(s string) error {
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if !(f >= 0 && f <= 1e6) {
-			return fmt.Errorf("%q: want seconds from 0 to 1000000", s)
-		}
-		*d = seconds(f * float64(time.Second))
-		return nil
+// probeCount is -c. ping(8) reads it in decimal and refuses 0, which here
+// would mean no count at all, a ping that runs until interrupted; kingpin's
+// own Uint64 takes 0 and reads 010 as octal 8 and 0x10 as 16.
+type probeCount uint64
+
+// Set parses s: a decimal number from 1 to maxCount.
+func (c *probeCount) Set(s string) error {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return fmt.Errorf("%q: want a whole number of probes", s)
 	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("%q: want seconds (0.2) or a duration (200ms)", s)
+	if err != nil || n < 1 || n > maxCount {
+		return fmt.Errorf("%q: out of range: 1 <= value <= %d", s, uint64(maxCount))
 	}
-	*d = seconds(v)
+	*c = probeCount(n)
 	return nil
 }
 
+// String returns the count.
+func (c *probeCount) String() string { return strconv.FormatUint(uint64(*c), 10) }
+
+// The range of -i and -W, in either form. ping(8) reads both in whole
+// milliseconds. Below one, -W used to mean, unsaid, the adaptive timeout
+// that leaving -W out gives, and -i could not be kept; the top keeps a ping
+// from waiting 11 days for its second probe or a reply.
+const (
+	minSeconds = 0.001
+	maxSeconds = 1e6
+)
+
+// seconds is a duration flag that also takes plain seconds, as ping's -i
+// and -W do, from minSeconds to maxSeconds either way.
+type seconds struct{ d *time.Duration }
+
+// Set parses s: seconds (0.2) or a Go duration (200ms).
+func (v *seconds) Set(s string) error {
+	var d time.Duration
+	if f, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if !(f >= minSeconds && f <= maxSeconds) { // NaN too
+			return outOfRange(s)
+		}
+		d = time.Duration(math.Round(f * float64(time.Second)))
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return fmt.Errorf("%q: want seconds (0.2) or a duration (200ms)", s)
+	}
+	if d < time.Duration(minSeconds*float64(time.Second)) || d > time.Duration(maxSeconds*float64(time.Second)) {
+		return outOfRange(s)
+	}
+	*v.d = d
+	return nil
+}
+
+// outOfRange is the error of a -i or -W value s out of its range.
+func outOfRange(s string) error {
+	return fmt.Errorf("%q: out of range: %s <= seconds <= %s", s,
+		strconv.FormatFloat(minSeconds, 'f', -1, 64), strconv.FormatFloat(maxSeconds, 'f', -1, 64))
+}
+
 // String returns the duration.
-func (d *seconds) String() string { return time.Duration(*d).String() }
+func (v *seconds) String() string {
+	if v.d == nil {
+		return "0s"
+	}
+	return v.d.String()
+}

@@ -264,3 +264,63 @@ func TestPingUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPingFlagRanges gives each flag of the ping command values out of its
+// range, as iputils' ping(8) refuses `-c 0` or `-W -1`: each is a usage
+// error (exit code 2, nothing on standard output) on one line that names
+// the flag, and nothing is probed. A value at the edge of a range runs.
+func TestPingFlagRanges(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"-c", "0"}, "-c, --count"},
+		{[]string{"--count=-1"}, "-c, --count"},
+		{[]string{"--count=9223372036854775808"}, "-c, --count"},
+		{[]string{"-c", "0x10"}, "-c, --count"},
+		{[]string{"-c", "1_0"}, "-c, --count"},
+		{[]string{"-c", "1.5"}, "-c, --count"},
+		{[]string{"-i", "0"}, "-i, --interval"},
+		{[]string{"-i", "0.0009"}, "-i, --interval"},
+		{[]string{"-i", "900us"}, "-i, --interval"},
+		{[]string{"-i", "1000001"}, "-i, --interval"},
+		{[]string{"-i", "1000001s"}, "-i, --interval"},
+		{[]string{"--interval=-1"}, "-i, --interval"},
+		{[]string{"-i", "nan"}, "-i, --interval"},
+		{[]string{"-W", "0"}, "-W, --timeout"},
+		{[]string{"-W", "0s"}, "-W, --timeout"},
+		{[]string{"-W", "0.0009"}, "-W, --timeout"},
+		{[]string{"-W", "1000001"}, "-W, --timeout"},
+		{[]string{"-W", "300h"}, "-W, --timeout"},
+		{[]string{"--timeout=-1"}, "-W, --timeout"},
+		{[]string{"-W", "inf"}, "-W, --timeout"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			// A closed port: a value taken by mistake shows as a ping
+			// that runs, and fails, rather than as a usage error.
+			code, stdout, stderr := runPing(t, append(tt.args, "127.0.0.1:1")...)
+			if code != 2 || stdout != "" || !strings.HasPrefix(stderr, "tcpping_exporter") ||
+				strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.flag+": ") {
+				t.Errorf("exit code %d, stdout %q, stderr %q; want 2, nothing, one line naming %s", code, stdout, stderr, tt.flag)
+			}
+		})
+	}
+	// The edges of the ranges, against a closed port: each runs and ends
+	// after its count.
+	for _, tt := range []struct {
+		args []string
+		sent string
+	}{
+		{[]string{"-c", "1", "-i", "0.001", "-W", "0.001"}, "1"},
+		{[]string{"-c", "1", "-i", "1000000", "-W", "1000000s"}, "1"},
+		{[]string{"-c", "010", "-i", "1ms"}, "10"}, // decimal, as ping(8) reads it: not octal 8
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runPing(t, append(tt.args, "127.0.0.1:1")...)
+			m := pingSummary.FindStringSubmatch(stdout)
+			if code != 1 || m == nil || m[2] != tt.sent {
+				t.Errorf("exit code %d, summary %q; want 1 and %s probes transmitted\nstdout:\n%s\nstderr:\n%s", code, m, tt.sent, stdout, stderr)
+			}
+		})
+	}
+}
