@@ -52,8 +52,15 @@ func startBinary(t *testing.T, dir string, args ...string) *process {
 // startExecutable runs the exporter at path bin with args, as startBinary.
 func startExecutable(t *testing.T, bin, dir string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(bin, args...), stderr: &testenv.Buffer{}, done: make(chan struct{})}
-	p.cmd.Dir = dir
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	return startCommand(t, cmd)
+}
+
+// startCommand starts cmd, an exporter, as startBinary does.
+func startCommand(t *testing.T, cmd *exec.Cmd) *process {
+	t.Helper()
+	p := &process{cmd: cmd, stderr: &testenv.Buffer{}, done: make(chan struct{})}
 	p.cmd.Stderr = p.stderr
 	p.cmd.Stdout = p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -33,6 +33,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// As a wrapper for a test (restrict_linux_test.go), run the command
+	// given and nothing else.
+	runRestrictedIfAsked()
 	code := func() int {
 		var err error
 		if root, err = moduleRoot(); err != nil {

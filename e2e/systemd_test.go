@@ -14,12 +14,17 @@
 package e2e
 
 import (
+	"fmt"
+	"net/http"
 	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // systemdUnit is the example unit file.
@@ -45,7 +50,7 @@ func TestSystemdUnit(t *testing.T) {
 			"ProtectHome=yes",
 			"PrivateTmp=yes",
 			"CapabilityBoundingSet=",
-			"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+			"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK",
 			"ProtectKernelTunables=yes",
 			"ProtectKernelModules=yes",
 			"ProtectControlGroups=yes",
@@ -96,6 +101,80 @@ func TestSystemdUnit(t *testing.T) {
 		// 2.0 "OK".
 		if level, _ := strconv.ParseFloat(m[1], 64); level > 2.0 {
 			t.Errorf("exposure level %s, want at most 2.0:\n%s", m[1], out)
+		}
+	})
+}
+
+// TestSystemdUnitAddressFamilies runs the exporter under the unit's
+// RestrictAddressFamilies=, enforced as systemd enforces it (socket(2) of
+// another family fails with EAFNOSUPPORT), with the README's mesh setup:
+// a discovery entry with exclude_self, whose targets include the
+// exporter's own echo server. It must still find itself among them.
+func TestSystemdUnitAddressFamilies(t *testing.T) {
+	if !canRestrictFamilies {
+		t.Skip("the address family restriction is tried with Linux seccomp")
+	}
+	b, err := os.ReadFile(repoFile(systemdUnit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^RestrictAddressFamilies=(.*)$`).FindAllStringSubmatch(string(b), -1)
+	if len(m) != 1 {
+		t.Fatalf("%s: want one RestrictAddressFamilies= line, found %d", systemdUnit, len(m))
+	}
+	families := m[0][1]
+	wrapper, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(t *testing.T, families, dir string, args ...string) *process {
+		t.Helper()
+		cmd := exec.Command(wrapper, append([]string{binary}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), restrictFamiliesEnv+"="+families)
+		return startCommand(t, cmd)
+	}
+
+	t.Run("a family left out is refused", func(t *testing.T) {
+		// Guards the test below: without AF_INET the exporter cannot listen.
+		dir := t.TempDir()
+		p := start(t, "AF_UNIX", dir, "--config.file="+writeFile(t, dir, "tcpping.yml", "targets: []\n"),
+			"--web.listen-address=127.0.0.1:"+strconv.Itoa(testenv.Port(t)),
+			"--echo.listen-address=127.0.0.1:"+strconv.Itoa(testenv.Port(t)))
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			t.Fatal("the exporter runs without AF_INET")
+		}
+		if out := p.stderr.String(); p.cmd.ProcessState.ExitCode() != 1 || !strings.Contains(out, "address family not supported") {
+			t.Errorf("exit code %d, want 1 and EAFNOSUPPORT:\n%s", p.cmd.ProcessState.ExitCode(), out)
+		}
+	})
+
+	t.Run("exclude_self finds the exporter's own echo server", func(t *testing.T) {
+		dir := t.TempDir()
+		web, echoPort, other := testenv.Port(t), testenv.Port(t), testenv.Port(t)
+		self, peer := "127.0.0.1:"+strconv.Itoa(echoPort), "127.0.0.1:"+strconv.Itoa(other)
+		targets := writeFile(t, dir, "targets.json", fmt.Sprintf(`[{"targets": [%q, %q]}]`, self, peer))
+		cfg := writeFile(t, dir, "tcpping.yml", fmt.Sprintf(`discovery:
+  - name: mesh
+    file_sd_configs:
+      - files: [%s]
+    exclude_self: true
+`, targets))
+		p := start(t, families, dir, "--config.file="+cfg,
+			"--web.listen-address=127.0.0.1:"+strconv.Itoa(web), "--echo.listen-address="+self)
+		client := &http.Client{Timeout: 5 * time.Second}
+		mfs := waitMetric(t, client, fmt.Sprintf("http://127.0.0.1:%d/metrics", web),
+			"tcpping_exporter_discovered_targets", map[string]string{"discovery": "mesh"}, 1)
+		if v, _ := testenv.Value(mfs, "tcpping_exporter_discovered_targets", map[string]string{"discovery": "mesh"}); v != 1 {
+			t.Errorf("tcpping_exporter_discovered_targets = %v, want 1: %s only, not its own %s", v, peer, self)
+		}
+		if _, ok := testenv.Value(mfs, "tcp_echo_connected", map[string]string{"address": self}); ok {
+			t.Errorf("the exporter probes its own echo server %s", self)
+		}
+		if out := p.stderr.String(); strings.Contains(out, "cannot list this host's addresses") {
+			t.Errorf("under RestrictAddressFamilies=%s:\n%s", families, grepLines(out, "cannot list"))
 		}
 	})
 }
