@@ -95,6 +95,10 @@ crossbuild: promu
 .build/linux-%/$(BIN_NAME): promu FORCE
 	GOOS=linux GOARCH=$* $(PROMU) build --prefix .build/linux-$*
 
+# Made by a pattern rule, the binary would be an intermediate file, which
+# make deletes once the image is built; it stays, as crossbuild's do.
+.PRECIOUS: .build/linux-%/$(BIN_NAME)
+
 .PHONY: FORCE
 FORCE:
 
