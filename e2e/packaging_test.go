@@ -147,3 +147,51 @@ func TestPackagingPromuBuildVersion(t *testing.T) {
 		t.Errorf("tags = %q, want netgo (.promu.yml build flags)", tags)
 	}
 }
+
+// TestPackagingTarballServiceInstall makes a release tarball as `make
+// tarballs` does (scripts/tarball.sh with the files .promu.yml lists) and
+// follows the README's systemd install commands in its unpacked directory,
+// where an operator runs them: every file they install must be there, at
+// the path they name.
+func TestPackagingTarballServiceInstall(t *testing.T) {
+	b, err := os.ReadFile(repoFile(".promu.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The Makefile reads the list the same way: the "- FILE" lines of the
+	// tarball section.
+	section := regexp.MustCompile(`(?ms)^tarball:\n(.*?)(?:^\S|\z)`).FindSubmatch(b)
+	if section == nil {
+		t.Fatal(".promu.yml has no tarball section")
+	}
+	var files []string
+	for _, m := range regexp.MustCompile(`(?m)^\s*-\s*(\S+)\s*$`).FindAllSubmatch(section[1], -1) {
+		files = append(files, string(m[1]))
+	}
+	bindir, out, unpacked := t.TempDir(), t.TempDir(), t.TempDir()
+	writeFile(t, bindir, "tcpping_exporter", "a binary")
+	pkgRun(t, root, nil, time.Minute, "sh",
+		append([]string{"scripts/tarball.sh", out, "tcpping_exporter", "0.0.0", "linux-amd64", bindir}, files...)...)
+	pkgRun(t, unpacked, nil, time.Minute, "tar", "-xzf", filepath.Join(out, "tcpping_exporter-0.0.0.linux-amd64.tar.gz"))
+	dir := filepath.Join(unpacked, "tcpping_exporter-0.0.0.linux-amd64")
+
+	blocks := codeBlocks(readmeSection(t, "## Running as a service"), "sh")
+	if len(blocks) == 0 {
+		t.Fatal("README, Running as a service: no sh block")
+	}
+	installs := 0
+	for _, line := range strings.Split(blocks[0], "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || f[0] != "install" {
+			continue
+		}
+		installs++
+		src := f[len(f)-2] // install [-m MODE] [-D] SRC DEST
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(src))); err != nil {
+			t.Errorf("README: %q: the release tarball has no %s (it has %s)", line, src, strings.Join(files, ", "))
+		}
+	}
+	if installs == 0 {
+		t.Errorf("README, Running as a service: no install command in\n%s", blocks[0])
+	}
+}

@@ -15,7 +15,8 @@
 # tarball.sh OUTDIR NAME VERSION OS-ARCH BINDIR FILE...: writes
 # OUTDIR/NAME-VERSION.OS-ARCH.tar.gz holding BINDIR/NAME (NAME.exe for
 # windows) and the FILEs in one directory, the promu tarball layout, plus a
-# .zip of the same for Windows when zip is installed.
+# .zip of the same for Windows when zip is installed. FILEs are relative
+# paths, kept in the archive.
 #
 # promu tarball does the same but takes NAME from the git remote's URL,
 # which a clone from a local path or a checkout without a remote gets wrong.
@@ -33,7 +34,11 @@ out=$(cd "$out" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/$dir"
-cp "$@" "$tmp/$dir/"
+# Each FILE keeps its path (examples/systemd/...), as the README names it.
+for f in "$@"; do
+	mkdir -p "$tmp/$dir/$(dirname "$f")"
+	cp "$f" "$tmp/$dir/$f"
+done
 cp "$bindir/$name$ext" "$tmp/$dir/"
 echo " >   $out/$dir.tar.gz"
 tar -czf "$out/$dir.tar.gz" -C "$tmp" "$dir"
