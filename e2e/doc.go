@@ -21,8 +21,11 @@
 // directory: the Prometheus examples, recording rules and Grafana dashboard
 // with a real Prometheus and promtool, the README's and CONFIGURATION.md's
 // examples, the container image (Dockerfile) with podman and runc, the
-// systemd unit with systemd-analyze, the release build with promu, and the
-// cross builds of .promu.yml.
+// systemd unit with systemd-analyze and, on Linux, the exporter under its
+// RestrictAddressFamilies= (the test binary, run with
+// TCPPING_E2E_RESTRICT_ADDRESS_FAMILIES set, execs its arguments under a
+// seccomp filter as systemd's), the release build with promu and its
+// tarball, and the cross builds of .promu.yml.
 //
 // It needs, beyond Go: prometheus and promtool (Debian package
 // prometheus), chromium, podman and runc, systemd-analyze (systemd), git,
