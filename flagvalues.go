@@ -16,6 +16,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -126,4 +127,38 @@ func keepValue(m *kingpin.FlagModel) bool {
 	}
 	_, isString := g.Get().(string)
 	return isString
+}
+
+// checkBoolFlagValues returns an error naming the flag if args give a
+// boolean flag of app or of its commands a value (--json=true). kingpin
+// takes no value for a boolean flag: it would read the value as the next
+// argument and report the real one as unexpected ("unexpected
+// 127.0.0.1:4000"), naming neither the flag nor what to write instead.
+func checkBoolFlagValues(app *kingpin.Application, args []string) error {
+	bools := map[string]bool{}
+	add := func(flags []*kingpin.FlagModel) {
+		for _, m := range flags {
+			if m.IsBoolFlag() {
+				bools[m.Name] = true
+			}
+		}
+	}
+	add(app.Model().Flags)
+	for _, c := range app.Model().Commands {
+		add(c.Flags)
+	}
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		name, _, ok := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
+		if !ok || !strings.HasPrefix(arg, "--") {
+			continue
+		}
+		name = strings.TrimPrefix(name, "no-")
+		if bools[name] {
+			return fmt.Errorf("--%s: a boolean flag takes no value: write --%s or --no-%s", name, name, name)
+		}
+	}
+	return nil
 }

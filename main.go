@@ -125,6 +125,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	nameFlagErrors(app)
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
+	if err := checkBoolFlagValues(app, args); err != nil {
+		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
+		return 2
+	}
 	cmd, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)

@@ -324,3 +324,18 @@ func TestPingFlagRanges(t *testing.T) {
 		})
 	}
 }
+
+// TestPingBoolFlagValue gives --json a value, which kingpin does not take:
+// it used to read the value as the HOST:PORT argument and report the real
+// one as unexpected, naming neither the flag nor what to write instead.
+func TestPingBoolFlagValue(t *testing.T) {
+	for _, arg := range []string{"--json=true", "--json=false", "--no-json=1"} {
+		t.Run(arg, func(t *testing.T) {
+			code, stdout, stderr := runPing(t, arg, "-c", "1", "127.0.0.1:1")
+			if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 ||
+				!strings.Contains(stderr, "--json: ") || !strings.Contains(stderr, "--no-json") {
+				t.Errorf("exit code %d, stdout %q, stderr %q; want 2, nothing, one line naming --json and --no-json", code, stdout, stderr)
+			}
+		})
+	}
+}
