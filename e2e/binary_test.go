@@ -87,11 +87,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 basic_auth_users:
   prometheus: %s
 `, certFile, keyFile, hash))
-	web, echoPort := testenv.Port(t), testenv.Port(t)
-	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
-	p := startBinary(t, dir, "--config.file="+cfg, "--web.config.file="+webCfg,
-		"--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
-		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))
+	p, web, _ := startSelf(t, dir, "--web.config.file="+webCfg)
 
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	url := fmt.Sprintf("https://127.0.0.1:%d/metrics", web)
@@ -269,10 +265,7 @@ func TestMissingDefaultConfigStartsWithDefaults(t *testing.T) {
 func TestPromtoolCheckMetrics(t *testing.T) {
 	promtool := requireTool(t, "promtool", "prometheus")
 	dir := t.TempDir()
-	web, echoPort := testenv.Port(t), testenv.Port(t)
-	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
-	startBinary(t, dir, "--config.file="+cfg, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
-		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))
+	_, web, echoPort := startSelf(t, dir)
 	base := fmt.Sprintf("http://127.0.0.1:%d", web)
 	waitMetric(t, http.DefaultClient, base+"/metrics", "tcp_echo_received_total", map[string]string{"target": "self"}, 2)
 	for _, path := range []string{

@@ -270,11 +270,7 @@ func TestExampleTLSScrape(t *testing.T) {
 	requireTool(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	webConfig, certFile := writeWebConfig(t, dir)
-	web, echoPort := testenv.Port(t), testenv.Port(t)
-	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
-	startBinary(t, dir, "--config.file="+cfg, "--web.config.file="+webConfig,
-		"--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
-		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))
+	_, web, echoPort := startSelf(t, dir, "--web.config.file="+webConfig)
 
 	// The files tls.yml names, relative to the Prometheus config: the CA
 	// (the self-signed certificate itself) and the password.

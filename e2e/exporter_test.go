@@ -137,6 +137,18 @@ targets:
 `, echoPort)
 }
 
+// startSelf starts the binary in dir with selfConfig, its web server and
+// echo server on free ports of 127.0.0.1, and extra flags.
+func startSelf(t *testing.T, dir string, extra ...string) (p *process, web, echoPort int) {
+	t.Helper()
+	web, echoPort = testenv.Port(t), testenv.Port(t)
+	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
+	args := append([]string{"--config.file=" + cfg,
+		"--web.listen-address=127.0.0.1:" + strconv.Itoa(web),
+		"--echo.listen-address=127.0.0.1:" + strconv.Itoa(echoPort)}, extra...)
+	return startBinary(t, dir, args...), web, echoPort
+}
+
 // waitMetric polls url until series name{want} reaches at least min.
 func waitMetric(t *testing.T, client *http.Client, url, name string, want map[string]string, minValue float64) map[string]*dto.MetricFamily {
 	t.Helper()
@@ -161,11 +173,7 @@ func waitMetric(t *testing.T, client *http.Client, url, name string, want map[st
 
 func TestBinaryServesMetricsAndStopsOnSIGTERM(t *testing.T) {
 	dir := t.TempDir()
-	web, echoPort := testenv.Port(t), testenv.Port(t)
-	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
-	p := startBinary(t, dir, "--config.file="+cfg,
-		"--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
-		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))
+	p, web, echoPort := startSelf(t, dir)
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", web)
 	self := map[string]string{"target": "self", "address": fmt.Sprintf("127.0.0.1:%d", echoPort), "module": "default", "site": "local"}
 	mfs := waitMetric(t, http.DefaultClient, url, "tcp_echo_received_total", self, 3)

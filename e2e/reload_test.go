@@ -156,11 +156,7 @@ func TestReloadReconcilesWithoutLosingCounters(t *testing.T) {
 // action); it reloads the config once it runs.
 func TestSIGHUPDuringStartup(t *testing.T) {
 	dir := t.TempDir()
-	web, echoPort := testenv.Port(t), testenv.Port(t)
-	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
-	p := startBinary(t, dir, "--config.file="+cfg,
-		"--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
-		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))
+	p, web, _ := startSelf(t, dir)
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(p.stderr.String(), "starting tcpping_exporter") {
 		if time.Now().After(deadline) {

@@ -191,3 +191,22 @@ func delayedEchoHandler(d time.Duration) func(net.Conn) {
 		}
 	}
 }
+
+// startStalledPeer starts a server that answers a connection's HELLO with
+// an offer of 9000-byte frames and then reads nothing more, with a 4 KiB
+// receive buffer: a prober's writes of long frames soon block on it, or
+// fill the engine's send queue.
+func startStalledPeer(t *testing.T) *testServer {
+	t.Helper()
+	return startServerStop(t, func(c net.Conn, stop <-chan struct{}) {
+		_ = c.(*net.TCPConn).SetReadBuffer(4096)
+		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+		if f, err := readFrame(c); err != nil || !bytes.Equal(f, testHello) {
+			return
+		}
+		if _, err := c.Write(offerFrame(9000)); err != nil {
+			return
+		}
+		<-stop // stalled: reads nothing more
+	})
+}

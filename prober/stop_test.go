@@ -14,9 +14,7 @@
 package prober
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,17 +30,7 @@ func TestStopWhileWriteBlocked(t *testing.T) {
 	const timeout = 5 * time.Second
 	for _, tx := range []bool{false, true} {
 		t.Run(fmt.Sprintf("tx_timestamps=%v", tx), func(t *testing.T) {
-			srv := startServerStop(t, func(c net.Conn, stop <-chan struct{}) {
-				_ = c.(*net.TCPConn).SetReadBuffer(4096)
-				_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-				if f, err := readFrame(c); err != nil || !bytes.Equal(f, testHello) {
-					return
-				}
-				if _, err := c.Write(offerFrame(9000)); err != nil {
-					return
-				}
-				<-stop // stalled: reads nothing more
-			})
+			srv := startStalledPeer(t)
 			p := New(Options{Name: "t", Address: srv.addr(), ModuleName: "test",
 				Module: longFrameModule(time.Millisecond, timeout, tx), NoSplay: true}, nil)
 			// A write that has not returned for a while is blocked. The

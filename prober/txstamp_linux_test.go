@@ -16,8 +16,6 @@
 package prober
 
 import (
-	"bytes"
-	"net"
 	"testing"
 	"time"
 	"unsafe"
@@ -97,17 +95,7 @@ func TestKernelTxTimestampsSurviveADelayedWrite(t *testing.T) {
 // Go's netpoller fails a read woken by EPOLLERR alone. The probes must
 // time out instead, on a connection that stays up, as on the engine.
 func TestTxTimestampsOfAStalledPeer(t *testing.T) {
-	srv := startServerStop(t, func(c net.Conn, stop <-chan struct{}) {
-		_ = c.(*net.TCPConn).SetReadBuffer(4096)
-		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-		if f, err := readFrame(c); err != nil || !bytes.Equal(f, testHello) {
-			return
-		}
-		if _, err := c.Write(offerFrame(9000)); err != nil {
-			return
-		}
-		<-stop // stalled: reads nothing more
-	})
+	srv := startStalledPeer(t)
 	m := longFrameModule(2*time.Millisecond, 2*time.Second, true)
 	_, snap := startProber(t, srv.addr(), m)
 	waitFor(t, "9000-byte frames", 5*time.Second, func() bool { return snap().FrameLength == 9000 })
