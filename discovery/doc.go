@@ -25,9 +25,11 @@
 // ApplyConfig with every config loaded, which keeps unchanged sources
 // running. Check validates a config's sources without
 // running them (for --config.check). Each Update holds every entry's
-// targets, one per module and address (an earlier entry wins); a static
-// target with the same module and address wins over a discovered one, which
-// the consumer decides.
+// targets, one per module and address in its canonical spelling
+// (config.ProbeKey): a static target of the config last applied wins over
+// a discovered one with its module and address, and an earlier entry over
+// a later one. The consumer applies the same rule against the config it
+// runs, which a reload may have replaced since.
 //
 // Log lines (on Options.Logger): a source failing, at warn, once per streak
 // ("discovery source failing; its last good targets stand in", with
@@ -40,7 +42,7 @@
 //
 //   - tcpping_exporter_discovered_targets{discovery}: targets an entry
 //     probes, after relabeling, exclude_self, peers and the removal of
-//     those an earlier entry already has.
+//     those a static target or an earlier entry already has.
 //   - tcpping_exporter_discovery_failing{discovery}: 1 while a source of
 //     the entry is failing and its last good targets stand in, else 0.
 //   - tcpping_exporter_discovery_rejected_targets{discovery,reason}:
