@@ -11,10 +11,12 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-// Package prober keeps one long-lived TCP connection per target and sends a
-// 24-byte echo frame on it every interval. It measures each frame's round
-// trip, counts timeouts, late replies and connection drops, and keeps an
-// RFC 6298 adaptive timeout. Probers are read through Snapshot only; this
+// Package prober keeps one long-lived TCP connection per target (per flow,
+// with flows above 1) and sends an echo frame on it every interval: the
+// original 24-byte frame, or with the extended protocol a frame of the
+// module's payload_size. It measures each frame's round trip, counts
+// timeouts, late replies and connection drops, and keeps an RFC 6298
+// adaptive timeout. Probers are read through Snapshot only; this
 // package knows nothing of HTTP or Prometheus.
 package prober
 
