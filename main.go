@@ -113,7 +113,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("probe.max-dynamic-targets", "Cap on probers started by /probe.").Default("1000").SetValue((*countValue)(&f.maxDynamic))
 	app.Flag("probe.idle-timeout", "Stop a /probe prober not requested for this long.").Default("15m").SetValue((*spanValue)(&f.probeIdle))
 	app.Flag("probe.allowed-target", "CIDR or DNS-name glob (*.dc1.example.net) that /probe targets must match; repeatable (default: any, so any /probe caller can make the exporter connect anywhere).").StringsVar(&f.probeAllowed)
-	app.Flag("mesh.id", "This exporter's place on the peers ring of discovery when its own echo address is not among the targets found (default: the host name).").StringVar(&f.meshID)
+	app.Flag("mesh.id", "This exporter's place on the peers ring of discovery unless exclude_self finds its own echo address among the targets (default: the host name).").StringVar(&f.meshID)
 	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").StringVar(&f.logLevel)
 	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&f.logFormat)
 	app.Version(version.Print("tcpping_exporter"))

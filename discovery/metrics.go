@@ -46,7 +46,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		targets: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tcpping_exporter_discovered_targets",
-			Help: "Number of targets a discovery entry probes, after relabeling, exclude_self, peers and the removal of those an earlier entry has.",
+			Help: "Number of targets a discovery entry probes, after relabeling, exclude_self, peers and the removal of those a static target or an earlier entry has.",
 		}, []string{"discovery"}),
 		failing: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tcpping_exporter_discovery_failing",

@@ -43,6 +43,11 @@ package e2e
 //
 // Issue 16 changed help.golden (the --web.history flag, and the ping
 // command with its list of commands).
+//
+// Later, two texts were corrected to say what the code does: the HELP of
+// tcpping_exporter_discovered_targets (a static target also removes a
+// discovered one) and the --mesh.id help (the exporter stands at its own
+// address only when exclude_self finds it).
 
 import (
 	"flag"
