@@ -25,9 +25,10 @@ import (
 )
 
 // ValidateAddress reports why addr is not a usable target address: it must
-// be host:port (an IPv6 host in brackets) with a non-empty host and a
-// numeric port from 1 to 65535. It does not resolve the host. Static targets
-// and /probe apply the same rule.
+// be host:port (an IPv6 host in brackets) with a host that is an IP address
+// or a DNS name (checkHost) and a numeric port from 1 to 65535. It does not
+// resolve the host. Static, discovered and /probe targets and ping apply
+// the same rule.
 func ValidateAddress(addr string) error {
 	if addr == "" {
 		return errors.New("required")
@@ -52,6 +53,9 @@ func ValidateAddress(addr string) error {
 		return fmt.Errorf("invalid host %q", host)
 	case port == "":
 		return fmt.Errorf("missing port in %q", addr)
+	}
+	if err := checkHost(host, strings.HasPrefix(addr, "[")); err != nil {
+		return err
 	}
 	p, err := strconv.ParseUint(port, 10, 64)
 	if err != nil {
@@ -109,4 +113,57 @@ func lowerASCII(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// checkHost reports why host, not empty, is neither an IP address (only an
+// IP address goes in brackets, and only IPv6 takes a zone) nor a DNS name
+// (CheckDNSName).
+func checkHost(host string, bracketed bool) error {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	why := "only an IP address goes in brackets"
+	if !bracketed {
+		err := CheckDNSName(host)
+		if err == nil {
+			return nil
+		}
+		why = err.Error()
+	}
+	return fmt.Errorf("host %q is neither an IP address nor a DNS name: %s", host, why)
+}
+
+// CheckDNSName reports why name is not a DNS name a target can have:
+// labels of 1 to 63 letters, digits, '-' and '_' (as in SRV names), none
+// starting or ending with '-', 253 characters in all without the trailing
+// dot of a fully qualified name. A name outside that rule has no DNS answer
+// the exporter could use: Go's resolver refuses it without a query, and
+// refusing it first gives the same answer, a clear one, whichever resolver
+// the binary uses. A name in another script must be written in punycode
+// (xn--…), as DNS carries it.
+func CheckDNSName(name string) error {
+	name = strings.TrimSuffix(name, ".")
+	if len(name) > 253 {
+		return errors.New("longer than 253 characters")
+	}
+	for label := range strings.SplitSeq(name, ".") {
+		switch {
+		case label == "":
+			return errors.New("empty label")
+		case len(label) > 63:
+			return fmt.Errorf("label %q longer than 63 characters", label)
+		case label[0] == '-' || label[len(label)-1] == '-':
+			return fmt.Errorf("label %q starts or ends with '-'", label)
+		}
+		for _, r := range label {
+			switch {
+			case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '-', r == '_':
+			case r >= utf8.RuneSelf:
+				return errors.New("write a name in another script in punycode (xn--...)")
+			default:
+				return fmt.Errorf("%q is not a letter, digit, '-' or '_'", r)
+			}
+		}
+	}
+	return nil
 }

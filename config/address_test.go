@@ -13,7 +13,10 @@
 
 package config
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestValidateAddress(t *testing.T) {
 	tests := []struct {
@@ -40,6 +43,24 @@ func TestValidateAddress(t *testing.T) {
 		{"[2001:db8::1:4000", "missing ']'"},
 		{"echo host:4000", "invalid host"},
 		{"echo\thost:4000", "invalid host"},
+		// A host that is not an IP address must be a DNS name (DESIGN.md,
+		// /probe): letters, digits, '-' and '_' in labels of 1 to 63
+		// characters, 253 in all, and no label that starts or ends with '-'.
+		{"_echo._tcp.example.com:4000", ""},
+		{"echo.example.com.:4000", ""},
+		{"ECHO-1.Example.com:4000", ""},
+		{strings.Repeat("a", 63) + ".example:4000", ""},
+		{strings.Repeat("a.", 126) + "a:4000", ""},
+		{"foo!bar:4000", `host "foo!bar" is neither an IP address nor a DNS name`},
+		{"echo..example:4000", "empty label"},
+		{".example:4000", "empty label"},
+		{"-echo.example:4000", "starts or ends with '-'"},
+		{"echo-.example:4000", "starts or ends with '-'"},
+		{strings.Repeat("a", 64) + ".example:4000", "longer than 63"},
+		{strings.Repeat("a.", 127) + "a:4000", "longer than 253"},
+		{"bücher.example:4000", "punycode"},
+		{"[not-an-ip]:4000", "neither an IP address nor a DNS name"},
+		{"10.0.0.1%eth0:4000", "neither an IP address nor a DNS name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
@@ -71,7 +92,7 @@ func TestCanonicalAddress(t *testing.T) {
 		{"DNS name", "echo.example.com:4000", "echo.example.com:4000"},
 		{"DNS name upper case", "Echo.EXAMPLE.com:04000", "echo.example.com:4000"},
 		{"DNS name trailing dot kept", "Echo.Example.COM.:4000", "echo.example.com.:4000"},
-		{"only ASCII letters folded", "ÉCHO.example:4000", "Écho.example:4000"},
+		{"a name not in punycode is invalid: as it is", "ÉCHO.example:4000", "ÉCHO.example:4000"},
 		{"IPv4 with leading zeros is no IP", "010.0.0.1:80", "010.0.0.1:80"},
 		{"invalid: no port", "10.0.0.1", "10.0.0.1"},
 		{"invalid: port 0", "10.0.0.1:000", "10.0.0.1:000"},

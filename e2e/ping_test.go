@@ -255,6 +255,8 @@ func TestPingUsageErrors(t *testing.T) {
 		{"-W", "-1", "127.0.0.1:1"},
 		{"--bogus", "127.0.0.1:1"},
 		{"127.0.0.1:1", "127.0.0.1:2"},
+		{"foo!bar:1"}, // neither an IP address nor a DNS name: nothing is resolved
+		{"[localhost]:1"},
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
 			code, stdout, stderr := runPing(t, args...)

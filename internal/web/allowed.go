@@ -20,6 +20,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/tcpping/tcpping_exporter/config"
 	"github.com/tcpping/tcpping_exporter/internal/netmatch"
 )
 
@@ -66,7 +67,7 @@ func globLabels(v string) ([]string, error) {
 		return nil, fmt.Errorf("neither a CIDR nor a DNS name pattern")
 	}
 	name := strings.ToLower(strings.TrimSuffix(v, "."))
-	if !validHostname(strings.NewReplacer("*", "x", "?", "x").Replace(name)) {
+	if config.CheckDNSName(strings.NewReplacer("*", "x", "?", "x").Replace(name)) != nil {
 		return nil, fmt.Errorf("neither a CIDR nor a DNS name pattern (letters, digits, '-', '_', '*' and '?' in dot-separated labels)")
 	}
 	labels := strings.Split(name, ".")

@@ -16,9 +16,7 @@ package web
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -86,8 +84,9 @@ func parseProbeRequest(r *http.Request) (probeRequest, error) {
 }
 
 // validateTarget checks a /probe target: what config.ValidateAddress checks
-// of a static target, plus a length limit, no control or space characters,
-// and a host that is an IP address or a DNS name.
+// of every target (host:port, a host that is an IP address or a DNS name, a
+// port 1-65535), plus, as its input comes off the network, a length limit
+// and no control or space characters anywhere.
 func validateTarget(target string) error {
 	switch {
 	case target == "":
@@ -97,37 +96,10 @@ func validateTarget(target string) error {
 	case strings.ContainsFunc(target, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }):
 		return fmt.Errorf("target %q: contains control or space characters", truncate(target))
 	}
-	// The static targets' rule: host:port, a host, a port 1-65535.
 	if err := config.ValidateAddress(target); err != nil {
 		return fmt.Errorf("target %q: want host:port: %w", truncate(target), err)
 	}
-	// Stricter for /probe, whose input comes off the network: the host must
-	// be an IP address or a DNS name.
-	host, _, _ := net.SplitHostPort(target)
-	if _, err := netip.ParseAddr(host); err != nil && !validHostname(host) {
-		return fmt.Errorf("target %q: host is neither an IP address nor a DNS name", truncate(target))
-	}
 	return nil
-}
-
-// validHostname accepts DNS names: labels of letters, digits, '-' and '_'
-// separated by dots, 253 bytes at most.
-func validHostname(h string) bool {
-	h = strings.TrimSuffix(h, ".")
-	if h == "" || len(h) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(h, ".") {
-		if label == "" || len(label) > 63 {
-			return false
-		}
-		for _, c := range label {
-			if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // probeWait returns how long a first request may wait for a new prober's

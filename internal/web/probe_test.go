@@ -87,6 +87,8 @@ func TestProbeBadRequests(t *testing.T) {
 		{"control characters", "target=" + url.QueryEscape("a\r\nb:4000"), nil, "control"},
 		{"NUL", "target=" + url.QueryEscape("a\x00:4000"), nil, "control"},
 		{"bad host", "target=" + url.QueryEscape("a/b:4000"), nil, "DNS name"},
+		{"host not a DNS name", "target=" + url.QueryEscape("foo!bar:4000"), nil, "DNS name"},
+		{"label ends with '-'", "target=echo-.example:4000", nil, "DNS name"},
 		{"bad debug", "target=127.0.0.1:4000&debug=yes", nil, "debug"},
 		{"bad timeout header", "target=127.0.0.1:4000", map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "soon"}, "Timeout"},
 	}
