@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,8 +136,27 @@ func TestTimeoutFiresAtItsDeadline(t *testing.T) {
 	}
 }
 
+// TestAdaptiveTimeoutBacksOffAndRecovers stalls the server until the
+// timeout in force has doubled up to max_timeout (RFC 6298 section 5.5),
+// then lets it answer: the replies' RTT samples must bring the timeout
+// back down from max_timeout to their estimate (section 2.3), here
+// min_timeout on loopback.
 func TestAdaptiveTimeoutBacksOffAndRecovers(t *testing.T) {
-	srv := startServer(t, stallHandler)
+	var answer atomic.Bool
+	srv := startServer(t, func(c net.Conn) {
+		for {
+			f, err := readFrame(c)
+			if err != nil {
+				return
+			}
+			if !answer.Load() {
+				continue // stalled: the probe times out
+			}
+			if _, err := c.Write(f); err != nil {
+				return
+			}
+		}
+	})
 	m := testModule(30*time.Millisecond, 20*time.Millisecond, true)
 	m.MinTimeout = config20ms()
 	m.MaxTimeout = config160ms()
@@ -146,6 +166,18 @@ func TestAdaptiveTimeoutBacksOffAndRecovers(t *testing.T) {
 	// Each timeout doubles the timeout in force, up to max_timeout.
 	waitFor(t, "timeout to reach max_timeout", 10*time.Second, func() bool {
 		return snap().Timeout == 160*time.Millisecond
+	})
+	if s := snap(); s.Received != 0 {
+		t.Fatalf("%d replies from a stalled server", s.Received)
+	}
+	answer.Store(true)
+	// A reply's sample recomputes the timeout from SRTT and RTTVAR: a
+	// loopback RTT puts it at min_timeout, however far it had backed off.
+	// Probes sent into the stall still time out and back it off again,
+	// until the last of them has.
+	waitFor(t, "timeout back at min_timeout after replies", 10*time.Second, func() bool {
+		s := snap()
+		return s.Received >= 3 && s.Timeout == 20*time.Millisecond
 	})
 }
 

@@ -57,6 +57,43 @@ func TestRTOEstimator(t *testing.T) {
 	}
 }
 
+// TestRTOBackoffRecovers checks that a backed-off timeout is not kept: the
+// next RTT sample sets it from SRTT and RTTVAR again (RFC 6298 section
+// 2.3), whatever the backoffs before it (section 5.5 doubles it only
+// until an answer comes).
+func TestRTOBackoffRecovers(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name     string
+		margin   float64
+		backoffs int
+		wantRTO  time.Duration
+	}{
+		// 100 ms then 100 ms: RTTVAR = 3/4 × 50 + 1/4 × 0 = 37.5 ms,
+		// SRTT = 100 ms, RTO = 100 + 4 × 37.5 = 250 ms.
+		{"one backoff", 0, 1, 250 * ms},
+		{"backed off to max_timeout", 0, 5, 250 * ms},
+		// The margin's floor 1.5 × SRTT is below 250 ms.
+		{"backed off to max_timeout, default margin", 0.5, 5, 250 * ms},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newRTOEstimator(true, time.Second, 100*ms, 3*time.Second, tt.margin)
+			e.sample(100 * ms)
+			for range tt.backoffs {
+				e.backoff()
+			}
+			if backedOff := e.timeout(); backedOff <= 300*ms {
+				t.Fatalf("RTO %v after %d backoffs, want above the first sample's 300 ms", backedOff, tt.backoffs)
+			}
+			e.sample(100 * ms)
+			if got := e.timeout(); got != tt.wantRTO {
+				t.Errorf("RTO %v after a sample that followed %d backoffs, want %v (SRTT %v)", got, tt.backoffs, tt.wantRTO, e.smoothed())
+			}
+		})
+	}
+}
+
 func TestRTOGranularity(t *testing.T) {
 	// A perfectly steady RTT drives RTTVAR to 0; G keeps RTO above SRTT.
 	e := newRTOEstimator(true, time.Second, time.Nanosecond, time.Hour, 0)
