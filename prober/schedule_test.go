@@ -182,3 +182,30 @@ func onSlot(ts int64, phase uint64, iv, tol time.Duration) bool {
 	off := (ts - int64(phase%uint64(iv))) % int64(iv) // ts, Unix time now, is the larger
 	return time.Duration(off) <= tol
 }
+
+// TestRedialBackoff checks the reconnect schedule step by step: each dial
+// after a failure waits the backoff, which starts at reconnect_backoff
+// and doubles, with up to 25 % jitter added, and neither the step nor the
+// wait ever exceeds max_reconnect_backoff.
+func TestRedialBackoff(t *testing.T) {
+	const (
+		first = 20 * time.Millisecond
+		maxB  = 160 * time.Millisecond
+	)
+	s := schedule{backoff: first}
+	now := time.Unix(1_000_000, 0)
+	want := first
+	for i := range 10 {
+		s.redialLater(now, maxB)
+		wait := s.redialAt.Sub(now)
+		if lo, hi := want, min(want+want/4, maxB); wait < lo || wait > hi {
+			t.Errorf("attempt %d: redial after %v, want within [%v, %v] (backoff %v, max_reconnect_backoff %v)",
+				i+1, wait, lo, hi, want, maxB)
+		}
+		want = min(2*want, maxB)
+		if s.backoff != want {
+			t.Errorf("attempt %d: next backoff %v, want %v", i+1, s.backoff, want)
+		}
+		now = s.redialAt
+	}
+}
