@@ -253,18 +253,24 @@ func (h *harness) countLog(subs ...string) int {
 // discoverer, which watches the directory, sees the rename alone.
 func writeAtomic(t *testing.T, path, data string) {
 	t.Helper()
+	if err := writeAtomicErr(path, data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeAtomicErr is writeAtomic for goroutines other than the test's,
+// which may not call t.Fatal: it returns the error.
+func writeAtomicErr(path, data string) error {
 	dir, err := os.MkdirTemp(filepath.Dir(filepath.Dir(path)), "tmp")
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer os.RemoveAll(dir)
 	tmp := filepath.Join(dir, filepath.Base(path))
 	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
+	return os.Rename(tmp, path)
 }
 
 // jsonTargets returns a file_sd / http_sd JSON document: one group with the

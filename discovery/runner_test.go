@@ -168,7 +168,10 @@ func TestChurnStillPublishes(t *testing.T) {
 			case <-stop:
 				return
 			case <-tick.C:
-				writeAtomic(t, path, jsonTargets([]string{fmt.Sprintf("10.0.%d.1:4000", g%250)}))
+				if err := writeAtomicErr(path, jsonTargets([]string{fmt.Sprintf("10.0.%d.1:4000", g%250)})); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		}
 	}()

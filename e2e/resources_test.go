@@ -35,15 +35,25 @@ import (
 // size, as /proc/PID/stat gives them.
 func procStat(t *testing.T, pid int) (cpu time.Duration, rss int64) {
 	t.Helper()
-	proc, err := procfs.NewProc(pid)
+	cpu, rss, err := procStatErr(pid)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return cpu, rss
+}
+
+// procStatErr is procStat for goroutines other than the test's, which may
+// not call t.Fatal: it returns the error.
+func procStatErr(pid int) (cpu time.Duration, rss int64, err error) {
+	proc, err := procfs.NewProc(pid)
+	if err != nil {
+		return 0, 0, err
 	}
 	st, err := proc.Stat()
 	if err != nil {
-		t.Fatal(err)
+		return 0, 0, err
 	}
-	return time.Duration(st.CPUTime() * float64(time.Second)), int64(st.ResidentMemory())
+	return time.Duration(st.CPUTime() * float64(time.Second)), int64(st.ResidentMemory()), nil
 }
 
 func requireProc(t *testing.T) {
@@ -111,7 +121,11 @@ func TestProbeBeyondCapStaysFlat(t *testing.T) {
 					mu.Unlock()
 				}
 				if i%1000 == 0 {
-					_, r := procStat(t, pid)
+					_, r, err := procStatErr(pid)
+					if err != nil {
+						t.Errorf("target %d: %v", i, err)
+						continue
+					}
 					mu.Lock()
 					rssAt[i] = r
 					mu.Unlock()

@@ -63,7 +63,12 @@ func TestPortNeverRepeats(t *testing.T) {
 	for range workers {
 		wg.Go(func() {
 			for range each {
-				p := Port(t)
+				// Port's t.Fatalf may not run on this goroutine.
+				p, err := ports.take()
+				if err != nil {
+					t.Errorf("testenv.Port: %v", err)
+					return
+				}
 				mu.Lock()
 				if seen[p] {
 					t.Errorf("port %d handed out twice", p)
