@@ -139,7 +139,7 @@ func TestTimeoutFiresAtItsDeadline(t *testing.T) {
 // TestAdaptiveTimeoutBacksOffAndRecovers stalls the server until the
 // timeout in force has doubled up to max_timeout (RFC 6298 section 5.5),
 // then lets it answer: the replies' RTT samples must bring the timeout
-// back down from max_timeout to their estimate (section 2.3), here
+// back down from max_timeout to their estimate (section 2.3), near
 // min_timeout on loopback.
 func TestAdaptiveTimeoutBacksOffAndRecovers(t *testing.T) {
 	var answer atomic.Bool
@@ -174,10 +174,12 @@ func TestAdaptiveTimeoutBacksOffAndRecovers(t *testing.T) {
 	// A reply's sample recomputes the timeout from SRTT and RTTVAR: a
 	// loopback RTT puts it at min_timeout, however far it had backed off.
 	// Probes sent into the stall still time out and back it off again,
-	// until the last of them has.
-	waitFor(t, "timeout back at min_timeout after replies", 10*time.Second, func() bool {
+	// until the last of them has. Below half of max_timeout is a level
+	// that backoff alone never reaches from max_timeout, with room for
+	// the RTTs of a loaded machine.
+	waitFor(t, "timeout back down after replies", 10*time.Second, func() bool {
 		s := snap()
-		return s.Received >= 3 && s.Timeout == 20*time.Millisecond
+		return s.Received >= 3 && s.Timeout < 80*time.Millisecond
 	})
 }
 
