@@ -49,7 +49,8 @@ func managerList(m *prober.Manager) proberList {
 // flows, or one.
 type targetQuery struct {
 	target, address, module string
-	flow                    int // -1: every flow
+	flow                    int    // -1: every flow
+	canonical               string // address's canonical spelling
 }
 
 // maxQueryValue bounds the length of a name, an address or a module in a
@@ -82,6 +83,7 @@ func parseTargetQuery(q url.Values) (targetQuery, error) {
 			return tq, fmt.Errorf("%s %q: contains control characters", v.name, truncate(v.value))
 		}
 	}
+	tq.canonical = config.CanonicalAddress(tq.address)
 	return tq, nil
 }
 
@@ -90,7 +92,7 @@ func parseTargetQuery(q url.Values) (targetQuery, error) {
 // probers (config.CanonicalAddress); a name only as it is.
 func (q targetQuery) matches(o *prober.Options) bool {
 	return o.ModuleName == q.module && (q.target == "" || o.Name == q.target) &&
-		(q.address == "" || o.Address == q.address || config.CanonicalAddress(o.Address) == config.CanonicalAddress(q.address)) &&
+		(q.address == "" || o.Address == q.address || config.CanonicalAddress(o.Address) == q.canonical) &&
 		(q.flow < 0 || o.Flow == q.flow)
 }
 
