@@ -47,7 +47,7 @@ func worstCaseLanding(t testing.TB) (*testenv.Page, string) {
 			map[string]string{"site": "ams"}, time.Duration(i)*time.Microsecond, every)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", newTestLanding(t, list(probers...), pool.Span()))
+	mux.Handle("/", pastLanding(t, list(probers...), pool.Span()))
 	mux.HandleFunc("/favicon.ico", favicon)
 	base := serve(t, mux)
 	page := b.NewPage(t, 1400, 900)
@@ -120,8 +120,8 @@ func TestPagesRenderInStandardsMode(t *testing.T) {
 	pool := history.NewPool(3*time.Hour, time.Minute)
 	probers := list(pastProber(t, pool, "lossy", "10.0.0.1:4000", nil, 0, minuteLoss{3: 0.25}))
 	mux := http.NewServeMux()
-	mux.Handle("/", newTestLanding(t, probers, pool.Span()))
-	mux.Handle("/target", targetHandler{probers: probers, span: pool.Span()})
+	mux.Handle("/", pastLanding(t, probers, pool.Span()))
+	mux.Handle("/target", targetHandler{probers: probers, span: pool.Span(), clock: pastClock})
 	mux.HandleFunc("/favicon.ico", favicon)
 	base := serve(t, mux)
 	paths := []string{"/", "/?sort=loss", "/target?target=lossy"}

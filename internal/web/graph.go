@@ -31,6 +31,7 @@ import (
 type graphHandler struct {
 	probers proberList
 	span    time.Duration // the history kept, --web.history
+	clock   clock         // the time a graph is drawn at; time.Now if nil
 }
 
 func (h graphHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +51,7 @@ func (h graphHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Without flow=, a target's first flow.
 	var b bytes.Buffer
-	if err := smokeGraph(&b, ps[0], rng, time.Now()); err != nil {
+	if err := smokeGraph(&b, ps[0], rng, h.clock.now()); err != nil {
 		http.Error(w, "graph: "+err.Error(), http.StatusInternalServerError)
 		return
 	}

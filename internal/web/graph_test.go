@@ -31,8 +31,8 @@ func TestGraphRequests(t *testing.T) {
 	healthy := pastProber(t, pool, "healthy", "10.0.0.2:4000", nil, 0, nil)
 	dynamic := pastProber(t, pool, "10.0.0.3:4000", "10.0.0.3:4000", nil, 0, minuteLoss{2: 0.1})
 	evil := pastProber(t, pool, hostile, "10.0.0.4:4000", nil, 0, nil)
-	base := serve(t, graphHandler{probers: list(lossy, healthy, dynamic, evil), span: pool.Span()})
-	off := serve(t, graphHandler{probers: list(lossy), span: 0})
+	base := serve(t, graphHandler{probers: list(lossy, healthy, dynamic, evil), span: pool.Span(), clock: pastClock})
+	off := serve(t, graphHandler{probers: list(lossy), span: 0, clock: pastClock})
 
 	for _, tt := range []struct {
 		name, base, query string

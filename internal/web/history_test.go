@@ -33,7 +33,17 @@ import (
 // The tests of the pages that show history (/graph, /target and the
 // landing page's sparklines) draw probers that are never started, whose
 // Recorders are filled here with a known past: what the pictures must
-// show is then exact.
+// show is then exact. That past ends at pastNow, and the handlers that
+// draw it are given pastClock, so that the minute they draw is the one it
+// was filled up to however long the test takes: with the wall clock, a
+// test that straddled a minute's end (more likely the busier the machine)
+// saw every mark one minute later than it counted.
+
+// pastNow is the instant the known pasts end at.
+var pastNow = time.Now()
+
+// pastClock is the clock of handlers that draw a known past.
+var pastClock clock = func() time.Time { return pastNow }
 
 // minuteLoss is a prober's known past: per minute before the current
 // one, counted back (1 is the last whole minute), the share of its 60
@@ -49,11 +59,11 @@ func pastProber(t testing.TB, pool *history.Pool, name, address string, labels m
 		Module: config.DefaultModule(), Labels: labels, History: pastHistory(pool, rtt, past)}, nil)
 }
 
-// pastHistory returns a Recorder of pool filled as pastProber says.
+// pastHistory returns a Recorder of pool filled as pastProber says, up
+// to pastNow.
 func pastHistory(pool *history.Pool, rtt time.Duration, past minuteLoss) *history.Recorder {
 	rec := pool.NewRecorder()
-	now := time.Now()
-	cur := now.Truncate(time.Minute)
+	cur := pastNow.Truncate(time.Minute)
 	for m := int(pool.Span() / time.Minute); m >= 1; m-- {
 		start := cur.Add(-time.Duration(m) * time.Minute)
 		lost := int(math.Round(past[m] * 60))
@@ -70,9 +80,9 @@ func pastHistory(pool *history.Pool, rtt time.Duration, past minuteLoss) *histor
 }
 
 // minuteAgo returns the Unix time of the start of minute m counted back
-// from now's, as the pictures' data-t attributes hold it.
+// from pastNow's, as the pictures' data-t attributes hold it.
 func minuteAgo(m int) string {
-	return strconv.FormatInt(time.Now().Truncate(time.Minute).Add(-time.Duration(m)*time.Minute).Unix(), 10)
+	return strconv.FormatInt(pastNow.Truncate(time.Minute).Add(-time.Duration(m)*time.Minute).Unix(), 10)
 }
 
 // list returns a proberList of ps.

@@ -83,6 +83,7 @@ const landingCSS = ".probers{table-layout:fixed;width:100%;border-collapse:separ
 type landingHandler struct {
 	probers proberList
 	span    time.Duration // the history kept, --web.history
+	clock   clock         // the time a table is made at; time.Now if nil
 	// head and tail are exporter-toolkit's page before and after the
 	// table: the page is made once, the table per request.
 	head, tail []byte
@@ -161,7 +162,7 @@ func (h landingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("sort: want name, rtt or loss, got %q", truncate(key)), http.StatusBadRequest)
 		return
 	}
-	b := newRowBuilder(time.Now(), h.span, true)
+	b := newRowBuilder(h.clock.now(), h.span, true)
 	ps := h.probers()
 	rows := make([]proberRow, 0, len(ps))
 	for _, p := range ps {

@@ -40,6 +40,15 @@ func newTestLanding(t testing.TB, probers proberList, span time.Duration) landin
 	return h
 }
 
+// pastLanding is newTestLanding for probers of a known past (pastProber):
+// it makes its table at pastNow.
+func pastLanding(t testing.TB, probers proberList, span time.Duration) landingHandler {
+	t.Helper()
+	h := newTestLanding(t, probers, span)
+	h.clock = pastClock
+	return h
+}
+
 // rowNames returns the names in the landing page's table, in order.
 func rowNames(t *testing.T, page string) []string {
 	t.Helper()
@@ -59,7 +68,7 @@ func TestLandingSparklinesAndLoss(t *testing.T) {
 		pastProber(t, pool, "c-lossier", "10.0.0.3:4000", nil, 0, minuteLoss{1: 1, 2: 1}),
 		pastProber(t, pool, hostile, "10.0.0.4:4000", map[string]string{"x": "<b>y</b>"}, 0, nil),
 	)
-	base := serve(t, newTestLanding(t, probers, pool.Span()))
+	base := serve(t, pastLanding(t, probers, pool.Span()))
 
 	code, _, page := getType(t, base+"/")
 	if code != http.StatusOK {
@@ -109,7 +118,7 @@ func TestLandingSparklinesAndLoss(t *testing.T) {
 	}
 
 	t.Run("without history", func(t *testing.T) {
-		base := serve(t, newTestLanding(t, probers, 0))
+		base := serve(t, pastLanding(t, probers, 0))
 		_, _, page := getType(t, base+"/")
 		if len(pictures(t, page)) != 0 || strings.Contains(page, "Loss, ") || !strings.Contains(page, `<a href="?sort=loss">Timeouts (1 min)</a>`) {
 			t.Errorf("history off: want no sparkline or loss column:\n%s", page)

@@ -47,6 +47,18 @@ type proberRow struct {
 	loss float64
 }
 
+// clock tells the time the pages and graphs of history are made at: nil
+// is the wall clock. Tests that draw a known past set it, so that what
+// they see does not depend on how long they took.
+type clock func() time.Time
+
+func (c clock) now() time.Time {
+	if c == nil {
+		return time.Now()
+	}
+	return c()
+}
+
 // rowBuilder makes the rows of one page, reusing its scratch space.
 type rowBuilder struct {
 	now    time.Time

@@ -44,7 +44,7 @@ func TestLossColumnNeverRoundsLossAway(t *testing.T) {
 		pastProber(t, pool, "all-but-one", "10.0.0.3:4000", nil, 0, allButOne),
 		pastProber(t, pool, "all", "10.0.0.4:4000", nil, 0, all),
 	)
-	landing := serve(t, newTestLanding(t, probers, pool.Span()))
+	landing := serve(t, pastLanding(t, probers, pool.Span()))
 	code, _, page := getType(t, landing+"/")
 	if code != http.StatusOK {
 		t.Fatalf("landing page: HTTP %d", code)
@@ -55,7 +55,7 @@ func TestLossColumnNeverRoundsLossAway(t *testing.T) {
 	for _, m := range row.FindAllStringSubmatch(page, -1) {
 		onLanding[m[1]] = html.UnescapeString(m[2])
 	}
-	targetPage := serve(t, targetHandler{probers: probers, span: pool.Span()})
+	targetPage := serve(t, targetHandler{probers: probers, span: pool.Span(), clock: pastClock})
 	// Flow, address, module, labels, source, state, last RTT, SRTT, loss.
 	targetRow := regexp.MustCompile(`<tr><td></td>(?:<td>[^<]*</td>){7}<td>([^<]*)</td>`)
 	for _, tt := range []struct{ name, want string }{

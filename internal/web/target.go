@@ -96,6 +96,7 @@ type targetGraph struct {
 type targetHandler struct {
 	probers proberList
 	span    time.Duration // the history kept, --web.history
+	clock   clock         // the time a page is made at; time.Now if nil
 }
 
 func (h targetHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +104,7 @@ func (h targetHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := time.Now()
+	now := h.clock.now()
 	b := newRowBuilder(now, h.span, false)
 	data := struct {
 		Title, Window string

@@ -36,7 +36,7 @@ func TestTargetPage(t *testing.T) {
 	twinA := pastProber(t, pool, "twin", "10.0.0.5:4000", nil, 0, nil)
 	twinB := pastProber(t, pool, "twin", "10.0.0.6:4000", nil, 0, nil)
 	probers := list(lossy, evil, twinA, twinB)
-	base := serve(t, targetHandler{probers: probers, span: pool.Span()})
+	base := serve(t, targetHandler{probers: probers, span: pool.Span(), clock: pastClock})
 
 	t.Run("graphs, probers and debug text", func(t *testing.T) {
 		code, ctype, page := getType(t, base+"/target?target=lossy&module=default")
@@ -100,7 +100,7 @@ func TestTargetPage(t *testing.T) {
 				Module: mod, Flow: f, History: pastHistory(pool, 0, minuteLoss{f + 1: 0.5})}, nil))
 		}
 		probers := list(flows...)
-		base := serve(t, targetHandler{probers: probers, span: pool.Span()})
+		base := serve(t, targetHandler{probers: probers, span: pool.Span(), clock: pastClock})
 		_, _, page := getType(t, base+"/target?target=ecmp")
 		for f := range 3 {
 			for _, want := range []string{
@@ -121,7 +121,7 @@ func TestTargetPage(t *testing.T) {
 		for f := range 3 {
 			checkLossMarks(t, pics[2*f], minuteLoss{f + 1: 0.5}, 60)
 		}
-		graphs := serve(t, graphHandler{probers: probers, span: pool.Span()})
+		graphs := serve(t, graphHandler{probers: probers, span: pool.Span(), clock: pastClock})
 		_, _, svg := getType(t, graphs+"/graph?target=ecmp&flow=2")
 		checkLossMarks(t, parseSVG(t, svg), minuteLoss{3: 0.5}, 60)
 		if !strings.Contains(svg, "ecmp (10.0.0.7:4000, module default), flow 2, last 1h") {
@@ -139,7 +139,7 @@ func TestTargetPage(t *testing.T) {
 			span   time.Duration
 			ranges []string
 		}{{time.Hour, []string{"1h"}}, {20 * time.Minute, []string{"20m"}}, {0, nil}} {
-			srv := serve(t, targetHandler{probers: probers, span: tt.span})
+			srv := serve(t, targetHandler{probers: probers, span: tt.span, clock: pastClock})
 			_, _, page := getType(t, srv+"/target?target=lossy")
 			n := strings.Count(page, `<figure class="graph"`)
 			for _, r := range tt.ranges {
