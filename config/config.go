@@ -205,10 +205,12 @@ func (t Target) ModuleName() string {
 	return t.Module
 }
 
-// ProbeKey identifies a prober: no two probers share one. A static target
-// wins over a discovered target with the same key, and an earlier
-// discovery entry over a later one (DESIGN.md, "Target discovery"); the
-// discovery package and the prober Manager both decide by it.
+// ProbeKey identifies a prober: a static target wins over a discovered
+// target with the same key, an earlier discovery entry over a later one
+// (DESIGN.md, "Target discovery"), and /probe answers from the prober of
+// its key; the discovery package and the prober Manager both decide by
+// it. (Two static targets with one key each run a prober, and the Manager
+// looks up the later.)
 type ProbeKey struct {
 	// Module is the name of the module, never empty (see ModuleName).
 	Module string

@@ -35,7 +35,7 @@ func desiredOptions(cfg *config.Config, discovered []config.Target) (opts []Opti
 	// and discovered alike.
 	shared := map[string]*config.Module{}
 	for _, o := range opts {
-		taken[probeKey(o.ModuleName, o.Address)] = true
+		taken[config.NewProbeKey(o.ModuleName, o.Address)] = true
 		shared[o.ModuleName] = o.shared
 	}
 	for _, t := range discovered {

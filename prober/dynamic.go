@@ -88,8 +88,8 @@ func (m *Manager) lookup(key config.ProbeKey, now int64) *Prober {
 // copy of its config may be older than the latest reconcile; a prober
 // must not run settings a reload replaced.
 func (m *Manager) Get(moduleName, address string) (p *Prober, created bool, err error) {
-	address = config.CanonicalAddress(address)
-	key := probeKey(moduleName, address)
+	key := config.NewProbeKey(moduleName, address)
+	address = key.Address // a new prober is named and dials by it
 	now := time.Now().UnixNano()
 	m.mu.RLock()
 	p = m.lookup(key, now)

@@ -132,14 +132,6 @@ func newLoopEngine(loop Loop, logger log.Logger) *engine {
 	return e
 }
 
-// probeKey returns the key of the prober of module moduleName (never
-// empty: a target's ModuleName) and address, as config.Target.ProbeKey
-// returns it for a target: static, discovered and dynamic probers alike
-// are keyed by the canonical spelling of their address.
-func probeKey(moduleName, address string) config.ProbeKey {
-	return config.NewProbeKey(moduleName, address)
-}
-
 // sameIdentity reports whether a running prober can be kept for opts.
 func sameIdentity(a, b Options) bool {
 	return a.Name == b.Name && a.Address == b.Address && a.ModuleName == b.ModuleName &&
@@ -223,7 +215,7 @@ func (m *Manager) ReconcileTargets(cfg *config.Config, discovered []config.Targe
 	res.Stopped = len(toStop)
 	m.byKey = make(map[config.ProbeKey]*Prober, len(next))
 	for _, p := range next {
-		m.byKey[probeKey(p.opts.ModuleName, p.opts.Address)] = p
+		m.byKey[config.NewProbeKey(p.opts.ModuleName, p.opts.Address)] = p
 	}
 	// A dynamic prober keeps running only while its module is unchanged
 	// and its (module, address) is not a static or discovered target:
