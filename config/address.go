@@ -93,26 +93,9 @@ func CanonicalAddress(addr string) string {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		host = ip.Unmap().String()
 	} else {
-		host = lowerASCII(host)
+		host = strings.ToLower(host) // ASCII only: checkHost saw to it
 	}
 	return net.JoinHostPort(host, strconv.FormatUint(p, 10))
-}
-
-// lowerASCII lower-cases the ASCII letters of s, and nothing else: DNS
-// compares names without regard to the case of ASCII letters only
-// (RFC 4343 section 3).
-func lowerASCII(s string) string {
-	i := strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
-	if i < 0 {
-		return s
-	}
-	b := []byte(s)
-	for ; i < len(b); i++ {
-		if 'A' <= b[i] && b[i] <= 'Z' {
-			b[i] += 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // checkHost reports why host, not empty, is neither an IP address (only an
