@@ -22,15 +22,15 @@ package prober
 func (w *worker) reschedule(t *task) {
 	switch {
 	case t.wakeAt.IsZero() && t.hidx >= 0:
-		w.heapRemove(t.hidx)
+		w.heapRemove(int(t.hidx))
 	case t.wakeAt.IsZero():
 	case t.hidx < 0:
-		t.hidx = len(w.timers)
+		t.hidx = int32(len(w.timers))
 		w.timers = append(w.timers, t)
-		w.up(t.hidx)
+		w.up(int(t.hidx))
 	default:
-		if !w.down(t.hidx) {
-			w.up(t.hidx)
+		if !w.down(int(t.hidx)) {
+			w.up(int(t.hidx))
 		}
 	}
 }
@@ -41,7 +41,7 @@ func (w *worker) heapRemove(i int) {
 	h[i].hidx = -1
 	if i != last {
 		h[i] = h[last]
-		h[i].hidx = i
+		h[i].hidx = int32(i)
 	}
 	h[last] = nil
 	w.timers = h[:last]
@@ -57,7 +57,7 @@ func (w *worker) less(i, j int) bool { return w.timers[i].wakeAt.Before(w.timers
 func (w *worker) swap(i, j int) {
 	h := w.timers
 	h[i], h[j] = h[j], h[i]
-	h[i].hidx, h[j].hidx = i, j
+	h[i].hidx, h[j].hidx = int32(i), int32(j)
 }
 
 func (w *worker) up(i int) {

@@ -239,7 +239,7 @@ func (w *worker) commands(now time.Time) {
 
 // add takes on a new task.
 func (w *worker) add(t *task, now time.Time) {
-	t.pidx = len(w.tasks)
+	t.pidx = int32(len(w.tasks))
 	w.tasks = append(w.tasks, t)
 	t.init(t.p, now)
 	t.plan()
