@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -201,5 +202,31 @@ func TestHTTPServerDown(t *testing.T) {
 	}
 	if n := h.countLog("level=warn", "discovery source failing", "connection refused"); n != 1 {
 		t.Errorf("%d warnings naming the refused connection, want 1:\n%s", n, h.logs.String())
+	}
+}
+
+// TestHTTPPasswordNotLogged gives the source's URL a password, as an
+// inventory behind basic auth is often written: the lines that name the
+// failing and recovered source show the URL without it, as Go's own
+// errors do.
+func TestHTTPPasswordNotLogged(t *testing.T) {
+	const password = "s3cret-in-url"
+	good := []string{"10.0.0.1:4000"}
+	srv := newSDServer(t, jsonTargets(good))
+	url := strings.Replace(srv.URL, "http://", "http://inventory:"+password+"@", 1)
+	h := newHarness(t, Self{})
+	h.apply(httpEntry(url))
+	h.waitTargets(httpChange, "web", good...)
+	srv.set(http.StatusInternalServerError, "text/plain", "down")
+	h.waitGauge(httpChange, 1, "tcpping_exporter_discovery_failing", "discovery", "web")
+	srv.set(http.StatusOK, "application/json", jsonTargets(good))
+	h.waitGauge(httpChange, 0, "tcpping_exporter_discovery_failing", "discovery", "web")
+	for _, msg := range []string{"discovery source failing", "discovery source recovered"} {
+		if n := h.countLog(msg, "inventory:"); n != 1 {
+			t.Errorf("%d lines %q naming the URL's user, want 1:\n%s", n, msg, h.logs.String())
+		}
+	}
+	if strings.Contains(h.logs.String(), password) {
+		t.Errorf("the log shows the URL's password:\n%s", h.logs.String())
 	}
 }

@@ -43,6 +43,7 @@ package discovery
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -66,7 +67,7 @@ type source struct {
 	// groups are the last good target groups, by Source.
 	groups map[string]*targetgroup.Group
 	// failing holds what failed and has not recovered: a file path or glob,
-	// a DNS name, the URL, or "" for the discoverer itself.
+	// a DNS name, the URL (httpKey), or "" for the discoverer itself.
 	failing map[string]*failure
 	// dnsErrs are the errors the DNS discoverer logged since its last
 	// update, and dnsServerErrs its servers' errors by name (without the
@@ -169,7 +170,7 @@ func (s *source) update(tgs []*targetgroup.Group, now time.Time) []transition {
 		s.dnsErrs, s.dnsServerErrs = nil, nil
 	case *http.SDConfig:
 		s.good = true
-		out = appendIf(out, s.recover(c.URL, now))
+		out = appendIf(out, s.recover(httpKey(c), now))
 	case *file.SDConfig:
 		s.good = true
 		out = s.fileUpdate(c, tgs, now)
@@ -254,7 +255,7 @@ func (s *source) report(rec logRecord, now time.Time) (t *transition, other bool
 	s.reported = true
 	switch c := s.cfg.(type) {
 	case *http.SDConfig:
-		return s.fail(c.URL, err, now), false
+		return s.fail(httpKey(c), err, now), false
 	case *file.SDConfig:
 		switch {
 		case strings.Contains(rec.msg, "reading file"):
@@ -266,6 +267,16 @@ func (s *source) report(rec logRecord, now time.Time) (t *transition, other bool
 		}
 	}
 	return nil, true
+}
+
+// httpKey names what an HTTP source fetches, in its failures and the log:
+// its URL without the password, as Go's errors about it write it.
+func httpKey(c *http.SDConfig) string {
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return c.URL // the config check parsed it
+	}
+	return u.Redacted()
 }
 
 // stopped records that the discoverer returned while it should be running:
