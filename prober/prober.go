@@ -221,6 +221,7 @@ type Prober struct {
 func New(opts Options, logger log.Logger) *Prober {
 	if logger == nil {
 		logger = log.NewNopLogger()
+		opts.debugOff = true // nothing to log to
 	}
 	mod := opts.shared
 	if mod == nil || !mod.Equal(opts.Module) {

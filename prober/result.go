@@ -13,7 +13,11 @@
 
 package prober
 
-import "time"
+import (
+	"time"
+
+	"github.com/go-kit/log/level"
+)
 
 // ResultKind says what a Result reports.
 type ResultKind int
@@ -74,13 +78,26 @@ func (s *state) inFlightSeqs(dst []uint64, now time.Time, due bool) []uint64 {
 	return dst
 }
 
-// report passes r to the prober's OnResult, if it has one. The caller
-// must not hold p.mu: OnResult may take its time.
+// report passes r to the prober's OnResult, if it has one, and logs a
+// probe's outcome at debug level (--log.level=debug logs every probe).
+// The caller must not hold p.mu: OnResult may take its time.
 func (p *Prober) report(r Result) {
+	if !p.opts.debugOff {
+		switch r.Kind {
+		case ResultReply:
+			level.Debug(p.logger()).Log("msg", "probe answered", "seq", r.Seq, "rtt_seconds", r.RTT.Seconds())
+		case ResultTimeout:
+			level.Debug(p.logger()).Log("msg", "probe timed out", "seq", r.Seq)
+		}
+	}
 	if p.onResult != nil {
 		p.onResult(r)
 	}
 }
+
+// reports reports whether the prober reports its probes one by one: to
+// OnResult, or to the debug log.
+func (p *Prober) reports() bool { return p.onResult != nil || !p.opts.debugOff }
 
 // reportTimeouts reports the timeouts of seqs at now.
 func (p *Prober) reportTimeouts(now time.Time, seqs []uint64) {
@@ -93,7 +110,7 @@ func (p *Prober) reportTimeouts(now time.Time, seqs []uint64) {
 // now only, if due is set) when the prober reports results, else nil: the
 // probes a change is about to time out. The caller holds p.mu.
 func (p *Prober) lostSeqs(now time.Time, due bool) []uint64 {
-	if p.onResult == nil {
+	if !p.reports() {
 		return nil
 	}
 	return p.st.inFlightSeqs(nil, now, due)
@@ -103,7 +120,7 @@ func (p *Prober) lostSeqs(now time.Time, due bool) []uint64 {
 // timedOut is set if taking it also timed its probe out (it came after
 // its deadline), rtt is the RTT it measured if it was in time.
 func (p *Prober) reportReply(now time.Time, seq uint64, res replyResult, timedOut bool, rtt time.Duration) {
-	if p.onResult == nil {
+	if !p.reports() {
 		return
 	}
 	switch res {
