@@ -92,11 +92,17 @@ func jitterStep(j, prev, cur time.Duration) time.Duration {
 func (t *timing) rtt(prev, cur time.Duration) { t.jitter = jitterStep(t.jitter, prev, cur) }
 
 // peer takes an extended reply to a probe that left at txNs and came back
-// at rxNs (Unix ns, this host's clock).
+// at rxNs (Unix ns, this host's clock). The echo server received the probe
+// and sent the reply between those instants, so a turnaround longer than
+// the round trip is not one: a server whose wall clock stepped between its
+// receive and its send, or one that lies. It counts as the whole round
+// trip, which keeps the network's share (RTT − turnaround, and forward +
+// reverse) from going negative.
 func (t *timing) peer(txNs, rxNs int64, r echoReply, m *config.Module) {
-	t.turnHistogram(m).observe(r.turnaround.Seconds())
+	turn := min(r.turnaround, time.Duration(rxNs-txNs))
+	t.turnHistogram(m).observe(turn.Seconds())
 	fwd := time.Duration(r.peerRxNs - txNs)
-	rev := time.Duration(rxNs - r.peerRxNs - int64(r.turnaround))
+	rev := time.Duration(rxNs - r.peerRxNs - int64(turn))
 	if t.hasTransit {
 		t.fwdJitter = jitterStep(t.fwdJitter, t.fwd, fwd)
 		t.revJitter = jitterStep(t.revJitter, t.rev, rev)
