@@ -50,11 +50,16 @@ type Options struct {
 	// (--web.history), for the landing page's sparklines, /graph and
 	// /target; 0 if none is kept.
 	HistorySpan time.Duration
+	// WriteStallTimeout is how long a response may wait for its client to
+	// take any of it before the connection is closed; 0 is
+	// defaultWriteStallTimeout.
+	WriteStallTimeout time.Duration
 }
 
 // NewHandler returns the handler of every endpoint: the telemetry path,
 // the fixed routes (/probe, /graph, /target, /-/healthy, /-/reload,
-// /config, /favicon.ico) and the landing page at /.
+// /config, /favicon.ico) and the landing page at /. A client that takes
+// none of a response for opts.WriteStallTimeout is disconnected.
 func NewHandler(opts Options, logger log.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(opts.TelemetryPath, collector.NewHandler(collector.HandlerOptions{
@@ -75,7 +80,11 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 			mux.Handle("/", landing)
 		}
 	}
-	return mux
+	stall := opts.WriteStallTimeout
+	if stall <= 0 {
+		stall = defaultWriteStallTimeout
+	}
+	return stallGuard{next: mux, stall: stall}
 }
 
 // maxScrapes is how many /metrics requests are served at once; more get
