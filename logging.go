@@ -16,12 +16,16 @@ package main
 import (
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	slgk "github.com/tjhop/slog-gokit"
+
+	"github.com/tcpping/tcpping_exporter/internal/loglimit"
 )
 
 // loggers are the root logger and the filtered base that the
@@ -90,3 +94,35 @@ func (l loggers) slog() *slog.Logger {
 
 // debug reports whether debug messages are logged.
 func (l loggers) debug() bool { return l.level <= slog.LevelDebug }
+
+// httpServerErrorLog returns the log net/http writes its server's errors
+// to: a handshake that failed (a client speaking plain HTTP to a TLS
+// listener, a port scanner), an accept that failed, a handler's panic.
+// Each becomes a line of logger's, at Warn at most once per
+// loglimit.Interval and at Debug otherwise, as the echo server logs the
+// clients it rejects, since a remote client can fail handshakes as fast as
+// it likes; a handler's panic, a bug, always goes out at Error. Without it
+// net/http writes each one to standard error, in a format of its own.
+func httpServerErrorLog(logger log.Logger) *stdlog.Logger {
+	return stdlog.New(&httpServerErrors{logger: logger}, "", 0)
+}
+
+// httpServerErrors is the writer of httpServerErrorLog: net/http writes
+// one line per error, "http: " and what went wrong.
+type httpServerErrors struct {
+	logger log.Logger
+	limit  loglimit.Limiter
+}
+
+func (w *httpServerErrors) Write(p []byte) (int, error) {
+	msg := strings.TrimPrefix(strings.TrimSuffix(string(p), "\n"), "http: ")
+	lvl := level.Debug
+	switch {
+	case strings.HasPrefix(msg, "panic serving"): // a bug of ours, with its stack
+		lvl = level.Error
+	case w.limit.Allow(time.Now()):
+		lvl = level.Warn
+	}
+	lvl(w.logger).Log("msg", "http server error", "err", msg)
+	return len(p), nil
+}

@@ -264,7 +264,7 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 		AllowedTargets: allowed,
 		HistorySpan:    histories.Span(),
 	}, logger)
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: httpServerErrorLog(log.With(logger, "component", "web"))}
 
 	errc := make(chan error, 2)
 	go rl.Run(ctx, hup)

@@ -47,7 +47,7 @@ func (s *Server) acceptLoop(l net.Listener) error {
 			return fmt.Errorf("accept on %s: %w", l.Addr(), err)
 		}
 		delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
-		if s.acceptLog.allow(time.Now()) {
+		if s.acceptLog.Allow(time.Now()) {
 			level.Warn(s.logger).Log("msg", "accept failed, retrying", "address", l.Addr(), "err", err)
 		}
 		retry.Reset(delay)
@@ -104,7 +104,7 @@ func (s *Server) admit(c net.Conn) {
 // accept.
 func (s *Server) refuse(c net.Conn, r reason, err error) {
 	s.m.reject(r)
-	if s.rejectLog[r].allow(time.Now()) {
+	if s.rejectLog[r].Allow(time.Now()) {
 		level.Warn(s.logger).Log("msg", "connection rejected", "remote_addr", c.RemoteAddr(), "err", err)
 	} else {
 		level.Debug(s.logger).Log("msg", "connection rejected", "remote_addr", c.RemoteAddr(), "err", err)

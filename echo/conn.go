@@ -60,7 +60,7 @@ func (s *Server) logClosed(r reason, remote net.Addr, err error) {
 	if errors.Is(err, io.EOF) {
 		err = nil
 	}
-	if (r == reasonBadMagic || r == reasonWriteTimeout) && s.rejectLog[r].allow(time.Now()) {
+	if (r == reasonBadMagic || r == reasonWriteTimeout) && s.rejectLog[r].Allow(time.Now()) {
 		level.Warn(s.logger).Log("msg", "connection closed", "remote_addr", remote, "err", err)
 		return
 	}

@@ -109,7 +109,7 @@ func (e *epollEngine) serve(c net.Conn) {
 // because the server could not take it on, most likely for want of file
 // descriptors or kernel memory.
 func (s *Server) logUnserved(remote net.Addr, err error) {
-	if s.acceptLog.allow(time.Now()) {
+	if s.acceptLog.Allow(time.Now()) {
 		level.Warn(s.logger).Log("msg", "cannot serve connection", "remote_addr", remote, "err", err)
 	} else {
 		level.Debug(s.logger).Log("msg", "cannot serve connection", "remote_addr", remote, "err", err)

@@ -24,6 +24,8 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/tcpping/tcpping_exporter/internal/loglimit"
 )
 
 const metricsHeader = `# HELP tcp_echo_server_accepted_total Total number of echo server connections accepted and served.
@@ -130,7 +132,7 @@ func TestRejectLogIsRateLimited(t *testing.T) {
 	elapsed := time.Since(start)
 
 	warns, debugs := logs.count("warn connection rejected"), logs.count("debug connection rejected")
-	if limit := int(elapsed/logInterval) + 1; warns < 1 || warns > limit {
+	if limit := int(elapsed/loglimit.Interval) + 1; warns < 1 || warns > limit {
 		t.Errorf("%d Warn lines for %d rejections in %s, want 1 to %d", warns, clients, elapsed, limit)
 	}
 	if warns+debugs != clients {

@@ -44,6 +44,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tcpping/tcpping_exporter/internal/loglimit"
 	"github.com/tcpping/tcpping_exporter/internal/netmatch"
 )
 
@@ -104,8 +105,8 @@ type Server struct {
 	logger   log.Logger
 	m        *metrics
 
-	rejectLog [numReasons]logLimiter
-	acceptLog logLimiter
+	rejectLog [numReasons]loglimit.Limiter
+	acceptLog loglimit.Limiter
 
 	done chan struct{}  // closed by Shutdown
 	wg   sync.WaitGroup // accept loops and the engine's goroutines
