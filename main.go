@@ -52,6 +52,15 @@ const defaultConfigFile = "tcpping.yml"
 // shutdownTimeout bounds graceful shutdown.
 const shutdownTimeout = 4 * time.Second
 
+// maxHeaderBytes bounds an HTTP request's line and headers. net/http's
+// default, 1 MiB, let a client that sends that much and never ends its
+// headers hold a megabyte of the exporter's memory until the header
+// timeout, per connection. The longest request of ours (/probe with the
+// longest target and module, and a scrape's headers) takes under 2 KiB;
+// 64 KiB leaves room for cookies and proxies' headers, as web servers'
+// usual 8-64 KiB do.
+const maxHeaderBytes = 64 << 10
+
 // historySlot is the resolution of the probers' history (--web.history):
 // a graph's point per minute.
 const historySlot = time.Minute
@@ -264,7 +273,12 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 		AllowedTargets: allowed,
 		HistorySpan:    histories.Span(),
 	}, logger)
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: httpServerErrorLog(log.With(logger, "component", "web"))}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          httpServerErrorLog(log.With(logger, "component", "web")),
+	}
 
 	errc := make(chan error, 2)
 	go rl.Run(ctx, hup)

@@ -1,0 +1,90 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHugeRequestHeadersDoNotBloat opens 300 HTTP connections that each
+// send a megabyte of request headers and never end them, as anyone who
+// can reach the port can. Until the header timeout closes them, the
+// exporter holds what each connection sent it of its headers: its
+// resident memory must not grow by a megabyte per connection.
+func TestHugeRequestHeadersDoNotBloat(t *testing.T) {
+	const (
+		clients = 300
+		sent    = 1 << 20 // bytes of headers per client, at most
+	)
+	dir := t.TempDir()
+	p, web, _ := startSelf(t, dir)
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", web)
+	waitMetric(t, http.DefaultClient, url, "tcpping_exporter_config_last_reload_successful", nil, 1)
+	pid := p.cmd.Process.Pid
+	before := residentBytes(t, pid, "VmRSS:")
+
+	line := "X-Padding: " + strings.Repeat("a", 4000) + "\r\n"
+	block := "GET /metrics HTTP/1.1\r\nHost: x\r\n" + strings.Repeat(line, sent/len(line))
+	address := fmt.Sprintf("127.0.0.1:%d", web)
+	refused := 0
+	for i := range clients {
+		c, err := net.DialTimeout("tcp", address, 5*time.Second)
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte(block)); err != nil {
+			refused++ // the server answered and closed before taking it all
+		}
+	}
+	// The server reads what the kernel holds for it at its own pace; well
+	// within the 10s header timeout it has read it all.
+	time.Sleep(4 * time.Second)
+	grew := residentBytes(t, pid, "VmHWM:") - before
+	t.Logf("%d clients sent up to %d KiB of headers each (%d cut short by the server): resident memory peaked %.1f MiB higher",
+		clients, sent>>10, refused, float64(grew)/(1<<20))
+	if grew > 100<<20 {
+		t.Errorf("resident memory peaked %.1f MiB higher for %d clients holding unfinished headers, want under 100 MiB",
+			float64(grew)/(1<<20), clients)
+	}
+}
+
+// residentBytes returns the resident memory of process pid that field of
+// its /proc status gives: VmRSS now, VmHWM at its peak.
+func residentBytes(t *testing.T, pid int, field string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatalf("%s %q: %v", field, v, err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
