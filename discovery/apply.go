@@ -168,6 +168,7 @@ func (r *Runner) apply(cfg *config.Config, now time.Time) error {
 		}
 	}
 	r.cfg, r.entries = cfg, entries
+	r.active.Store(len(entries) > 0)
 	if r.runCtx != nil {
 		for _, s := range created {
 			r.start(s)

@@ -49,8 +49,9 @@
 //     targets left out after relabeling because their address, name,
 //     module or labels are unusable (reason "address", "name", "module",
 //     "label").
-//   - Prometheus' own prometheus_sd_* metrics: those of the file, DNS and
-//     HTTP mechanisms, the refresh metrics, and the discovery manager's
+//   - Prometheus' own prometheus_sd_* metrics, while the config has
+//     discovery entries: those of the file, DNS and HTTP mechanisms, the
+//     refresh metrics, and the discovery manager's
 //     (prometheus_sd_discovered_targets and the update counters, with
 //     name="tcpping_exporter", config the entry's name).
 //

@@ -41,8 +41,11 @@ type metrics struct {
 	manager *promdiscovery.Metrics
 }
 
-// newMetrics creates the metrics and registers them on reg.
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// newMetrics creates the metrics and registers them on reg. Prometheus'
+// own prometheus_sd_* metrics are collected only while active reports
+// true: DESIGN.md lists them "with discovery", and without it they are a
+// dozen series about nothing.
+func newMetrics(reg prometheus.Registerer, active func() bool) (*metrics, error) {
 	m := &metrics{
 		targets: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tcpping_exporter_discovered_targets",
@@ -62,12 +65,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			return nil, fmt.Errorf("register discovery metrics: %w", err)
 		}
 	}
-	sd, err := promdiscovery.CreateAndRegisterSDMetrics(lintClean{reg})
+	sdReg := gated{Registerer: reg, on: active}
+	sd, err := promdiscovery.CreateAndRegisterSDMetrics(lintClean{sdReg})
 	if err != nil {
 		return nil, fmt.Errorf("register Prometheus discovery metrics: %w", err)
 	}
 	m.sd = sd
-	manager, err := promdiscovery.NewManagerMetrics(reg, managerName)
+	manager, err := promdiscovery.NewManagerMetrics(sdReg, managerName)
 	if err != nil {
 		return nil, fmt.Errorf("register Prometheus discovery manager metrics: %w", err)
 	}
@@ -126,5 +130,48 @@ func (l lintClean) MustRegister(cs ...prometheus.Collector) {
 		if err := l.Register(c); err != nil {
 			panic(err)
 		}
+	}
+}
+
+// gated is a Registerer whose collectors collect only while on reports
+// true. They stay registered throughout, as every metric does, and keep
+// their values while hidden: a counter goes on from where it was when it
+// shows again.
+type gated struct {
+	prometheus.Registerer
+	on func() bool
+}
+
+// Register registers c, gated.
+func (g gated) Register(c prometheus.Collector) error {
+	return g.Registerer.Register(gatedCollector{c, g.on})
+}
+
+// MustRegister registers cs, gated, panicking on an error, as the
+// Registerer interface requires.
+func (g gated) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := g.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// Unregister unregisters c, which the registry knows by its Descs.
+func (g gated) Unregister(c prometheus.Collector) bool {
+	return g.Registerer.Unregister(gatedCollector{c, g.on})
+}
+
+// gatedCollector describes what its Collector describes, and collects it
+// only while on reports true.
+type gatedCollector struct {
+	prometheus.Collector
+	on func() bool
+}
+
+// Collect collects the wrapped Collector's metrics while on reports true.
+func (g gatedCollector) Collect(ch chan<- prometheus.Metric) {
+	if g.on() {
+		g.Collector.Collect(ch)
 	}
 }

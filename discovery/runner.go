@@ -29,6 +29,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -140,6 +141,9 @@ type Runner struct {
 	self     Self
 	metrics  *metrics
 	timing   timing
+	// active is whether the config last applied has discovery entries:
+	// Prometheus' prometheus_sd_* metrics show only while it has.
+	active atomic.Bool
 
 	// pubMu serialises publication, so that updates reach OnUpdate in the
 	// order they were computed.
@@ -193,20 +197,20 @@ func New(opts Options) (*Runner, error) {
 	if opts.Registerer == nil || opts.OnUpdate == nil {
 		return nil, errors.New("discovery: Registerer and OnUpdate are required")
 	}
-	m, err := newMetrics(opts.Registerer)
-	if err != nil {
-		return nil, err
-	}
 	r := &Runner{
 		logger:   opts.Logger,
 		handler:  opts.SlogHandler,
 		onUpdate: opts.OnUpdate,
 		self:     opts.Self,
-		metrics:  m,
 		timing:   defaultTiming(),
 		cfg:      config.Default(),
 		wake:     make(chan struct{}, 1),
 	}
+	m, err := newMetrics(opts.Registerer, r.active.Load)
+	if err != nil {
+		return nil, err
+	}
+	r.metrics = m
 	if r.logger == nil {
 		r.logger = log.NewNopLogger()
 	}
