@@ -122,8 +122,12 @@ func checkHost(host string, bracketed bool) error {
 // dot of a fully qualified name. A name outside that rule has no DNS answer
 // the exporter could use: Go's resolver refuses it without a query, and
 // refusing it first gives the same answer, a clear one, whichever resolver
-// the binary uses. A name in another script must be written in punycode
-// (xn--…), as DNS carries it.
+// the binary uses. For that reason too, the last label is not a number
+// (decimal, or hexadecimal after 0x): inet_aton(3), and so a C resolver,
+// reads such a name as an IPv4 address (127.1 is 127.0.0.1, 0127.0.0.1 is
+// 87.0.0.1) where Go's resolver asks DNS for it, and RFC 1123 has no host
+// name ending in one; 10.0.0.256 is a mistyped address, not a name. A name
+// in another script must be written in punycode (xn--…), as DNS carries it.
 func CheckDNSName(name string) error {
 	name = strings.TrimSuffix(name, ".")
 	if len(name) > 253 {
@@ -148,5 +152,18 @@ func CheckDNSName(name string) error {
 			}
 		}
 	}
+	if last := name[strings.LastIndexByte(name, '.')+1:]; isNumber(last) {
+		return fmt.Errorf("its last label %q is a number, which a C resolver reads as part of an IPv4 address (RFC 1123: no host name ends in one)", last)
+	}
 	return nil
+}
+
+// isNumber reports whether label is a number as inet_aton(3) reads one in
+// an IPv4 address: decimal (octal with a leading 0) or hexadecimal after
+// 0x, the hex digits possibly none.
+func isNumber(label string) bool {
+	if hex, ok := strings.CutPrefix(strings.ToLower(label), "0x"); ok {
+		return strings.Trim(hex, "0123456789abcdef") == ""
+	}
+	return label != "" && strings.Trim(label, "0123456789") == ""
 }

@@ -61,6 +61,22 @@ func TestValidateAddress(t *testing.T) {
 		{"bücher.example:4000", "punycode"},
 		{"[not-an-ip]:4000", "neither an IP address nor a DNS name"},
 		{"10.0.0.1%eth0:4000", "neither an IP address nor a DNS name"},
+		// A name whose last label is a number is what inet_aton(3), and
+		// so a C resolver, reads as an IPv4 address (127.1 is 127.0.0.1,
+		// 0127.0.0.1 is 87.0.0.1, 0x7f.1 is 127.0.0.1) and Go's resolver
+		// asks DNS for; RFC 1123 has no host name of that form. Refused,
+		// it means one thing whichever resolver the binary uses.
+		{"10.0.0.256:4000", `host "10.0.0.256" is neither an IP address nor a DNS name: its last label "256" is a number`},
+		{"127.1:4000", "neither an IP address nor a DNS name"},
+		{"0127.0.0.1:4000", "neither an IP address nor a DNS name"},
+		{"1.2.3.4.:4000", "neither an IP address nor a DNS name"},
+		{"1.2.3.0x4:4000", `its last label "0x4" is a number`},
+		{"echo.0X:4000", "is a number"},
+		{"4000:4000", "is a number"},
+		{"echo.4x:4000", ""},
+		{"echo.0xg:4000", ""},
+		{"4.echo:4000", ""},
+		{"0x.x:4000", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {

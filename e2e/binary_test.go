@@ -176,6 +176,9 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 	good := writeFile(t, dir, "good.yml", selfConfig(4000))
 	bad := writeFile(t, dir, "bad.yml", "modules:\n  fast:\n    tos: 300\n")
 	typo := writeFile(t, dir, "typo.yml", "targets:\n  - name: a\n    adress: 127.0.0.1:4000\n")
+	// 10.0.0.256 is no IPv4 address, nor a host name (RFC 1123: a host
+	// name's top-level label is never numeric).
+	badIP := writeFile(t, dir, "badip.yml", "targets:\n  - name: a\n    address: 10.0.0.256:4000\n")
 	// Valid YAML that Prometheus' HTTP discoverer cannot be made from.
 	noCA := writeFile(t, dir, "noca.yml", "discovery:\n  - name: web\n    http_sd_configs: [{url: \"http://127.0.0.1:1/sd\", tls_config: {ca_file: missing.pem}}]\n")
 	tests := []struct {
@@ -187,6 +190,7 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		{"valid file", []string{"--config.check", "--config.file=" + good}, 0, []string{"OK"}},
 		{"out of range value", []string{"--config.check", "--config.file=" + bad}, 1, []string{"tos", "fast"}},
 		{"unknown key", []string{"--config.check", "--config.file=" + typo}, 1, []string{"adress", `"a"`}},
+		{"mistyped IPv4 address", []string{"--config.check", "--config.file=" + badIP}, 1, []string{`target "a": address`, "10.0.0.256"}},
 		{"missing explicit file", []string{"--config.check", "--config.file=" + filepath.Join(dir, "nope.yml")}, 1, []string{"nope.yml"}},
 		{"missing default file", []string{"--config.check"}, 0, []string{"not found"}},
 		{"discovery source that cannot be made", []string{"--config.check", "--config.file=" + noCA}, 1, []string{`discovery "web"`, "http_sd_configs[0]", "missing.pem"}},
