@@ -85,7 +85,8 @@ func (o *Options) Check() error {
 // Run pings o.Target until o.Count probes have their outcome, ctx ends
 // (Ctrl-C) or the peer turns out not to be an echo server, then prints the
 // summary. It returns the exit code: ExitReplied if any probe was
-// answered, ExitNoReply if none was, ExitUsage if o is wrong.
+// answered, in time or late, ExitNoReply if none was, ExitUsage if o is
+// wrong.
 func Run(ctx context.Context, o Options) int {
 	if err := o.Check(); err != nil {
 		fmt.Fprintf(o.Stderr, "tcpping_exporter ping: %s\n", err)

@@ -107,7 +107,10 @@ func (s *session) end() {
 func (s *session) finish(snap prober.Snapshot) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sent, recv := snap.Sent, snap.Received
+	// A late reply came back, though after its probe's timeout: ping(8)
+	// counts it received, and the loss is the probes never answered, as
+	// the exporter's loss is timeouts less late replies.
+	sent, recv := snap.Sent, snap.Received+snap.Late
 	loss := 0.0
 	if sent > 0 {
 		loss = float64(sent-recv) / float64(sent)

@@ -15,7 +15,9 @@ package ping
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -124,4 +126,60 @@ func TestRTTSummaryOfRealReplies(t *testing.T) {
 		return
 	}
 	t.Fatal("no run with every reply under 1 ms")
+}
+
+// TestLateRepliesAreReceived pings an echo server that answers every
+// probe after its timeout: the probes are timed out, then answered. A
+// late reply came back, as ping(8) counts one, and as the exporter's loss
+// (timeouts less late replies) has it: the summary counts it received,
+// the loss is the probes never answered, and the exit code says that a
+// reply came back. A late reply has no RTT (the prober does not time a
+// reply after its timeout), so there is no RTT line.
+func TestLateRepliesAreReceived(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		frames := 0 // the first is the HELLO, answered at once
+		addr := testenv.HeldEchoServer(t, testenv.HeldEcho{Hold: func() time.Duration {
+			if frames++; frames == 1 {
+				return 0
+			}
+			return 150 * time.Millisecond
+		}})
+		code, stdout, stderr := run(t, context.Background(), Options{
+			Target: addr, Count: 3, Interval: 300 * time.Millisecond, Timeout: 50 * time.Millisecond, JSON: asJSON,
+		})
+		late := strings.Count(stdout, "late reply from ")
+		if asJSON {
+			late = strings.Count(stdout, `"type":"late"`)
+		}
+		var sent, recv uint64
+		var loss float64
+		if asJSON {
+			i := strings.Index(stdout, `{"type":"summary"`)
+			if i < 0 {
+				t.Fatalf("no summary:\n%s", stdout)
+			}
+			var s struct {
+				Transmitted, Received uint64
+				LossRatio             float64 `json:"loss_ratio"`
+			}
+			if err := json.Unmarshal([]byte(strings.TrimSpace(stdout[i:])), &s); err != nil {
+				t.Fatal(err)
+			}
+			sent, recv, loss = s.Transmitted, s.Received, s.LossRatio
+		} else {
+			m := regexp.MustCompile(`(\d+) probes transmitted, (\d+) received, (\S+)% loss`).FindStringSubmatch(stdout)
+			if m == nil {
+				t.Fatalf("no summary:\n%s", stdout)
+			}
+			sent, recv, loss = uint64(num(t, m[1])), uint64(num(t, m[2])), num(t, m[3])/100
+			if rttLine.MatchString(stdout) || strings.Contains(stdout, "rtt min/avg") {
+				t.Errorf("an RTT line for replies that have no RTT:\n%s", stdout)
+			}
+		}
+		// The third probe's reply may come after the ping has ended.
+		if late < 2 || sent != 3 || recv != uint64(late) || math.Abs(loss-float64(sent-recv)/float64(sent)) > 1e-6 || code != ExitReplied {
+			t.Errorf("json %v: %d late replies; summary %d sent, %d received, loss %v; exit code %d; want the late replies received, loss the rest, exit code %d:\n%s%s",
+				asJSON, late, sent, recv, loss, code, ExitReplied, stdout, stderr)
+		}
+	}
 }
