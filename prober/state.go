@@ -221,7 +221,7 @@ func (s *state) reply(r echoReply) replyResult {
 			// the timeout was processed: a timeout and a late reply,
 			// exactly as if the timeout had been counted on time.
 			s.probeTimedOut(r.recv)
-			s.late++
+			s.lateReply()
 			return replyLate
 		}
 		rtt := arrival - departure
@@ -247,11 +247,20 @@ func (s *state) reply(r echoReply) replyResult {
 	// duplicate or a number we never sent.
 	if seq := r.seq; seq >= s.connFirst && seq <= s.seq && seq > s.lastReplied {
 		s.lastReplied = seq
-		s.late++
+		s.lateReply()
 		return replyLate
 	}
 	s.unexpected++
 	return replyUnexpected
+}
+
+// lateReply counts a reply to a probe that timed out. The connection
+// answers: its timeouts so far do not count towards declaring it dead (a
+// path slower than a fixed timeout would otherwise be redialed every
+// reconnect_after probes, and lose the probes of each redial).
+func (s *state) lateReply() {
+	s.late++
+	s.consecutive = 0
 }
 
 // expire times out every probe whose deadline has passed. It reports
