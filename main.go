@@ -288,8 +288,11 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 		_ = disc.Run(ctx) // returns nil when ctx ends; only one Run runs
 	}()
 	if echoSrv != nil {
+		// Not ctx: the echo server stops after the probers (below), or
+		// an exporter probing its own echo server would see its
+		// connection lost, and warn, as it stops.
 		go func() {
-			if err := echoSrv.Serve(ctx); err != nil {
+			if err := echoSrv.Serve(context.Background()); err != nil {
 				errc <- fmt.Errorf("echo server: %w", err)
 			}
 		}()
