@@ -344,6 +344,8 @@ func (f *flow) drop() {
 
 // finished marks the prober stopped, once its loop has let go of it.
 func (f *flow) finished() {
-	f.setStatus(StateStopped)
+	f.p.mu.Lock()
+	f.p.st.stop()
+	f.p.mu.Unlock()
 	level.Debug(f.p.logger()).Log("msg", "prober stopped")
 }

@@ -290,12 +290,13 @@ func (p *Prober) Stop() {
 	}
 }
 
-// FirstResult is closed when the prober has its first result: a reply, a
-// timeout or a failed connection attempt.
+// FirstResult is closed when the prober has its first result (a reply, a
+// timeout or a failed connection attempt), or when it has stopped without
+// one: a reload stopped it, say. Its State then tells which.
 func (p *Prober) FirstResult() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.st.results > 0 {
+	if p.st.results > 0 || p.st.status == StateStopped {
 		return closed
 	}
 	if p.st.first == nil {

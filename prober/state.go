@@ -95,7 +95,7 @@ type state struct {
 	events           []Event // a ring of up to maxEvents, grown as needed
 	nEvents          int
 
-	first chan struct{} // made by the first FirstResult, closed at the first result
+	first chan struct{} // made by the first FirstResult, closed at the first result or at stop
 
 	rto     *rtoEstimator
 	hist    *histogram
@@ -127,6 +127,16 @@ func (s *state) result() {
 		close(s.first)
 	}
 	s.results++
+}
+
+// stop marks the prober stopped and, if it had no result, closes the
+// first-result channel: none will come now.
+func (s *state) stop() {
+	s.status = StateStopped
+	if s.results == 0 && s.first != nil {
+		close(s.first)
+		s.first = nil
+	}
 }
 
 func (s *state) event(now time.Time, text string) {

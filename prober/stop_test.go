@@ -15,10 +15,14 @@ package prober
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tcpping/tcpping_exporter/config"
 )
 
 // TestStopWhileWriteBlocked stops a prober whose peer has stopped reading:
@@ -87,5 +91,30 @@ func TestStopWhileWriteBlocked(t *testing.T) {
 					s.Dropped, s.LastError, s.State)
 			}
 		})
+	}
+}
+
+// TestFirstResultClosesAtStop stops a prober before its first result (its
+// HELLO is never answered): FirstResult, asked before and after, is
+// closed, so that no one waits on for a result that cannot come.
+func TestFirstResultClosesAtStop(t *testing.T) {
+	srv := startServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	mod := testModule(time.Second, 20*time.Second, false)
+	mod.MaxTimeout = config.Duration(20 * time.Second)
+	p := New(Options{Name: "t", Address: srv.addr(), ModuleName: "test", Module: mod, NoSplay: true}, nil)
+	p.startOn(t.Context(), testEngine(t))
+	t.Cleanup(p.Stop)
+	first := p.FirstResult()
+	waitFor(t, "the connection", 5*time.Second, func() bool { return srv.accepted.Load() == 1 })
+	p.Stop()
+	for i, c := range []<-chan struct{}{first, p.FirstResult()} {
+		select {
+		case <-c:
+		default:
+			t.Errorf("FirstResult asked %s the stop: not closed", []string{"before", "after"}[i])
+		}
+	}
+	if s := p.Snapshot(); s.State != StateStopped || s.Results != 0 {
+		t.Errorf("state %v with %d results, want stopped with none", s.State, s.Results)
 	}
 }

@@ -126,6 +126,43 @@ func truncate(s string) string {
 	return s
 }
 
+// getServed answers a request whose prober Get could not give, and then
+// returns false.
+func getServed(w http.ResponseWriter, req probeRequest, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, prober.ErrUnknownModule): // not in the config of the latest reload
+		http.Error(w, fmt.Sprintf("unknown module %q", truncate(req.module)), http.StatusBadRequest)
+	case errors.Is(err, prober.ErrTooManyTargets):
+		http.Error(w, fmt.Sprintf("%s: the exporter already runs --probe.max-dynamic-targets probers", err), http.StatusServiceUnavailable)
+	default:
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	}
+	return false
+}
+
+// awaitFirst waits until every flow of p has its first result, or has
+// stopped, and reports whether they all did before deadline and before
+// the client went away.
+func awaitFirst(r *http.Request, p *prober.Prober, deadline time.Time) bool {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	for _, f := range p.Flows() {
+		select {
+		case <-f.FirstResult():
+		case <-t.C:
+			return false
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	return true
+}
+
+// stopped reports whether p has stopped.
+func stopped(p *prober.Prober) bool { return p.Snapshot().State == prober.StateStopped }
+
 func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, err := parseProbeRequest(r)
 	if err != nil {
@@ -141,32 +178,25 @@ func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, created, err := h.manager.Get(req.module, address)
-	switch {
-	case errors.Is(err, prober.ErrUnknownModule): // not in the config of the latest reload
-		http.Error(w, fmt.Sprintf("unknown module %q", truncate(req.module)), http.StatusBadRequest)
-		return
-	case errors.Is(err, prober.ErrTooManyTargets):
-		http.Error(w, fmt.Sprintf("%s: the exporter already runs --probe.max-dynamic-targets probers", err), http.StatusServiceUnavailable)
-		return
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	if !getServed(w, req, err) {
 		return
 	}
 	if created {
-		// The first request waits for the first result of every flow,
-		// within the scrape timeout, so its answer says something.
-		t := time.NewTimer(req.wait)
-	wait:
-		for _, f := range p.Flows() {
-			select {
-			case <-f.FirstResult():
-			case <-t.C:
-				break wait
-			case <-r.Context().Done():
-				break wait
+		deadline := time.Now().Add(req.wait)
+		// A reload may stop the new prober before its first result (its
+		// module changed or went, or a target of the config now has its
+		// module and address): the answer is then that of the prober
+		// that runs for them now, within the same wait.
+		for awaitFirst(r, p, deadline) && stopped(p) {
+			next, _, err := h.manager.Get(req.module, address)
+			if !getServed(w, req, err) {
+				return
 			}
+			if next == p {
+				break
+			}
+			p = next
 		}
-		t.Stop()
 	}
 	if req.debug {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 	"github.com/tcpping/tcpping_exporter/prober"
@@ -200,5 +202,72 @@ func TestProbeRunsTheReloadedModule(t *testing.T) {
 	}
 	if _, n := m.Counts(); n != 1 {
 		t.Errorf("%d dynamic probers, want 1 (none for the removed module)", n)
+	}
+}
+
+// TestProbeFirstWaitAcrossReload sends the first /probe of a target, which
+// waits for the new prober's first result, and reloads meanwhile with a
+// new module: the reload stops that prober. The request is answered from
+// the prober of the reloaded module once it has its first result, not
+// after the scrape timeout from a prober that no longer runs.
+func TestProbeFirstWaitAcrossReload(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tcpping.yml")
+	// The HELLO of the first prober waits 20 s for an answer that never
+	// comes; that of the reloaded module 100 ms.
+	writeConfig(t, file, "modules:\n  default: {interval: 1s, timeout: 20s, max_timeout: 20s, adaptive: false, ip_protocol: ip4}\n")
+	rl, _, srv := newTestReloader(t, ConfigFile{Path: file, Explicit: true}, "/metrics")
+	addr := stallingServer(t)
+
+	type answer struct {
+		code    int
+		body    string
+		err     error
+		elapsed time.Duration
+	}
+	got := make(chan answer, 1)
+	start := time.Now()
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/probe?target="+addr, nil)
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		got <- answer{resp.StatusCode, string(b), err, time.Since(start)}
+	}()
+	waitUntil := time.Now().Add(5 * time.Second)
+	for _, n := rl.manager.Counts(); n != 1; _, n = rl.manager.Counts() {
+		if time.Now().After(waitUntil) {
+			t.Fatal("no dynamic prober started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	writeConfig(t, file, "modules:\n  default: {interval: 1s, timeout: 100ms, ip_protocol: ip4}\n")
+	if err := rl.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	a := <-got
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	if a.code != http.StatusOK {
+		t.Fatalf("/probe: %d %s", a.code, a.body)
+	}
+	if a.elapsed > 5*time.Second {
+		t.Errorf("/probe answered after %v: it waited out the scrape timeout for a prober the reload stopped", a.elapsed.Round(time.Millisecond))
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(strings.NewReader(a.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := testenv.Value(mfs, "tcp_echo_estimated_timeout_seconds", nil); v != 0.1 {
+		t.Errorf("tcp_echo_estimated_timeout_seconds %v, want 0.1, the reloaded module's timeout", v)
+	}
+	if v, _ := testenv.Value(mfs, "tcp_echo_dropped_total", nil); v < 1 {
+		t.Errorf("tcp_echo_dropped_total %v, want the failed HELLO of the reloaded module's prober counted", v)
 	}
 }
