@@ -42,6 +42,7 @@ import (
 	"github.com/tcpping/tcpping_exporter/collector"
 	"github.com/tcpping/tcpping_exporter/discovery"
 	"github.com/tcpping/tcpping_exporter/echo"
+	"github.com/tcpping/tcpping_exporter/internal/earlyhup"
 	"github.com/tcpping/tcpping_exporter/internal/history"
 	"github.com/tcpping/tcpping_exporter/internal/web"
 	"github.com/tcpping/tcpping_exporter/prober"
@@ -144,9 +145,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if cmd == pingCmd.cmd.FullCommand() {
+		earlyhup.Release()
 		return pingCmd.run(stdout, stderr)
 	}
 	if f.configCheck {
+		earlyhup.Release()
 		return checkConfig(f, stdout, stderr)
 	}
 	logs, err := newLogger(stderr, f.logFormat, f.logLevel)
@@ -198,12 +201,9 @@ func checkConfig(f flags, stdout, stderr io.Writer) int {
 
 // serve wires the components and runs until SIGTERM or SIGINT.
 func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
-	// SIGHUP first: its default action ends the process, so one sent
-	// while the exporter starts (systemctl reload right after start)
-	// would kill it. Caught here, it waits for the reload loop.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	// Caught since the process started (earlyhup), a SIGHUP sent while
+	// the exporter starts waits for the reload loop.
+	hup := earlyhup.Signals()
 
 	logger := logs.root
 	level.Info(logger).Log("msg", "starting tcpping_exporter", "version", version.Info())

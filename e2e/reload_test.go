@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -180,6 +182,48 @@ func TestSIGHUPDuringStartup(t *testing.T) {
 	}
 	waitMetric(t, http.DefaultClient, fmt.Sprintf("http://127.0.0.1:%d/metrics", web),
 		"tcpping_exporter_config_last_reload_successful", nil, 1)
+	if code, _ := p.stop(t); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}
+
+// TestSIGHUPWhilePackagesInitialise sends SIGHUP as soon as the first
+// package of this module has been initialised (GODEBUG=inittrace=1 says
+// when), long before main runs: as with `systemctl reload` right after
+// `systemctl start`, most of whose startup the process spends initialising
+// packages. The signal must not kill it; it reloads the config once it
+// runs.
+func TestSIGHUPWhilePackagesInitialise(t *testing.T) {
+	dir := t.TempDir()
+	web, echoPort := testenv.Port(t), testenv.Port(t)
+	cfg := writeFile(t, dir, "tcpping.yml", selfConfig(echoPort))
+	cmd := exec.Command(binary, "--config.file="+cfg,
+		"--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
+		"--echo.listen-address=127.0.0.1:"+strconv.Itoa(echoPort))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	p := startCommand(t, cmd)
+	const ours = "init github.com/tcpping/tcpping_exporter/"
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.stderr.String(), ours) {
+		if time.Now().After(deadline) {
+			t.Fatal("no package of this module was initialised")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for strings.Count(p.stderr.String(), `msg="config loaded"`) < 2 {
+		select {
+		case <-p.done:
+			t.Fatalf("the exporter exited on SIGHUP while its packages were initialised: %v", p.err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no reload after SIGHUP during startup")
+		}
+	}
 	if code, _ := p.stop(t); code != 0 {
 		t.Errorf("exit code %d", code)
 	}
