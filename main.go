@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -278,6 +279,11 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          httpServerErrorLog(log.With(logger, "component", "web")),
+		// A request's context ends at SIGTERM: a first /probe waiting for
+		// its new prober's first result, or a POST /-/reload for its
+		// turn, answers at once, and the graceful shutdown need not wait
+		// shutdownTimeout for it.
+		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 
 	errc := make(chan error, 2)

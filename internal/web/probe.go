@@ -143,21 +143,22 @@ func getServed(w http.ResponseWriter, req probeRequest, err error) bool {
 }
 
 // awaitFirst waits until every flow of p has its first result, or has
-// stopped, and reports whether they all did before deadline and before
-// the client went away.
-func awaitFirst(r *http.Request, p *prober.Prober, deadline time.Time) bool {
+// stopped, and reports whether they all did before deadline. Its error is
+// that of the request's context if that ended first: the client went
+// away, or the exporter is stopping.
+func awaitFirst(r *http.Request, p *prober.Prober, deadline time.Time) (bool, error) {
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	for _, f := range p.Flows() {
 		select {
 		case <-f.FirstResult():
 		case <-t.C:
-			return false
+			return false, nil
 		case <-r.Context().Done():
-			return false
+			return false, r.Context().Err()
 		}
 	}
-	return true
+	return true, nil
 }
 
 // stopped reports whether p has stopped.
@@ -187,7 +188,15 @@ func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// module changed or went, or a target of the config now has its
 		// module and address): the answer is then that of the prober
 		// that runs for them now, within the same wait.
-		for awaitFirst(r, p, deadline) && stopped(p) {
+		for {
+			all, err := awaitFirst(r, p, deadline)
+			if err != nil {
+				http.Error(w, "probe not answered: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+			if !all || !stopped(p) || !time.Now().Before(deadline) {
+				break
+			}
 			next, _, err := h.manager.Get(req.module, address)
 			if !getServed(w, req, err) {
 				return
