@@ -111,6 +111,7 @@ func (r *Runner) apply(cfg *config.Config, now time.Time) error {
 		entries []*entry
 		created []*source
 		reused  = map[*source]bool{}
+		in      = map[*source]*entry{} // the entry of each created source
 	)
 	for _, d := range cfg.Discovery {
 		e := &entry{cfg: d}
@@ -130,6 +131,7 @@ func (r *Runner) apply(cfg *config.Config, now time.Time) error {
 				continue
 			}
 			s := newSource(d.Name, it.id, it.cfg)
+			in[s] = e
 			created = append(created, s)
 			e.sources = append(e.sources, s)
 			e.fresh = append(e.fresh, s)
@@ -147,6 +149,7 @@ func (r *Runner) apply(cfg *config.Config, now time.Time) error {
 		}
 		entries = append(entries, e)
 	}
+	r.moved(created, in, reused)
 	if err := r.createDiscoverers(created); err != nil {
 		return err
 	}
@@ -212,6 +215,39 @@ func (r *Runner) createDiscoverers(sources []*source) error {
 		s.disc = disc
 	}
 	return errors.Join(errs...)
+}
+
+// moved finds, for each created source, a source the reload removes
+// from another entry with the same config: the source moved to another
+// entry, or its entry was renamed. It starts anew in its new entry (its
+// metrics carry the entry's name), and the removed one's last good groups
+// stand in for it until it has refreshed well, as a replaced source's do.
+// Its entry need not wait for its first answer (it counts as reported),
+// since its targets are known: they neither leave nor start again. in is
+// the entry of each created source; r.mu is held.
+func (r *Runner) moved(created []*source, in map[*source]*entry, reused map[*source]bool) {
+	var removed []*source
+	for _, e := range r.entries {
+		for _, s := range e.sources {
+			if !reused[s] {
+				removed = append(removed, s)
+			}
+		}
+	}
+	for _, s := range created {
+		e := in[s]
+		i := slices.IndexFunc(removed, func(old *source) bool {
+			// One of the entry's own is a replaced source, which stands
+			// in already.
+			return old != nil && old.entry != e.cfg.Name && reflect.DeepEqual(old.cfg, s.cfg)
+		})
+		if i < 0 {
+			continue
+		}
+		e.standIn = append(e.standIn, removed[i].sortedGroups()...)
+		s.reported = true
+		removed[i] = nil
+	}
 }
 
 // find returns a source of e, not in taken, whose config equals cfg.

@@ -285,3 +285,61 @@ func TestRunTwice(t *testing.T) {
 	}
 	again("after the first returned")
 }
+
+func TestReloadRenamedEntryKeepsTargets(t *testing.T) {
+	// A reload renames the entry, its source unchanged: the update that
+	// ApplyConfig publishes has the entry's targets under its new name,
+	// not an empty entry until the source, made anew, answers.
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}))
+	entry := func(name string) string {
+		return fmt.Sprintf("discovery:\n  - name: %s\n    file_sd_configs: [{files: [%q]}]\n", name, path)
+	}
+	h := newHarness(t, Self{})
+	h.apply(entry("mesh"))
+	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000")
+	n := len(h.history())
+	h.apply(entry("dc1"))
+	for _, u := range h.history()[n:] {
+		if got := addresses(u, "dc1"); len(got) != 1 || len(u.Entries) != 1 {
+			t.Errorf("update %d after the rename: entries %+v, want dc1 with 10.0.0.1:4000 only", u.Seq, u.Entries)
+		}
+	}
+	if got := len(h.history()) - n; got != 1 {
+		t.Errorf("%d updates from ApplyConfig, want 1", got)
+	}
+	if _, ok := h.gauge("tcpping_exporter_discovered_targets", "discovery", "mesh"); ok {
+		t.Error("tcpping_exporter_discovered_targets{discovery=mesh} still exists")
+	}
+	if src := h.firstSource("dc1"); src == nil || src.entry != "dc1" {
+		t.Error("the renamed entry runs no source of its own name")
+	}
+}
+
+func TestReloadMovedSourceKeepsTargets(t *testing.T) {
+	// A reload moves a file from one entry to another: the update that
+	// ApplyConfig publishes has its targets in their new entry, not
+	// nowhere until the source, made anew there, answers.
+	dir := t.TempDir()
+	one, two, three := filepath.Join(dir, "1.json"), filepath.Join(dir, "2.json"), filepath.Join(dir, "3.json")
+	writeAtomic(t, one, jsonTargets([]string{"10.0.0.1:4000"}))
+	writeAtomic(t, two, jsonTargets([]string{"10.0.0.2:4000"}))
+	writeAtomic(t, three, jsonTargets([]string{"10.0.0.3:4000"}))
+	h := newHarness(t, Self{})
+	h.apply(fmt.Sprintf("discovery:\n  - name: a\n    file_sd_configs: [{files: [%q]}, {files: [%q]}]\n  - name: b\n    file_sd_configs: [{files: [%q]}]\n", one, two, three))
+	h.waitTargets(fileChange, "b", "10.0.0.3:4000")
+	h.waitTargets(fileChange, "a", "10.0.0.1:4000", "10.0.0.2:4000")
+	n := len(h.history())
+	h.apply(fmt.Sprintf("discovery:\n  - name: a\n    file_sd_configs: [{files: [%q]}]\n  - name: b\n    file_sd_configs: [{files: [%q]}, {files: [%q]}]\n", one, three, two))
+	for _, u := range h.history()[n:] {
+		if a, b := addresses(u, "a"), addresses(u, "b"); fmt.Sprint(a) != "[10.0.0.1:4000]" || fmt.Sprint(b) != "[10.0.0.2:4000 10.0.0.3:4000]" {
+			t.Errorf("update %d after the move: a %v, b %v; want a [10.0.0.1:4000], b [10.0.0.2:4000 10.0.0.3:4000]", u.Seq, a, b)
+		}
+	}
+	if len(h.history()) == n {
+		t.Error("no update from ApplyConfig")
+	}
+	// Once the moved source has answered in its new entry, its targets
+	// are its own, the same.
+	h.waitTargets(fileChange, "b", "10.0.0.2:4000", "10.0.0.3:4000")
+}
