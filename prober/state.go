@@ -38,33 +38,6 @@ type probe struct {
 	deadline time.Time
 }
 
-// recentWindow counts events over the last minute in six 10-second slots:
-// coarse, but a handful of words per prober.
-type recentWindow struct {
-	slot  [6]uint32
-	epoch [6]uint32 // Unix time / 10
-}
-
-func (w *recentWindow) add(now time.Time) {
-	e := uint32(now.Unix() / 10)
-	i := e % 6
-	if w.epoch[i] != e {
-		w.epoch[i], w.slot[i] = e, 0
-	}
-	w.slot[i]++
-}
-
-func (w *recentWindow) sum(now time.Time) uint64 {
-	e := now.Unix() / 10
-	var n uint64
-	for i := range w.slot {
-		if e-int64(w.epoch[i]) < 6 {
-			n += uint64(w.slot[i])
-		}
-	}
-	return n
-}
-
 // state is everything a prober measures. The prober's mutex guards it.
 type state struct {
 	sent, received, timeouts, late, dropped, unexpected uint64
