@@ -249,13 +249,9 @@ func TestMissingDefaultConfigStartsWithDefaults(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(p.stderr.String()), "\n")
 	sawDefault := false
 	for _, l := range lines {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Errorf("log line is not JSON: %q", l)
+		m := jsonLogLine(t, l)
+		if m == nil {
 			continue
-		}
-		if m["ts"] == nil || m["level"] == nil || m["msg"] == nil || m["caller"] == nil {
-			t.Errorf("log line lacks ts, level, msg or caller: %q", l)
 		}
 		if strings.Contains(fmt.Sprint(m["msg"]), "not found") {
 			sawDefault = true
@@ -290,4 +286,20 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 			}
 		})
 	}
+}
+
+// jsonLogLine returns log line l of --log.format=json decoded, or nil if
+// it is not JSON; it fails the test unless l is JSON with the keys every
+// line has (ts, level, msg, caller).
+func jsonLogLine(t *testing.T, l string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(l), &m); err != nil {
+		t.Errorf("log line is not JSON: %q", l)
+		return nil
+	}
+	if m["ts"] == nil || m["level"] == nil || m["msg"] == nil || m["caller"] == nil {
+		t.Errorf("log line lacks ts, level, msg or caller: %q", l)
+	}
+	return m
 }

@@ -15,7 +15,6 @@ package e2e
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -63,14 +62,7 @@ func TestFailedHandshakesDoNotFloodTheLog(t *testing.T) {
 		if strings.Contains(l, "handshake") {
 			handshakes++
 		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Errorf("log line is not JSON: %q", l)
-			continue
-		}
-		if m["ts"] == nil || m["level"] == nil || m["msg"] == nil || m["caller"] == nil {
-			t.Errorf("log line lacks ts, level, msg or caller: %q", l)
-		}
+		jsonLogLine(t, l)
 	}
 	if limit := int(took/time.Second) + 2; handshakes == 0 || handshakes > limit {
 		t.Errorf("%d lines about failed handshakes for %d clients in %v, want 1 to %d (one a second)", handshakes, clients, took.Round(time.Millisecond), limit)

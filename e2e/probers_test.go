@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,12 +26,12 @@ import (
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
-// TestProbersDiscoveredSeriesFollowsConfig checks that
-// tcpping_exporter_probers{source="discovered"} is on /metrics only while
-// the loaded config has discovery entries, as DESIGN.md lists it ("with
-// discovery"), across reloads that add and remove them; static and
-// dynamic are always there.
-func TestProbersDiscoveredSeriesFollowsConfig(t *testing.T) {
+// TestDiscoverySeriesFollowConfig checks that the series DESIGN.md lists
+// "with discovery", tcpping_exporter_probers{source="discovered"} and
+// Prometheus' own prometheus_sd_* metrics, are on /metrics only while the
+// loaded config has discovery entries, across reloads that add and remove
+// them; tcpping_exporter_probers of static and dynamic are always there.
+func TestDiscoverySeriesFollowConfig(t *testing.T) {
 	dir := t.TempDir()
 	web, echoPort := testenv.Port(t), testenv.Port(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", web)
@@ -46,27 +47,39 @@ func TestProbersDiscoveredSeriesFollowsConfig(t *testing.T) {
 	discovered := map[string]string{"source": "discovered"}
 
 	// waitSources polls /metrics until the discovered series is there
-	// (with at least minDiscovered) or absent, as want says.
+	// (with at least minDiscovered), and the prometheus_sd_* families with
+	// prometheus_sd_discovered_targets{config="mesh"} among them, or until
+	// none of them is, as want says.
 	waitSources := func(t *testing.T, want bool, minDiscovered float64) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		var text string
+		var sd []string
 		for ctx.Err() == nil {
 			mfs, body, err := scrape(http.DefaultClient, metrics)
 			text = body
 			if err == nil {
+				sd = sd[:0]
+				for name := range mfs {
+					if strings.HasPrefix(name, "prometheus_sd_") {
+						sd = append(sd, name)
+					}
+				}
+				slices.Sort(sd)
 				_, hasStatic := testenv.Value(mfs, "tcpping_exporter_probers", static)
 				_, hasDynamic := testenv.Value(mfs, "tcpping_exporter_probers", map[string]string{"source": "dynamic"})
 				v, hasDisc := testenv.Value(mfs, "tcpping_exporter_probers", discovered)
-				if hasStatic && hasDynamic && hasDisc == want && (!want || v >= minDiscovered) {
+				_, hasMesh := testenv.Value(mfs, "prometheus_sd_discovered_targets", map[string]string{"config": "mesh"})
+				sdOK := want && hasMesh || !want && len(sd) == 0
+				if hasStatic && hasDynamic && hasDisc == want && (!want || v >= minDiscovered) && sdOK {
 					return
 				}
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		t.Fatalf("tcpping_exporter_probers: want static and dynamic, discovered present=%v (>= %v); /metrics has:\n%s",
-			want, minDiscovered, grepLines(text, "tcpping_exporter_probers"))
+		t.Fatalf("want tcpping_exporter_probers of static and dynamic, discovered present=%v (>= %v), and prometheus_sd_* present=%v (prometheus_sd_discovered_targets{config=\"mesh\"} among them); /metrics has:\n%s\nprometheus_sd_* families: %q",
+			want, minDiscovered, want, grepLines(text, "tcpping_exporter_probers"), sd)
 	}
 
 	t.Run("no discovery", func(t *testing.T) { waitSources(t, false, 0) })

@@ -39,6 +39,23 @@ func openFDs() int {
 	return len(es)
 }
 
+// noLeaks waits up to 10 s for the goroutines and open descriptors to
+// come back to baseG and baseFD, what they were before the test started
+// what it stopped, and fails with every goroutine's stack if they do not.
+func noLeaks(t *testing.T, baseG, baseFD int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > baseG || openFDs() > baseFD {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("after Stop: %d goroutines (%d before), %d descriptors (%d before)\n%s",
+				runtime.NumGoroutine(), baseG, openFDs(), baseFD, buf)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // churnConfig returns round i of TestReconcileChurn: target "steady" never
 // changes; target "churn" runs a module whose flows, interval,
 // payload_size, echo_protocol and tx_timestamps change from round to
@@ -194,16 +211,7 @@ func TestReconcileChurn(t *testing.T) {
 	}
 	// Nothing the Manager started outlives Stop: goroutines (loops,
 	// dials, lookups, workers, the sweeper) and sockets.
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > baseG || openFDs() > baseFD {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("after Stop: %d goroutines (%d before), %d descriptors (%d before)\n%s",
-				runtime.NumGoroutine(), baseG, openFDs(), baseFD, buf)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	noLeaks(t, baseG, baseFD)
 }
 
 // TestStopDuringDialsAndHellos stops a Manager whose probers are all in
@@ -262,16 +270,7 @@ func TestStopDuringDialsAndHellos(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("Stop took %v", took)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > baseG || openFDs() > baseFD {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("after Stop: %d goroutines (%d before), %d descriptors (%d before)\n%s",
-				runtime.NumGoroutine(), baseG, openFDs(), baseFD, buf)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	noLeaks(t, baseG, baseFD)
 }
 
 // TestTargetMovesBetweenSources moves one (module, address) from /probe

@@ -27,8 +27,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/tcpping/tcpping_exporter/prober"
 )
 
 // TestScrapersThatNeverRead checks that clients that ask for /metrics and
@@ -40,13 +38,7 @@ func TestScrapersThatNeverRead(t *testing.T) {
 	const stall = 5 * time.Second
 	file := filepath.Join(t.TempDir(), "tcpping.yml")
 	writeConfig(t, file, "targets: []\n")
-	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
-	t.Cleanup(m.Stop)
-	reg := prometheus.NewRegistry()
-	rl := NewReloader(ConfigFile{Path: file, Explicit: true}, m, nopLogger(), reg)
-	if err := rl.Reload(); err != nil {
-		t.Fatal(err)
-	}
+	rl, m, reg := loadedReloader(t, file)
 	// An answer of about 8 MB, more than the socket buffers of a client
 	// that does not read hold, gathered once.
 	big := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "big", Help: "Padding."}, []string{"l"})
@@ -127,13 +119,7 @@ func TestStallTimeoutKeepsKeptAliveConnections(t *testing.T) {
 	const stall = 300 * time.Millisecond
 	file := filepath.Join(t.TempDir(), "tcpping.yml")
 	writeConfig(t, file, "targets: []\n")
-	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
-	t.Cleanup(m.Stop)
-	reg := prometheus.NewRegistry()
-	rl := NewReloader(ConfigFile{Path: file, Explicit: true}, m, nopLogger(), reg)
-	if err := rl.Reload(); err != nil {
-		t.Fatal(err)
-	}
+	rl, m, reg := loadedReloader(t, file)
 	srv := httptest.NewServer(NewHandler(Options{
 		TelemetryPath: "/metrics", Registry: reg, Reloader: rl, Manager: m, WriteStallTimeout: stall,
 	}, nopLogger()))

@@ -37,9 +37,9 @@ import (
 	"github.com/tcpping/tcpping_exporter/prober"
 )
 
-// newReloaderServer returns a Reloader of file, loaded, its Manager and
-// the server of NewHandler, all running until the test ends.
-func newReloaderServer(t *testing.T, file string) (*Reloader, *prober.Manager, *httptest.Server) {
+// loadedReloader returns a Reloader of file, loaded, its Manager running
+// until the test ends, and the registry of the Reloader's metrics.
+func loadedReloader(t *testing.T, file string) (*Reloader, *prober.Manager, *prometheus.Registry) {
 	t.Helper()
 	m := prober.NewManager(t.Context(), prober.ManagerOptions{MaxDynamic: 10, IdleTimeout: time.Hour}, nil)
 	t.Cleanup(m.Stop)
@@ -48,6 +48,14 @@ func newReloaderServer(t *testing.T, file string) (*Reloader, *prober.Manager, *
 	if err := rl.Reload(); err != nil {
 		t.Fatal(err)
 	}
+	return rl, m, reg
+}
+
+// newReloaderServer returns a Reloader of file, loaded, its Manager and
+// the server of NewHandler, all running until the test ends.
+func newReloaderServer(t *testing.T, file string) (*Reloader, *prober.Manager, *httptest.Server) {
+	t.Helper()
+	rl, m, reg := loadedReloader(t, file)
 	srv := httptest.NewServer(NewHandler(Options{TelemetryPath: "/metrics", Registry: reg, Reloader: rl, Manager: m}, nopLogger()))
 	t.Cleanup(srv.Close)
 	return rl, m, srv
