@@ -108,13 +108,27 @@ func (r *Runner) entryTargets(e *entry, self selfSet) []config.Target {
 	b := buildTargets(groups, e.cfg, r.cfg.Modules)
 	r.metrics.manager.DiscoveredTargets.WithLabelValues(e.cfg.Name).Set(float64(b.found))
 	rejected := map[string]int{}
+	first := map[string]rejection{}
 	for _, rej := range b.rejected {
+		if rejected[rej.reason] == 0 {
+			first[rej.reason] = rej
+		}
 		rejected[rej.reason]++
 		level.Debug(r.logger).Log("msg", "discovered target rejected", "discovery", e.cfg.Name, "reason", rej.reason, "err", rej.err, "labels", rej.labels)
 	}
 	for _, reason := range reasons {
-		r.metrics.rejected.WithLabelValues(e.cfg.Name, reason).Set(float64(rejected[reason]))
+		n := rejected[reason]
+		r.metrics.rejected.WithLabelValues(e.cfg.Name, reason).Set(float64(n))
+		if n > e.rejected[reason] {
+			// Said once at Warn when more are rejected than at the last
+			// publication (a source's refresh republishes the same every
+			// time), with the first as an example; each at Debug.
+			rej := first[reason]
+			level.Warn(r.logger).Log("msg", "discovered targets rejected", "discovery", e.cfg.Name, "reason", reason,
+				"count", n, "first_err", rej.err, "first_labels", rej.labels)
+		}
 	}
+	e.rejected = rejected
 	targets := b.targets
 	var selves []config.Target
 	if e.cfg.ExcludeSelf {

@@ -177,6 +177,9 @@ type entry struct {
 	// during an outage keeps its last good targets as a failing one does.
 	standIn []*targetgroup.Group
 	fresh   []*source
+	// rejected counts the targets rejected at the last publication, by
+	// reason: a rise is logged at Warn.
+	rejected map[string]int
 }
 
 // standingIn returns the stand-in groups while a new source of e has not

@@ -322,3 +322,40 @@ func TestPeersByAddress(t *testing.T) {
 		})
 	}
 }
+
+// TestRejectedTargetsWarnOnce checks that an operator hears of rejected
+// targets at the default log level, once while the rejections stay as
+// they are (every refresh of a source republishes them), and again when
+// more are rejected: a file_sd file written for Prometheus, whose groups
+// carry a job label, would otherwise lose its targets with a Debug line.
+func TestRejectedTargetsWarnOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, `[{"targets": ["10.0.0.1:4000", "10.0.0.2:4000"], "labels": {"job": "mesh"}},
+		{"targets": ["10.0.0.3:4000"]}]`)
+	h := newHarness(t, Self{})
+	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q]}]\n", path))
+	h.waitTargets(fileChange, "mesh", "10.0.0.3:4000")
+	h.waitGauge(fileChange, 2, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "label")
+	warn := func() int {
+		return h.countLog("level=warn", `msg="discovered targets rejected"`, "discovery=mesh", "reason=label")
+	}
+	if n := warn(); n != 1 || h.countLog("level=warn", "count=2", `\"job\" is reserved`) != 1 {
+		t.Fatalf("%d Warn lines about the rejected targets, want 1 with their count and the first's reason:\n%s", n, h.logs.String())
+	}
+
+	// Another target: a new publication, with the same rejections.
+	writeAtomic(t, path, `[{"targets": ["10.0.0.1:4000", "10.0.0.2:4000"], "labels": {"job": "mesh"}},
+		{"targets": ["10.0.0.3:4000", "10.0.0.4:4000"]}]`)
+	h.waitTargets(fileChange, "mesh", "10.0.0.3:4000", "10.0.0.4:4000")
+	if n := warn(); n != 1 {
+		t.Errorf("%d Warn lines after a publication with the same rejections, want still 1", n)
+	}
+
+	// One more rejected: said again.
+	writeAtomic(t, path, `[{"targets": ["10.0.0.1:4000", "10.0.0.2:4000", "10.0.0.5:4000"], "labels": {"job": "mesh"}},
+		{"targets": ["10.0.0.3:4000", "10.0.0.4:4000"]}]`)
+	h.waitGauge(fileChange, 3, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "label")
+	if n := warn(); n != 2 {
+		t.Errorf("%d Warn lines after a third target was rejected, want 2", n)
+	}
+}
