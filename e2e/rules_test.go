@@ -142,6 +142,7 @@ func TestRulesCoverage(t *testing.T) {
 		"RTT regression":                   "offset 1h",
 		"retransmits":                      "tcp_echo_retransmits_total",
 		"failed config reloads":            "tcpping_exporter_config_last_reload_successful",
+		"failing discovery sources":        "tcpping_exporter_discovery_failing",
 		"one bad path of a target's flows": "min without (flow)",
 	}
 	var exprs strings.Builder
