@@ -21,12 +21,13 @@ import (
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
-// TestLateRepliesKeepTheConnection probes, with a fixed 50 ms timeout and
-// reconnect_after 3, an echo server that answers every probe 120 ms after
-// it: each probe times out, then its reply comes. The connection is not
-// dead, it answers every probe: it is kept, and nothing is lost (timeouts
-// less late replies). A connection whose probes all time out and are
-// never answered is still declared dead (TestDeclaredDeadAfterConsecutiveTimeouts).
+// TestLateRepliesKeepTheConnection probes every 200 ms, with a fixed 50 ms
+// timeout and reconnect_after 3, an echo server that answers every probe
+// 120 ms after it: each probe times out, then its reply comes, 130 ms
+// before the next probe's timeout. The connection is not dead, it answers
+// every probe: it is kept, and nothing is lost (timeouts less late
+// replies). A connection whose probes all time out and are never answered
+// is still declared dead (TestDeclaredDeadAfterConsecutiveTimeouts).
 func TestLateRepliesKeepTheConnection(t *testing.T) {
 	var frames atomic.Int64
 	addr := testenv.HeldEchoServer(t, testenv.HeldEcho{Hold: func() time.Duration {
@@ -35,7 +36,7 @@ func TestLateRepliesKeepTheConnection(t *testing.T) {
 		}
 		return 120 * time.Millisecond
 	}})
-	mod := testModule(100*time.Millisecond, 50*time.Millisecond, false)
+	mod := testModule(200*time.Millisecond, 50*time.Millisecond, false)
 	mod.ReconnectAfter = 3
 	_, snap := startProber(t, addr, mod)
 	waitFor(t, "10 probes", 10*time.Second, func() bool { return snap().Sent >= 10 })
