@@ -176,8 +176,9 @@ func TestLateRepliesAreReceived(t *testing.T) {
 				t.Errorf("an RTT line for replies that have no RTT:\n%s", stdout)
 			}
 		}
-		// The third probe's reply may come after the ping has ended.
-		if late < 2 || sent != 3 || recv != uint64(late) || math.Abs(loss-float64(sent-recv)/float64(sent)) > 1e-6 || code != ExitReplied {
+		// The third probe's reply may come after the ping has ended, and on a
+		// loaded machine the second's too.
+		if late < 1 || sent != 3 || recv != uint64(late) || math.Abs(loss-float64(sent-recv)/float64(sent)) > 1e-6 || code != ExitReplied {
 			t.Errorf("json %v: %d late replies; summary %d sent, %d received, loss %v; exit code %d; want the late replies received, loss the rest, exit code %d:\n%s%s",
 				asJSON, late, sent, recv, loss, code, ExitReplied, stdout, stderr)
 		}
