@@ -63,6 +63,12 @@ const shutdownTimeout = 4 * time.Second
 // usual 8-64 KiB do.
 const maxHeaderBytes = 64 << 10
 
+// httpIdleTimeout closes a kept-alive HTTP connection that has no next
+// request for this long, as Prometheus' own server does (its read
+// timeout, 5m): longer than any usual scrape interval, and a client gone
+// quiet gives its --web.max-connections slot back.
+const httpIdleTimeout = 5 * time.Minute
+
 // historySlot is the resolution of the probers' history (--web.history):
 // a graph's point per minute.
 const historySlot = time.Minute
@@ -96,7 +102,7 @@ type flags struct {
 	meshID                                         string
 	configCheck, echo                              bool
 	echoAddrs, echoAllowed, probeAllowed           []string
-	echoMaxConns, maxDynamic                       int
+	echoMaxConns, maxDynamic, webMaxConns          int
 	echoIdle, probeIdle, history                   time.Duration
 	configGiven                                    bool
 }
@@ -116,6 +122,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	toolkitFlags := kingpinflag.AddFlags(app, ":2112")
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
 	app.Flag("web.history", "How far back the landing page's per-target graphs reach (in-memory; 0 disables).").Default("3h").SetValue((*spanValue)(&f.history))
+	app.Flag("web.max-connections", "Most concurrent HTTP connections; beyond it new ones are closed at once (0: no limit).").Default("1024").SetValue((*countValue)(&f.webMaxConns))
 	app.Flag("echo", "Run the echo server (--no-echo to disable).").Default("true").BoolVar(&f.echo)
 	app.Flag("echo.listen-address", "Address the echo server listens on; repeatable.").Default(":4000").StringsVar(&f.echoAddrs)
 	app.Flag("echo.max-connections", "Most concurrent echo connections; beyond it new ones are closed at once.").Default("10000").SetValue((*intValue)(&f.echoMaxConns))
@@ -277,7 +284,9 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       httpIdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         web.NewConnLimit(f.webMaxConns, log.With(logger, "component", "web")).ConnState,
 		ErrorLog:          httpServerErrorLog(log.With(logger, "component", "web")),
 		// A request's context ends at SIGTERM: a first /probe waiting for
 		// its new prober's first result, or a POST /-/reload for its

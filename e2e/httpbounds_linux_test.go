@@ -14,6 +14,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -87,4 +88,97 @@ func residentBytes(t *testing.T, pid int, field string) int64 {
 	}
 	t.Fatalf("no %s in /proc/%d/status", field, pid)
 	return 0
+}
+
+// TestHTTPConnectionsAreCapped opens far more HTTP connections than
+// --web.max-connections allows and sends nothing on them, as anyone who
+// can reach the port can, as fast as the header timeout closes them.
+// The HTTP server shares the process's file descriptors with the echo
+// server and the probers: it must close the connections beyond the cap
+// at once, not hold a descriptor for each, and give every slot back when
+// its client goes.
+func TestHTTPConnectionsAreCapped(t *testing.T) {
+	const (
+		capped  = 50
+		clients = 400
+	)
+	p, web, _ := startSelf(t, t.TempDir(), "--web.max-connections="+strconv.Itoa(capped))
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", web)
+	// Connected to itself: both ends of that connection are open before
+	// the count of descriptors starts.
+	waitMetric(t, http.DefaultClient, url, "tcp_echo_received_total", map[string]string{"target": "self"}, 1)
+	http.DefaultClient.CloseIdleConnections()
+	pid := p.cmd.Process.Pid
+	before := openFiles(t, pid)
+
+	address := fmt.Sprintf("127.0.0.1:%d", web)
+	conns := make([]net.Conn, 0, clients)
+	closeAll := func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = conns[:0]
+	}
+	t.Cleanup(closeAll)
+	for i := range clients {
+		c, err := net.DialTimeout("tcp", address, 5*time.Second)
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		conns = append(conns, c)
+	}
+	// The last one is beyond the cap: closed at once, long before the
+	// 10s header timeout would close it.
+	last := conns[len(conns)-1]
+	_ = last.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if n, err := last.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("a connection beyond the cap: read %d bytes, %v; want it closed at once", n, err)
+	}
+	held := openFiles(t, pid) - before
+	t.Logf("%d idle connections with --web.max-connections=%d: the exporter holds %d more descriptors", clients, capped, held)
+	if held > capped+10 {
+		t.Errorf("the exporter holds %d more descriptors for %d idle connections, want at most %d (the cap and a few)", held, clients, capped+10)
+	}
+	if n := strings.Count(p.stderr.String(), `msg="connection rejected"`); n == 0 || n > 10 {
+		t.Errorf("%d log lines about rejected connections for %d of them in about a second, want 1 to 10 (rate-limited)", n, clients-capped)
+	}
+
+	// Every slot comes back when its client goes: with capped-1 idle
+	// connections open, a scrape still gets the last slot; with capped,
+	// it does not.
+	closeAll()
+	for deadline := time.Now().Add(10 * time.Second); openFiles(t, pid) > before; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("10s after its clients closed them, the exporter still holds %d more descriptors", openFiles(t, pid)-before)
+		}
+	}
+	for range capped - 1 {
+		c, err := net.DialTimeout("tcp", address, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	if _, _, err := scrape(client, url); err != nil {
+		t.Errorf("scrape with %d of %d connections held: %v", capped-1, capped, err)
+	}
+	c, err := net.DialTimeout("tcp", address, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns = append(conns, c)
+	if _, _, err := scrape(client, url); err == nil {
+		t.Errorf("scrape with all %d connections held: answered, want the connection closed", capped)
+	}
+}
+
+// openFiles returns the number of file descriptors process pid has open.
+func openFiles(t *testing.T, pid int) int {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fds)
 }

@@ -44,6 +44,9 @@ package e2e
 // Issue 16 changed help.golden (the --web.history flag, and the ping
 // command with its list of commands).
 //
+// The --web.max-connections flag was added to help.golden: the HTTP
+// server's cap on open connections, beside the echo server's.
+//
 // Later, two texts were corrected to say what the code does: the HELP of
 // tcpping_exporter_discovered_targets (a static target also removes a
 // discovered one) and the --mesh.id help (the exporter stands at its own
