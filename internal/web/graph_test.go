@@ -50,7 +50,7 @@ func TestGraphRequests(t *testing.T) {
 		{"range not a duration", base, "target=lossy&range=soon", http.StatusBadRequest, `range "soon": want a duration`},
 		{"range under a minute", base, "target=lossy&range=30s", http.StatusBadRequest, "shorter than a minute"},
 		{"control characters", base, "target=a%0Ab", http.StatusBadRequest, "contains control characters"},
-		{"too long", base, "target=" + strings.Repeat("a", 2000), http.StatusBadRequest, "longer than 1024 bytes"},
+		{"long, unknown", base, "target=" + strings.Repeat("a", 2000), http.StatusNotFound, "no prober for target aaaa"},
 		{"unknown target", base, "target=nope", http.StatusNotFound, "no prober for target nope in module default"},
 		{"unknown module", base, "target=lossy&module=other", http.StatusNotFound, "no prober for target lossy in module other"},
 		{"unknown target, not UTF-8", base, "target=%FFx", http.StatusNotFound, "no prober for target \uFFFDx in module default"},

@@ -53,13 +53,11 @@ type targetQuery struct {
 	canonical               string // address's canonical spelling
 }
 
-// maxQueryValue bounds the length of a name, an address or a module in a
-// query: more is no target of ours.
-const maxQueryValue = 1024
-
 // parseTargetQuery reads target=, address=, module= (default "default")
 // and flow= (default: every flow). Its errors are one line, for a 400
-// answer.
+// answer. A value may be of any length: the config and discovery take
+// names of any length, and the landing page links to each; one that names
+// no prober gets 404.
 func parseTargetQuery(q url.Values) (targetQuery, error) {
 	tq := targetQuery{target: q.Get("target"), address: q.Get("address"), module: q.Get("module"), flow: -1}
 	if f := q.Get("flow"); f != "" {
@@ -76,9 +74,6 @@ func parseTargetQuery(q url.Values) (targetQuery, error) {
 		return tq, errors.New("target or address parameter is missing")
 	}
 	for _, v := range []struct{ name, value string }{{"target", tq.target}, {"address", tq.address}, {"module", tq.module}} {
-		if len(v.value) > maxQueryValue {
-			return tq, fmt.Errorf("%s: longer than %d bytes", v.name, maxQueryValue)
-		}
 		if strings.ContainsFunc(v.value, unicode.IsControl) {
 			return tq, fmt.Errorf("%s %q: contains control characters", v.name, truncate(v.value))
 		}
