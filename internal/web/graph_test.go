@@ -138,6 +138,7 @@ func TestParseRange(t *testing.T) {
 		{"3h", 3 * time.Hour, 3 * time.Hour},
 		{"1d", 48 * time.Hour, 24 * time.Hour},
 		{"1m", 3 * time.Hour, time.Minute},
+		{"30s", 30 * time.Second, 30 * time.Second}, // --web.history=30s: the target page's graph
 	} {
 		got, err := parseRange(tt.in, tt.span)
 		if err != nil || got != tt.want {

@@ -91,3 +91,10 @@ func followLinks(t *testing.T, span time.Duration, names ...string) {
 		}
 	}
 }
+
+// TestLinksWithUnderAMinuteOfHistory follows the links of the pages of an
+// exporter run with --web.history under a minute, the history's slot: the
+// target page draws the whole span, and its link to that graph must work.
+func TestLinksWithUnderAMinuteOfHistory(t *testing.T) {
+	followLinks(t, 30*time.Second, "plain")
+}

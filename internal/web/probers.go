@@ -163,7 +163,8 @@ func graphRanges(span time.Duration) []time.Duration {
 }
 
 // parseRange reads a graph's range= (default: an hour, or the whole span
-// if shorter): a duration of at least a minute and at most span, the
+// if shorter): a duration of at least a minute, or the whole span if
+// shorter (the graph the target page draws then), and at most span, the
 // history kept.
 func parseRange(s string, span time.Duration) (time.Duration, error) {
 	if s == "" {
@@ -173,7 +174,7 @@ func parseRange(s string, span time.Duration) (time.Duration, error) {
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf("range %q: want a duration such as 1h or 3h", truncate(s))
-	case time.Duration(d) < time.Minute:
+	case time.Duration(d) < min(time.Minute, span):
 		return 0, fmt.Errorf("range %s: shorter than a minute, the history's resolution", d)
 	case time.Duration(d) > span:
 		return 0, fmt.Errorf("range %s: longer than the history kept (--web.history=%s)", d, model.Duration(span))
