@@ -27,9 +27,17 @@ import (
 const (
 	marginLeft   = 64
 	marginRight  = 16
-	marginTop    = 32
+	marginTop    = 44 // the title's line, then the window's dates
 	marginBottom = 80
 	lossStrip    = 6 // the loss marks' height, under the time axis
+)
+
+// The title's font size: a title too long for the plot's width is
+// shortened in its middle (fitText); the whole of it is the picture's
+// title element, a browser's tooltip.
+const (
+	titleSize   = "13"
+	titleSizePx = 13
 )
 
 // smokeOpacity is the opacity of one smoke band: where two overlap the
@@ -96,10 +104,10 @@ func (g *smoke) y(d time.Duration) float64 {
 // frame draws the background, the title and the window's dates.
 func (g *smoke) frame(s *svg) {
 	s.open("rect").attr("class", "background").num("width", g.w).num("height", g.h).attr("fill", "#fff").end()
-	s.open("text").attr("class", "title").num("x", g.x0).num("y", 20).attr("font-size", "13").
-		attr("font-weight", "bold").content("text", g.o.Title)
+	s.open("text").attr("class", "title").num("x", g.x0).num("y", 17).attr("font-size", titleSize).
+		attr("font-weight", "bold").content("text", fitText(g.o.Title, g.x1-g.x0, titleSizePx))
 	from, to := g.from.UTC(), g.to.UTC()
-	s.open("text").attr("class", "window").num("x", g.x1).num("y", 20).attr("text-anchor", "end").
+	s.open("text").attr("class", "window").num("x", g.x1).num("y", 34).attr("text-anchor", "end").
 		content("text", from.Format("2006-01-02 15:04")+" – "+to.Format("2006-01-02 15:04")+" UTC")
 	s.open("rect").attr("class", "plot").num("x", g.x0).num("y", g.y0).num("width", g.x1-g.x0).
 		num("height", g.y1-g.y0).attr("fill", "none").attr("stroke", "#999").end()

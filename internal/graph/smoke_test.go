@@ -337,3 +337,24 @@ func BenchmarkSmoke3h(b *testing.B) {
 	}
 	b.ReportMetric(float64(w.Len()), "bytes/graph")
 }
+
+// TestLongTitleIsShortenedInItsMiddle checks that a title too long for
+// the picture is drawn shortened in its middle, its end (the range) kept,
+// and is whole in the picture's title element.
+func TestLongTitleIsShortenedInItsMiddle(t *testing.T) {
+	long := strings.Repeat("segment-", 40) + " (10.0.0.1:4000, module default), last 3h"
+	for _, title := range []string{"db1 (10.0.0.1:4000, module default), last 1h", long} {
+		_, root := smokeOf(t, hourOfSlots(), title)
+		drawn := root.all("title")[0].Text
+		if root.child("title").Text != title {
+			t.Errorf("title element %q, want %q", root.child("title").Text, title)
+		}
+		switch {
+		case title != long && drawn != title:
+			t.Errorf("a short title drawn as %q", drawn)
+		case title == long && (!strings.Contains(drawn, "…") || !strings.HasSuffix(drawn, ", last 3h")) ||
+			textWidth(drawn, titleSizePx) > 720-marginLeft-marginRight:
+			t.Errorf("a long title drawn as %q", drawn)
+		}
+	}
+}

@@ -16,6 +16,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -137,6 +138,53 @@ func TestPagesRenderInStandardsMode(t *testing.T) {
 		page.Eval("document.compatMode", &mode)
 		if mode != "CSS1Compat" {
 			t.Errorf("%s: Chromium renders it in mode %q, want CSS1Compat (standards)", p, mode)
+		}
+	}
+	for _, p := range page.Problems() {
+		t.Errorf("console: %s", p)
+	}
+}
+
+// TestGraphTitleFitsInChromium draws the target page of targets with
+// names long and short, wide and narrow, and checks in Chromium that each
+// graph's title stays within the picture, clear of the window's dates,
+// and still says which range it shows.
+func TestGraphTitleFitsInChromium(t *testing.T) {
+	pool := history.NewPool(3*time.Hour, time.Minute)
+	names := []string{
+		"db1", "api-gateway.production.eu-west-1.example.com", "WWWWWWWWWWMMMMMMMMMM@@@@@@@@@@",
+		"узел-москва-центральный-дата-центр", "東京データセンター-東京データセンター-東京データセンター",
+		"long-" + strings.Repeat("segment-", 40),
+	}
+	var ps []*prober.Prober
+	for i, n := range names {
+		ps = append(ps, pastProber(t, pool, n, fmt.Sprintf("10.0.0.%d:4000", i+1), nil, 0, nil))
+	}
+	probers := list(ps...)
+	base := serve(t, targetHandler{probers: probers, span: pool.Span(), clock: pastClock})
+	page := testenv.StartChromium(t).NewPage(t, 1200, 800)
+	for _, n := range names {
+		page.Navigate(base + "/target?" + url.Values{"target": {n}}.Encode())
+		var graphs []struct {
+			Title                  string
+			Width, TitleEnd, DateX float64
+			TitleBottom, DateTop   float64
+		}
+		page.Eval(`[...document.querySelectorAll("svg.smoke-graph")].map(s => {
+			const ti = s.querySelector("text.title"), d = s.querySelector("text.window");
+			const a = ti.getBBox(), b = d.getBBox();
+			return {title: ti.textContent, width: s.viewBox.baseVal.width, titleEnd: a.x + a.width, dateX: b.x,
+				titleBottom: a.y + a.height, dateTop: b.y};
+		})`, &graphs)
+		if len(graphs) != 2 {
+			t.Fatalf("%s: %d graphs, want 2", n, len(graphs))
+		}
+		for _, g := range graphs {
+			overlap := g.TitleEnd > g.DateX && g.TitleBottom > g.DateTop
+			if g.TitleEnd > g.Width || overlap || !strings.HasSuffix(g.Title, ", last 1h") && !strings.HasSuffix(g.Title, ", last 3h") {
+				t.Errorf("%s: the title %q ends at x %.0f of a picture %.0f wide, overlapping the dates at x %.0f: %v",
+					truncate(n), truncate(g.Title), g.TitleEnd, g.Width, g.DateX, overlap)
+			}
 		}
 	}
 	for _, p := range page.Problems() {
