@@ -191,3 +191,29 @@ func TestGraphTitleFitsInChromium(t *testing.T) {
 		t.Errorf("console: %s", p)
 	}
 }
+
+// TestTargetPageFitsTheWindowInChromium loads the target page of targets
+// with a long name or a long label value, as discovery may give, in a
+// window wide enough for its graphs, and checks that the page does not
+// scroll sideways: the name, the labels and the last error wrap.
+func TestTargetPageFitsTheWindowInChromium(t *testing.T) {
+	pool := history.NewPool(3*time.Hour, time.Minute)
+	long := "payments-" + strings.Repeat("x", 200) + ".svc.cluster.local"
+	probers := list(
+		pastProber(t, pool, long, "10.0.0.1:4000", nil, 0, nil),
+		pastProber(t, pool, "pod", "10.0.0.2:4000", map[string]string{"pod": "checkout-" + strings.Repeat("7f9c", 30)}, 0, nil),
+	)
+	base := serve(t, targetHandler{probers: probers, span: pool.Span(), clock: pastClock})
+	page := testenv.StartChromium(t).NewPage(t, 1024, 800)
+	for _, name := range []string{long, "pod"} {
+		page.Navigate(base + "/target?" + url.Values{"target": {name}}.Encode())
+		var r struct{ Scroll, Client float64 }
+		page.Eval(`({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})`, &r)
+		if r.Scroll > r.Client {
+			t.Errorf("%s: the page is %.0f px wide in a window of %.0f", truncate(name), r.Scroll, r.Client)
+		}
+	}
+	for _, p := range page.Problems() {
+		t.Errorf("console: %s", p)
+	}
+}

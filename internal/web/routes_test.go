@@ -68,7 +68,7 @@ func TestRoutes(t *testing.T) {
 			{"/config", "name: alpha"},
 			{"/", `<td><a href="target?address=127.0.0.1%3A1&amp;module=default&amp;target=alpha">alpha</a></td>`},
 			{"/probe", "target parameter is missing"},
-			{"/target?target=alpha", "<td>site=ams</td>"},
+			{"/target?target=alpha", `<td class="labels">site=ams</td>`},
 			{"/graph?target=alpha", `class="smoke-graph"`},
 		} {
 			if _, body := testenv.Get(t, srv.URL+tt.path, nil); !strings.Contains(body, tt.want) {

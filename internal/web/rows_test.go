@@ -57,7 +57,7 @@ func TestLossColumnNeverRoundsLossAway(t *testing.T) {
 	}
 	targetPage := serve(t, targetHandler{probers: probers, span: pool.Span(), clock: pastClock})
 	// Flow, address, module, labels, source, state, last RTT, SRTT, loss.
-	targetRow := regexp.MustCompile(`<tr><td></td>(?:<td>[^<]*</td>){7}<td>([^<]*)</td>`)
+	targetRow := regexp.MustCompile(`<tr><td></td>(?:<td[^>]*>[^<]*</td>){7}<td>([^<]*)</td>`)
 	for _, tt := range []struct{ name, want string }{
 		{"none", "0.0%"},
 		{"one", "<0.1%"},

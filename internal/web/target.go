@@ -41,6 +41,7 @@ body{font-family:sans-serif;margin:0}
 header{background-color:#e6522c;color:#fff;font-size:1rem;padding:1rem}
 main{padding:1rem}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}
+h2,h3,td.labels,td.error{overflow-wrap:anywhere}
 figure{display:inline-block;margin:0 1rem 1rem 0}figcaption{font-size:small}
 pre{background:#f6f6f6;padding:.5rem;overflow-x:auto}
 </style>
@@ -55,7 +56,7 @@ pre{background:#f6f6f6;padding:.5rem;overflow-x:auto}
 <thead><tr><th>Flow</th><th>Address</th><th>Module</th><th>Labels</th><th>Source</th><th>State</th><th>Last RTT</th><th>SRTT</th>{{if .Window}}<th>Loss, {{.Window}}</th>{{end}}<th>Timeouts (1 min)</th><th>Last error</th></tr></thead>
 <tbody>
 {{- range .Probers}}{{with .Row}}
-<tr><td>{{.Flow}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td>{{.Labels}}</td><td>{{.Source}}</td><td>{{.State}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>{{if $.Window}}<td>{{.Loss}}</td>{{end}}<td>{{.RecentTimeouts}}</td><td>{{.LastError}}</td></tr>
+<tr><td>{{.Flow}}</td><td>{{.Address}}</td><td>{{.Module}}</td><td class="labels">{{.Labels}}</td><td>{{.Source}}</td><td>{{.State}}</td><td>{{.LastRTT}}</td><td>{{.SRTT}}</td>{{if $.Window}}<td>{{.Loss}}</td>{{end}}<td>{{.RecentTimeouts}}</td><td class="error">{{.LastError}}</td></tr>
 {{- end}}{{end}}
 </tbody>
 </table>

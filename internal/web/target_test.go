@@ -44,7 +44,7 @@ func TestTargetPage(t *testing.T) {
 			t.Fatalf("HTTP %d %s:\n%s", code, ctype, page)
 		}
 		for _, want := range []string{
-			`<h2 id="title">lossy</h2>`, "<td>10.0.0.1:4000</td>", "<td>site=ams</td>",
+			`<h2 id="title">lossy</h2>`, "<td>10.0.0.1:4000</td>", `<td class="labels">site=ams</td>`,
 			`<figure class="graph" data-range="1h">`, `<figure class="graph" data-range="3h">`,
 			`href="graph?address=10.0.0.1%3A4000&amp;module=default&amp;range=3h&amp;target=lossy"`,
 			"<pre class=\"debug\">Prober lossy (static)\naddress:           10.0.0.1:4000\n",
@@ -69,7 +69,7 @@ func TestTargetPage(t *testing.T) {
 		}
 		noScript(t, page)
 		name := html.EscapeString(hostile)
-		for _, want := range []string{"<title>" + name, `<h2 id="title">` + name + "</h2>", "<td>rack=&lt;b&gt;r1&lt;/b&gt;</td>", "Prober " + name} {
+		for _, want := range []string{"<title>" + name, `<h2 id="title">` + name + "</h2>", `<td class="labels">rack=&lt;b&gt;r1&lt;/b&gt;</td>`, "Prober " + name} {
 			if !strings.Contains(page, want) {
 				t.Errorf("page lacks %q", want)
 			}
