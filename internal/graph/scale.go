@@ -129,19 +129,21 @@ func timeTicks(from, to time.Time, f func(time.Time)) {
 }
 
 // appendRTT appends d for a tooltip: three digits or so, in µs, ms or s.
+// The unit and the digits are those of d as rounded: 999.7 µs is 1.00 ms,
+// not 1000 µs.
 func appendRTT(b []byte, d time.Duration) []byte {
 	v, unit := d.Seconds()*1e6, " µs"
-	switch {
-	case d >= time.Second:
-		v, unit = d.Seconds(), " s"
-	case d >= time.Millisecond:
+	if math.Round(v) >= 1000 {
 		v, unit = d.Seconds()*1e3, " ms"
+	}
+	if math.Round(v) >= 1000 {
+		v, unit = d.Seconds(), " s"
 	}
 	prec := 0
 	switch {
-	case v < 10:
+	case math.Round(v*100) < 1000:
 		prec = 2
-	case v < 100:
+	case math.Round(v*10) < 1000:
 		prec = 1
 	}
 	return append(strconv.AppendFloat(b, v, 'f', prec, 64), unit...)

@@ -86,6 +86,11 @@ func TestAppendRTT(t *testing.T) {
 		{ms(83.31), "83.3 ms"},
 		{ms(999.4), "999 ms"},
 		{3 * time.Second, "3.00 s"},
+		// Rounded into the next unit, or the next digit: still three.
+		{999700 * time.Nanosecond, "1.00 ms"},
+		{ms(999.6), "1.00 s"},
+		{ms(9.996), "10.0 ms"},
+		{ms(99.96), "100 ms"},
 	} {
 		if got := string(appendRTT(nil, tt.d)); got != tt.want {
 			t.Errorf("appendRTT(%v) = %q, want %q", tt.d, got, tt.want)
