@@ -110,7 +110,7 @@ var fixedRoutes = [...]route{
 		return graphHandler{probers: ps, span: o.HistorySpan}
 	}},
 	{"/target", func(o Options, ps proberList, _ log.Logger) http.Handler {
-		return targetHandler{probers: ps, span: o.HistorySpan}
+		return targetHandler{probers: ps, span: o.HistorySpan, noLanding: o.TelemetryPath == "/"}
 	}},
 	{"/favicon.ico", func(Options, proberList, log.Logger) http.Handler { return http.HandlerFunc(favicon) }},
 }

@@ -82,5 +82,9 @@ func TestRoutes(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, "tcp_echo_sent_total") || strings.Contains(body, "<html") {
 			t.Errorf("HTTP %d, want the metrics:\n%s", code, body)
 		}
+		// The target page has no landing page to go back to.
+		if code, body := testenv.Get(t, srv.URL+"/target?target=alpha", nil); code != http.StatusOK || strings.Contains(body, `href="./"`) {
+			t.Errorf("target page: HTTP %d, want no link to the metrics at / as if to all probers:\n%s", code, body)
+		}
 	})
 }

@@ -49,7 +49,7 @@ pre{background:#f6f6f6;padding:.5rem;overflow-x:auto}
 <body>
 <header><h1>TCP Ping Exporter</h1></header>
 <main>
-<p><a href="./">All probers</a></p>
+{{if .Landing}}<p><a href="./">All probers</a></p>{{end}}
 <h2 id="title">{{.Title}}</h2>
 <h3>Probers of this target</h3>
 <table id="target-probers">
@@ -98,6 +98,9 @@ type targetHandler struct {
 	probers proberList
 	span    time.Duration // the history kept, --web.history
 	clock   clock         // the time a page is made at; time.Now if nil
+	// noLanding is set when the metrics are at / (--web.telemetry-path=/)
+	// in place of the landing page: the page then has no link back to it.
+	noLanding bool
 }
 
 func (h targetHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -109,8 +112,9 @@ func (h targetHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b := newRowBuilder(now, h.span, false)
 	data := struct {
 		Title, Window string
+		Landing       bool
 		Probers       []targetProber
-	}{Title: ps[0].Options().Name}
+	}{Title: ps[0].Options().Name, Landing: !h.noLanding}
 	if b.window > 0 {
 		data.Window = model.Duration(b.window).String()
 	}
