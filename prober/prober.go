@@ -53,6 +53,11 @@ type Options struct {
 	// the interval (see Prober.phase). The first probe is sent when the
 	// connection is up either way; later ones keep to the slot.
 	NoSplay bool
+	// FromFirstProbe puts the probes after the first a whole number of
+	// intervals after it, as ping(8)'s are (the ping command), rather
+	// than in the prober's slot, which falls anywhere from half an
+	// interval to one and a half after it.
+	FromFirstProbe bool
 	// History, if set, records the prober's replies and losses for the
 	// graphs (see History); the prober takes it over, and a kept prober
 	// keeps it. Options returns it unset.
@@ -83,7 +88,7 @@ type identity struct {
 	Name, Address, ModuleName string
 	Labels                    map[string]string
 	Dynamic, Discovered       bool
-	NoSplay                   bool
+	NoSplay, FromFirstProbe   bool
 	// debugOff: debug messages are not logged (ManagerOptions.DebugOff),
 	// so the prober skips those it would log per reply.
 	debugOff bool
@@ -196,7 +201,8 @@ type Prober struct {
 	// slot across reconnections and restarts on the same host, and the
 	// exporters of a fleet that all probe one echo server do not all send
 	// at once. The flows of a target are offset from each other by
-	// interval/flows (flowPhase).
+	// interval/flows (flowPhase). With Options.FromFirstProbe it is the
+	// first probe's instant instead, set by the prober's loop.
 	phase uint64
 	// maxProbes and onResult are Options.MaxProbes and OnResult.
 	maxProbes uint64
@@ -230,7 +236,8 @@ func New(opts Options, logger log.Logger) *Prober {
 	}
 	p := &Prober{
 		opts: identity{Name: opts.Name, Address: opts.Address, ModuleName: opts.ModuleName,
-			Labels: opts.Labels, Dynamic: opts.Dynamic, Discovered: opts.Discovered, NoSplay: opts.NoSplay, Flow: int32(opts.Flow), debugOff: opts.debugOff},
+			Labels: opts.Labels, Dynamic: opts.Dynamic, Discovered: opts.Discovered, NoSplay: opts.NoSplay, FromFirstProbe: opts.FromFirstProbe,
+			Flow: int32(opts.Flow), debugOff: opts.debugOff},
 		mod:       mod,
 		base:      logger,
 		maxProbes: opts.MaxProbes,
@@ -257,7 +264,7 @@ func (p *Prober) logger() log.Logger {
 func (p *Prober) Options() Options {
 	o := p.opts
 	return Options{Name: o.Name, Address: o.Address, ModuleName: o.ModuleName, Module: *p.mod,
-		Labels: o.Labels, Dynamic: o.Dynamic, Discovered: o.Discovered, NoSplay: o.NoSplay, Flow: int(o.Flow), MaxProbes: p.maxProbes, shared: p.mod,
+		Labels: o.Labels, Dynamic: o.Dynamic, Discovered: o.Discovered, NoSplay: o.NoSplay, FromFirstProbe: o.FromFirstProbe, Flow: int(o.Flow), MaxProbes: p.maxProbes, shared: p.mod,
 		debugOff: o.debugOff}
 }
 

@@ -93,6 +93,11 @@ func (s *schedule) tick(now time.Time, p *Prober) {
 		s.nextTick = now.Add(never)
 		return
 	}
+	if s.ticks == 1 && p.opts.FromFirstProbe {
+		// The grid goes through the first probe's slot. Only the
+		// prober's own loop reads the phase.
+		p.phase = uint64(now.UnixNano())
+	}
 	s.nextTick = p.slot(now.Add(p.mod.Interval.D() / 2))
 }
 

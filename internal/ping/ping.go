@@ -95,7 +95,7 @@ func Run(ctx context.Context, o Options) int {
 	s := newSession(&o)
 	p := prober.New(prober.Options{
 		Name: o.Target, Address: o.Target, ModuleName: "ping", Module: o.Module(),
-		NoSplay: true, MaxProbes: o.Count, OnResult: s.result,
+		NoSplay: true, FromFirstProbe: true, MaxProbes: o.Count, OnResult: s.result,
 	}, nil)
 	s.start()
 	p.Start(ctx)
