@@ -57,11 +57,23 @@ func negotiate(ctx context.Context, c net.Conn, timeout time.Duration) (connProt
 	if _, err := c.Write(b[:]); err != nil {
 		return connProto{}, fmt.Errorf("hello: %w", err)
 	}
-	if _, err := io.ReadFull(c, b[:]); err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
-			return connProto{}, fmt.Errorf("hello: no answer within %v", timeout)
+	// Both answers, the HELLO and an offer, start with the frame magic: a
+	// peer whose first bytes are anything else (a greeting shorter than
+	// a frame, say) is no echo server, without waiting for a whole frame.
+	for n := 0; n < len(b); {
+		m, err := c.Read(b[n:])
+		if n += m; !wire.ValidPrefix(b[:n]) {
+			return connProto{}, fmt.Errorf("answer to the hello: %w", wire.ErrBadMagic)
 		}
-		return connProto{}, fmt.Errorf("hello: %w", err)
+		if err == io.EOF && n > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil && n < len(b) {
+			if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
+				return connProto{}, fmt.Errorf("hello: no answer within %v", timeout)
+			}
+			return connProto{}, fmt.Errorf("hello: %w", err)
+		}
 	}
 	_ = c.SetDeadline(time.Time{})
 	f, err := wire.Decode(b[:])

@@ -90,6 +90,13 @@ func notEcho(c net.Conn) {
 	_, _ = c.Read(buf)
 }
 
+// banner greets each connection as a POP3 or FTP server does, with a line
+// shorter than a frame, and waits for the client to go.
+func banner(c net.Conn) {
+	_, _ = c.Write([]byte("+OK ready\r\n"))
+	_, _ = io.Copy(io.Discard, c)
+}
+
 // run pings with o, under a deadline, and returns the exit code and what
 // went to stdout and stderr.
 func run(t *testing.T, ctx context.Context, o Options) (int, string, string) {
@@ -145,6 +152,10 @@ func TestPing(t *testing.T) {
 			stdout: []string{"no reply: seq=1 (not connected)"}, stderr: "connection refused"},
 		{name: "not an echo server", addr: func(t testing.TB) string { return testenv.Serve(t, notEcho) },
 			opts: Options{Count: 1000, Interval: 20 * time.Millisecond}, // ends at the first reply
+			code: ExitNoReply, summary: "probes transmitted, 0 received", noRTTSum: true,
+			stderr: `is not a tcpping echo server: its reply does not start with the frame magic "TCPPING\x00"`},
+		{name: "a greeting shorter than a frame", addr: func(t testing.TB) string { return testenv.Serve(t, banner) },
+			opts: Options{Count: 5, Interval: 20 * time.Millisecond}, // ends at the greeting
 			code: ExitNoReply, summary: "probes transmitted, 0 received", noRTTSum: true,
 			stderr: `is not a tcpping echo server: its reply does not start with the frame magic "TCPPING\x00"`},
 	} {
