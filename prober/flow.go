@@ -165,10 +165,12 @@ func (f *flow) stepDisconnected(now time.Time) (dial bool) {
 		f.setStatus(StateConnecting)
 	}
 	if f.tickDue(now) {
-		if !f.refresh.replacing {
+		if f.refresh.replacing {
+			f.skip(now, f.p)
+		} else {
 			f.sendDisconnected(now)
+			f.tick(now, f.p)
 		}
-		f.tick(now, f.p)
 	}
 	return dial
 }
@@ -186,7 +188,7 @@ func (f *flow) stepConnected(now time.Time) {
 		if f.replaceDraining() {
 			// The connection is being replaced: it waits for the
 			// probes in flight, and the slot is skipped (refresh.go).
-			f.tick(now, f.p)
+			f.skip(now, f.p)
 			return
 		}
 		// The next slot counts from the probe's send, not from now: the

@@ -23,6 +23,7 @@ import (
 
 	"github.com/tcpping/tcpping_exporter/config"
 	"github.com/tcpping/tcpping_exporter/internal/history"
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // resultLog collects what a prober reports through OnResult.
@@ -282,5 +283,27 @@ func TestMaxProbes(t *testing.T) {
 	s := p.Snapshot()
 	if n != 3 || s.Sent != 3 || s.Received != 3 || !s.Connected {
 		t.Errorf("server read %d frames; prober sent %d, received %d, connected %v; want 3, 3, 3, connected", n, s.Sent, s.Received, s.Connected)
+	}
+}
+
+// TestMaxProbesAcrossPlannedReconnects checks that the probe slots a
+// planned reconnect skips (refresh.go) are not counted among MaxProbes:
+// the prober still sends MaxProbes probes, and each gets its outcome.
+// `ping -c N` waits for N outcomes, and waited forever when a
+// re-resolution of its target's name replaced the connection.
+func TestMaxProbesAcrossPlannedReconnects(t *testing.T) {
+	const want = 20
+	addr := testenv.HeldEchoServer(t, testenv.HeldEcho{Hold: func() time.Duration { return 25 * time.Millisecond }})
+	m := testModule(10*time.Millisecond, time.Second, false)
+	m.ReconnectInterval = config.Duration(60 * time.Millisecond)
+	p, log := startObserved(t, addr, Options{Module: m, MaxProbes: want})
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if log.count(ResultReply)+log.count(ResultTimeout) >= want {
+			break
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // ten more intervals
+	if s := p.Snapshot(); s.Sent != want || s.Received+s.Timeouts != want || log.count(ResultReply) != int(s.Received) {
+		t.Errorf("sent %d, received %d, timed out %d, %d replies reported: want %d sent and answered or timed out", s.Sent, s.Received, s.Timeouts, log.count(ResultReply), want)
 	}
 }

@@ -89,14 +89,21 @@ func slotAt(t time.Time, phase uint64, iv time.Duration) time.Time {
 // slots are skipped rather than sent in a burst. After the last probe of
 // Options.MaxProbes the next slot is never.
 func (s *schedule) tick(now time.Time, p *Prober) {
-	if s.ticks++; p.maxProbes > 0 && s.ticks >= p.maxProbes {
-		s.nextTick = now.Add(never)
-		return
-	}
-	if s.ticks == 1 && p.opts.FromFirstProbe {
+	if s.ticks++; s.ticks == 1 && p.opts.FromFirstProbe {
 		// The grid goes through the first probe's slot. Only the
 		// prober's own loop reads the phase.
 		p.phase = uint64(now.UnixNano())
+	}
+	s.skip(now, p)
+}
+
+// skip moves to p's next slot as tick does, for a slot that a planned
+// reconnect skips (refresh.go): neither sent nor counted, so not one of
+// Options.MaxProbes either, which `ping -c` waits for the outcomes of.
+func (s *schedule) skip(now time.Time, p *Prober) {
+	if p.maxProbes > 0 && s.ticks >= p.maxProbes {
+		s.nextTick = now.Add(never)
+		return
 	}
 	s.nextTick = p.slot(now.Add(p.mod.Interval.D() / 2))
 }
