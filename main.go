@@ -281,13 +281,14 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 		AllowedTargets: allowed,
 		HistorySpan:    histories.Span(),
 	}, logger)
+	webLogger := log.With(logger, "component", "web")
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       httpIdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ConnState:         web.NewConnLimit(f.webMaxConns, log.With(logger, "component", "web")).ConnState,
-		ErrorLog:          httpServerErrorLog(log.With(logger, "component", "web")),
+		ConnState:         web.NewConnLimit(f.webMaxConns, webLogger).ConnState,
+		ErrorLog:          httpServerErrorLog(webLogger),
 		// A request's context ends at SIGTERM: a first /probe waiting for
 		// its new prober's first result, or a POST /-/reload for its
 		// turn, answers at once, and the graceful shutdown need not wait

@@ -72,7 +72,7 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 	for _, r := range fixedRoutes {
 		mux.Handle(r.path, r.handler(opts, probers, logger))
 	}
-	if opts.TelemetryPath != "/" {
+	if opts.hasLanding() {
 		landing, err := newLandingHandler(opts.TelemetryPath, probers, opts.HistorySpan)
 		if err != nil {
 			mux.Handle("/", failing{fmt.Errorf("landing page: %w", err)})
@@ -86,6 +86,10 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 	}
 	return stallGuard{next: mux, stall: stall}
 }
+
+// hasLanding reports whether the landing page is at /: not when the
+// metrics are (--web.telemetry-path=/).
+func (o Options) hasLanding() bool { return o.TelemetryPath != "/" }
 
 // maxScrapes is how many /metrics requests are served at once; more get
 // 503, as promhttp's MaxRequestsInFlight answers them.
@@ -110,7 +114,7 @@ var fixedRoutes = [...]route{
 		return graphHandler{probers: ps, span: o.HistorySpan}
 	}},
 	{"/target", func(o Options, ps proberList, _ log.Logger) http.Handler {
-		return targetHandler{probers: ps, span: o.HistorySpan, noLanding: o.TelemetryPath == "/"}
+		return targetHandler{probers: ps, span: o.HistorySpan, noLanding: !o.hasLanding()}
 	}},
 	{"/favicon.ico", func(Options, proberList, log.Logger) http.Handler { return http.HandlerFunc(favicon) }},
 }
