@@ -91,6 +91,8 @@ func TestProbeBadRequests(t *testing.T) {
 		{"label ends with '-'", "target=echo-.example:4000", nil, "DNS name"},
 		{"bad debug", "target=127.0.0.1:4000&debug=yes", nil, "debug"},
 		{"bad timeout header", "target=127.0.0.1:4000", map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "soon"}, "Timeout"},
+		{"timeout header above an hour", "target=127.0.0.1:4000", map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "3601"}, "3600"},
+		{"zero timeout header", "target=127.0.0.1:4000", map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "0"}, "3600"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
