@@ -138,6 +138,9 @@ func TestPing(t *testing.T) {
 		stdout   []string // lines that must be there
 		stderr   string   // text that must be on stderr
 		noRTTSum bool
+		// onlyHeader: nothing but the header before the summary, and one
+		// line on stderr (the peer that ended the ping)
+		onlyHeader bool
 	}{
 		{name: "our echo server", addr: ourEcho, opts: Options{Count: 3, Interval: 20 * time.Millisecond},
 			code: ExitReplied, replies: 3, summary: "3 probes transmitted, 3 received, 0% loss"},
@@ -152,11 +155,11 @@ func TestPing(t *testing.T) {
 			stdout: []string{"no reply: seq=1 (not connected)"}, stderr: "connection refused"},
 		{name: "not an echo server", addr: func(t testing.TB) string { return testenv.Serve(t, notEcho) },
 			opts: Options{Count: 1000, Interval: 20 * time.Millisecond}, // ends at the first reply
-			code: ExitNoReply, summary: "probes transmitted, 0 received", noRTTSum: true,
+			code: ExitNoReply, summary: "0 probes transmitted, 0 received", noRTTSum: true, onlyHeader: true,
 			stderr: `is not a tcpping echo server: its reply does not start with the frame magic "TCPPING\x00"`},
 		{name: "a greeting shorter than a frame", addr: func(t testing.TB) string { return testenv.Serve(t, banner) },
 			opts: Options{Count: 5, Interval: 20 * time.Millisecond}, // ends at the greeting
-			code: ExitNoReply, summary: "probes transmitted, 0 received", noRTTSum: true,
+			code: ExitNoReply, summary: "0 probes transmitted, 0 received", noRTTSum: true, onlyHeader: true,
 			stderr: `is not a tcpping echo server: its reply does not start with the frame magic "TCPPING\x00"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,6 +189,10 @@ func TestPing(t *testing.T) {
 			}
 			if !strings.Contains(stderr, tt.stderr) {
 				t.Errorf("stderr lacks %q", tt.stderr)
+			}
+			if tt.onlyHeader && (len(lines) < 3 || lines[1] != "" ||
+				!strings.HasPrefix(lines[2], "--- ") || strings.Count(stderr, "\n") != 1) {
+				t.Errorf("want only the header before the summary and one line on stderr")
 			}
 			i := strings.Index(stdout, "--- "+o.Target+" tcpping statistics ---\n")
 			if i < 0 || !strings.Contains(stdout[i:], tt.summary) {

@@ -32,11 +32,14 @@ type session struct {
 
 	mu        sync.Mutex
 	connected bool
-	remote    string     // the echo server's address, once connected
-	outcomes  uint64     // probes answered or lost
-	ended     bool       // done is closed
-	rtt       rttStats   // for --json
-	iputils   iputilsRTT // for the text summary
+	remote    string // the echo server's address, once connected
+	outcomes  uint64 // probes answered or lost
+	ended     bool   // done is closed
+	// after counts what the prober reported after the ping ended, until
+	// it stopped: neither printed nor in the summary.
+	after   struct{ sent, received, late uint64 }
+	rtt     rttStats   // for --json
+	iputils iputilsRTT // for the text summary
 }
 
 func newSession(o *Options) *session {
@@ -54,6 +57,10 @@ func (s *session) start() {
 func (s *session) result(r prober.Result) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ended {
+		s.afterEnd(r)
+		return
+	}
 	switch r.Kind {
 	case prober.ResultConnected:
 		s.connected, s.remote = true, r.Remote
@@ -86,6 +93,23 @@ func (s *session) result(r prober.Result) {
 	}
 }
 
+// afterEnd notes an outcome that comes after the ping ended (at its
+// COUNT-th outcome, or at a peer that is no echo server) and before the
+// prober stopped: the probe slot a failed HELLO's attempt opens, say,
+// which would otherwise print a line after the one that ended the ping
+// and count in the summary or not as the race went.
+func (s *session) afterEnd(r prober.Result) {
+	switch r.Kind {
+	case prober.ResultReply:
+		s.after.sent++
+		s.after.received++
+	case prober.ResultTimeout:
+		s.after.sent++
+	case prober.ResultLate:
+		s.after.late++
+	}
+}
+
 // counted notes a probe's outcome, and ends the ping after the last one.
 func (s *session) counted() {
 	s.outcomes++
@@ -110,7 +134,8 @@ func (s *session) finish(snap prober.Snapshot) int {
 	// A late reply came back, though after its probe's timeout: ping(8)
 	// counts it received, and the loss is the probes never answered, as
 	// the exporter's loss is timeouts less late replies.
-	sent, recv := snap.Sent, snap.Received+snap.Late
+	sent := snap.Sent - s.after.sent
+	recv := snap.Received - s.after.received + snap.Late - s.after.late
 	loss := 0.0
 	if sent > 0 {
 		loss = float64(sent-recv) / float64(sent)
