@@ -359,3 +359,22 @@ func TestRejectedTargetsWarnOnce(t *testing.T) {
 		t.Errorf("%d Warn lines after a third target was rejected, want 2", n)
 	}
 }
+
+// TestRejectedFlowLabel checks that a discovered target with an extra label
+// named flow in a module of several flows is rejected for its label, as a
+// static one is by the config, rather than published and then left
+// unprobed: tcpping_exporter_discovered_targets counts what is probed.
+func TestRejectedFlowLabel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.json")
+	writeAtomic(t, path, `[{"targets": ["10.0.0.1:4000"]}, {"targets": ["10.0.0.2:4000"], "labels": {"flow": "z"}}]`)
+	h := newHarness(t, Self{})
+	h.apply(fmt.Sprintf(`modules: {multi: {flows: 4}}
+discovery:
+  - name: mesh
+    module: multi
+    file_sd_configs: [{files: [%q]}]
+`, path))
+	h.waitGauge(fileChange, 1, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "label")
+	h.waitGauge(fileChange, 1, "tcpping_exporter_discovered_targets", "discovery", "mesh")
+	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000")
+}

@@ -45,7 +45,7 @@ const (
 	reasonAddress = "address" // __address__ missing or not host:port
 	reasonName    = "name"    // __target__ not a usable name
 	reasonModule  = "module"  // __module__ names no module of the config
-	reasonLabel   = "label"   // an extra label with a reserved or invalid name, or a value that is not UTF-8
+	reasonLabel   = "label"   // an extra label with a reserved or invalid name (flow in a module of several flows), or a value that is not UTF-8
 )
 
 // reasons lists every reason, for metrics that show each one, 0 included.
@@ -130,7 +130,8 @@ func targetOf(lb *labels.Builder, module string, modules map[string]config.Modul
 	if err := config.ValidateName(t.Name); err != nil {
 		return reject(reasonName, fmt.Errorf("__target__: %w", err))
 	}
-	if _, ok := modules[t.Module]; !ok {
+	mod, ok := modules[t.Module]
+	if !ok {
 		return reject(reasonModule, fmt.Errorf("__module__: unknown module %q", t.Module))
 	}
 	var err error
@@ -151,6 +152,11 @@ func targetOf(lb *labels.Builder, module string, modules map[string]config.Modul
 		}
 		t.Labels[l.Name] = l.Value
 	})
+	if _, has := t.Labels[config.FlowLabel]; has && err == nil && mod.Flows > 1 {
+		// As for a static target: its series carry the flow label.
+		err = fmt.Errorf("label name %q is reserved for the flow number of a target whose module (%q) has flows %d",
+			config.FlowLabel, t.Module, mod.Flows)
+	}
 	if err != nil {
 		return reject(reasonLabel, fmt.Errorf("labels: %w", err))
 	}

@@ -24,7 +24,8 @@ import "github.com/tcpping/tcpping_exporter/config"
 // (discovery checks modules against the config it last applied, which a
 // reload may since have replaced), or when it has an extra label named
 // flow and its module several flows (the flow label tells them apart; a
-// static target may not have one either).
+// static target may not have one either, and discovery rejects such a
+// target, but against the modules it last applied).
 func desiredOptions(cfg *config.Config, discovered []config.Target) (opts []Options, ignored int) {
 	opts = staticOptions(cfg)
 	if len(discovered) == 0 {
