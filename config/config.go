@@ -269,6 +269,19 @@ func (m Module) Equal(o Module) bool {
 // has flows > 1: its value is the flow's number, "0" to "N-1".
 const FlowLabel = "flow"
 
+// CheckFlowLabel returns an error if a target of module (named name) has
+// an extra label named FlowLabel while the module has several flows: its
+// series carry the flow label already. With flows 1 the name is free, as
+// it was before flows existed. Static targets (Validate), discovered ones
+// and the probers' reconciliation all ask here.
+func CheckFlowLabel(labels map[string]string, name string, module Module) error {
+	if _, has := labels[FlowLabel]; has && module.Flows > 1 {
+		return fmt.Errorf("label name %q is reserved for the flow number of a target whose module (%q) has flows %d",
+			FlowLabel, name, module.Flows)
+	}
+	return nil
+}
+
 // LabelNames returns the label names of the static targets' series on
 // /metrics besides target, address and module, each once, in sorted order:
 // the extra label names of all targets, plus FlowLabel if some target's

@@ -54,11 +54,8 @@ func (c *Config) Validate() error {
 		if !ok && !c.modulesIncomplete {
 			errs = append(errs, fmt.Errorf("%s: module: unknown module %q", ctx, t.Module))
 		}
-		if _, has := t.Labels[FlowLabel]; has && mod.Flows > 1 {
-			// Its series carry the flow label already; with flows 1 the
-			// name is free, as it was before flows existed.
-			errs = append(errs, fmt.Errorf("%s: labels: label name %q is reserved for the flow number of a target whose module (%q) has flows %d",
-				ctx, FlowLabel, t.ModuleName(), mod.Flows))
+		if err := CheckFlowLabel(t.Labels, t.ModuleName(), mod); err != nil {
+			errs = append(errs, fmt.Errorf("%s: labels: %w", ctx, err))
 		}
 	}
 	firstEntry := make(map[string]int, len(c.Discovery))

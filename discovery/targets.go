@@ -152,10 +152,8 @@ func targetOf(lb *labels.Builder, module string, modules map[string]config.Modul
 		}
 		t.Labels[l.Name] = l.Value
 	})
-	if _, has := t.Labels[config.FlowLabel]; has && err == nil && mod.Flows > 1 {
-		// As for a static target: its series carry the flow label.
-		err = fmt.Errorf("label name %q is reserved for the flow number of a target whose module (%q) has flows %d",
-			config.FlowLabel, t.Module, mod.Flows)
+	if err == nil {
+		err = config.CheckFlowLabel(t.Labels, t.Module, mod)
 	}
 	if err != nil {
 		return reject(reasonLabel, fmt.Errorf("labels: %w", err))

@@ -43,8 +43,7 @@ func desiredOptions(cfg *config.Config, discovered []config.Target) (opts []Opti
 		name := t.ModuleName()
 		key := t.ProbeKey()
 		mod, ok := cfg.Modules[name]
-		_, flowLabel := t.Labels[config.FlowLabel]
-		if !ok || taken[key] || (flowLabel && mod.Flows > 1) {
+		if !ok || taken[key] || config.CheckFlowLabel(t.Labels, name, mod) != nil {
 			ignored++
 			continue
 		}
