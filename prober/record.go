@@ -32,10 +32,11 @@ func (f *flow) dialFailed(now time.Time, err error) {
 	p := f.p
 	p.mu.Lock()
 	p.st.dialFailed(now, errText(err))
+	last := p.st.seq
 	p.mu.Unlock()
 	if errors.Is(err, wire.ErrBadMagic) {
 		// The peer answered the HELLO with something else than a frame.
-		p.report(Result{Kind: ResultBadReply, Time: now})
+		p.report(Result{Kind: ResultBadReply, Time: now, Seq: last})
 	}
 	p.report(Result{Kind: ResultConnectFailed, Time: now, Err: errText(err)})
 	if f.failing {
@@ -232,8 +233,9 @@ func (f *flow) account(frame []byte, recv time.Time, kernelNs int64) error {
 func (f *flow) badMagic() error {
 	f.p.mu.Lock()
 	f.p.st.unexpected++
+	last := f.p.st.seq
 	f.p.mu.Unlock()
-	f.p.report(Result{Kind: ResultBadReply, Time: time.Now()})
+	f.p.report(Result{Kind: ResultBadReply, Time: time.Now(), Seq: last})
 	return fmt.Errorf("reply: %w", wire.ErrBadMagic)
 }
 

@@ -53,7 +53,8 @@ type Result struct {
 	Kind ResultKind
 	// Time is when the prober counted it.
 	Time time.Time
-	// Seq is the probe's sequence number (Reply, Timeout, Late).
+	// Seq is the probe's sequence number (Reply, Timeout, Late), or the
+	// last probe's sent before it (BadReply).
 	Seq uint64
 	// RTT is the probe's round trip (Reply) or the handshake's
 	// (Connected).

@@ -90,6 +90,25 @@ func notEcho(c net.Conn) {
 	_, _ = c.Read(buf)
 }
 
+// echoThenGarbage echoes the HELLO and two probes, as an original server,
+// then answers the third probe with bytes that are no frame.
+func echoThenGarbage(c net.Conn) {
+	buf := make([]byte, 24)
+	for range 3 {
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return
+		}
+		if _, err := c.Write(buf); err != nil {
+			return
+		}
+	}
+	if _, err := io.ReadFull(c, buf); err != nil {
+		return
+	}
+	_, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
+	_, _ = io.Copy(io.Discard, c)
+}
+
 // banner greets each connection as a POP3 or FTP server does, with a line
 // shorter than a frame, and waits for the client to go.
 func banner(c net.Conn) {
@@ -156,6 +175,10 @@ func TestPing(t *testing.T) {
 		{name: "not an echo server", addr: func(t testing.TB) string { return testenv.Serve(t, notEcho) },
 			opts: Options{Count: 1000, Interval: 20 * time.Millisecond}, // ends at the first reply
 			code: ExitNoReply, summary: "0 probes transmitted, 0 received", noRTTSum: true, onlyHeader: true,
+			stderr: `is not a tcpping echo server: its reply does not start with the frame magic "TCPPING\x00"`},
+		{name: "garbage for the third probe", addr: func(t testing.TB) string { return testenv.Serve(t, echoThenGarbage) },
+			opts: Options{Count: 1000, Interval: 20 * time.Millisecond}, // ends at the garbage
+			code: ExitReplied, replies: 2, summary: "3 probes transmitted, 2 received",
 			stderr: `is not a tcpping echo server: its reply does not start with the frame magic "TCPPING\x00"`},
 		{name: "a greeting shorter than a frame", addr: func(t testing.TB) string { return testenv.Serve(t, banner) },
 			opts: Options{Count: 5, Interval: 20 * time.Millisecond}, // ends at the greeting

@@ -16,6 +16,7 @@ package ping
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -35,11 +36,12 @@ type session struct {
 	remote    string // the echo server's address, once connected
 	outcomes  uint64 // probes answered or lost
 	ended     bool   // done is closed
-	// after counts what the prober reported after the ping ended, until
-	// it stopped: neither printed nor in the summary.
-	after   struct{ sent, received, late uint64 }
-	rtt     rttStats   // for --json
-	iputils iputilsRTT // for the text summary
+	// lastSent is the last probe sent before the ping ended at a peer
+	// that is no echo server; unsent counts the probe slots the prober
+	// reported lost after that, which the summary leaves out.
+	lastSent, unsent uint64
+	rtt              rttStats   // for --json
+	iputils          iputilsRTT // for the text summary
 }
 
 func newSession(o *Options) *session {
@@ -58,7 +60,14 @@ func (s *session) result(r prober.Result) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
-		s.afterEnd(r)
+		// The ping has ended: nothing more is printed. The probes sent
+		// before the end count in the summary, as ping(8) counts every
+		// probe it sent; a probe slot that falls after it (the one a
+		// failed HELLO's attempt opens, say) does not, or the summary
+		// would count it or not as the race went.
+		if r.Kind == prober.ResultTimeout && r.Seq > s.lastSent {
+			s.unsent++
+		}
 		return
 	}
 	switch r.Kind {
@@ -74,7 +83,7 @@ func (s *session) result(r prober.Result) {
 	case prober.ResultBadReply:
 		s.trouble(event{Type: "not_echo_server", Error: "reply without the frame magic"},
 			"%s is not a tcpping echo server: its reply does not start with the frame magic %q", s.remote, wire.Magic)
-		s.end()
+		s.end(r.Seq)
 	case prober.ResultReply:
 		s.rtt.add(r.RTT)
 		s.iputils.add(r.RTT)
@@ -93,35 +102,18 @@ func (s *session) result(r prober.Result) {
 	}
 }
 
-// afterEnd notes an outcome that comes after the ping ended (at its
-// COUNT-th outcome, or at a peer that is no echo server) and before the
-// prober stopped: the probe slot a failed HELLO's attempt opens, say,
-// which would otherwise print a line after the one that ended the ping
-// and count in the summary or not as the race went.
-func (s *session) afterEnd(r prober.Result) {
-	switch r.Kind {
-	case prober.ResultReply:
-		s.after.sent++
-		s.after.received++
-	case prober.ResultTimeout:
-		s.after.sent++
-	case prober.ResultLate:
-		s.after.late++
-	}
-}
-
 // counted notes a probe's outcome, and ends the ping after the last one.
 func (s *session) counted() {
 	s.outcomes++
 	if s.o.Count > 0 && s.outcomes >= s.o.Count {
-		s.end()
+		s.end(math.MaxUint64) // the prober sends no more
 	}
 }
 
-// end ends the ping once.
-func (s *session) end() {
+// end ends the ping once; lastSent is the last probe sent before.
+func (s *session) end(lastSent uint64) {
 	if !s.ended {
-		s.ended = true
+		s.ended, s.lastSent = true, lastSent
 		close(s.done)
 	}
 }
@@ -134,8 +126,7 @@ func (s *session) finish(snap prober.Snapshot) int {
 	// A late reply came back, though after its probe's timeout: ping(8)
 	// counts it received, and the loss is the probes never answered, as
 	// the exporter's loss is timeouts less late replies.
-	sent := snap.Sent - s.after.sent
-	recv := snap.Received - s.after.received + snap.Late - s.after.late
+	sent, recv := snap.Sent-s.unsent, snap.Received+snap.Late
 	loss := 0.0
 	if sent > 0 {
 		loss = float64(sent-recv) / float64(sent)
