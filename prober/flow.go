@@ -109,9 +109,9 @@ type flow struct {
 	// to user-space time for replies, for sends, or to frames shorter than
 	// payload_size; later ones log at debug.
 	userTime, userTxTime, shortFrames bool
-	big                               []byte
 	// port is the source port to dial from again (flows > 1), or 0.
-	port int
+	port uint16
+	big  []byte
 	// refresh keeps the connection fresh (refresh.go).
 	refresh refresh
 }
@@ -218,7 +218,7 @@ func (f *flow) readBeforeProbe(now time.Time) bool {
 	if f.expireDue(now) {
 		return false
 	}
-	if h := f.p.hooks; h != nil && h.afterRead != nil {
+	if h := f.p.hooks(); h != nil && h.afterRead != nil {
 		h.afterRead()
 	}
 	return true
@@ -254,7 +254,7 @@ func (f *flow) probe(now time.Time) (sent time.Time, ok bool) {
 	}
 	sent, timeout := f.stamp()
 	f.refresh.lastSent = sent
-	if h := f.p.hooks; h != nil && h.beforeWrite != nil {
+	if h := f.p.hooks(); h != nil && h.beforeWrite != nil {
 		h.beforeWrite()
 	}
 	if err := f.link.send(f.out(), sent, timeout); err != nil {
@@ -269,7 +269,7 @@ func (f *flow) probe(now time.Time) (sent time.Time, ok bool) {
 		f.tx.sent(len(f.out()))
 		f.drainTx()
 	}
-	if h := f.p.hooks; h != nil && h.afterSend != nil {
+	if h := f.p.hooks(); h != nil && h.afterSend != nil {
 		h.afterSend()
 	}
 	return sent, true

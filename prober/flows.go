@@ -51,8 +51,10 @@ func newTarget(o Options, logger log.Logger) []*Prober {
 		}
 		ps[k] = New(fo, logger)
 	}
-	for _, p := range ps {
-		p.flows = ps
+	if len(ps) > 1 {
+		for _, p := range ps {
+			p.more().flows = ps
+		}
 	}
 	return ps
 }
@@ -61,10 +63,10 @@ func newTarget(o Options, logger log.Logger) []*Prober {
 // among them: p alone for a target of one flow or a prober made by New.
 // The slice must not be modified.
 func (p *Prober) Flows() []*Prober {
-	if p.flows == nil {
+	if p.x == nil || p.x.flows == nil {
 		return []*Prober{p}
 	}
-	return p.flows
+	return p.x.flows
 }
 
 // flowsOf returns the probers of every flow of the targets of ps, which

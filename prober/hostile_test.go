@@ -94,7 +94,7 @@ func hostileProbe(t *testing.T, address string, m config.Module) (snap func() Sn
 func hostileProbeHooked(t *testing.T, address string, m config.Module, hooks *sendHooks) (snap func() Snapshot, stop func()) {
 	t.Helper()
 	p := New(Options{Name: "hostile", Address: address, ModuleName: "hostile", Module: m, NoSplay: true}, nil)
-	p.hooks = hooks
+	p.more().hooks = hooks
 	p.startOn(context.Background(), testEngine(t))
 	bound := m.MaxInFlight()
 	check := func(s Snapshot) Snapshot {

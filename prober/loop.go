@@ -52,7 +52,7 @@ func (p *Prober) run(ctx context.Context) {
 		}
 		now := time.Now()
 		if l.step(now) {
-			port := l.port
+			port := int(l.port)
 			go func() { l.dialCh <- p.dial(ctx, port) }()
 		}
 		wake := l.wake()

@@ -222,7 +222,7 @@ func TestWriteFailureTakesOneSlot(t *testing.T) {
 	m.EchoProtocol = config.EchoProtocolV1
 	p := New(Options{Name: "t", Address: srv.addr(), ModuleName: "test", Module: m, NoSplay: true, MaxProbes: 1}, nil)
 	var once sync.Once
-	p.hooks = &sendHooks{beforeWrite: func() {
+	p.more().hooks = &sendHooks{beforeWrite: func() {
 		once.Do(func() {
 			select {
 			case c := <-conns:

@@ -204,23 +204,55 @@ type Prober struct {
 	// interval/flows (flowPhase). With Options.FromFirstProbe it is the
 	// first probe's instant instead, set by the prober's loop.
 	phase uint64
-	// maxProbes and onResult are Options.MaxProbes and OnResult.
-	maxProbes uint64
-	onResult  func(Result)
-	// flows are the probers of every flow of the target, in flow order,
-	// p among them: set by the Manager before they start, shared by them
-	// and never modified. Nil for a prober made by New alone.
-	flows []*Prober
+	// x is what few probers have; nil for most.
+	x *extra
 
 	mu   sync.Mutex
 	st   state
 	hist *history.Recorder // Options.History; nil keeps none
 
-	// hooks, if set (by tests), run at chosen points of a probe's send.
-	hooks *sendHooks
-
 	cancel context.CancelFunc
 	done   sync.WaitGroup // the prober's loop, until it has exited
+}
+
+// extra is what few probers have, kept out of Prober: a Prober stays
+// within 512 bytes, the largest of Go's allocation size classes without a
+// per-object header (TestProberSize), and each of 10,000 targets has one.
+// It is set before the prober starts and not modified after.
+type extra struct {
+	// maxProbes and onResult are Options.MaxProbes and OnResult.
+	maxProbes uint64
+	onResult  func(Result)
+	// flows are the probers of every flow of a target of several, in
+	// flow order, p among them: set by the Manager before they start,
+	// shared by them and never modified.
+	flows []*Prober
+	// hooks, if set (by tests), run at chosen points of a probe's send.
+	hooks *sendHooks
+}
+
+// more returns p's extra, made if p has none; only before p starts.
+func (p *Prober) more() *extra {
+	if p.x == nil {
+		p.x = new(extra)
+	}
+	return p.x
+}
+
+// maxProbes returns Options.MaxProbes, 0 for no limit.
+func (p *Prober) maxProbes() uint64 {
+	if p.x == nil {
+		return 0
+	}
+	return p.x.maxProbes
+}
+
+// hooks returns the test hooks of p's sends, or nil.
+func (p *Prober) hooks() *sendHooks {
+	if p.x == nil {
+		return nil
+	}
+	return p.x.hooks
 }
 
 // New returns a prober for opts. It does not start probing.
@@ -238,11 +270,13 @@ func New(opts Options, logger log.Logger) *Prober {
 		opts: identity{Name: opts.Name, Address: opts.Address, ModuleName: opts.ModuleName,
 			Labels: opts.Labels, Dynamic: opts.Dynamic, Discovered: opts.Discovered, NoSplay: opts.NoSplay, FromFirstProbe: opts.FromFirstProbe,
 			Flow: int32(opts.Flow), debugOff: opts.debugOff},
-		mod:       mod,
-		base:      logger,
-		maxProbes: opts.MaxProbes,
-		onResult:  opts.OnResult,
-		hist:      opts.History,
+		mod:  mod,
+		base: logger,
+		hist: opts.History,
+	}
+	if opts.MaxProbes > 0 || opts.OnResult != nil {
+		x := p.more()
+		x.maxProbes, x.onResult = opts.MaxProbes, opts.OnResult
 	}
 	p.phase = flowPhase(phaseOf(hostname, opts.Name, opts.Address), opts.Flow, mod.Flows, mod.Interval.D())
 	p.st.init(mod)
@@ -264,7 +298,7 @@ func (p *Prober) logger() log.Logger {
 func (p *Prober) Options() Options {
 	o := p.opts
 	return Options{Name: o.Name, Address: o.Address, ModuleName: o.ModuleName, Module: *p.mod,
-		Labels: o.Labels, Dynamic: o.Dynamic, Discovered: o.Discovered, NoSplay: o.NoSplay, FromFirstProbe: o.FromFirstProbe, Flow: int(o.Flow), MaxProbes: p.maxProbes, shared: p.mod,
+		Labels: o.Labels, Dynamic: o.Dynamic, Discovered: o.Discovered, NoSplay: o.NoSplay, FromFirstProbe: o.FromFirstProbe, Flow: int(o.Flow), MaxProbes: p.maxProbes(), shared: p.mod,
 		debugOff: o.debugOff}
 }
 
@@ -333,7 +367,7 @@ func (p *Prober) Snapshot() Snapshot {
 func (p *Prober) SnapshotInto(s *Snapshot) {
 	now := time.Now()
 	p.mu.Lock()
-	p.st.snapshot(now, s)
+	p.st.snapshot(now, s, p.mod)
 	p.mu.Unlock()
 }
 

@@ -54,7 +54,7 @@ func TestKernelTimestampsSurviveAStalledReader(t *testing.T) {
 			m.KernelTimestamps = tt.kernel
 			m.ReconnectAfter = 0
 			p := New(Options{Name: "t", Address: srv.addr(), Module: m, NoSplay: true}, nil)
-			p.hooks = &sendHooks{afterSend: func() { time.Sleep(stall) }}
+			p.more().hooks = &sendHooks{afterSend: func() { time.Sleep(stall) }}
 			p.startOn(t.Context(), testEngine(t))
 			t.Cleanup(p.Stop)
 			waitFor(t, "5 completed probes", 10*time.Second, func() bool {

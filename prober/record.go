@@ -211,7 +211,7 @@ func (f *flow) account(frame []byte, recv time.Time, kernelNs int64) error {
 		r.seq = p.st.seqOf(seq32)
 	}
 	before := p.st.tally()
-	res := p.st.reply(r)
+	res := p.st.reply(r, p.mod)
 	p.noteHistory(recv, before)
 	timedOut, rtt := p.st.timeouts != before.timeouts, p.st.lastRTT
 	p.mu.Unlock()

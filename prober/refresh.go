@@ -61,7 +61,7 @@ type refresh struct {
 	// replaceFrom, if set, is when a replacement of the connection was
 	// asked for, and replaceWhy why.
 	replaceFrom time.Time
-	replaceWhy  string
+	replaceWhy  replaceReason
 	// replacing: the connection was closed by a replacement whose dial
 	// has not ended; probe slots skip rather than count as lost.
 	replacing bool
@@ -72,6 +72,31 @@ type refresh struct {
 	lastSent time.Time
 	// lookup is the re-resolution in progress, if any.
 	lookup *lookup
+}
+
+// replaceReason is why a connection is to be replaced: a small number
+// rather than its text, which keeps a task within its size class
+// (TestTaskSize); why gives the text.
+type replaceReason uint8
+
+const (
+	replaceNone replaceReason = iota
+	// replaceInterval: reconnect_interval has passed.
+	replaceInterval
+	// replaceUnresolved: the connected address is no longer among the
+	// target's DNS answers.
+	replaceUnresolved
+)
+
+// why returns the text of the reason the connection is replaced.
+func (r *refresh) why() string {
+	switch r.replaceWhy {
+	case replaceInterval:
+		return "reconnect_interval"
+	case replaceUnresolved:
+		return "address " + r.peer.String() + " no longer resolved"
+	}
+	return ""
 }
 
 // lookup is a re-resolution running in a goroutine of its own: DNS
@@ -105,7 +130,7 @@ func (f *flow) refreshConnected(now time.Time, remote string) {
 	if ap, err := netip.ParseAddrPort(remote); err == nil {
 		r.peer = ap.Addr().Unmap()
 	}
-	r.replaceFrom, r.replaceWhy = time.Time{}, ""
+	r.replaceFrom, r.replaceWhy = time.Time{}, replaceNone
 	r.reconnectAt, r.resolveAt = time.Time{}, time.Time{}
 	if d := f.p.mod.ReconnectInterval.D(); d > 0 {
 		r.reconnectAt = now.Add(d)
@@ -177,7 +202,7 @@ func (f *flow) stepRefresh(now time.Time) bool {
 	r := &f.refresh
 	if !r.reconnectAt.IsZero() && !now.Before(r.reconnectAt) {
 		r.reconnectAt = time.Time{}
-		f.askReplace(now, "reconnect_interval")
+		f.askReplace(now, replaceInterval)
 	}
 	if r.lookup != nil {
 		select {
@@ -197,13 +222,13 @@ func (f *flow) stepRefresh(now time.Time) bool {
 	if _, inFlight := f.nextDeadline(); !f.replaceReady(now, inFlight) {
 		return false
 	}
-	f.replace(now, r.replaceWhy)
+	f.replace(now, r.why())
 	return true
 }
 
 // askReplace asks for the connection to be replaced, for why, unless that
 // is already asked.
-func (f *flow) askReplace(now time.Time, why string) {
+func (f *flow) askReplace(now time.Time, why replaceReason) {
 	r := &f.refresh
 	if r.replaceFrom.IsZero() {
 		r.replaceFrom, r.replaceWhy = now, why
@@ -253,7 +278,7 @@ func (f *flow) resolved(now time.Time, addrs []netip.Addr, err error) {
 	}
 	level.Info(f.p.logger()).Log("msg", "connected address no longer among the target's DNS answers, reconnecting",
 		"remote_addr", r.peer)
-	f.askReplace(now, "address "+r.peer.String()+" no longer resolved")
+	f.askReplace(now, replaceUnresolved)
 }
 
 // replace closes the connection, without counting it lost, and dials
@@ -277,5 +302,5 @@ func (f *flow) cancelLookup() {
 		f.refresh.lookup = nil
 	}
 	f.refresh.resolveAt, f.refresh.reconnectAt = time.Time{}, time.Time{}
-	f.refresh.replaceFrom, f.refresh.replaceWhy = time.Time{}, ""
+	f.refresh.replaceFrom, f.refresh.replaceWhy = time.Time{}, replaceNone
 }

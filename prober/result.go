@@ -91,14 +91,14 @@ func (p *Prober) report(r Result) {
 			level.Debug(p.logger()).Log("msg", "probe timed out", "seq", r.Seq)
 		}
 	}
-	if p.onResult != nil {
-		p.onResult(r)
+	if p.x != nil && p.x.onResult != nil {
+		p.x.onResult(r)
 	}
 }
 
 // reports reports whether the prober reports its probes one by one: to
 // OnResult, or to the debug log.
-func (p *Prober) reports() bool { return p.onResult != nil || !p.opts.debugOff }
+func (p *Prober) reports() bool { return (p.x != nil && p.x.onResult != nil) || !p.opts.debugOff }
 
 // reportTimeouts reports the timeouts of seqs at now.
 func (p *Prober) reportTimeouts(now time.Time, seqs []uint64) {

@@ -101,7 +101,7 @@ func (s *schedule) tick(now time.Time, p *Prober) {
 // reconnect skips (refresh.go): neither sent nor counted, so not one of
 // Options.MaxProbes either, which `ping -c` waits for the outcomes of.
 func (s *schedule) skip(now time.Time, p *Prober) {
-	if p.maxProbes > 0 && s.ticks >= p.maxProbes {
+	if n := p.maxProbes(); n > 0 && s.ticks >= n {
 		s.nextTick = now.Add(never)
 		return
 	}

@@ -74,9 +74,9 @@ func (f *flow) keepPort(now time.Time, local string) {
 	if err != nil || ap.Port() == 0 {
 		return
 	}
-	port := int(ap.Port())
+	port := ap.Port()
 	if f.port != 0 && port != f.port {
-		text := "source port " + strconv.Itoa(f.port) + " unavailable, now " + strconv.Itoa(port) + ": the flow may take another path"
+		text := "source port " + strconv.Itoa(int(f.port)) + " unavailable, now " + strconv.Itoa(int(port)) + ": the flow may take another path"
 		p.mu.Lock()
 		p.st.event(now, text)
 		p.mu.Unlock()

@@ -14,6 +14,7 @@
 package prober
 
 import (
+	"math"
 	"time"
 
 	"github.com/tcpping/tcpping_exporter/config"
@@ -39,6 +40,8 @@ type probe struct {
 }
 
 // state is everything a prober measures. The prober's mutex guards it.
+// Its fields are ordered, and some narrowed, so that a Prober stays within
+// 512 bytes (TestProberSize).
 type state struct {
 	sent, received, timeouts, late, dropped, unexpected uint64
 	// retransClosed sums the retransmissions of closed connections;
@@ -51,7 +54,6 @@ type state struct {
 	connFirst   uint64 // first sequence number sent on this connection
 	lastReplied uint64 // highest sequence number answered on this connection
 	status      State
-	consecutive int // consecutive timeouts on this connection
 
 	lastRTT, connectDur time.Duration
 	localAddr           string
@@ -61,23 +63,24 @@ type state struct {
 	// txBase and frameLen give each probe of the connection its transmit
 	// timestamp key (txstamp.go): txBase + n·frameLen − 1 for the n-th.
 	txBase, frameLen uint32
+	consecutive      int32 // consecutive timeouts on this connection, saturating
 	timing           timing
 	lastOK           bool
-	lastErr          string
-	recent           recentWindow
-	events           []Event // a ring of up to maxEvents, grown as needed
-	nEvents          int
+	// nEvents counts the events ever recorded, modulo 2^32 (a multiple
+	// of maxEvents): events[nEvents%maxEvents] is the next to replace.
+	nEvents uint32
+	lastErr string
+	recent  recentWindow
+	events  []Event // a ring of up to maxEvents, grown as needed
 
 	first chan struct{} // made by the first FirstResult, closed at the first result or at stop
 
 	rto     *rtoEstimator
 	hist    *histogram
-	mod     *config.Module // immutable
-	started int64          // Unix ns
+	started int64 // Unix ns
 }
 
 func (s *state) init(m *config.Module) {
-	s.mod = m
 	s.rto = newRTOEstimator(m.Adaptive, m.Timeout.D(), m.MinTimeout.D(), m.MaxTimeout.D(), m.RTOMargin)
 	s.hist = newHistogram(m.Buckets, m.NativeHistogramBucketFactor)
 	// What every connection needs, made now rather than when the first
@@ -150,7 +153,9 @@ func (s *state) timeout(now time.Time) {
 // and backs the timeout off (RFC 6298 section 5.5).
 func (s *state) probeTimedOut(now time.Time) {
 	s.timeout(now)
-	s.consecutive++
+	if s.consecutive < math.MaxInt32 {
+		s.consecutive++
+	}
 	s.rto.backoff()
 }
 
@@ -190,7 +195,7 @@ const (
 
 // reply matches a reply to its probe and, if it came in time, measures
 // it (timing.go).
-func (s *state) reply(r echoReply) replyResult {
+func (s *state) reply(r echoReply, m *config.Module) replyResult {
 	for i := range s.inflight {
 		pr := s.inflight[i]
 		if pr.seq != r.seq {
@@ -220,7 +225,7 @@ func (s *state) reply(r echoReply) replyResult {
 		s.rto.sample(rtt)
 		if r.ext {
 			wall := pr.sent.UnixNano()
-			s.timing.peer(wall+int64(departure), wall+int64(arrival), r, s.mod)
+			s.timing.peer(wall+int64(departure), wall+int64(arrival), r, m)
 		}
 		return replyMatched
 	}
@@ -262,7 +267,7 @@ func (s *state) expire(now time.Time, reconnectAfter int) bool {
 	for range expired {
 		s.probeTimedOut(now)
 	}
-	return expired > 0 && reconnectAfter > 0 && s.consecutive >= reconnectAfter
+	return expired > 0 && reconnectAfter > 0 && int(s.consecutive) >= reconnectAfter
 }
 
 // nextDeadline returns the earliest deadline in flight.
@@ -334,7 +339,7 @@ func (s *state) dialFailed(now time.Time, why string) {
 	s.event(now, "connect failed: "+why)
 }
 
-func (s *state) snapshot(now time.Time, into *Snapshot) {
+func (s *state) snapshot(now time.Time, into *Snapshot, m *config.Module) {
 	h, turn := into.Histogram, into.Turnaround
 	*into = Snapshot{
 		Sent:               s.sent,
@@ -365,15 +370,19 @@ func (s *state) snapshot(now time.Time, into *Snapshot) {
 		Started:            time.Unix(0, s.started),
 	}
 	s.hist.snapshotInto(&into.Histogram)
-	s.timing.snapshot(into, s.mod)
+	s.timing.snapshot(into, m)
 }
 
 // recentEvents returns the remembered connection events, oldest first.
 func (s *state) recentEvents() []Event {
-	n := min(s.nEvents, maxEvents)
+	n := len(s.events)
 	out := make([]Event, 0, n)
-	for i := s.nEvents - n; i < s.nEvents; i++ {
-		out = append(out, s.events[i%maxEvents])
+	start := 0 // the oldest: the next to replace once the ring is full
+	if n == maxEvents {
+		start = int(s.nEvents % maxEvents)
+	}
+	for i := range n {
+		out = append(out, s.events[(start+i)%n])
 	}
 	return out
 }

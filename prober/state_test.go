@@ -65,7 +65,7 @@ func TestJitterIsNotLoss(t *testing.T) {
 						lostCounted = arrival[next]
 					}
 					if next != lost {
-						s.reply(echoReply{seq: uint64(next), recv: arrival[next]})
+						s.reply(echoReply{seq: uint64(next), recv: arrival[next]}, &m)
 					}
 					next++
 				}

@@ -44,7 +44,7 @@ func TestStopWhileWriteBlocked(t *testing.T) {
 			var mu sync.Mutex
 			var writing time.Time // zero when no write is under way
 			var writes atomic.Int64
-			p.hooks = &sendHooks{
+			p.more().hooks = &sendHooks{
 				beforeWrite: func() {
 					writes.Add(1)
 					mu.Lock()

@@ -51,20 +51,29 @@ type task struct {
 	// when no dial is left in flight.
 	stopped bool
 	// hidx is the index in the worker's timer heap, -1 if none; pidx,
-	// in the worker's tasks. 32 bits each keep a task within one size
-	// class of Go's allocator smaller (576 bytes, not 640).
+	// in the worker's tasks.
 	hidx, pidx int32
 	wakeAt     time.Time
 	// dialCancel cancels the dial in progress.
 	dialCancel context.CancelFunc
 
-	// out holds frames the send buffer had no room for, of which the
-	// first outAt bytes are written; writeDeadline is when the rest must
-	// have left.
-	out           []byte
-	outAt         int
-	writeDeadline time.Time
+	// q holds what the send buffer had no room for; nil until a write
+	// falls short. A task stays within 512 bytes, the largest of Go's
+	// allocation size classes without a per-object header
+	// (TestTaskSize): every field and every 32-bit index counts.
+	q *sendQueue
 }
+
+// sendQueue holds frames the send buffer had no room for, of which the
+// first at bytes are written; deadline is when the rest must have left.
+type sendQueue struct {
+	out      []byte
+	at       int
+	deadline time.Time
+}
+
+// queued reports whether frames wait to be written.
+func (t *task) queued() bool { return t.q != nil && len(t.q.out) > 0 }
 
 // plan sets the time the worker must next run onTimer for t.
 func (t *task) plan() {
@@ -73,8 +82,8 @@ func (t *task) plan() {
 		return
 	}
 	w := t.wake()
-	if !t.writeDeadline.IsZero() && t.writeDeadline.Before(w) {
-		w = t.writeDeadline
+	if t.queued() && t.q.deadline.Before(w) {
+		w = t.q.deadline
 	}
 	t.wakeAt = w
 }
@@ -83,7 +92,7 @@ func (t *task) plan() {
 // the next probe, a dial.
 func (t *task) onTimer(now time.Time) {
 	switch {
-	case !t.writeDeadline.IsZero() && !now.Before(t.writeDeadline):
+	case t.queued() && !now.Before(t.q.deadline):
 		// As the goroutine loop's write deadline reports it.
 		t.closeConn(now, "write: i/o timeout")
 	case t.step(now):
@@ -104,10 +113,11 @@ func (t *task) onReadable(now time.Time) {
 
 // onWritable writes what was queued.
 func (t *task) onWritable(now time.Time) {
-	if len(t.out) == 0 || t.fd < 0 {
+	if !t.queued() || t.fd < 0 {
 		return
 	}
-	n, err := unix.Write(t.fd, t.out[t.outAt:])
+	q := t.q
+	n, err := unix.Write(t.fd, q.out[q.at:])
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
 		return
@@ -119,12 +129,11 @@ func (t *task) onWritable(now time.Time) {
 	// The written bytes are skipped, not moved: a queue of long frames
 	// leaves in many writes, and moving the rest after each would copy
 	// it again and again.
-	if t.outAt += n; t.outAt == len(t.out) {
-		t.out, t.outAt = t.out[:0], 0
-		if cap(t.out) > keepQueued {
-			t.out = nil
+	if q.at += n; q.at == len(q.out) {
+		q.out, q.at, q.deadline = q.out[:0], 0, time.Time{}
+		if cap(q.out) > keepQueued {
+			t.q = nil
 		}
-		t.writeDeadline = time.Time{}
 		t.w.modify(t, unix.EPOLLIN|unix.EPOLLRDHUP)
 	}
 	t.plan()
@@ -141,7 +150,7 @@ func (t *task) recv(buf []byte, _ bool) (int, int64, error) {
 
 // send writes the frame, or queues what the send buffer has no room for.
 func (t *task) send(frame []byte, sent time.Time, timeout time.Duration) error {
-	if len(t.out) > 0 {
+	if t.queued() {
 		return t.queue(frame, len(frame), sent, timeout)
 	}
 	n, err := unix.Write(t.fd, frame)
@@ -170,18 +179,22 @@ func (t *task) send(frame []byte, sent time.Time, timeout time.Duration) error {
 // more is a flow sending past its bound. Frames of up to 9000 bytes make
 // that a bound of megabytes, held only while the peer does not read.
 func (t *task) queue(b []byte, frameLen int, now time.Time, timeout time.Duration) error {
-	if len(t.out)-t.outAt+len(b) > t.p.mod.MaxInFlight()*frameLen {
+	if t.q == nil {
+		t.q = new(sendQueue)
+	}
+	q := t.q
+	if len(q.out)-q.at+len(b) > t.p.mod.MaxInFlight()*frameLen {
 		return errSendBufferFull
 	}
-	if len(t.out) == 0 {
-		t.writeDeadline = now.Add(timeout)
+	if len(q.out) == 0 {
+		q.deadline = now.Add(timeout)
 		t.w.modify(t, unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLOUT)
 	}
-	if t.outAt > 0 && cap(t.out)-len(t.out) < len(b) {
+	if q.at > 0 && cap(q.out)-len(q.out) < len(b) {
 		// Reuse the room the written bytes left before growing.
-		t.out, t.outAt = t.out[:copy(t.out, t.out[t.outAt:])], 0
+		q.out, q.at = q.out[:copy(q.out, q.out[q.at:])], 0
 	}
-	t.out = append(t.out, b...)
+	q.out = append(q.out, b...)
 	return nil
 }
 
@@ -201,7 +214,7 @@ func (t *task) release() {
 	t.w.unregister(t)
 	_ = unix.Close(t.fd)
 	t.fd = -1
-	t.out, t.outAt, t.writeDeadline = nil, 0, time.Time{}
+	t.q = nil
 }
 
 // startDial connects in a transient goroutine, which hands the socket to
@@ -209,7 +222,7 @@ func (t *task) release() {
 func (t *task) startDial() {
 	ctx, cancel := context.WithCancel(t.ctx)
 	t.dialCancel = cancel
-	port := t.port
+	port := int(t.port)
 	go func() {
 		r := t.p.dial(ctx, port)
 		cmd := command{op: opDialed, t: t, fd: -1}

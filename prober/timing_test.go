@@ -49,7 +49,7 @@ func (p path) run(t *testing.T) *state {
 			seq: seq, recv: rx.Add(30 * time.Microsecond), kernelNs: rx.UnixNano(),
 			ext: true, peerRxNs: peerRx.Add(p.offset).UnixNano(), turnaround: p.hold[i],
 		}
-		if res := s.reply(r); res != replyMatched {
+		if res := s.reply(r, &m); res != replyMatched {
 			t.Fatalf("probe %d: reply result %v", i, res)
 		}
 	}
@@ -104,7 +104,8 @@ func TestTimingOfExtendedReplies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := tt.p.run(t)
 			var snap Snapshot
-			s.snapshot(time.Unix(1_000_010, 0), &snap)
+			m := config.DefaultModule()
+			s.snapshot(time.Unix(1_000_010, 0), &snap, &m)
 			if snap.ForwardDelay != tt.wantFwdDelay || snap.ReverseDelay != tt.wantRevDelay {
 				t.Errorf("delays forward %v reverse %v, want %v %v", snap.ForwardDelay, snap.ReverseDelay, tt.wantFwdDelay, tt.wantRevDelay)
 			}
@@ -140,10 +141,10 @@ func TestTimingOfV1Replies(t *testing.T) {
 	for i, rtt := range repeat(50, 100*time.Microsecond, 300*time.Microsecond) {
 		sent := start.Add(time.Duration(i+1) * 10 * time.Millisecond)
 		seq := s.send(sent)
-		s.reply(echoReply{seq: seq, recv: sent.Add(rtt)})
+		s.reply(echoReply{seq: seq, recv: sent.Add(rtt)}, &m)
 	}
 	var snap Snapshot
-	s.snapshot(start, &snap)
+	s.snapshot(start, &snap, &m)
 	if snap.Jitter < 150*time.Microsecond || snap.Jitter > 200*time.Microsecond {
 		t.Errorf("RTT jitter %v, want close to the 200µs steps", snap.Jitter)
 	}

@@ -57,7 +57,7 @@ func TestKernelTxTimestampsSurviveADelayedWrite(t *testing.T) {
 			m.EchoProtocol = tt.proto
 			m.PayloadSize = tt.payload
 			p := New(Options{Name: "t", Address: tt.server(t), Module: m, NoSplay: true}, nil)
-			p.hooks = &sendHooks{beforeWrite: func() { time.Sleep(hold) }}
+			p.more().hooks = &sendHooks{beforeWrite: func() { time.Sleep(hold) }}
 			p.startOn(t.Context(), testEngine(t))
 			t.Cleanup(p.Stop)
 			waitFor(t, "5 replies", 10*time.Second, func() bool { return p.Snapshot().Received >= 5 })

@@ -38,7 +38,7 @@ func TestWaitingReplyKeepsItsArrival(t *testing.T) {
 	m := testModule(interval, 2*time.Second, false)
 	p := New(Options{Name: "t", Address: startServer(t, echoHandler).addr(), Module: m, NoSplay: true}, nil)
 	var sends atomic.Int64
-	p.hooks = &sendHooks{afterSend: func() {
+	p.more().hooks = &sendHooks{afterSend: func() {
 		if sends.Add(1)%3 == 0 {
 			time.Sleep(hold)
 		}
