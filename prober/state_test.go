@@ -15,6 +15,8 @@ package prober
 
 import (
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -181,5 +183,29 @@ func TestTxStampKeys(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRecentEvents checks the ring of connection events that /probe's
+// debug output and the target page show: the last maxEvents, oldest first,
+// before and after the ring fills and wraps.
+func TestRecentEvents(t *testing.T) {
+	for _, n := range []int{0, 3, maxEvents, maxEvents + 1, 3*maxEvents + 5} {
+		var s state
+		for i := range n {
+			s.event(time.Unix(int64(i), 0), strconv.Itoa(i))
+		}
+		got := s.recentEvents()
+		var texts []string
+		for _, e := range got {
+			texts = append(texts, e.Text)
+		}
+		var want []string
+		for i := max(0, n-maxEvents); i < n; i++ {
+			want = append(want, strconv.Itoa(i))
+		}
+		if !slices.Equal(texts, want) {
+			t.Errorf("after %d events: %v, want %v", n, texts, want)
+		}
 	}
 }
