@@ -16,6 +16,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
 	"strings"
 
@@ -224,7 +225,9 @@ func decodeRelabelConfigs(key string, n *yaml.Node) ([]*relabel.Config, error) {
 }
 
 // MarshalYAML writes the entry for /config: its own keys, then the sources
-// and relabel_configs as Prometheus writes them (secrets as <secret>).
+// and relabel_configs as Prometheus writes them (secrets as <secret>), but
+// for the password of an http_sd_configs URL, which Prometheus writes as
+// given and /config as RedactURL does.
 func (d Discovery) MarshalYAML() (any, error) {
 	n := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, v any) error {
@@ -256,7 +259,7 @@ func (d Discovery) MarshalYAML() (any, error) {
 		add("module", d.Module),
 		prom("file_sd_configs", d.FileSDConfigs, len(d.FileSDConfigs) == 0),
 		prom("dns_sd_configs", d.DNSSDConfigs, len(d.DNSSDConfigs) == 0),
-		prom("http_sd_configs", d.HTTPSDConfigs, len(d.HTTPSDConfigs) == 0),
+		prom("http_sd_configs", redactHTTP(d.HTTPSDConfigs), len(d.HTTPSDConfigs) == 0),
 		prom("relabel_configs", d.RelabelConfigs, len(d.RelabelConfigs) == 0),
 		add("exclude_self", d.ExcludeSelf),
 		add("peers", d.Peers),
@@ -265,6 +268,28 @@ func (d Discovery) MarshalYAML() (any, error) {
 		return nil, fmt.Errorf("discovery %q: %w", d.Name, err)
 	}
 	return n, nil
+}
+
+// RedactURL returns u with the password of its user information, if any,
+// replaced by "xxxxx" (url.URL.Redacted): how /config and the log show an
+// HTTP source's URL. A URL that does not parse is returned as it is.
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	return p.Redacted()
+}
+
+// redactHTTP returns copies of cs whose URLs are redacted (RedactURL).
+func redactHTTP(cs []*http.SDConfig) []*http.SDConfig {
+	out := make([]*http.SDConfig, len(cs))
+	for i, c := range cs {
+		r := *c
+		r.URL = RedactURL(c.URL)
+		out[i] = &r
+	}
+	return out
 }
 
 // context names entry d, the i-th, in errors: by its name if it is usable,

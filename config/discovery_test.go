@@ -197,6 +197,7 @@ func TestYAMLHidesSecrets(t *testing.T) {
         authorization: {credentials: s3cret-token}
       - url: http://sd.example.net/third
         oauth2: {client_id: id, client_secret: s3cret-oauth, token_url: http://sd.example.net/token}
+      - url: https://sd-user:s3cret-in-url@sd.example.net/fourth
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +213,8 @@ func TestYAMLHidesSecrets(t *testing.T) {
 	if n := strings.Count(s, "<secret>"); n != 3 {
 		t.Errorf("/config shows <secret> %d times, want 3:\n%s", n, s)
 	}
-	for _, want := range []string{"username: tcpping", "client_id: id", "url: http://sd.example.net/third"} {
+	for _, want := range []string{"username: tcpping", "client_id: id", "url: http://sd.example.net/third",
+		"url: https://sd-user:xxxxx@sd.example.net/fourth"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("/config lacks %q:\n%s", want, s)
 		}

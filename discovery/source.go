@@ -43,7 +43,6 @@ package discovery
 import (
 	"context"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -53,6 +52,8 @@ import (
 	"github.com/prometheus/prometheus/discovery/file"
 	"github.com/prometheus/prometheus/discovery/http"
 	"github.com/prometheus/prometheus/discovery/targetgroup"
+
+	"github.com/tcpping/tcpping_exporter/config"
 )
 
 // source is one running Prometheus discoverer: one item of an entry's
@@ -220,13 +221,7 @@ func (s *source) report(rec logRecord, now time.Time) (t *transition, other bool
 
 // httpKey names what an HTTP source fetches, in its failures and the log:
 // its URL without the password, as Go's errors about it write it.
-func httpKey(c *http.SDConfig) string {
-	u, err := url.Parse(c.URL)
-	if err != nil {
-		return c.URL // the config check parsed it
-	}
-	return u.Redacted()
-}
+func httpKey(c *http.SDConfig) string { return config.RedactURL(c.URL) }
 
 // stopped records that the discoverer returned while it should be running:
 // it will send nothing more.
