@@ -112,9 +112,12 @@ func (s *Server) refuse(c net.Conn, r reason, err error) {
 	_ = c.Close()
 }
 
-// release gives back the slot of a connection that admit counted, once it
-// is closed. The slot is freed before the gauge drops, so a client that sees
-// the gauge fall can connect again at once.
+// release gives back the slot of a connection that admit counted, as it is
+// closed. The engines call it before they close the socket, so a client
+// that sees the server end its connection can connect again at once, at
+// MaxConnections, and the gauge has already dropped. The slot is freed
+// before the gauge drops, so a client that sees the gauge fall can connect
+// again at once too.
 func (s *Server) release() {
 	s.mu.Lock()
 	s.open--

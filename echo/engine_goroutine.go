@@ -72,11 +72,11 @@ func (e *goroutineEngine) serveConn(c net.Conn) {
 	s := e.s
 	remote := c.RemoteAddr()
 	defer func() {
-		_ = c.Close()
 		s.mu.Lock()
 		delete(e.conns, c)
 		s.mu.Unlock()
-		s.release()
+		s.release() // before Close: see Server.release
+		_ = c.Close()
 		s.wg.Done()
 	}()
 

@@ -333,3 +333,37 @@ func TestServeStopsWithContext(t *testing.T) {
 	}
 	readUntilClosed(t, c)
 }
+
+// TestSlotFreeOnceClosed checks that a connection the server closes has
+// given back its slot by the time its client sees the end of it: a client
+// that reconnects at once, at MaxConnections, is served, not refused with
+// reason "limit". Each round closes a connection for a bad magic, then
+// dials again as soon as the first one reads EOF.
+func TestSlotFreeOnceClosed(t *testing.T) {
+	s, _ := startServer(t, Options{MaxConnections: 1}, nil)
+	a := addr(t, s)
+	const rounds = 200
+	deadline := time.Now().Add(30 * time.Second)
+	for i := range rounds {
+		if time.Now().After(deadline) {
+			t.Logf("stopped after %d rounds, at the time bound", i)
+			break
+		}
+		waitConnections(t, s, 0) // the previous round's client closed its own
+		first := dial(t, a)
+		if _, err := first.Write([]byte("XXXXXXXX")); err != nil {
+			t.Fatal(err)
+		}
+		readUntilClosed(t, first)
+		second := dial(t, a)
+		if err := exchange(second, uint64(i)); err != nil {
+			t.Fatalf("round %d: the server had closed the only other connection, yet: %v; rejected_total{reason=\"limit\"} = %v",
+				i, err, rejected(s, reasonLimit))
+		}
+		_ = first.Close()
+		_ = second.Close()
+	}
+	if got := rejected(s, reasonLimit); got != 0 {
+		t.Errorf("rejected_total{reason=\"limit\"} = %v, want 0", got)
+	}
+}

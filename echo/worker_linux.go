@@ -359,7 +359,7 @@ func (w *worker) schedule(c *conn, now time.Duration) {
 }
 
 // close counts (unless r is reasonNone), logs and closes c, which also takes
-// it out of the epoll set, and releases its slot.
+// it out of the epoll set, and releases its slot first (Server.release).
 func (w *worker) close(c *conn, r reason, err error) {
 	w.byFD[c.fd] = nil
 	last := w.conns[len(w.conns)-1]
@@ -370,9 +370,9 @@ func (w *worker) close(c *conn, r reason, err error) {
 	// counter already incremented.
 	w.s.m.reject(r)
 	w.s.logClosed(r, c.remote, err)
+	w.s.release()
 	_ = unix.Close(c.fd)
 	c.st.release(&w.s.bigBufs)
-	w.s.release()
 }
 
 // rawRead is read(2) on a non-blocking socket, retried on EINTR. It is a
