@@ -38,14 +38,16 @@ const (
 // the RTT is never counted as loss, and a lost probe is still counted
 // within 1.5 SRTT (or min_timeout, if larger) of its send.
 type rtoEstimator struct {
-	adaptive bool
+	// The two flags share a word: 64 bytes, one per target, not 72 (which
+	// Go allocates as 80).
+	adaptive, hasSample bool
+
 	initial  time.Duration
 	min, max time.Duration
 	margin   float64
 
 	srtt, rttvar time.Duration
 	rto          time.Duration
-	hasSample    bool
 }
 
 // newRTOEstimator returns an estimator whose timeout starts at initial and

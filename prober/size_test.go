@@ -30,3 +30,11 @@ func TestProberSize(t *testing.T) {
 		t.Errorf("a Prober is %d bytes, over %d: the allocator would round it up to 576 or more; move what few probers use into extra", n, noHeaderMax)
 	}
 }
+
+// TestRTOEstimatorSize keeps a target's RTO estimator in the 64-byte size
+// class (the next is 80).
+func TestRTOEstimatorSize(t *testing.T) {
+	if n := unsafe.Sizeof(rtoEstimator{}); n > 64 {
+		t.Errorf("an rtoEstimator is %d bytes, over 64: the allocator would give it 80", n)
+	}
+}
