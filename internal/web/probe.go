@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -161,8 +162,13 @@ func awaitFirst(r *http.Request, p *prober.Prober, deadline time.Time) (bool, er
 	return true, nil
 }
 
-// stopped reports whether p has stopped.
-func stopped(p *prober.Prober) bool { return p.Snapshot().State == prober.StateStopped }
+// stopped reports whether the target of p has stopped: whether one of its
+// flows has. A reload stops every flow of a target, each in its own time,
+// and awaitFirst may return once the flows it waited for have stopped while
+// one that had its first result before (p itself, say) is still stopping.
+func stopped(p *prober.Prober) bool {
+	return slices.ContainsFunc(p.Flows(), func(f *prober.Prober) bool { return f.Snapshot().State == prober.StateStopped })
+}
 
 func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, err := parseProbeRequest(r)

@@ -17,11 +17,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -270,4 +273,93 @@ func TestProbeFirstWaitAcrossReload(t *testing.T) {
 	if v, _ := testenv.Value(mfs, "tcp_echo_dropped_total", nil); v < 1 {
 		t.Errorf("tcp_echo_dropped_total %v, want the failed HELLO of the reloaded module's prober counted", v)
 	}
+}
+
+// TestProbeFirstWaitAcrossReloadSeveralFlows is TestProbeFirstWaitAcrossReload
+// for a target of two flows, one of which has had its first result when
+// the reload stops them: the first flow, or the second. The request waits
+// for the flow that has none, which ends its wait as the reload stops it;
+// the answer must still come from the prober of the reloaded module, never
+// from the flows the reload stopped, whichever of them stopped first. Which
+// connection the echo server answers, and in which order the reload's stops
+// end, vary from trial to trial: several trials cover both.
+func TestProbeFirstWaitAcrossReloadSeveralFlows(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tcpping.yml")
+	const (
+		// Until the reload, the flow that gets no reply waits 20 s for
+		// its first result; after it, each flow times out in 100 ms.
+		slow = "modules:\n  default: {interval: 1s, flows: 2, echo_protocol: v1, timeout: 20s, max_timeout: 20s, adaptive: false, ip_protocol: ip4}\n"
+		fast = "modules:\n  default: {interval: 1s, flows: 2, echo_protocol: v1, timeout: 100ms, adaptive: false, ip_protocol: ip4}\n"
+	)
+	writeConfig(t, file, slow)
+	rl, _, srv := newTestReloader(t, ConfigFile{Path: file, Explicit: true}, "/metrics")
+	reload := func(text string) {
+		t.Helper()
+		writeConfig(t, file, text)
+		if err := rl.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for trial := range 12 {
+		reload(slow)
+		// A new address each trial, so a new prober: the server answers
+		// the first connection it accepts and no other.
+		var accepted atomic.Int32
+		addr := testenv.Serve(t, func(c net.Conn) {
+			if accepted.Add(1) == 1 {
+				testenv.Echo(c)
+				return
+			}
+			_, _ = io.Copy(io.Discard, c)
+		})
+		got := make(chan string, 1)
+		go func() {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/probe?target="+addr, nil)
+			req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			got <- strconv.Itoa(resp.StatusCode) + "\n" + string(b)
+		}()
+		// Until one flow has had its reply, the other its probe unanswered.
+		waitUntil := time.Now().Add(5 * time.Second)
+		for !oneFlowAnswered(rl.manager) {
+			if time.Now().After(waitUntil) {
+				t.Fatalf("trial %d: no flow of the new prober answered", trial)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		reload(fast)
+		a := <-got
+		code, body, _ := strings.Cut(a, "\n")
+		if code != "200" {
+			t.Fatalf("trial %d: /probe: %s %s", trial, code, body)
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		mfs, err := parser.TextToMetricFamilies(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, flow := range []string{"0", "1"} {
+			if v, _ := testenv.Value(mfs, "tcp_echo_estimated_timeout_seconds", map[string]string{"flow": flow}); v != 0.1 {
+				t.Fatalf("trial %d: flow %s: tcp_echo_estimated_timeout_seconds %v, want 0.1: the answer came from the flows the reload stopped, not from the reloaded module's prober",
+					trial, flow, v)
+			}
+		}
+	}
+}
+
+// oneFlowAnswered reports whether a dynamic prober of m has a flow that
+// has received a reply.
+func oneFlowAnswered(m *prober.Manager) bool {
+	for _, p := range m.Dynamic() {
+		if p.Snapshot().Received > 0 {
+			return true
+		}
+	}
+	return false
 }
