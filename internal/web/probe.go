@@ -66,8 +66,10 @@ func parseProbeRequest(r *http.Request) (probeRequest, error) {
 	if err := validateTarget(req.target); err != nil {
 		return req, err
 	}
-	if len(req.module) > 256 || strings.ContainsFunc(req.module, unicode.IsControl) {
-		return req, errors.New("module: invalid module name")
+	// The config's rule of module names is the one rule: any name a
+	// module can have may be asked for, whatever its length.
+	if config.ValidateName(req.module) != nil {
+		return req, fmt.Errorf("module %q: not a module name: it has control characters or is not UTF-8", truncate(req.module))
 	}
 	switch d := q.Get("debug"); d {
 	case "", "false":

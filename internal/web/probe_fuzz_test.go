@@ -22,13 +22,15 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/tcpping/tcpping_exporter/config"
 )
 
 // FuzzParseProbeRequest feeds /probe any query string and scrape timeout
 // header. parseProbeRequest must not panic, its errors must be one line
 // (they are the whole body of a 400), and whatever it accepts must be
 // something the prober can use: DESIGN.md's host:port with a port 1–65535,
-// a sane module name, and a first-request wait within the scrape timeout.
+// a name a module can have (config.ValidateName), and a first-request wait within the scrape timeout.
 // The seed corpus is in testdata/fuzz/FuzzParseProbeRequest.
 func FuzzParseProbeRequest(f *testing.F) {
 	f.Add("target=127.0.0.1:4000&module=default", "")
@@ -47,7 +49,7 @@ func FuzzParseProbeRequest(f *testing.F) {
 			return
 		}
 		checkProbeTarget(t, req.target)
-		if req.module == "" || len(req.module) > 256 || strings.ContainsFunc(req.module, unicode.IsControl) {
+		if config.ValidateName(req.module) != nil {
 			t.Fatalf("accepted module %q", req.module)
 		}
 		limit := defaultProbeWait

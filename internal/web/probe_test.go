@@ -152,6 +152,27 @@ func TestProbeNewTarget(t *testing.T) {
 	}
 }
 
+// TestProbeTakesEveryModuleTheConfigHas checks that /probe answers for a
+// module of any name the config file accepts (config.ValidateName: any
+// length), and refuses one that no module can have with the reason: which
+// names a module may have is the config's rule alone.
+func TestProbeTakesEveryModuleTheConfigHas(t *testing.T) {
+	long := strings.Repeat("m", 300)
+	cfg, err := config.Parse([]byte("modules:\n  " + long + ": {interval: 50ms, ip_protocol: ip4}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := testenv.EchoServer(t)
+	srv, _ := probeServer(t, cfg, 10)
+	if code, body := testenv.Get(t, srv.URL+"/probe?module="+long+"&target="+addr, nil); code != http.StatusOK {
+		t.Errorf("/probe of the config's module of a %d-byte name: HTTP %d %q, want 200", len(long), code, body)
+	}
+	code, body := testenv.Get(t, srv.URL+"/probe?module="+url.QueryEscape("a\r\nb")+"&target="+addr, nil)
+	if code != http.StatusBadRequest || !strings.HasPrefix(body, `module "a\r\nb": not a module name`) || strings.Count(strings.TrimSpace(body), "\n") > 0 {
+		t.Errorf("/probe of a module name with control characters: HTTP %d %q, want 400 and one line saying why", code, body)
+	}
+}
+
 func TestProbeWaitIsBoundedByScrapeTimeout(t *testing.T) {
 	// A server that accepts and never answers, with a 3s fixed timeout:
 	// the first result comes after 3s, so the answer must come at the
