@@ -46,7 +46,7 @@ func newLogger(w io.Writer, format, lvl string) (loggers, error) {
 	case "json":
 		l = log.NewJSONLogger(log.NewSyncWriter(w))
 	default:
-		return loggers{}, fmt.Errorf("log.format: unknown format %q (want logfmt or json)", format)
+		return loggers{}, fmt.Errorf("--log.format: unknown format %q (want logfmt or json)", format)
 	}
 	var (
 		opt  level.Option
@@ -62,7 +62,7 @@ func newLogger(w io.Writer, format, lvl string) (loggers, error) {
 	case "error":
 		opt, slvl = level.AllowError(), slog.LevelError
 	default:
-		return loggers{}, fmt.Errorf("log.level: unknown level %q (want debug, info, warn or error)", lvl)
+		return loggers{}, fmt.Errorf("--log.level: unknown level %q (want debug, info, warn or error)", lvl)
 	}
 	// The filter goes under the context, so that level.X(logger) and the
 	// caller valuer share one context and the caller depth is right.

@@ -152,6 +152,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2
 	}
+	// Whatever the command: a flag the exporter would refuse must not
+	// pass --config.check (run, say, before the same command line starts
+	// the service) or ping.
+	logs, allowed, err := checkFlags(f, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
+		return 2
+	}
 	if cmd == pingCmd.cmd.FullCommand() {
 		earlyhup.Release()
 		return pingCmd.run(stdout, stderr)
@@ -160,25 +168,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 		earlyhup.Release()
 		return checkConfig(f, stdout, stderr)
 	}
-	logs, err := newLogger(stderr, f.logFormat, f.logLevel)
-	if err != nil {
-		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
-		return 2
-	}
-	if err := web.ValidateTelemetryPath(f.telemetryPath); err != nil {
-		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
-		return 2
-	}
-	allowed, err := web.ParseAllowedTargets(f.probeAllowed)
-	if err != nil {
-		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
-		return 2
-	}
 	if err := serve(f, allowed, toolkitFlags, logs); err != nil {
 		level.Error(logs.root).Log("msg", "exiting on error", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// checkFlags checks the flag values that kingpin's parse leaves to us,
+// each a command-line error, and returns the logger and the /probe
+// restriction they give.
+func checkFlags(f flags, stderr io.Writer) (loggers, web.AllowedTargets, error) {
+	logs, err := newLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		return loggers{}, web.AllowedTargets{}, err
+	}
+	if err := web.ValidateTelemetryPath(f.telemetryPath); err != nil {
+		return loggers{}, web.AllowedTargets{}, err
+	}
+	allowed, err := web.ParseAllowedTargets(f.probeAllowed)
+	if err != nil {
+		return loggers{}, web.AllowedTargets{}, err
+	}
+	return logs, allowed, nil
 }
 
 // checkConfig implements --config.check.

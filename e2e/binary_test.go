@@ -214,6 +214,13 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		{"negative dynamic target cap", []string{"--probe.max-dynamic-targets=-1", "--config.check", "--config.file=" + good}, 2, []string{"--probe.max-dynamic-targets", "negative"}},
 		{"negative probe idle timeout", []string{"--probe.idle-timeout=-1m", "--config.check", "--config.file=" + good}, 2, []string{"--probe.idle-timeout", "negative"}},
 		{"telemetry path on the favicon", []string{"--web.telemetry-path=/favicon.ico", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"web.telemetry-path", "/favicon.ico endpoint"}},
+		// A command-line error is one whatever else the command line asks
+		// for: --config.check, in a unit's ExecStartPre= with the flags of
+		// its ExecStart=, must not pass flags the exporter then refuses.
+		{"bad log level with --config.check", []string{"--log.level=trace", "--config.check", "--config.file=" + good}, 2, []string{"--log.level", `"trace"`}},
+		{"bad log format with --config.check", []string{"--log.format=text", "--config.check", "--config.file=" + good}, 2, []string{"--log.format", `"text"`}},
+		{"bad telemetry path with --config.check", []string{"--web.telemetry-path=/probe", "--config.check", "--config.file=" + good}, 2, []string{"--web.telemetry-path", "/probe endpoint"}},
+		{"bad allowed target with --config.check", []string{"--probe.allowed-target=10.0.0.0/33", "--config.check", "--config.file=" + good}, 2, []string{"--probe.allowed-target", "10.0.0.0/33"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
