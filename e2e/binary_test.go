@@ -220,6 +220,12 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		{"bad log level with --config.check", []string{"--log.level=trace", "--config.check", "--config.file=" + good}, 2, []string{"--log.level", `"trace"`}},
 		{"bad log format with --config.check", []string{"--log.format=text", "--config.check", "--config.file=" + good}, 2, []string{"--log.format", `"text"`}},
 		{"bad telemetry path with --config.check", []string{"--web.telemetry-path=/probe", "--config.check", "--config.file=" + good}, 2, []string{"--web.telemetry-path", "/probe endpoint"}},
+		// net/http redirects a request for such a path to its clean
+		// form, which is not the metrics endpoint: no scrape could reach it.
+		{"telemetry path with an empty segment", []string{"--web.telemetry-path=//metrics", "--config.check", "--config.file=" + good}, 2, []string{"--web.telemetry-path", `"//metrics"`, "/metrics"}},
+		{"telemetry path with a dot-dot segment", []string{"--web.telemetry-path=/a/../metrics", "--config.check", "--config.file=" + good}, 2, []string{"--web.telemetry-path", `"/a/../metrics"`}},
+		{"telemetry path with a dot segment", []string{"--web.telemetry-path=/metrics/.", "--config.check", "--config.file=" + good}, 2, []string{"--web.telemetry-path", `"/metrics/."`}},
+		{"telemetry path with a trailing slash", []string{"--web.telemetry-path=/metrics/", "--config.check", "--config.file=" + good}, 0, []string{"OK"}},
 		{"bad allowed target with --config.check", []string{"--probe.allowed-target=10.0.0.0/33", "--config.check", "--config.file=" + good}, 2, []string{"--probe.allowed-target", "10.0.0.0/33"}},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -119,14 +120,21 @@ var fixedRoutes = [...]route{
 	{"/favicon.ico", func(Options, proberList, log.Logger) http.Handler { return http.HandlerFunc(favicon) }},
 }
 
-// ValidateTelemetryPath checks --web.telemetry-path: an absolute path of
-// plain characters that is not another endpoint's route.
+// ValidateTelemetryPath checks --web.telemetry-path: a clean absolute path
+// of plain characters that is not another endpoint's route.
 func ValidateTelemetryPath(p string) error {
 	if !strings.HasPrefix(p, "/") {
 		return fmt.Errorf("--web.telemetry-path %q: must start with /", p)
 	}
 	if strings.ContainsAny(p, "{} \t\n?#%") {
 		return fmt.Errorf("--web.telemetry-path %q: must be a plain path", p)
+	}
+	// net/http answers a request for a path that is not clean with a
+	// redirect to its clean form, so the endpoint at such a path could
+	// never be reached. A trailing slash is clean: the endpoint is then
+	// that path and every path under it.
+	if c := path.Clean(p); p != c && p != c+"/" {
+		return fmt.Errorf("--web.telemetry-path %q: must be a clean path, without empty, \".\" or \"..\" segments: requests for it are redirected to %q", p, c)
 	}
 	for _, r := range fixedRoutes {
 		if p == r.path {

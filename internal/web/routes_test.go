@@ -42,6 +42,14 @@ func TestValidateTelemetryPath(t *testing.T) {
 		{"/graph", "the /graph endpoint"},
 		{"/target", "the /target endpoint"},
 		{"/favicon.ico", "the /favicon.ico endpoint"},
+		{"/metrics/", ""},
+		{"//metrics", "clean path"},
+		{"/a//b", "clean path"},
+		{"/a/../metrics", "clean path"},
+		{"/metrics/.", "clean path"},
+		{"/./metrics", "clean path"},
+		{"/..", "clean path"},
+		{"/metrics//", "clean path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
