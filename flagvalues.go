@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/tcpping/tcpping_exporter/internal/history"
 )
 
 // intValue is an integer flag's value. kingpin's own Int parses a float
@@ -75,6 +77,25 @@ func (v *spanValue) Set(s string) error {
 }
 
 func (v *spanValue) String() string { return time.Duration(*v).String() }
+
+// historyValue is --web.history's value: a spanValue of at most
+// history.MaxSpan, as every target keeps that much history in memory.
+type historyValue time.Duration
+
+// Set parses s as a Go duration from 0 to history.MaxSpan.
+func (v *historyValue) Set(s string) error {
+	var d spanValue
+	if err := d.Set(s); err != nil {
+		return err
+	}
+	if time.Duration(d) > history.MaxSpan {
+		return fmt.Errorf("must be at most %s (a week: each target keeps its history in memory), got %s", history.MaxSpan, time.Duration(d))
+	}
+	*v = historyValue(d)
+	return nil
+}
+
+func (v *historyValue) String() string { return time.Duration(*v).String() }
 
 // namedValue is a flag's value whose errors name the flag: kingpin
 // reports a value's error as it is, so that --probe.idle-timeout=1

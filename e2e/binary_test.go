@@ -213,6 +213,13 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		// never stopping one.
 		{"negative dynamic target cap", []string{"--probe.max-dynamic-targets=-1", "--config.check", "--config.file=" + good}, 2, []string{"--probe.max-dynamic-targets", "negative"}},
 		{"negative probe idle timeout", []string{"--probe.idle-timeout=-1m", "--config.check", "--config.file=" + good}, 2, []string{"--probe.idle-timeout", "negative"}},
+		// Each prober keeps --web.history in memory, 8 bytes a minute: a
+		// year of it was 4 MiB a target, and past 2562047h (the longest
+		// Go duration, less a minute) the exporter panicked at its
+		// first probe.
+		{"history of a week", []string{"--web.history=168h", "--config.check", "--config.file=" + good}, 0, []string{"OK"}},
+		{"history over a week", []string{"--web.history=169h", "--config.check", "--config.file=" + good}, 2, []string{"--web.history", "at most 168h", "169h"}},
+		{"history of the longest duration", []string{"--web.history=2562047h47m16s", "--config.check", "--config.file=" + good}, 2, []string{"--web.history", "at most 168h"}},
 		{"telemetry path on the favicon", []string{"--web.telemetry-path=/favicon.ico", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"web.telemetry-path", "/favicon.ico endpoint"}},
 		// A command-line error is one whatever else the command line asks
 		// for: --config.check, in a unit's ExecStartPre= with the flags of

@@ -31,6 +31,13 @@ const reservoirSize = 64
 // codes take.
 const reservoirWords = reservoirSize / 4
 
+// MaxSpan is the longest history a Pool keeps, the most --web.history
+// takes: a week. A Recorder's block grows with the span, 8 bytes a slot
+// (79 KiB for a week of one-minute slots, for each target and flow, taken
+// at its first probe), and the graphs' time axis, ticked at most once a
+// day, is drawn for about a week. Older RTTs are Prometheus' to keep.
+const MaxSpan = 7 * 24 * time.Hour
+
 // Pool hands out Recorders that share its settings and its memory. A
 // process needs one, made from --web.history; a nil Pool, or one whose
 // span is 0, hands out nil Recorders, which record nothing and keep no
@@ -47,7 +54,8 @@ type Pool struct {
 
 // NewPool returns a Pool whose Recorders keep span of history, in slots
 // of length slot (the landing page uses time.Minute). It panics if slot
-// is not positive. A span of 0 (or less) disables history.
+// is not positive. A span of 0 (or less) disables history; span is at
+// most MaxSpan.
 //
 // Each Recorder then takes 8 bytes per slot (span/slot of them, plus the
 // open one) and 128 bytes of reservoir once it has recorded something.
