@@ -222,3 +222,75 @@ func TestSIGHUPWhilePackagesInitialise(t *testing.T) {
 	}
 	survivesSIGHUP(t, p, web, deadline, "while its packages were initialised")
 }
+
+// TestManyReloadsLeakNothing reloads 51 times in a row, cycling through a
+// config with one more static target and a discovery entry, a bad config
+// and the first config again, and checks that the exporter is back to the
+// goroutines and open files it had before, and that the target unchanged
+// throughout kept its connection and counters.
+func TestManyReloadsLeakNothing(t *testing.T) {
+	dir := t.TempDir()
+	web, echoPort := testenv.Port(t), testenv.Port(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", web)
+	self := fmt.Sprintf("127.0.0.1:%d", echoPort)
+	first := fmt.Sprintf("modules:\n  default: {interval: 100ms}\n  other: {interval: 100ms}\ntargets:\n  - {name: self, address: %q}\n", self)
+	writeFile(t, dir, "sd.json", fmt.Sprintf(`[{"targets": [%q], "labels": {"__module__": "other"}}]`, self))
+	configs := []struct {
+		text     string
+		wantCode int
+	}{
+		{first + fmt.Sprintf("  - {name: more, address: %q, labels: {n: x}}\n", self) +
+			"discovery:\n  - name: files\n    module: other\n    file_sd_configs: [{files: [sd.json]}]\n", http.StatusOK},
+		{first + "  - {name: broken, address: nowhere}\n", http.StatusInternalServerError},
+		{first, http.StatusOK},
+	}
+	cfg := writeFile(t, dir, "tcpping.yml", first)
+	p := startBinary(t, dir, "--config.file="+cfg, "--web.listen-address=127.0.0.1:"+strconv.Itoa(web),
+		"--echo.listen-address="+self)
+	metrics := base + "/metrics"
+	mfs := waitMetric(t, http.DefaultClient, metrics, "tcp_echo_received_total", map[string]string{"target": "self"}, 3)
+	goroutines, _ := testenv.Value(mfs, "go_goroutines", nil)
+	fds, _ := testenv.Value(mfs, "process_open_fds", nil)
+	sent, _ := testenv.Value(mfs, "tcp_echo_sent_total", map[string]string{"target": "self"})
+	local := debugLocalAddr(t, base, self)
+
+	for i := range 17 {
+		for j, c := range configs {
+			writeFile(t, dir, "tcpping.yml", c.text)
+			if code, body := post(t, base+"/-/reload"); code != c.wantCode {
+				t.Fatalf("reload %d: HTTP %d %q, want %d", 3*i+j, code, body, c.wantCode)
+			}
+		}
+	}
+
+	// The last config is the first: what the reloads started has stopped
+	// within a few seconds (a discovery entry's goroutines end after its
+	// last update), within a margin for the HTTP connections of this test.
+	var g, f float64
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		mfs, _, err := scrape(http.DefaultClient, metrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, _ = testenv.Value(mfs, "go_goroutines", nil)
+		f, _ = testenv.Value(mfs, "process_open_fds", nil)
+		if g <= goroutines+5 && f <= fds+3 {
+			if v, _ := testenv.Value(mfs, "tcp_echo_sent_total", map[string]string{"target": "self"}); v < sent {
+				t.Errorf("self's sent went back from %v to %v", sent, v)
+			}
+			if v, _ := testenv.Value(mfs, "tcp_echo_dropped_total", map[string]string{"target": "self"}); v != 0 {
+				t.Errorf("self dropped %v connections", v)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("15s after 51 reloads: %v goroutines and %v open files, %v and %v before", g, f, goroutines, fds)
+		}
+	}
+	if got := debugLocalAddr(t, base, self); got != local {
+		t.Errorf("self's connection changed: local %s, was %s", got, local)
+	}
+	if code, _ := p.stop(t); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}
