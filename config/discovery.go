@@ -281,6 +281,34 @@ func RedactURL(u string) string {
 	return p.Redacted()
 }
 
+// urlPasswordError returns the error to report in place of err, an error
+// of decoding item (a Prometheus config), if err is url.Parse's for a URL
+// with user information (an http_sd_configs url, a proxy_url), else nil:
+// url.Parse's message quotes the URL as written up to any #, password
+// included, and would reach --config.check, the log and the answer to
+// POST /-/reload, where RedactURL cannot help, as the URL does not parse.
+// The error names the URL's key and line, not the reason, which may quote
+// part of the password too.
+func urlPasswordError(err error, item *yaml.Node) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return nil
+	}
+	var found []lineInfo
+	findScalar(resolve(item), nil, "", func(v string) bool {
+		return strings.HasPrefix(v, ue.URL) && strings.Contains(v, "@")
+	}, &found)
+	const msg = "does not parse as a URL; not shown, as its user information may hold a password " +
+		"(percent-encode any %%, @, :, /, ? or # in the user name or password)"
+	switch {
+	case len(found) > 0:
+		return withPath(found[0].path, fmt.Errorf(msg+" (line %d)", found[0].line()))
+	case strings.Contains(ue.URL, "@"):
+		return fmt.Errorf("a URL "+msg+" (line %d)", resolve(item).Line)
+	}
+	return nil
+}
+
 // redactHTTP returns copies of cs whose URLs are redacted (RedactURL).
 func redactHTTP(cs []*http.SDConfig) []*http.SDConfig {
 	out := make([]*http.SDConfig, len(cs))

@@ -14,6 +14,7 @@
 package config
 
 import (
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -262,5 +263,23 @@ func TestYAMLDiscoveryFormat(t *testing.T) {
 		if strings.Contains(string(out), "discovery") {
 			t.Errorf("a config without discovery shows the key:\n%s", out)
 		}
+	}
+}
+
+// TestURLErrorsHidePasswords loads configs whose URL with a password does
+// not parse: url.Parse's error quotes the URL as written up to any #, and
+// the error of Load goes to --config.check, the log and the answer to POST
+// /-/reload.
+func TestURLErrorsHidePasswords(t *testing.T) {
+	for _, tt := range []struct{ file, password string }{
+		{"invalid-discovery-http-url-password.yml", "pa%ss"},
+		{"invalid-discovery-http-proxy-url-password.yml", "s3cr"},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			_, err := Load(filepath.Join("testdata", tt.file))
+			if err == nil || strings.Contains(err.Error(), tt.password) || strings.Contains(err.Error(), "%ss") {
+				t.Errorf("error %v, want one without the password %q", err, tt.password)
+			}
+		})
 	}
 }

@@ -281,6 +281,10 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-discovery-http-bad-scheme.yml", []string{`discovery "mesh": http_sd_configs[0]`, "scheme", "line 4"}},
 		{"invalid-discovery-http-nested-unknown.yml", []string{`discovery "mesh": http_sd_configs[0]: basic_auth: unknown key "passwd" (line 7)`}},
 		{"invalid-discovery-http-nested-duplicate.yml", []string{`discovery "mesh": http_sd_configs[0]: basic_auth: duplicate key "username" (line 7)`}},
+		// url.Parse's error quotes the URL, password and all: the key
+		// is named, the URL not shown (TestURLErrorsHidePasswords).
+		{"invalid-discovery-http-url-password.yml", []string{`discovery "mesh": http_sd_configs[0]: url: does not parse`, "line 4"}},
+		{"invalid-discovery-http-proxy-url-password.yml", []string{`discovery "mesh": http_sd_configs[0]: proxy_url: does not parse`, "line 5"}},
 		{"invalid-discovery-http-bad-duration.yml", []string{`discovery "mesh": http_sd_configs[0]: refresh_interval`, `"5x"`, "line 5"}},
 		// Prometheus' parsers take a refresh_interval of 0s, on which its
 		// discoverers panic.

@@ -67,6 +67,9 @@ func decodePrometheus(n *yaml.Node, out any) error {
 	lines := map[int][]lineInfo{}
 	mapLines(doc.Content[0], expanded, nil, "", lines)
 	if err := yamlv2.UnmarshalStrict(text, out); err != nil {
+		if hidden := urlPasswordError(err, n); hidden != nil {
+			return hidden
+		}
 		return rewriteV2Error(err, lines, expanded)
 	}
 	return nil
@@ -271,7 +274,7 @@ func locate(msg string, item *yaml.Node, path string) (string, int, bool) {
 			continue
 		}
 		var found []lineInfo
-		findScalar(item, nil, path, s, &found)
+		findScalar(item, nil, path, func(v string) bool { return v == s }, &found)
 		if len(found) == 1 {
 			return found[0].path, found[0].value.Line, true
 		}
@@ -279,22 +282,22 @@ func locate(msg string, item *yaml.Node, path string) (string, int, bool) {
 	return "", 0, false
 }
 
-// findScalar appends to found every scalar value under n equal to s, with
-// its key path.
-func findScalar(n, key *yaml.Node, path, s string, found *[]lineInfo) {
+// findScalar appends to found every scalar value under n that match
+// accepts, with its key path.
+func findScalar(n, key *yaml.Node, path string, match func(string) bool, found *[]lineInfo) {
 	switch n.Kind {
 	case yaml.ScalarNode:
-		if n.Value == s && key != nil {
+		if key != nil && match(n.Value) {
 			*found = append(*found, lineInfo{key: key, value: n, path: path})
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
-			findScalar(n.Content[i+1], k, joinPath(path, k.Value), s, found)
+			findScalar(n.Content[i+1], k, joinPath(path, k.Value), match, found)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			findScalar(c, key, path+"["+strconv.Itoa(i)+"]", s, found)
+			findScalar(c, key, path+"["+strconv.Itoa(i)+"]", match, found)
 		}
 	}
 }

@@ -294,3 +294,37 @@ func TestManyReloadsLeakNothing(t *testing.T) {
 		t.Errorf("exit code %d", code)
 	}
 }
+
+// TestConfigErrorsHideURLPasswords checks that an http_sd_configs URL
+// that does not parse, with a password in it, is reported without the
+// password, by --config.check and by a failed reload (its answer and its
+// log line), as /config and the log show a URL that parses: the password
+// is written as given, so a % or # in it that should have been
+// percent-encoded is what makes such a URL fail.
+func TestConfigErrorsHideURLPasswords(t *testing.T) {
+	// url.Parse's error quotes the URL up to its first #: the password's
+	// first part.
+	const secret = "s3cr"
+	dir := t.TempDir()
+	bad := fmt.Sprintf("discovery:\n  - name: web\n    http_sd_configs: [{url: \"http://user:%s#t@127.0.0.1:1/sd\"}]\n", secret)
+	badFile := writeFile(t, dir, "bad.yml", bad)
+	code, out := runBinary(t, dir, "--config.check", "--config.file="+badFile)
+	if code != 1 || !strings.Contains(out, `discovery "web": http_sd_configs[0]: url`) || strings.Contains(out, secret) {
+		t.Errorf("--config.check: exit code %d, want 1 and the key named without the password %q:\n%s", code, secret, out)
+	}
+
+	p, web, _ := startSelf(t, dir)
+	base := fmt.Sprintf("http://127.0.0.1:%d", web)
+	waitMetric(t, http.DefaultClient, base+"/metrics", "tcpping_exporter_config_last_reload_successful", nil, 1)
+	writeFile(t, dir, "tcpping.yml", bad)
+	code, body := post(t, base+"/-/reload")
+	if code != http.StatusInternalServerError || !strings.Contains(body, "url") || strings.Contains(body, secret) {
+		t.Errorf("reload: HTTP %d %q, want 500 naming the key without the password %q", code, body, secret)
+	}
+	if code, _ := p.stop(t); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if log := p.stderr.String(); !strings.Contains(log, "reload failed") || strings.Contains(log, secret) {
+		t.Errorf("the log lacks the failed reload or has the password %q:\n%s", secret, log)
+	}
+}
