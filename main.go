@@ -291,7 +291,9 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 		Reloader:       rl,
 		Manager:        manager,
 		AllowedTargets: allowed,
-		HistorySpan:    histories.Span(),
+		// The span as given, not the Pool's, rounded up to whole slots:
+		// /graph takes ranges up to the flag's value and says it.
+		HistorySpan: f.history,
 	}, logger)
 	webLogger := log.With(logger, "component", "web")
 	srv := &http.Server{
