@@ -106,6 +106,16 @@ func checkHost(host string, bracketed bool) error {
 		return nil
 	}
 	why := "only an IP address goes in brackets"
+	if addr, zone, ok := strings.Cut(host, "%"); ok {
+		if ip, err := netip.ParseAddr(addr); err == nil {
+			if ip.Is4() {
+				return fmt.Errorf("host %q is neither an IP address nor a DNS name: a zone (%%%s) goes only with an IPv6 address", host, zone)
+			}
+			if zone == "" {
+				return fmt.Errorf("host %q is neither an IP address nor a DNS name: empty zone after '%%'", host)
+			}
+		}
+	}
 	if !bracketed {
 		err := CheckDNSName(host)
 		if err == nil {

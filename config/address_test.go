@@ -61,6 +61,12 @@ func TestValidateAddress(t *testing.T) {
 		{"bücher.example:4000", "punycode"},
 		{"[not-an-ip]:4000", "neither an IP address nor a DNS name"},
 		{"10.0.0.1%eth0:4000", "neither an IP address nor a DNS name"},
+		// A zone follows only an IPv6 address, and is not empty: the host
+		// is an address, and the error says what is wrong with it.
+		{"[10.0.0.1%eth0]:4000", `host "10.0.0.1%eth0" is neither an IP address nor a DNS name: a zone (%eth0) goes only with an IPv6 address`},
+		{"10.0.0.1%eth0:4000", `a zone (%eth0) goes only with an IPv6 address`},
+		{"[::ffff:10.0.0.1%eth0]:4000", ""},
+		{"[fe80::1%]:4000", `host "fe80::1%" is neither an IP address nor a DNS name: empty zone after '%'`},
 		// A name whose last label is a number is what inet_aton(3), and
 		// so a C resolver, reads as an IPv4 address (127.1 is 127.0.0.1,
 		// 0127.0.0.1 is 87.0.0.1, 0x7f.1 is 127.0.0.1) and Go's resolver
