@@ -341,3 +341,23 @@ func TestPingBoolFlagValue(t *testing.T) {
 		})
 	}
 }
+
+// TestPingNameSaysWhichAddress pings a target given by a DNS name
+// (localhost, from /etc/hosts) on a closed port: the name may have
+// addresses of both families, and ip_protocol picks one, so the reason a
+// connection failed names the address that was tried. A target given by
+// its address is already named in the line.
+func TestPingNameSaysWhichAddress(t *testing.T) {
+	if ips, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip4", "localhost"); err != nil || len(ips) == 0 || !ips[0].IsLoopback() {
+		testenv.Unavailable(t, "localhost has no IPv4 loopback address: %v %v", ips, err)
+	}
+	port := testenv.Port(t)
+	code, stdout, stderr := runPing(t, "-c", "1", "localhost:"+strconv.Itoa(port))
+	if code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	want := regexp.MustCompile(`^cannot connect to localhost:` + strconv.Itoa(port) + `: (127\.0\.0\.1|\[::1\]):` + strconv.Itoa(port) + `: connect: connection refused\n`)
+	if !want.MatchString(stderr) {
+		t.Errorf("stderr %q, want it to match %s\nstdout:\n%s", stderr, want, stdout)
+	}
+}

@@ -74,9 +74,14 @@ func (p *Prober) dial(ctx context.Context, port int) dialResult {
 		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice(), Zone: src.Zone()}
 	}
 	start := time.Now()
-	conn, err := dialFrom(ctx, d, network, net.JoinHostPort(ip.String(), dport), m.Flows > 1, port)
+	addr := net.JoinHostPort(ip.String(), dport)
+	conn, err := dialFrom(ctx, d, network, addr, m.Flows > 1, port)
 	handshake := time.Since(start)
 	if err != nil {
+		if _, perr := netip.ParseAddr(host); perr != nil {
+			// A name: say which of its addresses ip_protocol chose.
+			err = &addrError{addr: addr, err: err}
+		}
 		return dialResult{err: err}
 	}
 	r := dialResult{conn: conn, handshake: handshake}
@@ -93,6 +98,16 @@ func (p *Prober) dial(ctx context.Context, port int) dialResult {
 	}
 	return r
 }
+
+// addrError is a failed connection to addr, an address the target's DNS
+// name resolved to: errText keeps addr, which the target does not name.
+type addrError struct {
+	addr string
+	err  error
+}
+
+func (e *addrError) Error() string { return e.addr + ": " + errText(e.err) }
+func (e *addrError) Unwrap() error { return e.err }
 
 // timeout returns the probe timeout in force.
 func (p *Prober) timeout() time.Duration {

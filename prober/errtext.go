@@ -40,8 +40,14 @@ func opText(op string, err error) string {
 }
 
 // errText is err without the operation and addresses a *net.OpError
-// repeats: the prober's logs and events already name the target.
+// repeats: the prober's logs and events already name the target. A
+// target given by a DNS name does not name the address tried: an
+// addrError keeps it.
 func errText(err error) string {
+	var ae *addrError
+	if errors.As(err, &ae) {
+		return ae.Error()
+	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
 		return op.Err.Error()
