@@ -16,14 +16,10 @@
 package prober
 
 import (
-	"net"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/tcpping/tcpping_exporter/config"
-	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // TestDontFragmentOnTheSocket dials as a prober does and reads the
@@ -48,32 +44,9 @@ func TestDontFragmentOnTheSocket(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", tt.listen)
-			if err != nil {
-				testenv.Unavailable(t, "no loopback address for %s: %v", tt.listen, err)
-			}
-			t.Cleanup(func() { _ = ln.Close() })
 			m := testModule(time.Second, time.Second, false)
 			m.DontFragment = tt.dontFragment
-			m.EchoProtocol = config.EchoProtocolV1 // the dial alone, no HELLO
-			m.IPProtocol = "ip4"
-			if tt.level == unix.IPPROTO_IPV6 {
-				m.IPProtocol = "ip6"
-			}
-			p := New(Options{Name: "t", Address: ln.Addr().String(), ModuleName: "test", Module: m}, nil)
-			r := p.dial(t.Context(), 0)
-			if r.err != nil {
-				t.Fatal(r.err)
-			}
-			t.Cleanup(func() { _ = r.conn.Close() })
-			var mode int
-			if err := rawControl(r.conn, func(fd uintptr) error {
-				var err error
-				mode, err = unix.GetsockoptInt(int(fd), tt.level, tt.opt)
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
+			mode := dialedSockopt(t, tt.listen, m, tt.level, tt.opt)
 			// IP_PMTUDISC_DO and IPV6_PMTUDISC_DO are both 2.
 			if isDo := mode == unix.IP_PMTUDISC_DO; isDo != tt.wantDo {
 				t.Errorf("path-MTU discovery mode %d with dont_fragment %v: want \"do\" (%d) %v",

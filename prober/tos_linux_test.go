@@ -26,6 +26,40 @@ import (
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
+// dialedSockopt dials a listener on listen (an IPv4 or IPv6 loopback
+// address) as a prober of module m does, with m's ip_protocol set to
+// listen's family and the original protocol (the dial alone, no HELLO),
+// and returns the socket option level/opt of the connection as the kernel
+// reports it.
+func dialedSockopt(t *testing.T, listen string, m config.Module, level, opt int) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		testenv.Unavailable(t, "no loopback address for %s: %v", listen, err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	m.EchoProtocol = config.EchoProtocolV1
+	m.IPProtocol = "ip4"
+	if ln.Addr().(*net.TCPAddr).IP.To4() == nil {
+		m.IPProtocol = "ip6"
+	}
+	p := New(Options{Name: "t", Address: ln.Addr().String(), ModuleName: "test", Module: m}, nil)
+	r := p.dial(t.Context(), 0)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	t.Cleanup(func() { _ = r.conn.Close() })
+	var v int
+	if err := rawControl(r.conn, func(fd uintptr) error {
+		var err error
+		v, err = unix.GetsockoptInt(int(fd), level, opt)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // TestTOSOnTheSocket dials as a prober does, of one flow and of several,
 // and reads the connection's IPv4 TOS or IPv6 traffic class back from
 // the kernel: tos, set before connect so the handshake carries it too
@@ -44,33 +78,10 @@ func TestTOSOnTheSocket(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", tt.listen)
-			if err != nil {
-				testenv.Unavailable(t, "no loopback address for %s: %v", tt.listen, err)
-			}
-			t.Cleanup(func() { _ = ln.Close() })
 			m := testModule(time.Second, time.Second, false)
 			m.TOS = 184 // DSCP EF
 			m.Flows = tt.flows
-			m.EchoProtocol = config.EchoProtocolV1 // the dial alone, no HELLO
-			if tt.level == unix.IPPROTO_IPV6 {
-				m.IPProtocol = "ip6"
-			}
-			p := New(Options{Name: "t", Address: ln.Addr().String(), ModuleName: "test", Module: m}, nil)
-			r := p.dial(t.Context(), 0)
-			if r.err != nil {
-				t.Fatal(r.err)
-			}
-			t.Cleanup(func() { _ = r.conn.Close() })
-			var tos int
-			if err := rawControl(r.conn, func(fd uintptr) error {
-				var err error
-				tos, err = unix.GetsockoptInt(int(fd), tt.level, tt.opt)
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
-			if tos != m.TOS {
+			if tos := dialedSockopt(t, tt.listen, m, tt.level, tt.opt); tos != m.TOS {
 				t.Errorf("TOS byte %#x on the socket, want %#x", tos, m.TOS)
 			}
 		})
