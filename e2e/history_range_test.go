@@ -14,11 +14,12 @@
 package e2e
 
 import (
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // TestGraphRangeIsBoundedByTheFlag runs the binary with a --web.history
@@ -30,19 +31,6 @@ func TestGraphRangeIsBoundedByTheFlag(t *testing.T) {
 	defer p.stop(t)
 	base := "http://127.0.0.1:" + strconv.Itoa(web)
 	waitMetric(t, http.DefaultClient, base+"/metrics", "tcp_echo_sent_total", map[string]string{"target": "self"}, 1)
-	get := func(path string) (int, string) {
-		t.Helper()
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode, string(b)
-	}
 	for _, c := range []struct {
 		rng  string
 		code int
@@ -53,12 +41,12 @@ func TestGraphRangeIsBoundedByTheFlag(t *testing.T) {
 		{"91s", http.StatusBadRequest, "range 1m31s: longer than the history kept (--web.history=1m30s)"},
 		{"2m", http.StatusBadRequest, "range 2m: longer than the history kept (--web.history=1m30s)"},
 	} {
-		code, body := get("/graph?target=self&range=" + c.rng)
+		code, body := testenv.Get(t, base+"/graph?target=self&range="+c.rng, nil)
 		if code != c.code || !strings.Contains(body, c.body) {
 			t.Errorf("range=%s: HTTP %d %q, want %d with %q", c.rng, code, firstLine(body), c.code, c.body)
 		}
 	}
-	if _, page := get("/"); !strings.Contains(page, "Loss, 1m30s") {
+	if _, page := testenv.Get(t, base+"/", nil); !strings.Contains(page, "Loss, 1m30s") {
 		t.Errorf("the landing page's loss column is not headed \"Loss, 1m30s\": %q", firstLine(page[max(0, strings.Index(page, "Loss")-40):]))
 	}
 }
