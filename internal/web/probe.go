@@ -145,6 +145,37 @@ func getServed(w http.ResponseWriter, req probeRequest, err error) bool {
 	return false
 }
 
+// awaitFirstResult waits until p has its first result, or until req's
+// wait ends, and returns the prober to answer from: p, or the one that
+// runs for the target now if a reload stopped p meanwhile. It holds no
+// lock while it waits. It answers the request itself, and returns false,
+// if the client went away or the prober could not be had.
+func (h probeHandler) awaitFirstResult(w http.ResponseWriter, r *http.Request, req probeRequest, address string, p *prober.Prober) (*prober.Prober, bool) {
+	deadline := time.Now().Add(req.wait)
+	// A reload may stop the prober before its first result (its module
+	// changed or went, or a target of the config now has its module and
+	// address): the answer is then that of the prober that runs for them
+	// now, within the same wait.
+	for {
+		all, err := awaitFirst(r, p, deadline)
+		if err != nil {
+			http.Error(w, "probe not answered: "+err.Error(), http.StatusServiceUnavailable)
+			return nil, false
+		}
+		if !all || !stopped(p) || !time.Now().Before(deadline) {
+			return p, true
+		}
+		next, _, err := h.manager.Get(req.module, address)
+		if !getServed(w, req, err) {
+			return nil, false
+		}
+		if next == p {
+			return p, true
+		}
+		p = next
+	}
+}
+
 // awaitFirst waits until every flow of p has its first result, or has
 // stopped, and reports whether they all did before deadline. Its error is
 // that of the request's context if that ended first: the client went
@@ -190,30 +221,14 @@ func (h probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !getServed(w, req, err) {
 		return
 	}
-	if created {
-		deadline := time.Now().Add(req.wait)
-		// A reload may stop the new prober before its first result (its
-		// module changed or went, or a target of the config now has its
-		// module and address): the answer is then that of the prober
-		// that runs for them now, within the same wait.
-		for {
-			all, err := awaitFirst(r, p, deadline)
-			if err != nil {
-				http.Error(w, "probe not answered: "+err.Error(), http.StatusServiceUnavailable)
-				return
-			}
-			if !all || !stopped(p) || !time.Now().Before(deadline) {
-				break
-			}
-			next, _, err := h.manager.Get(req.module, address)
-			if !getServed(w, req, err) {
-				return
-			}
-			if next == p {
-				break
-			}
-			p = next
-		}
+	// Every request waits for the first result, not only the one that
+	// started the prober: of requests that arrive together for a new
+	// target (the two servers of an HA pair), the others would answer
+	// with the zeros of a prober that has not probed yet. A prober that
+	// has had its first result answers at once.
+	p, ok := h.awaitFirstResult(w, r, req, address, p)
+	if !ok {
+		return
 	}
 	if req.debug {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
