@@ -62,7 +62,9 @@ type Options struct {
 	// (none if empty).
 	Title string
 	// From and To delimit the window on the time axis: the caller's
-	// range (1h, 3h) ending now. Points outside it are not drawn.
+	// range (1h, 3h) ending now. Only the points that start in it are
+	// drawn (history.Point.In): a window of an hour is 60 one-minute
+	// slots, the open one included.
 	From, To time.Time
 	// Width and Height are the picture's size in pixels; 0 takes the
 	// default: 720×300 for Smoke, 120×24 for Sparkline.

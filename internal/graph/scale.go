@@ -41,9 +41,11 @@ func newWindow(o *Options, x0, x1 float64) window {
 	return window{from: o.From, to: o.To, x0: x0, x1: x1, xs: linear{0, o.To.Sub(o.From).Seconds(), x0, x1}}
 }
 
-// inWindow reports whether p overlaps the window.
+// inWindow reports whether p is in the window: whether it starts in it
+// (history.Point.In). The open slot, which ends after the window, is
+// drawn up to the window's end.
 func (w *window) inWindow(p *history.Point) bool {
-	return p.End.After(w.from) && p.Start.Before(w.to)
+	return p.In(w.from, w.to)
 }
 
 // x returns t's pixel, within the window.

@@ -36,8 +36,8 @@
 //
 // Memory: a slot is one 64-bit word (see code.go), and the open slot
 // samples at most 64 RTTs (a probe a second for a minute fits whole), so
-// a Recorder of the default 3 h of one-minute slots holds 181 words and
-// a 128-byte reservoir, 1576 bytes, taken from the Pool at its first
+// a Recorder of the default 3 h of one-minute slots holds 180 words and
+// a 128-byte reservoir, 1568 bytes, taken from the Pool at its first
 // probe and never grown. That memory lives outside the Go heap, where
 // the GC neither scans it nor counts it towards its next goal (which
 // would double its cost in RSS), and goes back to the Pool when the
@@ -116,6 +116,15 @@ type Point struct {
 	RTT [NumQuantiles]time.Duration
 	// Open is set on the slot still being filled (the last one).
 	Open bool
+}
+
+// In reports whether p is in the window [from, to): whether it starts in
+// it. A window of R then holds R of slots, R/slot of them, and the slot
+// that straddles from, which began before it, is not counted in it: the
+// last hour, drawn or summed at 10:30:30, is the slots of 09:31 to 10:30,
+// the open one included, not those of 09:30 to 10:30, 61 minutes.
+func (p Point) In(from, to time.Time) bool {
+	return !p.Start.Before(from) && p.Start.Before(to)
 }
 
 // Empty reports whether no probe was sent in the slot: a gap in the

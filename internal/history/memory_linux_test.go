@@ -64,8 +64,8 @@ func TestMemoryPerTarget(t *testing.T) {
 	rss1, heap1 := footprint(t)
 	pts := recs[targets-1].Snapshot(nil, t0, t0.Add(probes*time.Second))
 	runtime.KeepAlive(recs)
-	if len(pts) != 181 || pts[0].Sent != 60 || pts[0].Lost == 0 || pts[0].RTT[P50] == 0 {
-		t.Fatalf("the last target's history is %d points, the first %+v; want 181 full ones", len(pts), pts[0])
+	if len(pts) != 180 || pts[0].Sent != 60 || pts[0].Lost == 0 || pts[0].RTT[P50] == 0 {
+		t.Fatalf("the last target's history is %d points, the first %+v; want 180 full ones", len(pts), pts[0])
 	}
 	rss := float64(rss1-rss0) / targets
 	heap := float64(heap1-heap0) / targets

@@ -57,8 +57,8 @@ type Pool struct {
 // is not positive. A span of 0 (or less) disables history; span is at
 // most MaxSpan.
 //
-// Each Recorder then takes 8 bytes per slot (span/slot of them, plus the
-// open one) and 128 bytes of reservoir once it has recorded something.
+// Each Recorder then takes 8 bytes per slot (span/slot of them, the open
+// one included) and 128 bytes of reservoir once it has recorded something.
 func NewPool(span, slot time.Duration) *Pool {
 	if slot <= 0 {
 		panic(fmt.Sprintf("history: slot length %v, want > 0", slot))
@@ -67,9 +67,9 @@ func NewPool(span, slot time.Duration) *Pool {
 	if span <= 0 {
 		return p
 	}
-	// One slot more than the span holds, so that a window of the whole
-	// span, which rarely starts on a slot boundary, is covered.
-	p.slots = int((span+slot-1)/slot) + 1
+	// A window of the whole span holds span/slot slots, the open one
+	// included (a slot is in the window it starts in: Point.In).
+	p.slots = int((span + slot - 1) / slot)
 	p.codec = newCodec()
 	p.mem = new(offheap.Arena)
 	// The Pool is garbage only once every Recorder is and has given its
@@ -92,7 +92,7 @@ func (p *Pool) Span() time.Duration {
 	if p == nil || p.slots == 0 {
 		return 0
 	}
-	return time.Duration(p.slots-1) * p.slot
+	return time.Duration(p.slots) * p.slot
 }
 
 // NewRecorder returns a Recorder that keeps its history in p, or nil if

@@ -209,12 +209,12 @@ func TestLossAndGaps(t *testing.T) {
 
 func TestRingWrapsAround(t *testing.T) {
 	p, r := newTestRecorder(t)
-	const total = 400 // more than the ring's 181 slots
+	const total = 400 // more than the ring's 180 slots
 	for k := range total {
 		r.Reply(t0.Add(time.Duration(k)*time.Minute), ms(float64(k+1)))
 	}
 	pts := r.Snapshot(nil, t0, t0.Add(total*time.Minute))
-	if want := int(p.Span()/time.Minute) + 1; len(pts) != want {
+	if want := int(p.Span() / time.Minute); len(pts) != want {
 		t.Fatalf("%d points, want the ring's %d", len(pts), want)
 	}
 	for i, pt := range pts {
@@ -236,15 +236,15 @@ func TestJumpBeyondTheSpanForgets(t *testing.T) {
 	later := t0.Add(5 * time.Hour)
 	r.Reply(later, ms(4))
 	pts := r.Snapshot(nil, later.Add(-3*time.Hour), later.Add(time.Minute))
-	if len(pts) != 181 {
-		t.Fatalf("%d points, want 181", len(pts))
+	if len(pts) != 180 {
+		t.Fatalf("%d points, want 180", len(pts))
 	}
-	for _, pt := range pts[:180] {
+	for _, pt := range pts[:179] {
 		if !pt.Empty() {
 			t.Fatalf("slot at %v: %+v, want empty: the history before the jump is older than the span", pt.Start, pt)
 		}
 	}
-	if last := pts[180]; !last.Open || last.Sent != 1 {
+	if last := pts[179]; !last.Open || last.Sent != 1 {
 		t.Errorf("last point %+v, want the open slot with one probe", last)
 	}
 	// A gap shorter than the span keeps what came before.
@@ -278,10 +278,13 @@ func TestSnapshotWindow(t *testing.T) {
 		n        int
 	}{
 		{"whole slots", 2 * time.Minute, 5 * time.Minute, 2, 3},
-		{"partial slots at both ends", 2*time.Minute + 30*time.Second, 4*time.Minute + time.Second, 2, 3},
+		// A slot is in the window it starts in: not 2, which began before it.
+		{"partial slots at both ends", 2*time.Minute + 30*time.Second, 4*time.Minute + time.Second, 3, 2},
 		{"before the first probe", -time.Hour, 2 * time.Minute, 0, 2},
 		{"past the open slot", 8 * time.Minute, time.Hour, 8, 2},
-		{"inside one slot", 3*time.Minute + time.Second, 3*time.Minute + 2*time.Second, 3, 1},
+		{"inside one slot", 3*time.Minute + time.Second, 3*time.Minute + 2*time.Second, 0, 0},
+		{"the open slot, part of it", 9*time.Minute + time.Second, 9*time.Minute + 2*time.Second, 0, 0},
+		{"an hour, part of the open slot", 9*time.Minute + 30*time.Second - time.Hour, 9*time.Minute + 30*time.Second, 0, 10},
 		{"empty window", 3 * time.Minute, 3 * time.Minute, 0, 0},
 		{"reversed window", 4 * time.Minute, 3 * time.Minute, 0, 0},
 		{"older than the span", -5 * time.Hour, -4 * time.Hour, 0, 0},
@@ -367,8 +370,8 @@ func TestRecordingAllocatesNothing(t *testing.T) {
 	}
 	dst := make([]Point, 0, 200)
 	allocs = testing.AllocsPerRun(100, func() { dst = r.Snapshot(dst[:0], now.Add(-3*time.Hour), now) })
-	if allocs != 0 || len(dst) != 181 {
-		t.Errorf("Snapshot into a large enough slice allocates %v times for %d points, want none for 181", allocs, len(dst))
+	if allocs != 0 || len(dst) != 180 {
+		t.Errorf("Snapshot into a large enough slice allocates %v times for %d points, want none for 180", allocs, len(dst))
 	}
 }
 

@@ -19,18 +19,23 @@ import (
 	"time"
 )
 
-// Snapshot appends to dst the slots that overlap [from, to), oldest
+// Snapshot appends to dst the slots of the window [from, to), oldest
 // first, and returns the extended slice: those the Recorder holds, from
 // its first probe's, or the oldest it still keeps, up to the open one.
-// Slots without a probe come out as empty Points; slots before the first
-// probe, older than the span or after the open one do not come out. The Points hold no reference to the Recorder.
+// A slot is in the window it starts in (see Point.In), so a window of an
+// hour holds 60 one-minute slots, the open one included, wherever in
+// its minute it ends: the slot that began before from is not part of
+// it. Slots without a probe come out as empty Points; slots before the
+// first probe, older than the span or after the open one do not come
+// out. The Points hold no reference to the Recorder.
 func (r *Recorder) Snapshot(dst []Point, from, to time.Time) []Point {
 	if r == nil || r.blk == nil || !from.Before(to) {
 		return dst
 	}
 	p := r.p
 	n := int64(p.slots)
-	first := max(p.index(from), r.cur-n+1, r.first)
+	// The first slot that starts at or after from.
+	first := max(p.index(from.Add(p.slot-1)), r.cur-n+1, r.first)
 	last := min(p.index(to.Add(-1)), r.cur)
 	if first > last {
 		return dst

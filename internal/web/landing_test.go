@@ -90,8 +90,9 @@ func TestLandingSparklinesAndLoss(t *testing.T) {
 		}
 		checkSparkLoss(t, pic, wantLoss[i])
 	}
-	// Loss over the hour's 3600 probes: 42 and 120 lost.
-	for _, want := range []string{"<td>1.2%</td>", "<td>3.3%</td>", "<td>0.0%</td>", "<th><a href=\"?sort=loss\">Loss, 1h</a></th>"} {
+	// Loss over the hour's 3540 probes (the current minute, which has
+	// none yet, and the 59 before it): 42 and 120 lost.
+	for _, want := range []string{"<td>1.2%</td>", "<td>3.4%</td>", "<td>0.0%</td>", "<th><a href=\"?sort=loss\">Loss, 1h</a></th>"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
