@@ -31,13 +31,18 @@
 //   - a slot with loss also gets a mark of that colour in a strip under
 //     the time axis, so loss shows even where there is no median (every
 //     probe lost) or the line is too short to see;
-//   - a slot without probes is left blank, and so is one whose replies
-//     all came late: no RTT to draw, and no loss.
+//   - a slot whose replies all came late (each probe timed out, then
+//     its reply came) has no RTT to draw and need have no loss: its
+//     column of the plot is shaded amber, a colour no loss class has,
+//     so that it does not read as a slot without probes;
+//   - a slot without probes is left blank.
 //
-// A legend under the graph explains the colours and the bands; a window
+// A legend under the graph explains the colours, the bands and the
+// shade of late replies; a window
 // with no probe at all says "no data".
 //
-// Sparkline draws the same median and loss marks in a few pixels, for the
+// Sparkline draws the same median and loss marks, and an amber mark for a
+// slot of late replies only, in a few pixels, for the
 // landing page's table, without axes, in as few bytes as it can: a page
 // holds a thousand of them.
 //

@@ -44,6 +44,14 @@ const (
 // smoke is 1−(1−a)² dark, where all three do 1−(1−a)³.
 const smokeOpacity = 0.15
 
+// A slot whose replies all came late (history.Point.LateOnly) is shaded
+// in lateColour, a colour none of the loss classes has, lateOpacity
+// opaque, over the plot's height: it has no RTT to draw.
+const (
+	lateColour  = "#f0a000"
+	lateOpacity = 0.3
+)
+
 // smoke is a Smoke graph being drawn.
 type smoke struct {
 	window
@@ -148,6 +156,9 @@ func (g *smoke) slots(s *svg) {
 			attr("text-anchor", "middle").attr("fill", "#888").attr("font-size", "14").content("text", "no data")
 		return
 	}
+	s.open("g").attr("class", "late-layer").attr("fill", lateColour).float("fill-opacity", lateOpacity).start()
+	g.each(s, g.late)
+	s.close("g")
 	s.open("g").attr("class", "smoke-layer").attr("fill", "#000").float("fill-opacity", smokeOpacity).start()
 	g.each(s, g.smoke)
 	s.close("g")
@@ -186,6 +197,20 @@ func (g *smoke) smoke(s *svg, p *history.Point) {
 	}
 }
 
+// late shades p's column of the plot if its replies all came late: it has
+// no RTT to draw, and must not read as a slot without probes, which stays
+// blank.
+func (g *smoke) late(s *svg, p *history.Point) {
+	if !p.LateOnly() {
+		return
+	}
+	x, xe := g.x(p.Start), g.x(p.End)
+	s.open("rect").attr("class", "late").unix("data-t", p.Start).attr("data-late", itoa(p.Received())).
+		num("x", x).num("y", g.y0).num("width", max(xe-x, 1)).num("height", g.y1-g.y0).start()
+	note(s, p, false)
+	s.close("rect")
+}
+
 // median draws p's median across its slot, in the colour of its loss.
 func (g *smoke) median(s *svg, p *history.Point) {
 	if !p.Timed() {
@@ -212,16 +237,21 @@ func (g *smoke) loss(s *svg, p *history.Point) {
 	s.close("rect")
 }
 
-// note writes p's tooltip, "10:05: median 1.23 ms, 12 of 60 lost", as a
-// title element; the text is the package's own, with nothing to escape.
+// note writes p's tooltip, "10:05: median 1.23 ms, 12 of 60 lost" (or
+// "10:05: 60 replies all late, no RTT, 0 of 60 lost"), as a title
+// element; the text is the package's own, with nothing to escape.
 func note(s *svg, p *history.Point, median bool) {
 	s.b = append(s.b, "<title>"...)
 	s.b = p.Start.UTC().AppendFormat(s.b, "15:04")
 	s.b = append(s.b, ": "...)
-	if median {
+	switch {
+	case median:
 		s.b = append(s.b, "median "...)
 		s.b = appendRTT(s.b, p.RTT[history.P50])
 		s.b = append(s.b, ", "...)
+	case p.LateOnly():
+		s.b = strconv.AppendInt(s.b, int64(p.Received()), 10)
+		s.b = append(s.b, " replies all late, no RTT, "...)
 	}
 	s.b = strconv.AppendInt(s.b, int64(p.Lost), 10)
 	s.b = append(s.b, " of "...)
@@ -250,5 +280,9 @@ func (g *smoke) legend(s *svg) {
 			attr("fill", "#000").float("fill-opacity", 1-a).end()
 		s.open("text").num("x", x+16).num("y", y).content("text", band+" of RTTs")
 	}
+	x := g.x0 + 92 + 3*116
+	s.open("rect").attr("class", "swatch").attr("data-late", "").num("x", x).num("y", y-9).num("width", 12).
+		num("height", 10).attr("fill", lateColour).float("fill-opacity", lateOpacity).end()
+	s.open("text").num("x", x+16).num("y", y).content("text", "replies all late, no RTT")
 	s.close("g")
 }

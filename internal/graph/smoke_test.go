@@ -204,8 +204,8 @@ func TestSmokeDrawsWhatTheDataSays(t *testing.T) {
 		if n := len(root.all("nodata")); n != 0 {
 			t.Errorf("%d no-data notes on a graph with data", n)
 		}
-		if n := len(root.all("legend")[0].all("swatch")); n != numLoss+3 {
-			t.Errorf("the legend has %d swatches, want %d loss colours and 3 smoke bands", n, numLoss)
+		if n := len(root.all("legend")[0].all("swatch")); n != numLoss+4 {
+			t.Errorf("the legend has %d swatches, want %d loss colours, 3 smoke bands and late replies", n, numLoss)
 		}
 	})
 }

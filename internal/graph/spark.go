@@ -27,7 +27,8 @@ const sparkLoss = 3
 // Sparkline writes a small picture of points in o's window to w: the
 // median as a stepped line, from zero at the bottom to a little above
 // the window's largest median at the top, and under it a mark for each
-// slot with loss, in Smoke's loss colours. Gaps stay blank; a window
+// slot with loss, in Smoke's loss colours, or whose replies all came late,
+// in Smoke's amber of late replies. Gaps stay blank; a window
 // with no probe shows a dashed line. It has no ids, so any number of
 // Sparklines can sit on one page. It returns ErrWindow if the window is
 // empty, else what w.Write returns.
@@ -37,8 +38,9 @@ const sparkLoss = 3
 // whose segments mark its slots (adjacent slots of one colour are one
 // segment). The root's data-from and data-to give the window in Unix
 // seconds, the median's data-top the RTT at the top in seconds, and each
-// loss path's data-loss-class its colour's class, so that a test can
-// read back from the geometry which slots lost how much.
+// loss path's data-loss-class its colour's class (the path of late
+// replies is of class late), so that a test can read back from the
+// geometry which slots lost how much.
 func Sparkline(w io.Writer, points []history.Point, o Options) error {
 	if err := o.check(); err != nil {
 		return err
@@ -48,11 +50,13 @@ func Sparkline(w io.Writer, points []history.Point, o Options) error {
 	var hi time.Duration
 	data := false
 	var classes [numLoss]bool
+	late := false
 	for i := range points {
 		if p := &points[i]; win.inWindow(p) && !p.Empty() {
 			data = true
 			hi = max(hi, p.RTT[history.P50])
 			classes[lossClass(p)] = p.Lost > 0
+			late = late || p.LateOnly()
 		}
 	}
 	top := max(hi.Seconds()*1.15, 1e-6)
@@ -71,16 +75,24 @@ func Sparkline(w io.Writer, points []history.Point, o Options) error {
 		s.close("svg")
 		return s.writeTo(w)
 	}
-	if hi > 0 { // else every probe of the window was lost
+	if hi > 0 { // else no probe of the window came back in time
 		s.open("path").attr("class", "median").float("data-top", top).
 			attr("d", sparkPath(points, &win, ys)).attr("fill", "none").attr("stroke", "#333").
 			attr("stroke-width", "1.5").end()
 	}
+	// Slots whose replies all came late: no median, but not a gap. Under
+	// the loss marks, which cover it where some probes were lost too.
+	if late {
+		s.open("path").attr("class", "late").
+			attr("d", markPath(points, &win, height-sparkLoss/2.0, func(p *history.Point) bool { return p.LateOnly() })).
+			attr("fill", "none").attr("stroke", lateColour).num("stroke-width", sparkLoss).end()
+	}
 	for c, has := range classes {
 		if has {
 			s.open("path").attr("class", "loss").attr("data-loss-class", itoa(c)).
-				attr("d", lossPath(points, &win, c, height-sparkLoss/2.0)).attr("fill", "none").
-				attr("stroke", lossColour(c)).num("stroke-width", sparkLoss).end()
+				attr("d", markPath(points, &win, height-sparkLoss/2.0, func(p *history.Point) bool {
+					return p.Lost > 0 && lossClass(p) == c
+				})).attr("fill", "none").attr("stroke", lossColour(c)).num("stroke-width", sparkLoss).end()
 		}
 	}
 	s.close("svg")
@@ -130,9 +142,9 @@ func sparkPath(points []history.Point, win *window, ys linear) string {
 	return string(b)
 }
 
-// lossPath returns the path of loss class c's marks at height y: a level
-// segment across each run of adjacent slots of that class.
-func lossPath(points []history.Point, win *window, c int, y float64) string {
+// markPath returns the path of marks at height y of the slots that mark
+// picks: a level segment across each run of adjacent ones.
+func markPath(points []history.Point, win *window, y float64, mark func(*history.Point) bool) string {
 	var b []byte
 	var runStart, prevEnd time.Time
 	flush := func() {
@@ -150,7 +162,7 @@ func lossPath(points []history.Point, win *window, c int, y float64) string {
 	}
 	for i := range points {
 		p := &points[i]
-		if !win.inWindow(p) || p.Lost == 0 || lossClass(p) != c {
+		if !win.inWindow(p) || !mark(p) {
 			continue
 		}
 		if !p.Start.Equal(prevEnd) {

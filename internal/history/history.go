@@ -136,6 +136,11 @@ func (p Point) Empty() bool { return p.Sent == 0 }
 // has no loss.
 func (p Point) Timed() bool { return p.RTT[Max] > 0 }
 
+// LateOnly reports whether probes of the slot came back but none in time
+// to be timed: its replies all came late. It has no RTTs, as an empty
+// slot has none, but its probes were sent and answered.
+func (p Point) LateOnly() bool { return p.Received() > 0 && !p.Timed() }
+
 // Received returns the number of probes that came back, late or not.
 func (p Point) Received() int { return p.Sent - p.Lost }
 
