@@ -18,8 +18,6 @@ import (
 	"net"
 	"os"
 	"time"
-
-	"github.com/tcpping/tcpping_exporter/internal/wire"
 )
 
 // goroutineEngine serves each connection from a goroutine of its own, with
@@ -129,7 +127,7 @@ func (e *goroutineEngine) echo(c net.Conn) (reason, error) {
 			}
 		}
 		if !ok {
-			return reasonBadMagic, wire.ErrBadMagic
+			return reasonBadMagic, st.badFrame()
 		}
 		st.keep(buf[end:total], &e.s.bigBufs)
 		if rerr != nil {

@@ -24,6 +24,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,21 +197,23 @@ func TestExtendedBadFrames(t *testing.T) {
 	tests := []struct {
 		name string
 		bad  []byte
+		err  string // the cause the server logs: README's "bad magic, length or kind"
 	}{
-		{"wrong magic", with(good, 0, 'T', 'P', 'X', '2')},
-		{"a v1 frame", frame(2)},
-		{"the HELLO again", helloFrame()},
-		{"length 9001", with(extRequest(9001, 2, 2), 0)},
-		{"length 23, header cut", with(good, 4, 23, 0)[:23]},
-		{"length 65535", with(good, 4, 0xFF, 0xFF)},
-		{"another length than the first", extRequest(101, 2, 2)},
-		{"a reply", with(good, 6, 2)},
-		{"kind 0", with(good, 6, 0)},
-		{"garbage", []byte("GET / HTTP/1.1\r\n\r\n")},
+		{"wrong magic", with(good, 0, 'T', 'P', 'X', '2'), "bad magic"},
+		{"a v1 frame", frame(2), "bad magic"},
+		{"the HELLO again", helloFrame(), "bad magic"},
+		{"length 9001", with(extRequest(9001, 2, 2), 0), "bad frame length"},
+		{"length 23, header cut", with(good, 4, 23, 0)[:23], "bad frame length"},
+		{"length 65535", with(good, 4, 0xFF, 0xFF), "bad frame length"},
+		{"another length than the first", extRequest(101, 2, 2), "bad frame length"},
+		{"a reply", with(good, 6, 2), "bad frame kind"},
+		{"kind 0", with(good, 6, 0), "bad frame kind"},
+		{"garbage", []byte("GET / HTTP/1.1\r\n\r\n"), "bad magic"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _ := startServer(t, Options{}, nil)
+			logs := &logBuffer{}
+			s, _ := startServer(t, Options{}, logs.logger())
 			c := dial(t, addr(t, s))
 			negotiate(t, c)
 			extExchange(t, c, [][]byte{good}, len(good), 0)
@@ -225,7 +228,12 @@ func TestExtendedBadFrames(t *testing.T) {
 			if _, err := checkReply(good, got, w); err != nil {
 				t.Fatal(err)
 			}
+			// The label keeps DESIGN's bad_magic; the log says which field.
 			waitRejected(t, s, reasonBadMagic, 1)
+			line := logs.waitLine(t, `msg="connection closed"`)
+			if want := fmt.Sprintf("err=%q", tt.err); !strings.Contains(line, want) {
+				t.Errorf("log line %s, want %s", line, want)
+			}
 		})
 	}
 }

@@ -23,6 +23,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -273,4 +275,38 @@ func waitConnections(tb testing.TB, s *Server, want float64) {
 	waitFor(tb, fmt.Sprintf("connections == %v", want), func() bool {
 		return testutil.ToFloat64(s.m.connections) == want
 	})
+}
+
+// logBuffer keeps the lines a server logs, in logfmt, for a test to read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// logger returns a logger that writes every level into b.
+func (b *logBuffer) logger() log.Logger { return log.NewLogfmtLogger(b) }
+
+// waitLine waits until a logged line contains substr and returns the first
+// such line.
+func (b *logBuffer) waitLine(tb testing.TB, substr string) string {
+	tb.Helper()
+	var line string
+	waitFor(tb, "a log line with "+substr, func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, l := range strings.Split(b.buf.String(), "\n") {
+			if strings.Contains(l, substr) {
+				line = l
+				return true
+			}
+		}
+		return false
+	})
+	return line
 }

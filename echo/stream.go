@@ -64,6 +64,9 @@ type stream struct {
 	// lead is how many bytes of an offer, which heads the echoes being
 	// written, are not written yet (countWritten).
 	lead uint8
+	// bad is what was wrong with the bytes after the last whole frame, as
+	// an index in frameFaults: 0 while they can still start a frame.
+	bad  uint8
 	part [wire.FrameSize - 1]byte // the partial frame, when it fits
 }
 
@@ -122,6 +125,15 @@ func (st *stream) release(pool *sync.Pool) {
 	}
 }
 
+// frameFaults are the faults of a frame that end its connection (README,
+// "The wire format": a bad magic, length or kind), as stream.bad numbers
+// them. The engines log them; all count as bad_magic (DESIGN.md).
+var frameFaults = [...]error{nil, wire.ErrBadMagic, wire.ErrBadLength, wire.ErrBadKind}
+
+// badFrame returns nil, or what was wrong with the frame at which scan
+// stopped: wire.ErrBadMagic, wire.ErrBadLength or wire.ErrBadKind.
+func (st *stream) badFrame() error { return frameFaults[st.bad] }
+
 // scan is the frame-handling step, the one both engines take between a
 // read and the write of its echoes: b is the connection's partial frame
 // followed by what the read returned. It returns the length of the longest
@@ -129,7 +141,7 @@ func (st *stream) release(pool *sync.Pool) {
 // (stamp finishes them just before the write), and false if the bytes after
 // that prefix cannot start a frame: a wrong magic, or for an extended frame
 // a length out of bounds or other than the connection's, or a wrong kind,
-// each detected from its first wrong byte.
+// each detected from its first wrong byte. Then badFrame says which.
 //
 // A 24-byte frame is written back unchanged, except the HELLO when it is
 // the connection's first frame: it is answered with an offer (rx asks the
@@ -139,22 +151,43 @@ func (st *stream) release(pool *sync.Pool) {
 // has none: then the clock is read at the first reply that needs it, right
 // after the read.
 func (st *stream) scan(b []byte, rxNs int64, rx rxTimestamper) (end int, ok bool) {
+	end, bad := st.scanFaults(b, rxNs, rx)
+	for i, f := range frameFaults {
+		if f == bad {
+			st.bad = uint8(i)
+		}
+	}
+	return end, bad == nil
+}
+
+// scanFaults is scan, returning nil or the fault of the bytes after the
+// whole frames.
+func (st *stream) scanFaults(b []byte, rxNs int64, rx rxTimestamper) (end int, bad error) {
 	switch st.proto {
 	case protoV1:
-		return scanFrames(b)
+		return magicFault(scanFrames(b))
 	case protoFirst:
 		if len(b) < wire.FrameSize || !wire.ValidPrefix(b[:wire.FrameSize]) {
-			return 0, wire.ValidPrefix(b)
+			return magicFault(0, wire.ValidPrefix(b))
 		}
 		if f, _ := wire.Decode(b); !f.IsHello() {
 			st.proto = protoV1
-			return scanFrames(b)
+			return magicFault(scanFrames(b))
 		}
 		st.negotiate(b[:wire.FrameSize], rx)
 		end = wire.FrameSize
 	}
-	n, ok := st.scanExt(b[end:], rxNs)
-	return end + n, ok
+	n, bad := st.scanExt(b[end:], rxNs)
+	return end + n, bad
+}
+
+// magicFault turns scanFrames' result into scanFaults': the only fault of
+// a 24-byte frame is its magic.
+func magicFault(end int, ok bool) (int, error) {
+	if !ok {
+		return end, wire.ErrBadMagic
+	}
+	return end, nil
 }
 
 // scanFrames returns the length of the longest prefix of b made of whole
@@ -187,24 +220,24 @@ func (st *stream) negotiate(hello []byte, rx rxTimestamper) {
 
 // scanExt is scan for extended requests: it turns every whole one in b
 // into its reply, but for the turnaround, which stamp writes.
-func (st *stream) scanExt(b []byte, rxNs int64) (end int, ok bool) {
+func (st *stream) scanExt(b []byte, rxNs int64) (end int, bad error) {
 	var flags uint8
 	if rxNs != 0 {
 		flags = wire.FlagKernelRx
 	}
 	for {
 		f := b[end:]
-		if !wire.ValidExtPrefix(f[:min(len(f), 7)], wire.KindRequest, st.extLen) {
-			return end, false
+		if bad := wire.CheckExtPrefix(f[:min(len(f), 7)], wire.KindRequest, st.extLen); bad != nil {
+			return end, bad
 		}
 		if len(f) < 6 {
-			return end, true
+			return end, nil
 		}
 		if st.extLen == 0 {
 			st.extLen = binary.LittleEndian.Uint16(f[4:6])
 		}
 		if len(f) < int(st.extLen) {
-			return end, true
+			return end, nil
 		}
 		if rxNs == 0 {
 			rxNs = time.Now().UnixNano()

@@ -70,8 +70,8 @@ type conn struct {
 	// write of long extended replies gets a longer one, kept only until
 	// it is done. (One slice rather than a buffer and a slice of it keeps
 	// conn at 136 bytes: the rest moves to the front after each write.)
-	out      []byte
-	badMagic bool // a bad frame followed the pending echoes
+	// A bad frame may follow the echoes in out: st.badFrame says so.
+	out []byte
 
 	st stream // the protocol and the partial frame a read ended with
 }
@@ -239,11 +239,10 @@ func (w *worker) readEcho(c *conn, now time.Duration) {
 		}
 		c.st.keep(buf[end:total], &w.s.bigBufs)
 		if res == echoPending {
-			c.badMagic = !ok
-			return
+			return // flush closes c after them if a bad frame followed
 		}
 		if !ok {
-			w.close(c, reasonBadMagic, wire.ErrBadMagic)
+			w.close(c, reasonBadMagic, c.st.badFrame())
 			return
 		}
 		if n < len(buf)-have {
@@ -304,8 +303,8 @@ func (w *worker) flush(c *conn, now time.Duration) bool {
 	// The idle deadline now counts from here, and may come before the
 	// sweep planned for the write timeout.
 	w.schedule(c, now)
-	if c.badMagic {
-		w.close(c, reasonBadMagic, wire.ErrBadMagic)
+	if bad := c.st.badFrame(); bad != nil {
+		w.close(c, reasonBadMagic, bad)
 		return false
 	}
 	return w.watch(c, unix.EPOLLIN)

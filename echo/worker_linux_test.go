@@ -151,8 +151,8 @@ func TestWorkerBadMagicAfterPendingEcho(t *testing.T) {
 	good := frames(1, 10)
 	clientWrite(t, cli, append(append([]byte(nil), good...), "TCPPONG\x00"...))
 	w.ready(c, 0)
-	if len(c.out) != len(good) || !c.badMagic {
-		t.Fatalf("pending %d bytes, badMagic %v; want %d, true", len(c.out), c.badMagic, len(good))
+	if len(c.out) != len(good) || c.st.badFrame() == nil {
+		t.Fatalf("pending %d bytes, bad frame %v; want %d, bad magic", len(c.out), c.st.badFrame(), len(good))
 	}
 	if got := rejected(w.s, reasonBadMagic); got != 0 {
 		t.Fatalf("rejected bad_magic = %v before the echoes were written", got)

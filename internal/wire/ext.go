@@ -70,7 +70,7 @@ const (
 const FlagKernelRx uint8 = 1 << 0
 
 // ErrBadLength is returned for an extended frame whose length is outside
-// [MinExtLen, MaxExtLen].
+// [MinExtLen, MaxExtLen], or other than its connection's.
 var ErrBadLength = errors.New("bad frame length")
 
 // ErrBadKind is returned for an extended frame of the wrong kind.
@@ -116,24 +116,17 @@ func DecodeExt(b []byte, kind Kind) (Ext, error) {
 	if len(b) < ExtHeaderSize {
 		return Ext{}, ErrShortFrame
 	}
-	if string(b[:ExtMagicSize]) != ExtMagic {
-		return Ext{}, ErrBadMagic
+	if err := CheckExtPrefix(b[:ExtHeaderSize], kind, 0); err != nil {
+		return Ext{}, err
 	}
-	e := Ext{
+	return Ext{
 		Len:        binary.LittleEndian.Uint16(b[4:6]),
 		Kind:       Kind(b[6]),
 		Flags:      b[7],
 		Seq:        binary.LittleEndian.Uint32(b[8:12]),
 		Turnaround: binary.LittleEndian.Uint32(b[12:16]),
 		UnixNano:   binary.LittleEndian.Uint64(b[16:24]),
-	}
-	if e.Len < MinExtLen || e.Len > MaxExtLen {
-		return Ext{}, ErrBadLength
-	}
-	if e.Kind != kind {
-		return Ext{}, ErrBadKind
-	}
-	return e, nil
+	}, nil
 }
 
 // ValidExtPrefix reports whether b (any length) could be the start of an
@@ -142,17 +135,27 @@ func DecodeExt(b []byte, kind Kind) (Ext, error) {
 // a reader can reject garbage from its first wrong byte (the length once
 // both of its bytes are there).
 func ValidExtPrefix(b []byte, kind Kind, length uint16) bool {
+	return CheckExtPrefix(b, kind, length) == nil
+}
+
+// CheckExtPrefix is ValidExtPrefix that says what is wrong: nil if b could
+// be the start of the frame, else ErrBadMagic, ErrBadLength or ErrBadKind
+// for the first field of b that cannot be.
+func CheckExtPrefix(b []byte, kind Kind, length uint16) error {
 	n := min(len(b), ExtMagicSize)
 	if string(b[:n]) != ExtMagic[:n] {
-		return false
+		return ErrBadMagic
 	}
 	if len(b) >= 6 {
 		l := binary.LittleEndian.Uint16(b[4:6])
 		if l < MinExtLen || l > MaxExtLen || (length != 0 && l != length) {
-			return false
+			return ErrBadLength
 		}
 	}
-	return len(b) < 7 || Kind(b[6]) == kind
+	if len(b) >= 7 && Kind(b[6]) != kind {
+		return ErrBadKind
+	}
+	return nil
 }
 
 // Turnaround returns d in ns as a reply's turnaround field carries it: 0

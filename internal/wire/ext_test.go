@@ -105,34 +105,38 @@ func TestDecodeExtErrors(t *testing.T) {
 	}
 }
 
+// TestValidExtPrefix checks CheckExtPrefix, and ValidExtPrefix with it.
 func TestValidExtPrefix(t *testing.T) {
 	tests := []struct {
 		name   string
 		in     string
 		kind   Kind
 		length uint16
-		want   bool
+		want   error // of CheckExtPrefix
 	}{
-		{"empty", "", KindRequest, 0, true},
-		{"magic begun", "TP", KindRequest, 0, true},
-		{"magic", "TPX1", KindRequest, 0, true},
-		{"wrong first byte", "X", KindRequest, 0, false},
-		{"wrong fourth byte", "TPX2", KindRequest, 0, false},
-		{"v1 magic", "TCPPING\x00", KindRequest, 0, false},
-		{"half a length", "TPX1\xFF", KindRequest, 0, true},
-		{"length 24", "TPX1\x18\x00", KindRequest, 0, true},
-		{"length 23", "TPX1\x17\x00", KindRequest, 0, false},
-		{"length 9001", "TPX1\x29\x23", KindRequest, 0, false},
-		{"the connection's length", "TPX1\x18\x00", KindRequest, 24, true},
-		{"another length", "TPX1\x19\x00", KindRequest, 24, false},
-		{"request", "TPX1\x18\x00\x01", KindRequest, 0, true},
-		{"reply where a request is wanted", "TPX1\x18\x00\x02", KindRequest, 0, false},
-		{"reply", "TPX1\x18\x00\x02\x01", KindReply, 24, true},
+		{"empty", "", KindRequest, 0, nil},
+		{"magic begun", "TP", KindRequest, 0, nil},
+		{"magic", "TPX1", KindRequest, 0, nil},
+		{"wrong first byte", "X", KindRequest, 0, ErrBadMagic},
+		{"wrong fourth byte", "TPX2", KindRequest, 0, ErrBadMagic},
+		{"v1 magic", "TCPPING\x00", KindRequest, 0, ErrBadMagic},
+		{"half a length", "TPX1\xFF", KindRequest, 0, nil},
+		{"length 24", "TPX1\x18\x00", KindRequest, 0, nil},
+		{"length 23", "TPX1\x17\x00", KindRequest, 0, ErrBadLength},
+		{"length 9001", "TPX1\x29\x23", KindRequest, 0, ErrBadLength},
+		{"the connection's length", "TPX1\x18\x00", KindRequest, 24, nil},
+		{"another length", "TPX1\x19\x00", KindRequest, 24, ErrBadLength},
+		{"request", "TPX1\x18\x00\x01", KindRequest, 0, nil},
+		{"reply where a request is wanted", "TPX1\x18\x00\x02", KindRequest, 0, ErrBadKind},
+		{"reply", "TPX1\x18\x00\x02\x01", KindReply, 24, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ValidExtPrefix([]byte(tt.in), tt.kind, tt.length); got != tt.want {
-				t.Errorf("ValidExtPrefix(%q, %d, %d) = %v, want %v", tt.in, tt.kind, tt.length, got, tt.want)
+			if got := CheckExtPrefix([]byte(tt.in), tt.kind, tt.length); got != tt.want {
+				t.Errorf("CheckExtPrefix(%q, %d, %d) = %v, want %v", tt.in, tt.kind, tt.length, got, tt.want)
+			}
+			if got := ValidExtPrefix([]byte(tt.in), tt.kind, tt.length); got != (tt.want == nil) {
+				t.Errorf("ValidExtPrefix(%q, %d, %d) = %v, want %v", tt.in, tt.kind, tt.length, got, tt.want == nil)
 			}
 		})
 	}
