@@ -74,8 +74,9 @@ func temporary(err error) bool {
 }
 
 // admit applies the access checks to a new connection and, if it passes,
-// takes a slot for it and hands it to the engine. Refused connections are
-// counted before they are closed.
+// takes a slot for it and hands it to the engine, which counts it once it
+// has taken it on (served) or gives the slot back if it cannot (unserved).
+// Refused connections are counted before they are closed.
 func (s *Server) admit(c net.Conn) {
 	if !s.allowed(c.RemoteAddr()) {
 		s.refuse(c, reasonNotAllowed, errNotAllowed)
@@ -94,10 +95,35 @@ func (s *Server) admit(c net.Conn) {
 	}
 	s.open++
 	s.mu.Unlock()
+	s.eng.serve(c)
+}
+
+// served counts a connection the engine has taken on: it is accepted, and
+// open until the engine releases it. The engine calls it before it reads
+// from the connection, so before a client sees any echo.
+func (s *Server) served(remote net.Addr) {
 	s.m.accepted.Inc()
 	s.m.connections.Inc()
-	level.Debug(s.logger).Log("msg", "connection opened", "remote_addr", c.RemoteAddr())
-	s.eng.serve(c)
+	level.Debug(s.logger).Log("msg", "connection opened", "remote_addr", remote)
+}
+
+// unserved gives back the slot of a connection admitted but closed before
+// the engine took it on: by Shutdown (err nil), or because the engine could
+// not set it up (err), most likely for want of file descriptors or kernel
+// memory. Such a connection is counted nowhere: it was not served, and no
+// reason of tcp_echo_server_rejected_total is the process's limits (the
+// same want of descriptors, one accept earlier, fails the accept, which is
+// not counted either). A failure is logged, rate-limited as accept errors.
+func (s *Server) unserved(remote net.Addr, err error) {
+	s.freeSlot()
+	if err == nil {
+		return
+	}
+	if s.acceptLog.Allow(time.Now()) {
+		level.Warn(s.logger).Log("msg", "cannot serve connection", "remote_addr", remote, "err", err)
+	} else {
+		level.Debug(s.logger).Log("msg", "cannot serve connection", "remote_addr", remote, "err", err)
+	}
 }
 
 // refuse counts, logs (rate-limited) and closes a connection refused at
@@ -112,17 +138,22 @@ func (s *Server) refuse(c net.Conn, r reason, err error) {
 	_ = c.Close()
 }
 
-// release gives back the slot of a connection that admit counted, as it is
-// closed. The engines call it before they close the socket, so a client
+// release gives back the slot of a connection served (counted by served),
+// as it is closed. The engines call it before they close the socket, so a client
 // that sees the server end its connection can connect again at once, at
 // MaxConnections, and the gauge has already dropped. The slot is freed
 // before the gauge drops, so a client that sees the gauge fall can connect
 // again at once too.
 func (s *Server) release() {
+	s.freeSlot()
+	s.m.connections.Dec()
+}
+
+// freeSlot gives back the slot admit took.
+func (s *Server) freeSlot() {
 	s.mu.Lock()
 	s.open--
 	s.mu.Unlock()
-	s.m.connections.Dec()
 }
 
 // allowed reports whether a client at addr may be served.

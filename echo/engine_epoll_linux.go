@@ -18,9 +18,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/go-kit/log/level"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcpping/tcpping_exporter/internal/sockfd"
@@ -96,24 +94,12 @@ func (e *epollEngine) serve(c net.Conn) {
 	remote := c.RemoteAddr()
 	fd, err := sockfd.Detach(c)
 	if err != nil {
-		e.s.release()
-		e.s.logUnserved(remote, err)
+		e.s.unserved(remote, err)
 		return
 	}
 	ws := e.workers
 	w := ws[int(e.next.Add(1)%uint32(len(ws)))]
 	w.add(&conn{fd: fd, remote: remote})
-}
-
-// logUnserved logs, rate-limited, a connection admitted but then closed
-// because the server could not take it on, most likely for want of file
-// descriptors or kernel memory.
-func (s *Server) logUnserved(remote net.Addr, err error) {
-	if s.acceptLog.Allow(time.Now()) {
-		level.Warn(s.logger).Log("msg", "cannot serve connection", "remote_addr", remote, "err", err)
-	} else {
-		level.Debug(s.logger).Log("msg", "cannot serve connection", "remote_addr", remote, "err", err)
-	}
 }
 
 // handoff is the part of a worker that other goroutines touch: connections
@@ -134,8 +120,8 @@ func (w *worker) add(c *conn) {
 	w.h.mu.Lock()
 	if w.h.stopped {
 		w.h.mu.Unlock()
+		w.s.unserved(c.remote, nil)
 		_ = unix.Close(c.fd)
-		w.s.release()
 		return
 	}
 	if len(w.h.queue) == 0 {
@@ -178,8 +164,8 @@ func (w *worker) exit() {
 	w.h.queue = nil
 	w.h.mu.Unlock()
 	for _, c := range queued {
+		w.s.unserved(c.remote, nil)
 		_ = unix.Close(c.fd)
-		w.s.release()
 	}
 	w.closeFDs()
 }

@@ -53,13 +53,14 @@ func (e *goroutineEngine) serve(c net.Conn) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		s.unserved(c.RemoteAddr(), nil) // before Close: see Server.release
 		_ = c.Close()
-		s.release()
 		return
 	}
 	e.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	s.served(c.RemoteAddr())
 	go e.serveConn(c)
 }
 

@@ -172,11 +172,11 @@ func (w *worker) register(now time.Duration) (stop bool) {
 		w.spare[i] = nil
 		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
 		if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+			w.s.unserved(c.remote, fmt.Errorf("epoll_ctl: %w", err))
 			_ = unix.Close(c.fd)
-			w.s.release()
-			w.s.logUnserved(c.remote, fmt.Errorf("epoll_ctl: %w", err))
 			continue
 		}
+		w.s.served(c.remote)
 		if c.fd >= len(w.byFD) {
 			byFD := make([]*conn, max(c.fd+1, 2*len(w.byFD), 64))
 			copy(byFD, w.byFD)
