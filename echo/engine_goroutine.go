@@ -143,8 +143,8 @@ func (e *goroutineEngine) echo(c net.Conn) (reason, error) {
 }
 
 // nextReadDeadline applies the timeout policy to c at now, with no write
-// under way: it returns reasonIdle and errIdle if the policy closes c, else
-// sets the read deadline to the policy's next check.
+// under way: it returns the reason and its cause if the policy closes c,
+// else sets the read deadline to the policy's next check.
 func (e *goroutineEngine) nextReadDeadline(c net.Conn, cl connClock, t *connTimes, now time.Duration) (reason, error) {
 	var (
 		r    reason
@@ -152,7 +152,7 @@ func (e *goroutineEngine) nextReadDeadline(c net.Conn, cl connClock, t *connTime
 	)
 	*t, r, next = e.s.timeouts.check(*t, now)
 	if r != reasonNone {
-		return r, errIdle
+		return r, timeoutCause(r)
 	}
 	return reasonNone, c.SetReadDeadline(cl.at(next))
 }
@@ -206,7 +206,7 @@ func (e *goroutineEngine) write(c net.Conn, cl connClock, t *connTimes, w *deadl
 		if r != reasonNone {
 			// The client does not read its echoes: its receive buffer
 			// and our send buffer are full.
-			return r, err
+			return r, timeoutCause(r)
 		}
 		// The deadline was set for an earlier write: give this one its
 		// full timeout.

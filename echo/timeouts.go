@@ -23,8 +23,22 @@ import (
 // frame before it is closed (see timeouts).
 const idleGrace = 100 * time.Millisecond
 
-// errIdle is the cause logged for a connection closed for idleness.
-var errIdle = errors.New("idle timeout")
+// The causes logged for a connection the policy closes, one per reason
+// check returns (timeoutCause).
+var (
+	errIdle         = errors.New("idle timeout")
+	errWriteTimeout = errors.New("write timeout")
+)
+
+// timeoutCause is the cause both engines log for a connection the policy
+// closed for r, reasonIdle or reasonWriteTimeout, whatever error the
+// engine's own wait ended with.
+func timeoutCause(r reason) error {
+	if r == reasonIdle {
+		return errIdle
+	}
+	return errWriteTimeout
+}
 
 // timeouts is the policy that closes connections whose client went quiet or
 // stopped reading its echoes. Both engines follow it through check; they

@@ -14,7 +14,6 @@
 package echo
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -43,10 +42,6 @@ const wakeData = -1
 
 // never is a deadline that never comes.
 const never = time.Duration(math.MaxInt64)
-
-// errWriteTimeout is the cause logged for a connection closed because its
-// echoes could not be written within the write timeout.
-var errWriteTimeout = errors.New("write timeout")
 
 // conn is a connection served by a worker: 136 bytes (TestConnSize) and
 // its remote address. A client that does not read its echoes adds one buffer of
@@ -336,13 +331,10 @@ func (w *worker) sweep(now time.Duration) {
 			at time.Duration
 		)
 		c.times, r, at = w.s.timeouts.check(c.times, now)
-		switch r {
-		case reasonNone:
+		if r == reasonNone {
 			next = min(next, at)
-		case reasonIdle:
-			w.close(c, r, errIdle)
-		default:
-			w.close(c, r, errWriteTimeout)
+		} else {
+			w.close(c, r, timeoutCause(r))
 		}
 	}
 	w.nextSweep = next
