@@ -118,7 +118,8 @@ func TestLastFileDescriptor(t *testing.T) {
 
 // fdChild is TestLastFileDescriptor's child: it starts a server, takes
 // every descriptor but one, prints "ready ADDRESS", and once a line comes
-// on stdin prints the server's metrics as /metrics shows them.
+// on stdin, and the connection has ended, prints the server's metrics as
+// /metrics shows them.
 func fdChild(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	logger := log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
@@ -168,6 +169,7 @@ func fdChild(t *testing.T) {
 	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
 		t.Fatal(err)
 	}
+	waitConnections(t, s, 0) // the parent has closed its connection
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
