@@ -37,6 +37,13 @@ func TestCloseLogs(t *testing.T) {
 			roundTrip(t, c, 1)
 			_ = c.Close()
 		}, reasonNone, ``},
+		{"client resets", Options{}, func(t *testing.T, c net.Conn) {
+			roundTrip(t, c, 1)
+			if err := c.(*net.TCPConn).SetLinger(0); err != nil {
+				t.Fatal(err)
+			}
+			_ = c.Close()
+		}, reasonNone, ` err="connection reset by peer"`},
 		{"bad magic", Options{}, func(t *testing.T, c net.Conn) {
 			roundTrip(t, c, 1)
 			if _, err := c.Write(bad); err != nil {

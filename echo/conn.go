@@ -17,6 +17,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -59,6 +60,17 @@ func (s *Server) countWritten(st *stream, left, n int) {
 func (s *Server) logClosed(r reason, remote net.Addr, err error) {
 	if errors.Is(err, io.EOF) {
 		err = nil
+	}
+	// The goroutine engine's read and write errors name the connection's
+	// addresses around the system call's error; the epoll engine's are
+	// that error alone. Log it alone, as the line does not depend on the
+	// engine and remote_addr already names the client.
+	var (
+		op    *net.OpError
+		errno syscall.Errno
+	)
+	if errors.As(err, &op) && errors.As(op.Err, &errno) {
+		err = errno
 	}
 	if (r == reasonBadMagic || r == reasonWriteTimeout) && s.rejectLog[r].Allow(time.Now()) {
 		level.Warn(s.logger).Log("msg", "connection closed", "remote_addr", remote, "err", err)
