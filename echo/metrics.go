@@ -25,12 +25,14 @@ type reason int
 
 const (
 	reasonNone reason = iota // closed by the client or by Shutdown: not counted
+	// reasonBadMagic is any bad frame: a bad magic, or an extended frame's
+	// bad length or kind (stream.badFrame says which, for the log).
 	reasonBadMagic
 	reasonLimit
 	reasonIdle
 	reasonNotAllowed
-	// reasonWriteTimeout extends the four reasons of DESIGN.md: a client
-	// that does not read its echoes until the write deadline passes.
+	// reasonWriteTimeout: a client that does not read its echoes until the
+	// write deadline passes.
 	reasonWriteTimeout
 	numReasons
 )
