@@ -183,3 +183,57 @@ func checkBoolFlagValues(app *kingpin.Application, args []string) error {
 	}
 	return nil
 }
+
+// joinNegativeValues returns args with each negative number given to a
+// flag of app or of its commands as its own argument (-c -1, --count -1)
+// joined to the flag (--count=-1), so that the flag's value reports it
+// ("-c, --count: "-1": out of range ..."). kingpin reads an argument that
+// starts with - as a flag, and said only "expected argument for flag
+// '-c'"; no flag of ours is named by a digit, so the join takes nothing
+// that could be a flag.
+func joinNegativeValues(app *kingpin.Application, args []string) []string {
+	long := map[string]bool{}
+	short := map[string]string{}
+	add := func(flags []*kingpin.FlagModel) {
+		for _, m := range flags {
+			if m.IsBoolFlag() {
+				continue
+			}
+			long[m.Name] = true
+			if m.Short != 0 {
+				short[string(m.Short)] = m.Name
+			}
+		}
+	}
+	add(app.Model().Flags)
+	for _, c := range app.Model().Commands {
+		add(c.Flags)
+	}
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			return append(out, args[i:]...)
+		}
+		name, isShort := short[strings.TrimPrefix(arg, "-")]
+		if !isShort || len(arg) != 2 {
+			name = strings.TrimPrefix(arg, "--")
+			if !strings.HasPrefix(arg, "--") || !long[name] {
+				name = ""
+			}
+		}
+		if name != "" && i+1 < len(args) && isNegativeNumber(args[i+1]) {
+			out = append(out, "--"+name+"="+args[i+1])
+			i++
+			continue
+		}
+		out = append(out, arg)
+	}
+	return out
+}
+
+// isNegativeNumber reports whether s reads as a negative number, a
+// duration included: a minus and then a digit or a point.
+func isNegativeNumber(s string) bool {
+	return len(s) >= 2 && s[0] == '-' && (s[1] == '.' || s[1] >= '0' && s[1] <= '9')
+}

@@ -147,7 +147,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2
 	}
-	cmd, err := app.Parse(args)
+	cmd, err := app.Parse(joinNegativeValues(app, args))
 	if err != nil {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -67,11 +68,13 @@ type probeCount uint64
 
 // Set parses s: a decimal number from 1 to maxCount.
 func (c *probeCount) Set(s string) error {
-	n, err := strconv.ParseUint(s, 10, 64)
+	// A negative number is a number, out of range.
+	negative := strings.HasPrefix(s, "-")
+	n, err := strconv.ParseUint(strings.TrimPrefix(s, "-"), 10, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return fmt.Errorf("%q: want a whole number of probes", s)
 	}
-	if err != nil || n < 1 || n > maxCount {
+	if err != nil || negative || n < 1 || n > maxCount {
 		return fmt.Errorf("%q: out of range: 1 <= value <= %d", s, uint64(maxCount))
 	}
 	*c = probeCount(n)

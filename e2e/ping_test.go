@@ -296,6 +296,14 @@ func TestPingFlagRanges(t *testing.T) {
 		{[]string{"-W", "300h"}, "-W, --timeout"},
 		{[]string{"--timeout=-1"}, "-W, --timeout"},
 		{[]string{"-W", "inf"}, "-W, --timeout"},
+		// A negative value as its own argument: kingpin took it for a
+		// flag, and said only "expected argument for flag '-c'".
+		{[]string{"-c", "-1"}, "-c, --count"},
+		{[]string{"--count", "-1"}, "-c, --count"},
+		{[]string{"-i", "-1"}, "-i, --interval"},
+		{[]string{"-i", "-0.5"}, "-i, --interval"},
+		{[]string{"-W", "-1"}, "-W, --timeout"},
+		{[]string{"-W", "-1s"}, "-W, --timeout"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			// A closed port: a value taken by mistake shows as a ping
