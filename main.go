@@ -125,8 +125,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("web.max-connections", "Most concurrent HTTP connections; beyond it new ones are closed at once (0: no limit).").Default("1024").SetValue((*countValue)(&f.webMaxConns))
 	app.Flag("echo", "Run the echo server (--no-echo to disable).").Default("true").BoolVar(&f.echo)
 	app.Flag("echo.listen-address", "Address the echo server listens on; repeatable.").Default(":4000").StringsVar(&f.echoAddrs)
-	app.Flag("echo.max-connections", "Most concurrent echo connections; beyond it new ones are closed at once.").Default("10000").SetValue((*intValue)(&f.echoMaxConns))
-	app.Flag("echo.idle-timeout", "Close an echo connection that completes no frame for this long.").Default("60s").DurationVar(&f.echoIdle)
+	app.Flag("echo.max-connections", "Most concurrent echo connections; beyond it new ones are closed at once (0: no limit).").Default("10000").SetValue((*countValue)(&f.echoMaxConns))
+	app.Flag("echo.idle-timeout", "Close an echo connection that completes no frame for this long (0: the default).").Default("60s").SetValue((*spanValue)(&f.echoIdle))
 	app.Flag("echo.allowed-network", "CIDR allowed to use the echo server; repeatable (default: any).").StringsVar(&f.echoAllowed)
 	app.Flag("probe.max-dynamic-targets", "Cap on probers started by /probe.").Default("1000").SetValue((*countValue)(&f.maxDynamic))
 	app.Flag("probe.idle-timeout", "Stop a /probe prober not requested for this long.").Default("15m").SetValue((*spanValue)(&f.probeIdle))
@@ -155,7 +155,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// Whatever the command: a flag the exporter would refuse must not
 	// pass --config.check (run, say, before the same command line starts
 	// the service) or ping.
-	logs, allowed, err := checkFlags(f, stderr)
+	checked, err := checkFlags(f, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "tcpping_exporter: %s\n", err)
 		return 2
@@ -168,29 +168,42 @@ func run(args []string, stdout, stderr io.Writer) int {
 		earlyhup.Release()
 		return checkConfig(f, stdout, stderr)
 	}
-	if err := serve(f, allowed, toolkitFlags, logs); err != nil {
-		level.Error(logs.root).Log("msg", "exiting on error", "err", err)
+	if err := serve(f, checked, toolkitFlags); err != nil {
+		level.Error(checked.logs.root).Log("msg", "exiting on error", "err", err)
 		return 1
 	}
 	return 0
 }
 
+// checkedFlags are what the flag values that kingpin's parse leaves to
+// us give, once checked.
+type checkedFlags struct {
+	logs loggers
+	// allowed is --probe.allowed-target, the /probe restriction.
+	allowed web.AllowedTargets
+	// echoNets is --echo.allowed-network.
+	echoNets []netip.Prefix
+}
+
 // checkFlags checks the flag values that kingpin's parse leaves to us,
-// each a command-line error, and returns the logger and the /probe
-// restriction they give.
-func checkFlags(f flags, stderr io.Writer) (loggers, web.AllowedTargets, error) {
-	logs, err := newLogger(stderr, f.logFormat, f.logLevel)
-	if err != nil {
-		return loggers{}, web.AllowedTargets{}, err
+// each a command-line error whatever the command (and with --no-echo),
+// and returns what they give.
+func checkFlags(f flags, stderr io.Writer) (checkedFlags, error) {
+	var c checkedFlags
+	var err error
+	if c.logs, err = newLogger(stderr, f.logFormat, f.logLevel); err != nil {
+		return checkedFlags{}, err
 	}
 	if err := web.ValidateTelemetryPath(f.telemetryPath); err != nil {
-		return loggers{}, web.AllowedTargets{}, err
+		return checkedFlags{}, err
 	}
-	allowed, err := web.ParseAllowedTargets(f.probeAllowed)
-	if err != nil {
-		return loggers{}, web.AllowedTargets{}, err
+	if c.allowed, err = web.ParseAllowedTargets(f.probeAllowed); err != nil {
+		return checkedFlags{}, err
 	}
-	return logs, allowed, nil
+	if c.echoNets, err = parseNetworks(f.echoAllowed); err != nil {
+		return checkedFlags{}, err
+	}
+	return c, nil
 }
 
 // checkConfig implements --config.check.
@@ -220,7 +233,8 @@ func checkConfig(f flags, stdout, stderr io.Writer) int {
 }
 
 // serve wires the components and runs until SIGTERM or SIGINT.
-func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagConfig, logs loggers) error {
+func serve(f flags, checked checkedFlags, toolkitFlags *toolkitweb.FlagConfig) error {
+	logs := checked.logs
 	// Caught since the process started (earlyhup), a SIGHUP sent while
 	// the exporter starts waits for the reload loop.
 	hup := earlyhup.Signals()
@@ -243,15 +257,12 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 
 	var echoSrv *echo.Server
 	if f.echo {
-		nets, err := parseNetworks(f.echoAllowed)
-		if err != nil {
-			return err
-		}
+		var err error
 		echoSrv, err = echo.New(echo.Options{
 			ListenAddresses: f.echoAddrs,
 			MaxConnections:  f.echoMaxConns,
 			IdleTimeout:     f.echoIdle,
-			AllowedNetworks: nets,
+			AllowedNetworks: checked.echoNets,
 		}, logger, reg)
 		if err != nil {
 			return fmt.Errorf("echo server: %w", err)
@@ -290,7 +301,7 @@ func serve(f flags, allowed web.AllowedTargets, toolkitFlags *toolkitweb.FlagCon
 		Registry:       reg,
 		Reloader:       rl,
 		Manager:        manager,
-		AllowedTargets: allowed,
+		AllowedTargets: checked.allowed,
 		// The span as given, not the Pool's, rounded up to whole slots:
 		// /graph takes ranges up to the flag's value and says it.
 		HistorySpan: f.history,

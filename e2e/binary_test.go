@@ -14,6 +14,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -160,9 +161,16 @@ func (b basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
 // output.
 func runBinary(t *testing.T, dir string, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	// Bounded: a command that never ends (one reading an endless config
+	// file) fails its test rather than the whole run's timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("%v did not end within a minute; output:\n%s", args, out)
+	}
 	if err != nil {
 		if _, ok := err.(*exec.ExitError); !ok {
 			t.Fatal(err)
@@ -200,7 +208,9 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		{"startup with invalid file", []string{"--config.file=" + bad, "--web.listen-address=127.0.0.1:0", "--no-echo"}, 1, []string{"tos"}},
 		{"bad log format", []string{"--log.format=xml", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"log.format", "xml"}},
 		{"bad allowed network", []string{"--echo.allowed-network=10.0.0.0/33", "--echo.listen-address=127.0.0.1:0",
-			"--web.listen-address=127.0.0.1:0", "--config.file=" + good}, 1, []string{"echo.allowed-network"}},
+			"--web.listen-address=127.0.0.1:0", "--config.file=" + good}, 2, []string{"--echo.allowed-network", "10.0.0.0/33"}},
+		{"negative echo connection cap", []string{"--echo.max-connections=-1", "--echo.listen-address=127.0.0.1:0",
+			"--web.listen-address=127.0.0.1:0", "--config.file=" + good}, 2, []string{"--echo.max-connections", "negative"}},
 		{"version", []string{"--version"}, 0, []string{"tcpping_exporter, version", "go version"}},
 		{"telemetry path on another route", []string{"--web.telemetry-path=/probe", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"web.telemetry-path", "/probe"}},
 		{"relative telemetry path", []string{"--web.telemetry-path=metrics", "--no-echo", "--web.listen-address=127.0.0.1:0"}, 2, []string{"must start with /"}},
@@ -234,12 +244,28 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		{"telemetry path with a dot segment", []string{"--web.telemetry-path=/metrics/.", "--config.check", "--config.file=" + good}, 2, []string{"--web.telemetry-path", `"/metrics/."`}},
 		{"telemetry path with a trailing slash", []string{"--web.telemetry-path=/metrics/", "--config.check", "--config.file=" + good}, 0, []string{"OK"}},
 		{"bad allowed target with --config.check", []string{"--probe.allowed-target=10.0.0.0/33", "--config.check", "--config.file=" + good}, 2, []string{"--probe.allowed-target", "10.0.0.0/33"}},
+		// The echo server's flags too, though --config.check and ping
+		// start no echo server: they used to be checked only as it
+		// started (exit code 1), so --config.check passed them.
+		{"bad allowed network with --config.check", []string{"--echo.allowed-network=10.0.0.0/33", "--config.check", "--config.file=" + good}, 2, []string{"--echo.allowed-network", "10.0.0.0/33"}},
+		{"allowed network that is no CIDR with --config.check", []string{"--echo.allowed-network=bogus", "--config.check", "--config.file=" + good}, 2, []string{"--echo.allowed-network", "bogus"}},
+		{"negative echo connection cap with --config.check", []string{"--echo.max-connections=-1", "--config.check", "--config.file=" + good}, 2, []string{"--echo.max-connections", "negative"}},
+		{"negative echo idle timeout with --config.check", []string{"--echo.idle-timeout=-1s", "--config.check", "--config.file=" + good}, 2, []string{"--echo.idle-timeout", "negative"}},
+		{"negative echo idle timeout as its own argument", []string{"--echo.idle-timeout", "-1s", "--config.check", "--config.file=" + good}, 2, []string{"--echo.idle-timeout", "negative"}},
+		{"bad allowed network with --no-echo", []string{"--echo.allowed-network=bogus", "--no-echo", "--config.check", "--config.file=" + good}, 2, []string{"--echo.allowed-network", "bogus"}},
+		{"bad allowed network with ping", []string{"--echo.allowed-network=bogus", "ping", "-c", "1", "127.0.0.1:1"}, 2, []string{"--echo.allowed-network", "bogus"}},
+		// 0 means no limit and the default idle timeout (CONFIGURATION.md).
+		{"echo connection cap and idle timeout of 0", []string{"--echo.max-connections=0", "--echo.idle-timeout=0", "--config.check", "--config.file=" + good}, 0, []string{"OK"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out := runBinary(t, dir, tt.args...)
 			if code != tt.wantCode {
 				t.Errorf("exit code %d, want %d; output:\n%s", code, tt.wantCode, out)
+			}
+			// A command-line error is one line.
+			if tt.wantCode == 2 && (!strings.HasPrefix(out, "tcpping_exporter: ") || strings.Count(out, "\n") != 1) {
+				t.Errorf("a command-line error is not one line \"tcpping_exporter: ...\":\n%s", out)
 			}
 			for _, w := range tt.wantOut {
 				if !strings.Contains(out, w) {

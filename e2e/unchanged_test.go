@@ -51,6 +51,9 @@ package e2e
 // tcpping_exporter_discovered_targets (a static target also removes a
 // discovered one) and the --mesh.id help (the exporter stands at its own
 // address only when exclude_self finds it).
+//
+// The help of --echo.max-connections and --echo.idle-timeout was given
+// what 0 means, as CONFIGURATION.md says it.
 
 import (
 	"flag"
