@@ -122,7 +122,12 @@ func (c *Config) decodeModules(n *yaml.Node) error {
 	}
 	var errs []error
 	for _, e := range es {
-		name := e.key.Value
+		name, err := moduleName(e.key)
+		if err != nil {
+			errs = append(errs, err)
+			c.modulesIncomplete = true
+			continue
+		}
 		m := DefaultModule()
 		if !isNull(e.value) {
 			if err := m.UnmarshalYAML(resolve(e.value)); err != nil {
@@ -134,6 +139,26 @@ func (c *Config) decodeModules(n *yaml.Node) error {
 		c.Modules[name] = m
 	}
 	return errors.Join(errs...)
+}
+
+// moduleName returns the name the key k of modules gives its module, or
+// an error naming the key and its line if the name breaks checkName's
+// rule (as Validate says of a Config built otherwise). The name is the
+// key's value, not its text: YAML reads a plain ~ or null, or a key left
+// out (? :), as null, not as a string, and null names nothing. Taking the
+// text let ~ name a module "~".
+func moduleName(k *yaml.Node) (string, error) {
+	name := k.Value
+	if isNull(k) {
+		name = ""
+	}
+	if err := checkName(name); err != nil {
+		if name != k.Value {
+			return "", fmt.Errorf("module key %s (line %d): name: %w: YAML reads %s as null, not as text; quote it (%q) for a module named %s", k.Value, k.Line, err, k.Value, k.Value, k.Value)
+		}
+		return "", fmt.Errorf("module %q (line %d): name: %w", name, k.Line, err)
+	}
+	return name, nil
 }
 
 // decodeTargets decodes the list of targets into c.Targets, in file order.

@@ -189,12 +189,22 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 	badIP := writeFile(t, dir, "badip.yml", "targets:\n  - name: a\n    address: 10.0.0.256:4000\n")
 	// Valid YAML that Prometheus' HTTP discoverer cannot be made from.
 	noCA := writeFile(t, dir, "noca.yml", "discovery:\n  - name: web\n    http_sd_configs: [{url: \"http://127.0.0.1:1/sd\", tls_config: {ca_file: missing.pem}}]\n")
+	// YAML reads ~, null and an empty key as null, not as text: no name.
+	nullKey := writeFile(t, dir, "nullkey.yml", "modules:\n  ~:\n    interval: 1s\n")
+	nullWord := writeFile(t, dir, "nullword.yml", "modules:\n  fast:\n    interval: 1s\n  null:\n    interval: 2s\n")
+	emptyKey := writeFile(t, dir, "emptykey.yml", "modules:\n  \"\":\n    interval: 1s\n")
+	quotedTilde := writeFile(t, dir, "quotedtilde.yml", "modules:\n  \"~\":\n    interval: 1s\n")
 	tests := []struct {
 		name     string
 		args     []string
 		wantCode int
 		wantOut  []string
 	}{
+		{"module key null as ~", []string{"--config.check", "--config.file=" + nullKey}, 1, []string{"FAILED", "module key ~ (line 2): name"}},
+		{"module key null as null", []string{"--config.check", "--config.file=" + nullWord}, 1, []string{"FAILED", "module key null (line 4): name"}},
+		{"module key empty", []string{"--config.check", "--config.file=" + emptyKey}, 1, []string{"FAILED", `module "" (line 2): name: required`}},
+		{"module key ~ quoted", []string{"--config.check", "--config.file=" + quotedTilde}, 0, []string{"OK: 2 modules"}},
+		{"startup with a null module key", []string{"--config.file=" + nullKey, "--web.listen-address=127.0.0.1:0", "--no-echo"}, 1, []string{"module key ~ (line 2)"}},
 		{"valid file", []string{"--config.check", "--config.file=" + good}, 0, []string{"OK"}},
 		{"out of range value", []string{"--config.check", "--config.file=" + bad}, 1, []string{"tos", "fast"}},
 		{"unknown key", []string{"--config.check", "--config.file=" + typo}, 1, []string{"adress", `"a"`}},
