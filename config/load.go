@@ -18,19 +18,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// Load reads the config file at path and parses it with Parse. Errors are
-// wrapped, so errors.Is(err, os.ErrNotExist) reports a missing file; each
-// line of a parse error starts with path. Relative paths in discovery
+// Load reads the config file at path, of at most MaxFileSize bytes, and
+// parses it with Parse. Errors are wrapped, so errors.Is(err,
+// os.ErrNotExist) reports a missing file; each line of a parse error
+// starts with path. Relative paths in discovery
 // sources (files, certificates) are taken relative to the directory of
 // path, as Prometheus does.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		// The *fs.PathError already names the file.
 		return nil, fmt.Errorf("read config: %w", err)
@@ -43,6 +45,36 @@ func Load(path string) (*Config, error) {
 		c.Discovery[i].setDirectory(filepath.Dir(path))
 	}
 	return c, nil
+}
+
+// MaxFileSize is the most a config file may hold: 32 MiB. A static target
+// with a module and two labels takes about 120 bytes of block YAML, so
+// 10 000 of them take about 1 MiB: 32 MiB leaves room many times over,
+// and bounds what a file that never ends (/dev/zero) or a wrong one (a
+// log) makes the exporter read and hold, which used to be until memory ran
+// out, at startup, on each reload and in --config.check.
+const MaxFileSize = 32 << 20
+
+// readFile reads the file at path, of at most MaxFileSize bytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tooBig := &fs.PathError{Op: "read", Path: path,
+		Err: fmt.Errorf("larger than %d MiB, the most a config file may hold (10 000 static targets with labels take about 1 MiB)", MaxFileSize>>20)}
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileSize {
+		return nil, tooBig
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, tooBig
+	}
+	return data, nil
 }
 
 // Parse decodes and validates a config. An empty document (or one holding

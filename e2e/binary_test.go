@@ -205,6 +205,9 @@ func TestConfigCheckAndStartupErrors(t *testing.T) {
 		{"module key empty", []string{"--config.check", "--config.file=" + emptyKey}, 1, []string{"FAILED", `module "" (line 2): name: required`}},
 		{"module key ~ quoted", []string{"--config.check", "--config.file=" + quotedTilde}, 0, []string{"OK: 2 modules"}},
 		{"startup with a null module key", []string{"--config.file=" + nullKey, "--web.listen-address=127.0.0.1:0", "--no-echo"}, 1, []string{"module key ~ (line 2)"}},
+		// An endless file: it used to be read until memory ran out.
+		{"endless config file", []string{"--config.check", "--config.file=/dev/zero"}, 1, []string{"FAILED", "/dev/zero", "32 MiB"}},
+		{"startup with an endless config file", []string{"--config.file=/dev/zero", "--web.listen-address=127.0.0.1:0", "--no-echo"}, 1, []string{"/dev/zero", "32 MiB"}},
 		{"valid file", []string{"--config.check", "--config.file=" + good}, 0, []string{"OK"}},
 		{"out of range value", []string{"--config.check", "--config.file=" + bad}, 1, []string{"tos", "fast"}},
 		{"unknown key", []string{"--config.check", "--config.file=" + typo}, 1, []string{"adress", `"a"`}},

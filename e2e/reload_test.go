@@ -328,3 +328,54 @@ func TestConfigErrorsHideURLPasswords(t *testing.T) {
 		t.Errorf("the log lacks the failed reload or has the password %q:\n%s", secret, log)
 	}
 }
+
+// TestReloadRefusesAnEndlessConfigFile reloads a config file that never
+// ends (a link to /dev/zero): reading it used to go on, the memory it took
+// growing, and the reload never answered. Now the read stops at the
+// limit: POST /-/reload answers an error that names the file and the
+// limit, SIGHUP logs it, and the running config keeps probing.
+func TestReloadRefusesAnEndlessConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	p, web, _ := startSelf(t, dir)
+	base := fmt.Sprintf("http://127.0.0.1:%d", web)
+	waitMetric(t, http.DefaultClient, base+"/metrics", "tcp_echo_received_total", map[string]string{"target": "self"}, 1)
+	cfg := dir + "/tcpping.yml"
+	if err := os.Remove(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", cfg); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Post(base+"/-/reload", "text/plain", nil)
+	if err != nil {
+		t.Fatalf("POST /-/reload: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), cfg) || !strings.Contains(string(body), "32 MiB") {
+		t.Errorf("reload: HTTP %d %q, want 500 naming %s and 32 MiB", resp.StatusCode, body, cfg)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(p.stderr.String(), "32 MiB") < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := strings.Count(p.stderr.String(), "32 MiB"); n < 2 {
+		t.Errorf("the log has %d reload errors naming 32 MiB, want 2 (POST /-/reload and SIGHUP)", n)
+	}
+	mfs, text, err := scrape(client, base+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "tcpping_exporter_config_last_reload_successful 0") {
+		t.Error("last_reload_successful is not 0 after a failed reload")
+	}
+	before, _ := testenv.Value(mfs, "tcp_echo_received_total", map[string]string{"target": "self"})
+	waitMetric(t, client, base+"/metrics", "tcp_echo_received_total", map[string]string{"target": "self"}, before+1)
+	if code, _ := p.stop(t); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}
