@@ -89,7 +89,7 @@ func (v *historyValue) Set(s string) error {
 		return err
 	}
 	if time.Duration(d) > history.MaxSpan {
-		return fmt.Errorf("must be at most %s (a week: each target keeps its history in memory), got %s", history.MaxSpan, time.Duration(d))
+		return fmt.Errorf("must be at most %s (a week: each target keeps its history in memory), got %s", maxHistory, time.Duration(d))
 	}
 	*v = historyValue(d)
 	return nil

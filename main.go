@@ -121,7 +121,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("config.check", "Validate the config file, print the result and exit 0 or 1.").BoolVar(&f.configCheck)
 	toolkitFlags := kingpinflag.AddFlags(app, ":2112")
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
-	app.Flag("web.history", "How far back the landing page's per-target graphs reach (in-memory; 0 disables).").Default("3h").SetValue((*historyValue)(&f.history))
+	app.Flag("web.history", "How far back the landing page's per-target graphs reach (in-memory, at most "+maxHistory+"; 0 disables).").Default("3h").SetValue((*historyValue)(&f.history))
 	app.Flag("web.max-connections", "Most concurrent HTTP connections; beyond it new ones are closed at once (0: no limit).").Default("1024").SetValue((*countValue)(&f.webMaxConns))
 	app.Flag("echo", "Run the echo server (--no-echo to disable).").Default("true").BoolVar(&f.echo)
 	app.Flag("echo.listen-address", "Address the echo server listens on; repeatable.").Default(":4000").StringsVar(&f.echoAddrs)
@@ -135,6 +135,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").StringVar(&f.logLevel)
 	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&f.logFormat)
 	app.Version(version.Print("tcpping_exporter"))
+	setManPageHeader()
 	app.HelpFlag.Short('h')
 	addServiceFlag(app, args, stdout) // Windows: --service=install|uninstall|start|stop
 	// With no command the exporter runs, as it did before it had commands.

@@ -27,6 +27,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -36,6 +37,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/tcpping/tcpping_exporter/internal/history"
 	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
@@ -361,4 +363,44 @@ func jsonLogLine(t *testing.T, l string) map[string]any {
 		t.Errorf("log line lacks ts, level, msg or caller: %q", l)
 	}
 	return m
+}
+
+// TestHelpSaysTheHistoryCap checks that --help gives --web.history's most,
+// which the flag refuses to exceed (history.MaxSpan), so that a user
+// learns it before the error does.
+func TestHelpSaysTheHistoryCap(t *testing.T) {
+	cmd := exec.Command(binary, "--help")
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "COLUMNS=1000") // a flag's help on one line
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("--help: %v\n%s", err, out)
+	}
+	want := fmt.Sprintf("at most %gh", history.MaxSpan.Hours())
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "--web.history=") {
+			if !strings.Contains(line, want) {
+				t.Errorf("--web.history's help lacks %q:\n%s", want, line)
+			}
+			return
+		}
+	}
+	t.Fatalf("no --web.history in --help:\n%s", out)
+}
+
+// TestHelpManHeader checks the man page's .TH line: man(7) takes its
+// arguments on that one line, and the multi-line --version text there
+// made the build details the page's first lines of text.
+func TestHelpManHeader(t *testing.T) {
+	code, out := runBinary(t, t.TempDir(), "--help-man")
+	if code != 0 {
+		t.Fatalf("--help-man: exit code %d\n%s", code, out)
+	}
+	lines := strings.SplitN(out, "\n", 3)
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], ".TH tcpping_exporter 1 ") || lines[1] != `.SH "NAME"` {
+		t.Errorf("--help-man does not start with one .TH line and then .SH \"NAME\":\n%s", strings.Join(lines[:min(len(lines), 2)], "\n"))
+	}
+	if strings.Contains(lines[0], "go version") || strings.Contains(lines[0], "(branch:") {
+		t.Errorf(".TH line carries the long version text: %s", lines[0])
+	}
 }

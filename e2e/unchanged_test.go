@@ -53,7 +53,8 @@ package e2e
 // address only when exclude_self finds it).
 //
 // The help of --echo.max-connections and --echo.idle-timeout was given
-// what 0 means, as CONFIGURATION.md says it.
+// what 0 means, as CONFIGURATION.md says it; that of --web.history its
+// most, 168h (history.MaxSpan), which the flag refuses to exceed.
 
 import (
 	"flag"
