@@ -15,6 +15,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -236,4 +237,17 @@ func joinNegativeValues(app *kingpin.Application, args []string) []string {
 // duration included: a minus and then a digit or a point.
 func isNegativeNumber(s string) bool {
 	return len(s) >= 2 && s[0] == '-' && (s[1] == '.' || s[1] >= '0' && s[1] <= '9')
+}
+
+// parseNetworks parses --echo.allowed-network values.
+func parseNetworks(cidrs []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("--echo.allowed-network %q: %w", c, err)
+		}
+		out = append(out, p) // the echo server normalises prefixes
+	}
+	return out, nil
 }

@@ -368,19 +368,6 @@ func serve(f flags, checked checkedFlags, toolkitFlags *toolkitweb.FlagConfig) e
 	return runErr
 }
 
-// parseNetworks parses --echo.allowed-network values.
-func parseNetworks(cidrs []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, c := range cidrs {
-		p, err := netip.ParsePrefix(c)
-		if err != nil {
-			return nil, fmt.Errorf("--echo.allowed-network %q: %w", c, err)
-		}
-		out = append(out, p) // the echo server normalises prefixes
-	}
-	return out, nil
-}
-
 // newDiscovery returns the discovery Runner of the exporter: it reports
 // its targets to rl, which applies every config it loads to it. It places
 // the exporter by the echo server's bound ports (none without it) and
