@@ -100,10 +100,10 @@ func CanonicalAddress(addr string) string {
 
 // checkHost reports why host, not empty, is neither an IP address (only an
 // IP address goes in brackets, and only IPv6 takes a zone) nor a DNS name
-// (CheckDNSName).
+// (CheckDNSName), or is an address that cannot be dialed (CheckZone).
 func checkHost(host string, bracketed bool) error {
-	if _, err := netip.ParseAddr(host); err == nil {
-		return nil
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return CheckZone(ip)
 	}
 	why := "only an IP address goes in brackets"
 	if addr, zone, ok := strings.Cut(host, "%"); ok {
@@ -124,6 +124,19 @@ func checkHost(host string, bracketed bool) error {
 		why = err.Error()
 	}
 	return fmt.Errorf("host %q is neither an IP address nor a DNS name: %s", host, why)
+}
+
+// CheckZone reports why ip cannot be dialed for want of a zone: a
+// link-local IPv6 address (fe80::/10) is one on every link, so it names a
+// host only with the interface to reach it by (fe80::1%eth0); without one
+// connect(2) and bind(2) fail with EINVAL ("invalid argument"), which says
+// nothing of why. IPv4 link-local addresses (169.254/16) have no zone and
+// need none: the routing table picks the interface.
+func CheckZone(ip netip.Addr) error {
+	if ip.Is6() && !ip.Is4In6() && ip.IsLinkLocalUnicast() && ip.Zone() == "" {
+		return fmt.Errorf("%s is a link-local IPv6 address: give its zone, the interface to reach it by (%s%%eth0)", ip, ip)
+	}
+	return nil
 }
 
 // CheckDNSName reports why name is not a DNS name a target can have:

@@ -67,6 +67,16 @@ func TestValidateAddress(t *testing.T) {
 		{"10.0.0.1%eth0:4000", `a zone (%eth0) goes only with an IPv6 address`},
 		{"[::ffff:10.0.0.1%eth0]:4000", ""},
 		{"[fe80::1%]:4000", `host "fe80::1%" is neither an IP address nor a DNS name: empty zone after '%'`},
+		// A link-local IPv6 address is ambiguous without a zone, the
+		// interface it is reached by: connect(2) refuses it (EINVAL).
+		// IPv4 link-local (169.254/16) has no zone and needs none.
+		{"[fe80::1]:4000", `fe80::1 is a link-local IPv6 address: give its zone, the interface to reach it by (fe80::1%eth0)`},
+		{"[FE80::a:b]:4000", "link-local IPv6 address"},
+		{"[febf::1]:4000", "link-local IPv6 address"},
+		{"[fec0::1]:4000", ""},
+		{"[fe80::1%2]:4000", ""},
+		{"169.254.1.1:4000", ""},
+		{"[::ffff:169.254.1.1]:4000", ""},
 		// A name whose last label is a number is what inet_aton(3), and
 		// so a C resolver, reads as an IPv4 address (127.1 is 127.0.0.1,
 		// 0127.0.0.1 is 87.0.0.1, 0x7f.1 is 127.0.0.1) and Go's resolver

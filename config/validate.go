@@ -109,8 +109,10 @@ func (m Module) validate() []error {
 		errs = append(errs, fmt.Errorf("ip_protocol: must be \"ip4\" or \"ip6\", got %q", m.IPProtocol))
 	}
 	if m.SourceIPAddress != "" {
-		if _, err := netip.ParseAddr(m.SourceIPAddress); err != nil {
+		if src, err := netip.ParseAddr(m.SourceIPAddress); err != nil {
 			errs = append(errs, fmt.Errorf("source_ip_address: must be empty or an IP address, got %q", m.SourceIPAddress))
+		} else if err := CheckZone(src); err != nil {
+			errs = append(errs, fmt.Errorf("source_ip_address: %w", err))
 		}
 	}
 	if m.TOS < 0 || m.TOS > 255 {

@@ -65,6 +65,16 @@ func TestValidate(t *testing.T) {
 			m.MaxReconnectBackoff = m.ReconnectBackoff
 			c.Modules["fast"] = m
 		}, nil},
+		{"link-local source address without a zone", func(c *Config) {
+			m := c.Modules["fast"]
+			m.SourceIPAddress = "fe80::2"
+			c.Modules["fast"] = m
+		}, []string{`module "fast": source_ip_address: fe80::2 is a link-local IPv6 address: give its zone`}},
+		{"link-local source address with a zone", func(c *Config) {
+			m := c.Modules["fast"]
+			m.SourceIPAddress = "fe80::2%lo"
+			c.Modules["fast"] = m
+		}, nil},
 		{"IPv6 source address", func(c *Config) {
 			m := c.Modules["fast"]
 			m.SourceIPAddress = "2001:db8::2"
@@ -94,6 +104,10 @@ func TestValidate(t *testing.T) {
 		{
 			"address invalid UTF-8", func(c *Config) { c.Targets[0].Address = "ho\xffst:4000" },
 			[]string{`target "server1": address:`},
+		},
+		{
+			"link-local address without a zone", func(c *Config) { c.Targets[0].Address = "[fe80::1]:4000" },
+			[]string{`target "server1": address: fe80::1 is a link-local IPv6 address: give its zone`},
 		},
 		{
 			"duplicate names name both positions", func(c *Config) { c.Targets[1].Name = "server1" },

@@ -118,7 +118,9 @@ func TestMeshSelection(t *testing.T) {
 
 func TestRejectedTargets(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.json")
-	writeAtomic(t, path, `[{"targets": ["10.0.0.1:4000", "10.0.0.2", "10.0.0.3:4000"], "labels": {"kind": "x"}},
+	// 10.0.0.2 has no port; fe80::1 is link-local with no zone, which
+	// connect(2) refuses: both are rejected for their address.
+	writeAtomic(t, path, `[{"targets": ["10.0.0.1:4000", "10.0.0.2", "[fe80::1]:4000", "10.0.0.3:4000"], "labels": {"kind": "x"}},
 		{"targets": ["10.0.0.4:4000"], "labels": {"kind": "slow"}}]`)
 	h := newHarness(t, Self{})
 	h.apply(fmt.Sprintf(`discovery:
@@ -128,11 +130,11 @@ func TestRejectedTargets(t *testing.T) {
       - {source_labels: [kind], regex: slow, target_label: __module__, replacement: slow}
 `, path))
 	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000", "10.0.0.3:4000")
-	h.waitGauge(fileChange, 1, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "address")
+	h.waitGauge(fileChange, 2, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "address")
 	h.waitGauge(fileChange, 1, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "module")
 	h.waitGauge(fileChange, 0, "tcpping_exporter_discovery_rejected_targets", "discovery", "mesh", "reason", "label")
 	h.waitGauge(fileChange, 2, "tcpping_exporter_discovered_targets", "discovery", "mesh")
-	h.waitGauge(fileChange, 4, "prometheus_sd_discovered_targets", "config", "mesh")
+	h.waitGauge(fileChange, 5, "prometheus_sd_discovered_targets", "config", "mesh")
 
 	// The module comes to exist with a reload: the target is accepted.
 	h.apply(fmt.Sprintf(`modules: {slow: {interval: 5s}}

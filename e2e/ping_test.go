@@ -257,6 +257,7 @@ func TestPingUsageErrors(t *testing.T) {
 		{"127.0.0.1:1", "127.0.0.1:2"},
 		{"foo!bar:1"}, // neither an IP address nor a DNS name: nothing is resolved
 		{"[localhost]:1"},
+		{"[fe80::1]:1"}, // link-local with no zone: connect(2) would say "invalid argument"
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
 			code, stdout, stderr := runPing(t, args...)

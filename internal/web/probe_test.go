@@ -89,6 +89,7 @@ func TestProbeBadRequests(t *testing.T) {
 		{"bad host", "target=" + url.QueryEscape("a/b:4000"), nil, "DNS name"},
 		{"host not a DNS name", "target=" + url.QueryEscape("foo!bar:4000"), nil, "DNS name"},
 		{"label ends with '-'", "target=echo-.example:4000", nil, "DNS name"},
+		{"link-local without a zone", "target=" + url.QueryEscape("[fe80::1]:4000"), nil, "link-local IPv6 address: give its zone"},
 		{"bad debug", "target=127.0.0.1:4000&debug=yes", nil, "debug"},
 		{"bad timeout header", "target=127.0.0.1:4000", map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "soon"}, "Timeout"},
 		{"timeout header above an hour", "target=127.0.0.1:4000", map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "3601"}, "3600"},
