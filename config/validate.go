@@ -113,6 +113,8 @@ func (m Module) validate() []error {
 			errs = append(errs, fmt.Errorf("source_ip_address: must be empty or an IP address, got %q", m.SourceIPAddress))
 		} else if err := CheckZone(src); err != nil {
 			errs = append(errs, fmt.Errorf("source_ip_address: %w", err))
+		} else if err := checkSourceFamily(m, src); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if m.TOS < 0 || m.TOS > 255 {
@@ -146,6 +148,23 @@ func (m Module) validate() []error {
 		errs = append(errs, fmt.Errorf("flows: must be between 1 and %d, got %d", MaxFlows, m.Flows))
 	}
 	return errs
+}
+
+// checkSourceFamily reports why m, with source address src, cannot
+// connect at all: a connection from src is of src's family, and an
+// ip_protocol of the other one with ip_protocol_fallback off allows only
+// addresses of that other family.
+func checkSourceFamily(m Module, src netip.Addr) error {
+	src4 := src.Unmap().Is4()
+	if m.IPProtocolFallback || (m.IPProtocol != "ip4" && m.IPProtocol != "ip6") || src4 == (m.IPProtocol == "ip4") {
+		return nil
+	}
+	fam, proto := "IPv6", "ip6"
+	if src4 {
+		fam, proto = "IPv4", "ip4"
+	}
+	return fmt.Errorf("ip_protocol: %q with ip_protocol_fallback false cannot connect from source_ip_address %s, an %s address: every connection would fail (make ip_protocol %q)",
+		m.IPProtocol, src, fam, proto)
 }
 
 // checkBuckets reports why b cannot be the upper bounds of a classic

@@ -75,6 +75,26 @@ func TestValidate(t *testing.T) {
 			m.SourceIPAddress = "fe80::2%lo"
 			c.Modules["fast"] = m
 		}, nil},
+		{"IPv4 source address, ip6 preferred, no fallback", func(c *Config) {
+			m := c.Modules["fast"]
+			m.SourceIPAddress, m.IPProtocol, m.IPProtocolFallback = "192.0.2.2", "ip6", false
+			c.Modules["fast"] = m
+		}, []string{`module "fast": ip_protocol: "ip6" with ip_protocol_fallback false cannot connect from source_ip_address 192.0.2.2, an IPv4 address`}},
+		{"IPv6 source address, ip4 preferred, no fallback", func(c *Config) {
+			m := c.Modules["fast"]
+			m.SourceIPAddress, m.IPProtocol, m.IPProtocolFallback = "2001:db8::2", "ip4", false
+			c.Modules["fast"] = m
+		}, []string{`module "fast": ip_protocol:`, "source_ip_address 2001:db8::2, an IPv6 address"}},
+		{"IPv4 source address, ip6 preferred, fallback", func(c *Config) {
+			m := c.Modules["fast"]
+			m.SourceIPAddress, m.IPProtocol, m.IPProtocolFallback = "192.0.2.2", "ip6", true
+			c.Modules["fast"] = m
+		}, nil},
+		{"mapped IPv4 source address, ip4 preferred, no fallback", func(c *Config) {
+			m := c.Modules["fast"]
+			m.SourceIPAddress, m.IPProtocol, m.IPProtocolFallback = "::ffff:192.0.2.2", "ip4", false
+			c.Modules["fast"] = m
+		}, nil},
 		{"IPv6 source address", func(c *Config) {
 			m := c.Modules["fast"]
 			m.SourceIPAddress = "2001:db8::2"

@@ -60,6 +60,11 @@ func TestOptionsApplied(t *testing.T) {
 		{"v6only-falls-back", v6OnlyName + ":4000", "ip4", p6},
 		{"source-ip4", echoV4 + ":4000", "source4", p4alt},
 		{"source-ip6", "[" + echoV6 + "]:4000", "source6", p6alt},
+		// A source address decides the family: of a dual-stack name's
+		// addresses only the source's can connect, whatever ip_protocol
+		// prefers.
+		{"dual-source-ip4", dualName + ":4000", "src4_ip6", p4alt},
+		{"dual-source-ip6", dualName + ":4000", "src6_ip4", p6alt},
 		// Port 4001 is blackholed for IPv6 only. The preference is
 		// applied at resolution (blackbox_exporter's convention), so the
 		// IPv6 target stays down and says so, while IPv4 works.
@@ -74,6 +79,8 @@ func TestOptionsApplied(t *testing.T) {
 		"ip6_only": "ip_protocol: ip6\n    ip_protocol_fallback: false",
 		"source4":  "ip_protocol: ip4\n    source_ip_address: " + proberV4Alt,
 		"source6":  "ip_protocol: ip6\n    source_ip_address: " + proberV6Alt,
+		"src4_ip6": "ip_protocol: ip6\n    source_ip_address: " + proberV4Alt,
+		"src6_ip4": "ip_protocol: ip4\n    source_ip_address: " + proberV6Alt,
 		"tos4":     fmt.Sprintf("ip_protocol: ip4\n    tos: %d", tosByte),
 		"tos6":     fmt.Sprintf("ip_protocol: ip6\n    tos: %d", tosByte),
 	}

@@ -54,7 +54,13 @@ func (p *Prober) dial(ctx context.Context, port int) dialResult {
 	if err != nil {
 		return dialResult{err: fmt.Errorf("address %q: %w", p.opts.Address, err)}
 	}
-	ip, err := resolve(ctx, net.DefaultResolver, host, m.IPProtocol, m.IPProtocolFallback)
+	var src netip.Addr
+	if m.SourceIPAddress != "" {
+		if src, err = netip.ParseAddr(m.SourceIPAddress); err != nil {
+			return dialResult{err: fmt.Errorf("source_ip_address: %w", err)}
+		}
+	}
+	ip, err := resolve(ctx, net.DefaultResolver, host, family{m.IPProtocol, m.IPProtocolFallback, src})
 	if err != nil {
 		return dialResult{err: err}
 	}
@@ -63,11 +69,7 @@ func (p *Prober) dial(ctx context.Context, port int) dialResult {
 		network = "tcp6"
 	}
 	d := net.Dialer{Control: socketControl(m.TOS, m.KernelTimestamps, m.DontFragment)}
-	if m.SourceIPAddress != "" {
-		src, err := netip.ParseAddr(m.SourceIPAddress)
-		if err != nil {
-			return dialResult{err: fmt.Errorf("source_ip_address: %w", err)}
-		}
+	if src.IsValid() {
 		if src.Unmap().Is4() != ip.Is4() {
 			return dialResult{err: fmt.Errorf("source %s and target %s differ in address family", src, ip)}
 		}
@@ -138,14 +140,35 @@ type lookuper interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
+// family is what decides the address family of a connection: ip_protocol,
+// ip_protocol_fallback and source_ip_address (invalid if none).
+type family struct {
+	preferred string // "ip4" or "ip6"
+	fallback  bool
+	src       netip.Addr
+}
+
+// familyName names the family of ip4 (IPv4) or not (IPv6) in errors.
+func familyName(ip4 bool) string {
+	if ip4 {
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
 // resolve picks one address for host: the first of the preferred family
 // (ip4 or ip6), else, if fallback is allowed, the first of the other, as
-// blackbox_exporter's ip_protocol and ip_protocol_fallback do.
-func resolve(ctx context.Context, r lookuper, host, preferred string, fallback bool) (netip.Addr, error) {
+// blackbox_exporter's ip_protocol and ip_protocol_fallback do. With a
+// source address only the source's family can connect, so a name's
+// address is the first of that family, whatever the preference (config
+// refuses a preference that contradicts the source with no fallback). An
+// IP address is used as it is: the preference applies to it only with no
+// fallback, and the dial refuses a source of the other family.
+func resolve(ctx context.Context, r lookuper, host string, f family) (netip.Addr, error) {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		ip = ip.Unmap()
-		if !fallback && ip.Is4() != (preferred == "ip4") {
-			return netip.Addr{}, fmt.Errorf("%s is not an %s address and ip_protocol_fallback is off: %w", ip, preferred, ErrNoAddress)
+		if !f.fallback && ip.Is4() != (f.preferred == "ip4") {
+			return netip.Addr{}, fmt.Errorf("%s is not an %s address and ip_protocol_fallback is off: %w", ip, f.preferred, ErrNoAddress)
 		}
 		return ip, nil
 	}
@@ -153,10 +176,14 @@ func resolve(ctx context.Context, r lookuper, host, preferred string, fallback b
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("resolve %s: %w", host, err)
 	}
+	want4, fallback := f.preferred == "ip4", f.fallback
+	if f.src.IsValid() {
+		want4, fallback = f.src.Unmap().Is4(), false
+	}
 	var other netip.Addr
 	for _, a := range addrs {
 		a = a.Unmap()
-		if a.Is4() == (preferred == "ip4") {
+		if a.Is4() == want4 {
 			return a, nil
 		}
 		if !other.IsValid() {
@@ -166,7 +193,10 @@ func resolve(ctx context.Context, r lookuper, host, preferred string, fallback b
 	if fallback && other.IsValid() {
 		return other, nil
 	}
-	return netip.Addr{}, fmt.Errorf("resolve %s: no %s address: %w", host, preferred, ErrNoAddress)
+	if f.src.IsValid() {
+		return netip.Addr{}, fmt.Errorf("resolve %s: no %s address, the family of source_ip_address %s: %w", host, familyName(want4), f.src, ErrNoAddress)
+	}
+	return netip.Addr{}, fmt.Errorf("resolve %s: no %s address: %w", host, familyName(want4), ErrNoAddress)
 }
 
 // socketControl returns a net.Dialer Control function that sets the IP TOS
