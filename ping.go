@@ -44,6 +44,8 @@ func addPingCommand(app *kingpin.Application) *pingCommand {
 	pc.cmd.Flag("count", "Stop after COUNT probes, 1 or more (default: until interrupted).").Short('c').PlaceHolder("COUNT").SetValue((*probeCount)(&pc.opts.Count))
 	pc.cmd.Flag("interval", "Time between probes, 1ms to 1000000s: seconds (0.2) or a duration (200ms).").Short('i').Default("1s").SetValue(&seconds{d: &pc.opts.Interval})
 	pc.cmd.Flag("timeout", "Fixed time to wait for each reply, as -i (default: the exporter's adaptive timeout, 100ms to 3s).").Short('W').PlaceHolder("TIMEOUT").SetValue(&seconds{d: &pc.opts.Timeout})
+	pc.cmd.Flag("ipv4", "Use IPv4 only: a DNS name's IPv4 address (default: its IPv6 address if it has one, else IPv4).").Short('4').BoolVar(&pc.opts.IPv4)
+	pc.cmd.Flag("ipv6", "Use IPv6 only: a DNS name's IPv6 address.").Short('6').BoolVar(&pc.opts.IPv6)
 	pc.cmd.Flag("json", "Print one JSON object per line.").BoolVar(&pc.opts.JSON)
 	pc.cmd.Arg("host:port", "The echo server.").Required().StringVar(&pc.opts.Target)
 	return pc

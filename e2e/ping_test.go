@@ -20,8 +20,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -368,5 +370,56 @@ func TestPingNameSaysWhichAddress(t *testing.T) {
 	want := regexp.MustCompile(`^cannot connect to localhost:` + strconv.Itoa(port) + `: (127\.0\.0\.1|\[::1\]):` + strconv.Itoa(port) + `: connect: connection refused\n`)
 	if !want.MatchString(stderr) {
 		t.Errorf("stderr %q, want it to match %s\nstdout:\n%s", stderr, want, stdout)
+	}
+}
+
+// TestPingFamilyFlags checks -4 and -6, ping(8)'s: they choose the address
+// family of a DNS name's address, IPv4 or IPv6 only. localhost has only
+// 127.0.0.1 (from /etc/hosts): -4 reaches the echo server there, and -6
+// finds no address to connect to. An IP address of the other family, or
+// both flags, is a usage error.
+func TestPingFamilyFlags(t *testing.T) {
+	ips, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip", "localhost")
+	if err != nil || len(ips) == 0 || slices.ContainsFunc(ips, func(a netip.Addr) bool { return !a.Unmap().Is4() }) {
+		testenv.Unavailable(t, "localhost does not resolve to IPv4 addresses only: %v %v", ips, err)
+	}
+	echo := ownEchoServer(t)
+	_, port, _ := net.SplitHostPort(echo)
+	name := "localhost:" + port
+
+	t.Run("-4 to a name", func(t *testing.T) {
+		code, stdout, stderr := runPing(t, "-4", "-c", "1", name)
+		connected := regexp.MustCompile(`(?m)^connected to ` + regexp.QuoteMeta(echo) + ` from 127\.0\.0\.1:\d+ in `)
+		m := pingSummary.FindStringSubmatch(stdout)
+		if code != 0 || !connected.MatchString(stdout) || m == nil || m[3] != "1" || stderr != "" {
+			t.Errorf("exit code %d, summary %q, stderr %q; want 0, connected to %s, 1 received, nothing on stderr\nstdout:\n%s",
+				code, m, stderr, echo, stdout)
+		}
+	})
+	t.Run("-6 to a name with no IPv6 address", func(t *testing.T) {
+		code, stdout, stderr := runPing(t, "-6", "-c", "1", name)
+		want := "cannot connect to " + name + ": resolve localhost: no IPv6 address"
+		if code != 1 || !strings.HasPrefix(stderr, want) {
+			t.Errorf("exit code %d, stderr %q; want 1 and %q\nstdout:\n%s", code, stderr, want, stdout)
+		}
+	})
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-4", "[::1]:" + port}, `-4: ::1 is an IPv6 address`},
+		{[]string{"--ipv4", "[::1]:" + port}, `-4: ::1 is an IPv6 address`},
+		{[]string{"-6", echo}, `-6: 127.0.0.1 is an IPv4 address`},
+		{[]string{"-6", "[::ffff:127.0.0.1]:" + port}, `-6: 127.0.0.1 is an IPv4 address`},
+		{[]string{"-4", "-6", name}, "-4 and -6 exclude each other"},
+		{[]string{"-46", name}, "-4 and -6 exclude each other"},
+		{[]string{"--ipv4=true", name}, "--ipv4: a boolean flag takes no value"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runPing(t, append([]string{"-c", "1"}, tt.args...)...)
+			if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit code %d, stdout %q, stderr %q; want 2, nothing, one line saying %q", code, stdout, stderr, tt.want)
+			}
+		})
 	}
 }

@@ -20,8 +20,11 @@ package ping
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"time"
 
 	"github.com/tcpping/tcpping_exporter/config"
@@ -47,6 +50,11 @@ type Options struct {
 	// Timeout is a fixed timeout per probe; 0 keeps the exporter's
 	// adaptive one (RFC 6298, from the default module).
 	Timeout time.Duration
+	// IPv4 and IPv6 (-4, -6) allow only that address family, as
+	// ip_protocol with ip_protocol_fallback off; neither keeps the
+	// default module's (IPv6 preferred, IPv4 if the name has no IPv6
+	// address).
+	IPv4, IPv6 bool
 	// JSON prints one JSON object per line instead of text.
 	JSON bool
 	// Stdout takes the probes' lines and the summary, Stderr the
@@ -55,10 +63,16 @@ type Options struct {
 }
 
 // Module returns the prober settings of o: the default module's, with
-// o's interval and timeout.
+// o's interval, timeout and address family.
 func (o *Options) Module() config.Module {
 	m := config.DefaultModule()
 	m.Interval = config.Duration(o.Interval)
+	if o.IPv4 || o.IPv6 {
+		m.IPProtocol, m.IPProtocolFallback = "ip6", false
+		if o.IPv4 {
+			m.IPProtocol = "ip4"
+		}
+	}
 	if o.Timeout > 0 {
 		m.Adaptive = false
 		m.Timeout = config.Duration(o.Timeout)
@@ -70,8 +84,20 @@ func (o *Options) Module() config.Module {
 
 // Check returns why o cannot run, or nil.
 func (o *Options) Check() error {
+	if o.IPv4 && o.IPv6 {
+		return errors.New("-4 and -6 exclude each other: give one, or neither for either family")
+	}
 	if err := config.ValidateAddress(o.Target); err != nil {
 		return fmt.Errorf("%q: want HOST:PORT: %w", o.Target, err)
+	}
+	host, _, _ := net.SplitHostPort(o.Target)
+	if ip, err := netip.ParseAddr(host); err == nil && (o.IPv4 || o.IPv6) {
+		// As the prober dials it: an IPv4-mapped address is IPv4.
+		if ip = ip.Unmap(); o.IPv4 && !ip.Is4() {
+			return fmt.Errorf("-4: %s is an IPv6 address", ip)
+		} else if o.IPv6 && ip.Is4() {
+			return fmt.Errorf("-6: %s is an IPv4 address", ip)
+		}
 	}
 	if o.Interval < time.Millisecond {
 		return fmt.Errorf("-i %v: want at least 1ms", o.Interval)
