@@ -298,16 +298,7 @@ func TestDocsFiveMinuteStart(t *testing.T) {
 		t.Fatalf("want 2 yaml blocks (prometheus.yml, a target), got %d", len(blocks))
 	}
 	t.Run("prometheus.yml", func(t *testing.T) {
-		promtool := requireTool(t, "promtool", "prometheus")
-		dir := t.TempDir()
-		if err := os.Symlink(repoFile("examples"), filepath.Join(dir, "examples")); err != nil {
-			t.Fatal(err)
-		}
-		cfg := writeFile(t, dir, "prometheus.yml", blocks[0])
-		out, errOut, err := runWithDeadline(t, dir, 30*time.Second, promtool, "check", "config", cfg)
-		if err != nil || !strings.Contains(out, "SUCCESS") {
-			t.Errorf("promtool check config: %v\n%s%s", err, out, errOut)
-		}
+		promtoolCheckConfig(t, t.TempDir(), blocks[0])
 	})
 	t.Run("added target", func(t *testing.T) {
 		shipped, err := os.ReadFile(repoFile("tcpping.yml"))
