@@ -134,7 +134,7 @@ func TestReconcileChurn(t *testing.T) {
 				a := net.JoinHostPort(fmt.Sprintf("127.0.0.%d", 2+(k+g)%6), port)
 				mod := []string{"default", "churn"}[k%2]
 				p, _, err := m.Get(mod, a)
-				if err != nil && err != ErrTooManyTargets && !(errors.Is(err, context.Canceled) && stopping.Load()) {
+				if err != nil && !errors.Is(err, ErrTooManyTargets) && !(errors.Is(err, context.Canceled) && stopping.Load()) {
 					problem("Get(%s, %s): %v", mod, a, err)
 					continue
 				}

@@ -35,6 +35,13 @@ import (
 // configured cap.
 var ErrTooManyTargets = errors.New("too many dynamic targets")
 
+// TooManyTargetsError is the ErrTooManyTargets of a Get: Max is the cap it
+// met, 0 when no dynamic prober may run at all.
+type TooManyTargetsError struct{ Max int }
+
+func (e *TooManyTargetsError) Error() string { return ErrTooManyTargets.Error() }
+func (e *TooManyTargetsError) Unwrap() error { return ErrTooManyTargets }
+
 // ErrUnknownModule is returned by Get for a module that the config of the
 // latest reconcile does not have (or before the first reconcile).
 var ErrUnknownModule = errors.New("unknown module")
@@ -112,7 +119,7 @@ func (m *Manager) Get(moduleName, address string) (p *Prober, created bool, err 
 		return nil, false, fmt.Errorf("%w %q", ErrUnknownModule, moduleName)
 	}
 	if len(m.dynamic) >= m.opts.MaxDynamic {
-		return nil, false, ErrTooManyTargets
+		return nil, false, &TooManyTargetsError{Max: m.opts.MaxDynamic}
 	}
 	p = m.startTarget(Options{Name: address, Address: address, ModuleName: moduleName, Module: mod, Dynamic: true, NoSplay: true})
 	d := &dynamicProber{p: p}

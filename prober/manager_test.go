@@ -146,7 +146,7 @@ func TestDynamicProbers(t *testing.T) {
 		t.Fatalf("%d dynamic probers, %d created; want 50", n, created)
 	}
 	// At the cap, a new target is refused; existing ones are still served.
-	if _, _, err := m.Get("default", "127.0.0.99:"+port); err != ErrTooManyTargets {
+	if _, _, err := m.Get("default", "127.0.0.99:"+port); !errors.Is(err, ErrTooManyTargets) {
 		t.Errorf("51st target: err %v, want ErrTooManyTargets", err)
 	}
 	if _, c, err := m.Get("default", "127.0.0.1:"+port); err != nil || c {

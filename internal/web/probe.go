@@ -132,13 +132,16 @@ func truncate(s string) string {
 // getServed answers a request whose prober Get could not give, and then
 // returns false.
 func getServed(w http.ResponseWriter, req probeRequest, err error) bool {
+	var capped *prober.TooManyTargetsError
 	switch {
 	case err == nil:
 		return true
 	case errors.Is(err, prober.ErrUnknownModule): // not in the config of the latest reload
 		http.Error(w, fmt.Sprintf("unknown module %q", truncate(req.module)), http.StatusBadRequest)
-	case errors.Is(err, prober.ErrTooManyTargets):
-		http.Error(w, fmt.Sprintf("%s: the exporter already runs --probe.max-dynamic-targets probers", err), http.StatusServiceUnavailable)
+	case errors.As(err, &capped) && capped.Max == 0:
+		http.Error(w, "/probe serves static targets only (--probe.max-dynamic-targets=0)", http.StatusServiceUnavailable)
+	case errors.As(err, &capped):
+		http.Error(w, fmt.Sprintf("%s: the exporter already runs --probe.max-dynamic-targets=%d probers", err, capped.Max), http.StatusServiceUnavailable)
 	default:
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 	}

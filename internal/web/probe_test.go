@@ -295,6 +295,28 @@ func TestProbeExistingStaticTarget(t *testing.T) {
 	}
 }
 
+// TestProbeStaticOnly runs /probe with --probe.max-dynamic-targets=0, which
+// CONFIGURATION.md documents as "/probe only for static targets": a static
+// target is answered, any other gets 503 with a reason that says so, not
+// that the exporter "already runs" a cap of probers it runs none of.
+func TestProbeStaticOnly(t *testing.T) {
+	addr := testenv.EchoServer(t)
+	cfg := fastConfig()
+	cfg.Targets = []config.Target{{Name: "s", Address: addr}}
+	srv, m := probeServer(t, cfg, 0)
+	if code, body := testenv.Get(t, srv.URL+"/probe?target="+addr, nil); code != http.StatusOK {
+		t.Fatalf("static target: HTTP %d: %s", code, body)
+	}
+	code, body := testenv.Get(t, srv.URL+"/probe?target=127.0.0.1:1", nil)
+	const want = "/probe serves static targets only (--probe.max-dynamic-targets=0)"
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+		t.Errorf("a target not in the config: HTTP %d %q, want 503 saying %q", code, body, want)
+	}
+	if _, n := m.Counts(); n != 0 {
+		t.Errorf("%d dynamic probers, want none", n)
+	}
+}
+
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func nopLogger() log.Logger { return log.NewNopLogger() }
