@@ -43,3 +43,19 @@ func setManPageHeader() {
 	th := fmt.Sprintf(".TH {{.App.Name}} 1 %q %q", version.BuildDate, "tcpping_exporter "+v)
 	kingpin.ManPageTemplate = strings.Replace(kingpin.ManPageTemplate, kingpinManHeader, th, 1)
 }
+
+// kingpinCommandUsage is how kingpin's templates end the usage line of an
+// application with commands: as if a command were required. The exporter
+// runs without one (ping is the only command), so the line says so.
+const kingpinCommandUsage = "{{if .Commands}} <command> [<args> ...]"
+
+// setOptionalCommandUsage makes the usage line of app's --help,
+// --help-long and --help-man read "[<command>]". kingpin reads the latter
+// two templates when their flag is given, and gave app the first when it
+// was made.
+func setOptionalCommandUsage(app *kingpin.Application) {
+	for _, t := range []*string{&kingpin.DefaultUsageTemplate, &kingpin.LongHelpTemplate, &kingpin.ManPageTemplate} {
+		*t = strings.ReplaceAll(*t, kingpinCommandUsage, "{{if .Commands}} [<command>] [<args> ...]")
+	}
+	app.UsageTemplate(kingpin.DefaultUsageTemplate)
+}

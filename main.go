@@ -136,6 +136,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&f.logFormat)
 	app.Version(version.Print("tcpping_exporter"))
 	setManPageHeader()
+	setOptionalCommandUsage(app)
 	app.HelpFlag.Short('h')
 	addServiceFlag(app, args, stdout) // Windows: --service=install|uninstall|start|stop
 	// With no command the exporter runs, as it did before it had commands.

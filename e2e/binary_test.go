@@ -404,3 +404,24 @@ func TestHelpManHeader(t *testing.T) {
 		t.Errorf(".TH line carries the long version text: %s", lines[0])
 	}
 }
+
+// TestHelpSaysTheCommandIsOptional checks the usage line of --help,
+// --help-long and --help-man: the exporter runs without a command (ping
+// is the only one), so the line must not read as if one were required.
+func TestHelpSaysTheCommandIsOptional(t *testing.T) {
+	for _, flag := range []string{"--help", "--help-long", "--help-man"} {
+		code, out := runBinary(t, t.TempDir(), flag)
+		if code != 0 {
+			t.Fatalf("%s: exit code %d\n%s", flag, code, out)
+		}
+		if strings.Contains(out, " <command> [<args> ...]") || !strings.Contains(out, " [<command>] [<args> ...]") {
+			t.Errorf("%s: the usage line does not show the command as optional:\n%s", flag, firstLines(out, 12))
+		}
+	}
+}
+
+// firstLines returns s's first n lines.
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	return strings.Join(lines[:min(len(lines), n)], "\n")
+}

@@ -54,7 +54,9 @@ package e2e
 //
 // The help of --echo.max-connections and --echo.idle-timeout was given
 // what 0 means, as CONFIGURATION.md says it; that of --web.history its
-// most, 168h (history.MaxSpan), which the flag refuses to exceed.
+// most, 168h (history.MaxSpan), which the flag refuses to exceed. The
+// usage line shows the command as optional ([<command>]): the exporter
+// runs without one.
 
 import (
 	"flag"
