@@ -128,13 +128,9 @@ func (r *Reloader) reloadOrWarn() error {
 	return err
 }
 
-// ServeHTTP handles POST /-/reload.
+// ServeHTTP handles POST /-/reload (NewHandler routes no other method
+// to it).
 func (r *Reloader) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if req.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "this endpoint requires a POST request", http.StatusMethodNotAllowed)
-		return
-	}
 	reply := make(chan error, 1)
 	ctx, cancel := context.WithTimeout(req.Context(), 30*time.Second)
 	defer cancel()

@@ -62,8 +62,11 @@ type Options struct {
 // /config, /favicon.ico) and the landing page at /. A client that takes
 // none of a response for opts.WriteStallTimeout is disconnected.
 func NewHandler(opts Options, logger log.Logger) http.Handler {
+	// Each route is registered with its method: the mux answers any other
+	// with 405 and an Allow header naming the route's methods (a GET
+	// route's are GET and HEAD), and a path of no route with 404.
 	mux := http.NewServeMux()
-	mux.Handle(opts.TelemetryPath, collector.NewHandler(collector.HandlerOptions{
+	mux.Handle(http.MethodGet+" "+opts.TelemetryPath, collector.NewHandler(collector.HandlerOptions{
 		Registry:            opts.Registry,
 		Targets:             opts.Reloader.targets.Load,
 		Logger:              logger,
@@ -71,14 +74,16 @@ func NewHandler(opts Options, logger log.Logger) http.Handler {
 	}))
 	probers := managerList(opts.Manager)
 	for _, r := range fixedRoutes {
-		mux.Handle(r.path, r.handler(opts, probers, logger))
+		mux.Handle(r.method+" "+r.path, r.handler(opts, probers, logger))
 	}
 	if opts.hasLanding() {
+		// "/{$}" is / alone: any other path is no route's, 404.
+		const pattern = http.MethodGet + " /{$}"
 		landing, err := newLandingHandler(opts.TelemetryPath, probers, opts.HistorySpan)
 		if err != nil {
-			mux.Handle("/", failing{fmt.Errorf("landing page: %w", err)})
+			mux.Handle(pattern, failing{fmt.Errorf("landing page: %w", err)})
 		} else {
-			mux.Handle("/", landing)
+			mux.Handle(pattern, landing)
 		}
 	}
 	stall := opts.WriteStallTimeout
@@ -96,28 +101,29 @@ func (o Options) hasLanding() bool { return o.TelemetryPath != "/" }
 // 503, as promhttp's MaxRequestsInFlight answers them.
 const maxScrapes = 10
 
-// route is an endpoint at a fixed path, and how to make its handler.
+// route is an endpoint at a fixed path, the method it takes (GET also
+// takes HEAD), and how to make its handler.
 type route struct {
-	path    string
-	handler func(opts Options, probers proberList, logger log.Logger) http.Handler
+	method, path string
+	handler      func(opts Options, probers proberList, logger log.Logger) http.Handler
 }
 
 // fixedRoutes are the endpoints at fixed paths: NewHandler serves them,
 // and --web.telemetry-path may take none of them (ValidateTelemetryPath).
 var fixedRoutes = [...]route{
-	{"/probe", func(o Options, _ proberList, l log.Logger) http.Handler {
+	{http.MethodGet, "/probe", func(o Options, _ proberList, l log.Logger) http.Handler {
 		return probeHandler{manager: o.Manager, allowed: o.AllowedTargets, logger: l}
 	}},
-	{"/-/healthy", func(Options, proberList, log.Logger) http.Handler { return http.HandlerFunc(healthy) }},
-	{"/-/reload", func(o Options, _ proberList, _ log.Logger) http.Handler { return o.Reloader }},
-	{"/config", func(o Options, _ proberList, _ log.Logger) http.Handler { return configHandler{o.Reloader} }},
-	{"/graph", func(o Options, ps proberList, _ log.Logger) http.Handler {
+	{http.MethodGet, "/-/healthy", func(Options, proberList, log.Logger) http.Handler { return http.HandlerFunc(healthy) }},
+	{http.MethodPost, "/-/reload", func(o Options, _ proberList, _ log.Logger) http.Handler { return o.Reloader }},
+	{http.MethodGet, "/config", func(o Options, _ proberList, _ log.Logger) http.Handler { return configHandler{o.Reloader} }},
+	{http.MethodGet, "/graph", func(o Options, ps proberList, _ log.Logger) http.Handler {
 		return graphHandler{probers: ps, span: o.HistorySpan}
 	}},
-	{"/target", func(o Options, ps proberList, _ log.Logger) http.Handler {
+	{http.MethodGet, "/target", func(o Options, ps proberList, _ log.Logger) http.Handler {
 		return targetHandler{probers: ps, span: o.HistorySpan, noLanding: !o.hasLanding()}
 	}},
-	{"/favicon.ico", func(Options, proberList, log.Logger) http.Handler { return http.HandlerFunc(favicon) }},
+	{http.MethodGet, "/favicon.ico", func(Options, proberList, log.Logger) http.Handler { return http.HandlerFunc(favicon) }},
 }
 
 // ValidateTelemetryPath checks --web.telemetry-path: a clean absolute path

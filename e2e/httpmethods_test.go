@@ -1,0 +1,77 @@
+// Copyright 2026 The tcpping_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// do sends a request of method to u and returns the answer's code, Allow
+// header and body.
+func do(t *testing.T, method, u string) (code int, allow, body string) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Allow"), string(b)
+}
+
+// TestEndpointMethods: every endpoint answers the methods it does not
+// take with 405 and an Allow header naming those it does, and HEAD where
+// it takes GET; an unknown path is 404 whatever the method.
+func TestEndpointMethods(t *testing.T) {
+	dir := t.TempDir()
+	p, web, echoPort := startSelf(t, dir)
+	defer p.stop(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", web)
+	waitHealthy(t, base+"/-/healthy", 15*time.Second)
+
+	getPaths := []string{"/", "/metrics", fmt.Sprintf("/probe?target=127.0.0.1:%d", echoPort),
+		"/graph?target=self", "/target?target=self", "/config", "/-/healthy", "/favicon.ico"}
+	for _, path := range getPaths {
+		for _, m := range []string{http.MethodGet, http.MethodHead} {
+			if code, _, _ := do(t, m, base+path); code != http.StatusOK {
+				t.Errorf("%s %s: HTTP %d, want 200", m, path, code)
+			}
+		}
+		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions, http.MethodPatch} {
+			code, allow, body := do(t, m, base+path)
+			if code != http.StatusMethodNotAllowed || allow != "GET, HEAD" || strings.Count(strings.TrimSpace(body), "\n") != 0 {
+				t.Errorf("%s %s: HTTP %d, Allow %q, body %q; want 405, Allow \"GET, HEAD\" and a one-line reason", m, path, code, allow, firstLine(body))
+			}
+		}
+	}
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions} {
+		if code, allow, _ := do(t, m, base+"/-/reload"); code != http.StatusMethodNotAllowed || allow != http.MethodPost {
+			t.Errorf("%s /-/reload: HTTP %d, Allow %q; want 405 and Allow: POST", m, code, allow)
+		}
+	}
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		if code, _, _ := do(t, m, base+"/no/such/page"); code != http.StatusNotFound {
+			t.Errorf("%s /no/such/page: HTTP %d, want 404", m, code)
+		}
+	}
+}
