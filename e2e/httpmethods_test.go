@@ -75,3 +75,35 @@ func TestEndpointMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryErrors: a query that does not decode, or that gives a
+// parameter twice, is answered 400 with a one-line reason that says so,
+// on every endpoint that reads parameters.
+func TestQueryErrors(t *testing.T) {
+	dir := t.TempDir()
+	p, web, echoPort := startSelf(t, dir)
+	defer p.stop(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", web)
+	waitHealthy(t, base+"/-/healthy", 15*time.Second)
+	target := fmt.Sprintf("127.0.0.1:%d", echoPort)
+	tests := []struct{ path, want string }{
+		{"/probe?target=%zz", `invalid URL escape "%zz"`},
+		{"/probe?target=" + target + "&module=%e", `invalid URL escape "%e"`},
+		{"/probe?target=" + target + "&target=127.0.0.1:1", "target: given 2 times"},
+		{"/probe?target=" + target + "&debug=true&debug=false", "debug: given 2 times"},
+		{"/probe?target=" + target + "&module=default&module=other", "module: given 2 times"},
+		{"/graph?target=%zz", `invalid URL escape "%zz"`},
+		{"/graph?target=self&target=other", "target: given 2 times"},
+		{"/graph?target=self&range=1h&range=2h", "range: given 2 times"},
+		{"/target?target=%zz", `invalid URL escape "%zz"`},
+		{"/target?target=self&module=default&module=x", "module: given 2 times"},
+		{"/?sort=%zz", `invalid URL escape "%zz"`},
+		{"/?sort=rtt&sort=loss", "sort: given 2 times"},
+	}
+	for _, tt := range tests {
+		code, _, body := do(t, http.MethodGet, base+tt.path)
+		if code != http.StatusBadRequest || !strings.Contains(body, tt.want) || strings.Count(strings.TrimSpace(body), "\n") != 0 {
+			t.Errorf("GET %s: HTTP %d %q; want 400 and a one-line reason with %q", tt.path, code, firstLine(body), tt.want)
+		}
+	}
+}

@@ -39,7 +39,11 @@ func (h graphHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no history is kept: --web.history is 0", http.StatusNotFound)
 		return
 	}
-	q := r.URL.Query()
+	q, err := parseQuery(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	rng, err := parseRange(q.Get("range"), h.span)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)

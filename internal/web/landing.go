@@ -153,7 +153,12 @@ func (h landingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	key := r.URL.Query().Get("sort")
+	q, err := parseQuery(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	key := q.Get("sort")
 	switch key {
 	case "":
 		key = sortName

@@ -58,7 +58,10 @@ type probeRequest struct {
 // parseProbeRequest validates the query and headers of a /probe request. Its
 // errors are one line, for a 400 answer.
 func parseProbeRequest(r *http.Request) (probeRequest, error) {
-	q := r.URL.Query()
+	q, err := parseQuery(r)
+	if err != nil {
+		return probeRequest{}, err
+	}
 	req := probeRequest{target: q.Get("target"), module: q.Get("module")}
 	if req.module == "" {
 		req.module = config.DefaultModuleName

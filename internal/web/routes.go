@@ -22,6 +22,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -148,6 +149,24 @@ func ValidateTelemetryPath(p string) error {
 		}
 	}
 	return nil
+}
+
+// parseQuery returns r's query parameters, or, for a 400 answer, a
+// one-line error: for a query that does not decode (a bad percent escape,
+// a ';'), of which url.Values.Get would drop the parameter and answer as
+// if it were missing, and for a parameter given more than once, of which
+// it would silently take the first.
+func parseQuery(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("query: %s", truncate(err.Error()))
+	}
+	for name, values := range q {
+		if len(values) > 1 {
+			return nil, fmt.Errorf("%s: given %d times, want it once", truncate(name), len(values))
+		}
+	}
+	return q, nil
 }
 
 func healthy(w http.ResponseWriter, _ *http.Request) {

@@ -104,7 +104,12 @@ type targetHandler struct {
 }
 
 func (h targetHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ps, ok := findProbers(w, r.URL.Query(), h.probers)
+	q, err := parseQuery(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ps, ok := findProbers(w, q, h.probers)
 	if !ok {
 		return
 	}
