@@ -236,6 +236,9 @@ func checkConfig(f flags, stdout, stderr io.Writer) int {
 
 // serve wires the components and runs until SIGTERM or SIGINT.
 func serve(f flags, checked checkedFlags, toolkitFlags *toolkitweb.FlagConfig) error {
+	if err := checkWebConfig(toolkitFlags); err != nil {
+		return err
+	}
 	logs := checked.logs
 	// Caught since the process started (earlyhup), a SIGHUP sent while
 	// the exporter starts waits for the reload loop.

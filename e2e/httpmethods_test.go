@@ -107,3 +107,24 @@ func TestQueryErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWebConfigErrorsNameTheFile: a --web.config.file that is not valid
+// stops the exporter at startup with an error that names the file, before
+// the echo server listens.
+func TestWebConfigErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ name, content, want string }{
+		{"bad-yaml.yml", "tls_server_config: [\n", "did not find expected node content"},
+		{"bad-hash.yml", "basic_auth_users:\n  prometheus: not-a-bcrypt-hash\n", "bcrypt"},
+		{"no-cert.yml", "tls_server_config:\n  cert_file: missing.pem\n  key_file: missing.key\n", "missing.pem"},
+	}
+	for _, tt := range tests {
+		file := writeFile(t, dir, tt.name, tt.content)
+		code, out := runBinary(t, dir, "--config.file="+writeFile(t, dir, "tcpping.yml", "targets: []\n"),
+			"--web.config.file="+file, "--web.listen-address=127.0.0.1:0", "--echo.listen-address=127.0.0.1:0")
+		if code != 1 || !strings.Contains(out, "--web.config.file "+file+": ") || !strings.Contains(out, tt.want) ||
+			strings.Contains(out, "echo server listening") {
+			t.Errorf("%s: exit %d, output:\n%s\nwant exit 1 and an error naming --web.config.file %s and %q, before the echo server listens", tt.name, code, out, file, tt.want)
+		}
+	}
+}
