@@ -226,8 +226,8 @@ func decodeRelabelConfigs(key string, n *yaml.Node) ([]*relabel.Config, error) {
 
 // MarshalYAML writes the entry for /config: its own keys, then the sources
 // and relabel_configs as Prometheus writes them (secrets as <secret>), but
-// for the password of an http_sd_configs URL, which Prometheus writes as
-// given and /config as RedactURL does.
+// for the password of an http_sd_configs url or oauth2 token_url, which
+// Prometheus writes as given and /config as RedactURL does (redactHTTP).
 func (d Discovery) MarshalYAML() (any, error) {
 	n := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, v any) error {
@@ -309,12 +309,19 @@ func urlPasswordError(err error, item *yaml.Node) error {
 	return nil
 }
 
-// redactHTTP returns copies of cs whose URLs are redacted (RedactURL).
+// redactHTTP returns copies of cs whose URLs are redacted (RedactURL):
+// the source's url and its oauth2 token_url, both strings Prometheus
+// writes as given (its proxy_urls it redacts itself).
 func redactHTTP(cs []*http.SDConfig) []*http.SDConfig {
 	out := make([]*http.SDConfig, len(cs))
 	for i, c := range cs {
 		r := *c
 		r.URL = RedactURL(c.URL)
+		if o := c.HTTPClientConfig.OAuth2; o != nil {
+			ro := *o
+			ro.TokenURL = RedactURL(o.TokenURL)
+			r.HTTPClientConfig.OAuth2 = &ro
+		}
 		out[i] = &r
 	}
 	return out

@@ -199,6 +199,8 @@ func TestYAMLHidesSecrets(t *testing.T) {
       - url: http://sd.example.net/third
         oauth2: {client_id: id, client_secret: s3cret-oauth, token_url: http://sd.example.net/token}
       - url: https://sd-user:s3cret-in-url@sd.example.net/fourth
+      - url: http://sd.example.net/fifth
+        oauth2: {client_id: id2, client_secret: s3cret-oauth2, token_url: "https://tok-user:s3cret-token-url@sd.example.net/token"}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -211,11 +213,11 @@ func TestYAMLHidesSecrets(t *testing.T) {
 	if strings.Contains(s, "s3cret") {
 		t.Errorf("/config shows a secret:\n%s", s)
 	}
-	if n := strings.Count(s, "<secret>"); n != 3 {
-		t.Errorf("/config shows <secret> %d times, want 3:\n%s", n, s)
+	if n := strings.Count(s, "<secret>"); n != 4 {
+		t.Errorf("/config shows <secret> %d times, want 4:\n%s", n, s)
 	}
 	for _, want := range []string{"username: tcpping", "client_id: id", "url: http://sd.example.net/third",
-		"url: https://sd-user:xxxxx@sd.example.net/fourth"} {
+		"url: https://sd-user:xxxxx@sd.example.net/fourth", "token_url: https://tok-user:xxxxx@sd.example.net/token"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("/config lacks %q:\n%s", want, s)
 		}
