@@ -164,6 +164,10 @@ func decodePrometheusList[T any](key string, n *yaml.Node) ([]*T, error) {
 			errs = append(errs, within(ctx, err))
 			continue
 		}
+		if err := checkTokenURL(v, item); err != nil {
+			errs = append(errs, within(ctx, err))
+			continue
+		}
 		out = append(out, v)
 	}
 	if len(out) == 0 {
@@ -305,6 +309,24 @@ func urlPasswordError(err error, item *yaml.Node) error {
 		return withPath(found[0].path, fmt.Errorf(msg+" (line %d)", found[0].line()))
 	case strings.Contains(ue.URL, "@"):
 		return fmt.Errorf("a URL "+msg+" (line %d)", resolve(item).Line)
+	}
+	return nil
+}
+
+// checkTokenURL checks the oauth2 token_url of v, if v is an http_sd
+// source: Prometheus does not parse it when it loads the config, and one
+// with a password that does not parse would be shown as written on /config
+// (RedactURL cannot redact it) and logged, password included, in
+// url.Parse's error at every refresh. Such a URL is an error naming the
+// key (urlPasswordError); one without user information is left, as
+// Prometheus leaves it, to fail at refresh.
+func checkTokenURL(v any, item *yaml.Node) error {
+	c, ok := v.(*http.SDConfig)
+	if !ok || c.HTTPClientConfig.OAuth2 == nil {
+		return nil
+	}
+	if _, err := url.Parse(c.HTTPClientConfig.OAuth2.TokenURL); err != nil {
+		return urlPasswordError(err, item)
 	}
 	return nil
 }

@@ -128,3 +128,21 @@ func TestWebConfigErrorsNameTheFile(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenURLPasswordIsNeverShown: an http_sd oauth2 token_url with a
+// password that does not parse as a URL is a config error that names the
+// key, not the password. Prometheus does not parse token_url when it
+// loads the config: it was accepted, shown as written on /config, and
+// every refresh logged url.Parse's error, password included.
+func TestTokenURLPasswordIsNeverShown(t *testing.T) {
+	const secret = "s3cr"
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "bad.yml", "discovery:\n  - name: web\n    http_sd_configs:\n"+
+		"      - url: http://127.0.0.1:1/sd\n"+
+		"        oauth2: {client_id: c, client_secret: x, token_url: \"http://tok:"+secret+"%zz@127.0.0.1:1/t\"}\n")
+	code, out := runBinary(t, dir, "--config.check", "--config.file="+bad)
+	if code != 1 || !strings.Contains(out, `discovery "web": http_sd_configs[0]: oauth2.token_url: does not parse as a URL`) ||
+		strings.Contains(out, secret) {
+		t.Errorf("--config.check: exit code %d, want 1 and oauth2's token_url named without the password %q:\n%s", code, secret, out)
+	}
+}
