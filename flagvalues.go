@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/tcpping/tcpping_exporter/internal/history"
 )
@@ -251,18 +250,4 @@ func parseNetworks(cidrs []string) ([]netip.Prefix, error) {
 		out = append(out, p) // the echo server normalises prefixes
 	}
 	return out, nil
-}
-
-// checkWebConfig checks --web.config.file, if given, as exporter-toolkit
-// reads it (its YAML, TLS files and bcrypt hashes), before anything
-// listens: toolkit's own errors, met once the echo server and probers
-// run, name neither the flag nor the file.
-func checkWebConfig(fc *toolkitweb.FlagConfig) error {
-	if fc.WebConfigFile == nil || *fc.WebConfigFile == "" {
-		return nil
-	}
-	if err := toolkitweb.Validate(*fc.WebConfigFile); err != nil {
-		return fmt.Errorf("--web.config.file %s: %w", *fc.WebConfigFile, err)
-	}
-	return nil
 }

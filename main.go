@@ -23,7 +23,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -168,7 +167,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if f.configCheck {
 		earlyhup.Release()
-		return checkConfig(f, stdout, stderr)
+		return checkConfig(f, webConfigFile(toolkitFlags), stdout, stderr)
 	}
 	if err := serve(f, checked, toolkitFlags); err != nil {
 		level.Error(checked.logs.root).Log("msg", "exiting on error", "err", err)
@@ -177,67 +176,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// checkedFlags are what the flag values that kingpin's parse leaves to
-// us give, once checked.
-type checkedFlags struct {
-	logs loggers
-	// allowed is --probe.allowed-target, the /probe restriction.
-	allowed web.AllowedTargets
-	// echoNets is --echo.allowed-network.
-	echoNets []netip.Prefix
-}
-
-// checkFlags checks the flag values that kingpin's parse leaves to us,
-// each a command-line error whatever the command (and with --no-echo),
-// and returns what they give.
-func checkFlags(f flags, stderr io.Writer) (checkedFlags, error) {
-	var c checkedFlags
-	var err error
-	if c.logs, err = newLogger(stderr, f.logFormat, f.logLevel); err != nil {
-		return checkedFlags{}, err
-	}
-	if err := web.ValidateTelemetryPath(f.telemetryPath); err != nil {
-		return checkedFlags{}, err
-	}
-	if c.allowed, err = web.ParseAllowedTargets(f.probeAllowed); err != nil {
-		return checkedFlags{}, err
-	}
-	if c.echoNets, err = parseNetworks(f.echoAllowed); err != nil {
-		return checkedFlags{}, err
-	}
-	return c, nil
-}
-
-// checkConfig implements --config.check.
-func checkConfig(f flags, stdout, stderr io.Writer) int {
-	cfg, found, err := f.config().Load()
-	if err != nil {
-		fmt.Fprintf(stderr, "config %s: FAILED: %s\n", f.configFile, err)
-		return 1
-	}
-	if !found {
-		fmt.Fprintf(stdout, "config %s: not found; the built-in default module and no static targets would run\n", f.configFile)
-		return 0
-	}
-	if err := discovery.Check(cfg); err != nil {
-		fmt.Fprintf(stderr, "config %s: FAILED: %s\n", f.configFile, err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "config %s: OK: %d modules, %d targets", f.configFile, len(cfg.Modules), len(cfg.Targets))
-	if n := len(cfg.Discovery); n > 0 {
-		fmt.Fprintf(stdout, ", %d discovery entries", n)
-	}
-	fmt.Fprintln(stdout)
-	for _, d := range cfg.Discovery {
-		fmt.Fprintf(stdout, "  discovery %q: %s\n", d.Name, d.Summary())
-	}
-	return 0
-}
-
 // serve wires the components and runs until SIGTERM or SIGINT.
 func serve(f flags, checked checkedFlags, toolkitFlags *toolkitweb.FlagConfig) error {
-	if err := checkWebConfig(toolkitFlags); err != nil {
-		return err
+	if file := webConfigFile(toolkitFlags); file != "" {
+		if err := toolkitweb.Validate(file); err != nil {
+			return fmt.Errorf("--web.config.file %s: %w", file, err)
+		}
 	}
 	logs := checked.logs
 	// Caught since the process started (earlyhup), a SIGHUP sent while

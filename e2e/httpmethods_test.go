@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,12 @@ func TestWebConfigErrorsNameTheFile(t *testing.T) {
 			strings.Contains(out, "echo server listening") {
 			t.Errorf("%s: exit %d, output:\n%s\nwant exit 1 and an error naming --web.config.file %s and %q, before the echo server listens", tt.name, code, out, file, tt.want)
 		}
+		// --config.check, run before the service with its command line
+		// (ExecStartPre), must not pass what the service refuses.
+		code, out = runBinary(t, dir, "--config.check", "--config.file="+filepath.Join(dir, "tcpping.yml"), "--web.config.file="+file)
+		if code != 1 || !strings.Contains(out, "web config "+file+": FAILED: ") || !strings.Contains(out, tt.want) {
+			t.Errorf("%s: --config.check: exit %d, output:\n%s\nwant exit 1 and \"web config %s: FAILED: ...%s\"", tt.name, code, out, file, tt.want)
+		}
 	}
 }
 
@@ -134,6 +141,16 @@ func TestWebConfigErrorsNameTheFile(t *testing.T) {
 // key, not the password. Prometheus does not parse token_url when it
 // loads the config: it was accepted, shown as written on /config, and
 // every refresh logged url.Parse's error, password included.
+func TestConfigCheckSaysTheWebConfigIsOK(t *testing.T) {
+	dir := t.TempDir()
+	web := writeFile(t, dir, "web.yml", "http_server_config:\n  http2: false\n")
+	cfg := writeFile(t, dir, "tcpping.yml", "targets: []\n")
+	code, out := runBinary(t, dir, "--config.check", "--config.file="+cfg, "--web.config.file="+web)
+	if code != 0 || !strings.Contains(out, "config "+cfg+": OK: ") || !strings.Contains(out, "web config "+web+": OK") {
+		t.Errorf("--config.check with a good web config: exit %d, output:\n%s\nwant exit 0, the config's OK line and \"web config %s: OK\"", code, out, web)
+	}
+}
+
 func TestTokenURLPasswordIsNeverShown(t *testing.T) {
 	const secret = "s3cr"
 	dir := t.TempDir()
