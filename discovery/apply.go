@@ -27,6 +27,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	promdiscovery "github.com/prometheus/prometheus/discovery"
+	"github.com/prometheus/prometheus/discovery/http"
 
 	"github.com/tcpping/tcpping_exporter/config"
 )
@@ -73,11 +74,15 @@ func items(d config.Discovery) []item {
 
 // newDiscoverer creates Prometheus' discoverer for cfg.
 func newDiscoverer(cfg promdiscovery.Config, entry string, sd *promdiscovery.SDMetrics, logger *slog.Logger) (promdiscovery.Discoverer, error) {
-	return cfg.NewDiscoverer(promdiscovery.DiscovererOptions{
+	opts := promdiscovery.DiscovererOptions{
 		Logger:  logger,
 		Metrics: sd.MechanismMetrics[cfg.Name()],
 		SetName: entry,
-	})
+	}
+	if _, ok := cfg.(*http.SDConfig); ok {
+		opts.HTTPClientOptions = httpSDOptions()
+	}
+	return cfg.NewDiscoverer(opts)
 }
 
 // ApplyConfig makes the Runner run the discovery entries of cfg. Sources
