@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -342,4 +343,30 @@ func TestReloadMovedSourceKeepsTargets(t *testing.T) {
 	// Once the moved source has answered in its new entry, its targets
 	// are its own, the same.
 	h.waitTargets(fileChange, "b", "10.0.0.2:4000", "10.0.0.3:4000")
+}
+
+// TestReloadToGlobMatchingNothing changes an entry's file to a glob that
+// matches no file yet: Prometheus' file discoverer then sends nothing at
+// all, which is its answer "no targets" (what the same config gives at
+// start, and what removing every file gives), not a silence to wait out:
+// the replaced file's targets leave, they do not stand in for ever.
+func TestReloadToGlobMatchingNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.json")
+	writeAtomic(t, path, jsonTargets([]string{"10.0.0.1:4000"}))
+	h := newHarness(t, Self{})
+	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q], refresh_interval: 1s}]\n", path))
+	h.waitTargets(fileChange, "mesh", "10.0.0.1:4000")
+
+	empty := filepath.Join(dir, "new")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.apply(fmt.Sprintf("discovery:\n  - name: mesh\n    file_sd_configs: [{files: [%q], refresh_interval: 1s}]\n", filepath.Join(empty, "*.json")))
+	h.waitTargets(fileChange, "mesh")
+	h.waitGauge(fileChange, 0, "tcpping_exporter_discovered_targets", "discovery", "mesh")
+
+	// A file the glob matches later brings its targets.
+	writeAtomic(t, filepath.Join(empty, "a.json"), jsonTargets([]string{"10.0.0.2:4000"}))
+	h.waitTargets(fileChange, "mesh", "10.0.0.2:4000")
 }

@@ -75,6 +75,25 @@ func globFiles(globs []string) map[string]bool {
 	return out
 }
 
+// answeredNone reports whether s is a file source whose globs are valid
+// and match no file. Prometheus' file discoverer then sends nothing at
+// all, which is its answer "no targets", as sending empty groups for
+// files gone is once it has read some: a source that has not reported yet
+// has answered all the same.
+func (s *source) answeredNone() bool {
+	c, ok := s.cfg.(*file.SDConfig)
+	if !ok {
+		return false
+	}
+	for _, g := range c.Files {
+		files, err := filepath.Glob(g)
+		if err != nil || len(files) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // expireAfter is how long a file failure stands without failing again.
 func expireAfter(c *file.SDConfig) time.Duration {
 	return 2*time.Duration(c.RefreshInterval) + 10*time.Second

@@ -183,10 +183,11 @@ type entry struct {
 }
 
 // standingIn returns the stand-in groups while a new source of e has not
-// had a good refresh, and lets them go once every one has.
+// had a good refresh, and lets them go once every one has (a file source
+// whose globs match no file has: see answeredNone).
 func (e *entry) standingIn() []*targetgroup.Group {
 	for _, s := range e.fresh {
-		if !s.good && !s.removed {
+		if !s.good && !s.removed && !s.answeredNone() {
 			return e.standIn
 		}
 	}
@@ -380,7 +381,7 @@ func (e *entry) waiting(now time.Time) bool {
 		return false
 	}
 	for _, s := range e.sources {
-		if !s.reported {
+		if !s.reported && !s.answeredNone() {
 			return true
 		}
 	}
