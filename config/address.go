@@ -100,10 +100,10 @@ func CanonicalAddress(addr string) string {
 
 // checkHost reports why host, not empty, is neither an IP address (only an
 // IP address goes in brackets, and only IPv6 takes a zone) nor a DNS name
-// (CheckDNSName), or is an address that cannot be dialed (CheckZone).
+// (CheckDNSName), or is an address that cannot be dialed (CheckDialable).
 func checkHost(host string, bracketed bool) error {
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return CheckZone(ip)
+		return CheckDialable(ip)
 	}
 	why := "only an IP address goes in brackets"
 	if addr, zone, ok := strings.Cut(host, "%"); ok {
@@ -126,14 +126,22 @@ func checkHost(host string, bracketed bool) error {
 	return fmt.Errorf("host %q is neither an IP address nor a DNS name: %s", host, why)
 }
 
-// CheckZone reports why ip cannot be dialed for want of a zone: a
-// link-local IPv6 address (fe80::/10) is one on every link, so it names a
-// host only with the interface to reach it by (fe80::1%eth0); without one
-// connect(2) and bind(2) fail with EINVAL ("invalid argument"), which says
-// nothing of why. IPv4 link-local addresses (169.254/16) have no zone and
-// need none: the routing table picks the interface.
-func CheckZone(ip netip.Addr) error {
-	if ip.Is6() && !ip.Is4In6() && ip.IsLinkLocalUnicast() && ip.Zone() == "" {
+// CheckDialable reports why a TCP connection cannot be made to or from
+// ip: a multicast address or the IPv4 broadcast address is no one host,
+// and the kernel refuses to connect to it (ENETUNREACH, "network is
+// unreachable") or bind to it; a link-local IPv6 address (fe80::/10) is
+// one on every link, so it names a host only with the interface to reach
+// it by (fe80::1%eth0): without one connect(2) and bind(2) fail with
+// EINVAL ("invalid argument"). Neither kernel error says why. IPv4
+// link-local addresses (169.254/16) have no zone and need none: the
+// routing table picks the interface.
+func CheckDialable(ip netip.Addr) error {
+	switch u := ip.Unmap(); {
+	case u.IsMulticast():
+		return fmt.Errorf("%s is a multicast address: TCP connects to one host", ip)
+	case u == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return fmt.Errorf("%s is the broadcast address: TCP connects to one host", ip)
+	case u.Is6() && u.IsLinkLocalUnicast() && u.Zone() == "":
 		return fmt.Errorf("%s is a link-local IPv6 address: give its zone, the interface to reach it by (%s%%eth0)", ip, ip)
 	}
 	return nil

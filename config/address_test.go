@@ -77,6 +77,15 @@ func TestValidateAddress(t *testing.T) {
 		{"[fe80::1%2]:4000", ""},
 		{"169.254.1.1:4000", ""},
 		{"[::ffff:169.254.1.1]:4000", ""},
+		// TCP connects to one host: the kernel refuses a multicast or
+		// broadcast address (ENETUNREACH, "network is unreachable").
+		{"224.0.0.1:4000", `224.0.0.1 is a multicast address: TCP connects to one host`},
+		{"239.255.255.250:4000", "multicast address"},
+		{"[ff02::1]:4000", "ff02::1 is a multicast address"},
+		{"[ff02::1%eth0]:4000", "multicast address"},
+		{"[::ffff:224.0.0.1]:4000", "multicast address"},
+		{"255.255.255.255:4000", `255.255.255.255 is the broadcast address: TCP connects to one host`},
+		{"223.255.255.255:4000", ""},
 		// A name whose last label is a number is what inet_aton(3), and
 		// so a C resolver, reads as an IPv4 address (127.1 is 127.0.0.1,
 		// 0127.0.0.1 is 87.0.0.1, 0x7f.1 is 127.0.0.1) and Go's resolver

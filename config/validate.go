@@ -111,7 +111,7 @@ func (m Module) validate() []error {
 	if m.SourceIPAddress != "" {
 		if src, err := netip.ParseAddr(m.SourceIPAddress); err != nil {
 			errs = append(errs, fmt.Errorf("source_ip_address: must be empty or an IP address, got %q", m.SourceIPAddress))
-		} else if err := CheckZone(src); err != nil {
+		} else if err := CheckDialable(src); err != nil {
 			errs = append(errs, fmt.Errorf("source_ip_address: %w", err))
 		} else if err := checkSourceFamily(m, src); err != nil {
 			errs = append(errs, err)

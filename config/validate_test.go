@@ -70,6 +70,11 @@ func TestValidate(t *testing.T) {
 			m.SourceIPAddress = "fe80::2"
 			c.Modules["fast"] = m
 		}, []string{`module "fast": source_ip_address: fe80::2 is a link-local IPv6 address: give its zone`}},
+		{"multicast source address", func(c *Config) {
+			m := c.Modules["fast"]
+			m.SourceIPAddress = "ff02::1"
+			c.Modules["fast"] = m
+		}, []string{`module "fast": source_ip_address: ff02::1 is a multicast address`}},
 		{"link-local source address with a zone", func(c *Config) {
 			m := c.Modules["fast"]
 			m.SourceIPAddress = "fe80::2%lo"
