@@ -24,13 +24,14 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/tcpping/tcpping_exporter/internal/testenv"
 )
 
 // testTimeout bounds every blocking step of a test. It is generous because
@@ -278,16 +279,7 @@ func waitConnections(tb testing.TB, s *Server, want float64) {
 }
 
 // logBuffer keeps the lines a server logs, in logfmt, for a test to read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+type logBuffer struct{ testenv.Buffer }
 
 // logger returns a logger that writes every level into b.
 func (b *logBuffer) logger() log.Logger { return log.NewLogfmtLogger(b) }
@@ -298,9 +290,7 @@ func (b *logBuffer) waitLine(tb testing.TB, substr string) string {
 	tb.Helper()
 	var line string
 	waitFor(tb, "a log line with "+substr, func() bool {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		for _, l := range strings.Split(b.buf.String(), "\n") {
+		for _, l := range strings.Split(b.String(), "\n") {
 			if strings.Contains(l, substr) {
 				line = l
 				return true
