@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -163,7 +164,11 @@ func parseQuery(r *http.Request) (url.Values, error) {
 	}
 	for name, values := range q {
 		if len(values) > 1 {
-			return nil, fmt.Errorf("%s: given %d times, want it once", truncate(name), len(values))
+			n := truncate(name)
+			if q := strconv.Quote(n); q[1:len(q)-1] != n {
+				n = q // a name with a newline or a control byte, quoted: the reason stays one line
+			}
+			return nil, fmt.Errorf("%s: given %d times, want it once", n, len(values))
 		}
 	}
 	return q, nil
