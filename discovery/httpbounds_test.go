@@ -55,11 +55,12 @@ func TestHTTPEndlessBody(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	h := newHarness(t, Self{})
-	h.apply(fmt.Sprintf("discovery:\n  - name: web\n    http_sd_configs: [{url: %q, refresh_interval: 20s}]\n", srv.URL))
+	h.apply(fmt.Sprintf("discovery:\n  - name: web\n    http_sd_configs: [{url: %q, refresh_interval: 8s}]\n", srv.URL))
 	h.waitTargets(httpChange, "web", good...)
 	endless.Store(true)
-	// The next refresh, 20 s after the first, fails at the bound: within
-	// 12 s of it, well before the timeout would end it.
+	// The next refresh, 8 s after the first, fails at the bound, before
+	// the timeout (the refresh interval) would end it: the warning names
+	// the bound, not a timeout.
 	deadline := time.Now().Add(32 * time.Second)
 	for v, _ := h.gauge("tcpping_exporter_discovery_failing", "discovery", "web"); v != 1; v, _ = h.gauge("tcpping_exporter_discovery_failing", "discovery", "web") {
 		if time.Now().After(deadline) {
@@ -78,7 +79,7 @@ func TestHTTPEndlessBody(t *testing.T) {
 		t.Errorf("%d warnings naming the bound, want 1:\n%s", n, h.logs.String())
 	}
 	endless.Store(false)
-	h.waitGauge(40*time.Second, 0, "tcpping_exporter_discovery_failing", "discovery", "web")
+	h.waitGauge(20*time.Second, 0, "tcpping_exporter_discovery_failing", "discovery", "web")
 }
 
 // TestHTTPLargeAnswer serves 100 000 targets in a 12 MB answer, each in
