@@ -305,7 +305,7 @@ func serve(f flags, checked checkedFlags, toolkitFlags *toolkitweb.FlagConfig) e
 		level.Warn(logger).Log("msg", "web server shutdown", "err", err)
 	}
 	stop()
-	<-discDone // its discoverers stopped: no update reaches the Manager now
+	<-discDone // no discovery update reaches the Manager now (discovery.Runner.Run)
 	// Probers first: the self-probe would otherwise log its connection
 	// lost to our own echo server.
 	manager.Stop()

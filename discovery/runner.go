@@ -52,11 +52,15 @@ type timing struct {
 	// previous targets while the new sources have not answered yet, so
 	// that its probers do not stop and start again.
 	gate time.Duration
+	// stopWait bounds how long Run, stopping, waits for the discoverers
+	// to return (see stop).
+	stopWait time.Duration
 }
 
 // defaultTiming is the Runner's timing; tests shorten it.
 func defaultTiming() timing {
-	return timing{quiet: 500 * time.Millisecond, maxDelay: 5 * time.Second, gate: 10 * time.Second}
+	return timing{quiet: 500 * time.Millisecond, maxDelay: 5 * time.Second, gate: 10 * time.Second,
+		stopWait: 500 * time.Millisecond}
 }
 
 // Options configure a Runner.
@@ -154,7 +158,8 @@ type Runner struct {
 	entries   []*entry
 	ran       bool            // Run was called
 	runCtx    context.Context // Run's context; nil when Run is not running
-	wg        sync.WaitGroup  // the discoverers' goroutines
+	discs     sync.WaitGroup  // the discoverers' goroutines
+	recv      sync.WaitGroup  // the goroutines that take their updates
 	wake      chan struct{}   // tells Run that something changed
 	dirtyAt   time.Time       // first unpublished change, or zero
 	dirtyLast time.Time       // latest unpublished change
@@ -230,7 +235,8 @@ func New(opts Options) (*Runner, error) {
 }
 
 // Run runs the discoverers and publishes changes until ctx is done, then
-// stops them and waits for them. A Runner runs once: a second call, while
+// stops them: it returns once no update can reach OnUpdate any more (see
+// stop). A Runner runs once: a second call, while
 // the first runs or after it returned, returns ErrRunTwice at once
 // (Prometheus' discoverers are not made to run twice, nor two at a time).
 func (r *Runner) Run(ctx context.Context) error {
@@ -259,16 +265,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		timer.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
-			r.mu.Lock()
-			r.runCtx = nil
-			cancel()
-			for _, e := range r.entries {
-				for _, s := range e.sources {
-					s.cancel = nil
-				}
-			}
-			r.mu.Unlock()
-			r.wg.Wait()
+			r.stop(cancel)
 			return nil
 		case <-r.wake:
 		case <-timer.C:
@@ -288,16 +285,17 @@ func (r *Runner) start(s *source) {
 	// is not kept: after a send, the discoverer's next log may reach the
 	// Runner before receive has run for the update it sent.
 	up := make(chan []*targetgroup.Group)
-	r.wg.Add(2)
+	r.discs.Add(1)
+	r.recv.Add(1)
 	go func() {
-		defer r.wg.Done()
+		defer r.discs.Done()
 		s.disc.Run(ctx, up)
 		if ctx.Err() == nil {
 			r.stopped(s)
 		}
 	}()
 	go func() {
-		defer r.wg.Done()
+		defer r.recv.Done()
 		for {
 			select {
 			case tgs := <-up:
