@@ -104,13 +104,15 @@ FORCE:
 
 # docker: one image per DOCKER_ARCHS from .build/linux-$(ARCH)/, as in the
 # Prometheus repositories. Podman by default: the image is FROM scratch, so
-# no registry is needed.
+# no registry is needed. --platform: with no base image to take it from,
+# the image would otherwise name the build host's architecture, whatever
+# binary it holds.
 .PHONY: docker
 docker: $(addprefix docker-,$(DOCKER_ARCHS))
 
 .PHONY: docker-%
 docker-%: .build/linux-%/$(BIN_NAME)
-	$(DOCKER) $(DOCKER_FLAGS) build -t "$(DOCKER_REPO)/$(DOCKER_IMAGE_NAME)-linux-$*:$(DOCKER_IMAGE_TAG)" \
+	$(DOCKER) $(DOCKER_FLAGS) build --platform "linux/$*" -t "$(DOCKER_REPO)/$(DOCKER_IMAGE_NAME)-linux-$*:$(DOCKER_IMAGE_TAG)" \
 		--build-arg ARCH="$*" --build-arg OS="linux" .
 
 # tarball: the host binary from $(PREFIX) as

@@ -197,3 +197,41 @@ func TestContainerImage(t *testing.T) {
 		t.Errorf("podman stop took %v; SIGTERM should stop the exporter within seconds", took)
 	}
 }
+
+// TestContainerImageArchitecture builds the image of a platform other than
+// the host's with the Makefile's docker target, as `make docker
+// DOCKER_ARCHS="amd64 arm64"` does for .promu.yml's linux platforms, and
+// checks that the image names the architecture of the binary it holds.
+// FROM scratch has no base image to take it from: without --platform,
+// podman and docker give every image the build host's, and a runtime of
+// the other architecture warns or refuses, and a manifest list made of
+// them points each host at the other's binary.
+func TestContainerImageArchitecture(t *testing.T) {
+	podman := requireTool(t, "podman", "podman")
+	requireTool(t, "runc", "runc")
+	mk := requireTool(t, "make", "make")
+	ensureContainersConf(t)
+	arch := "arm64"
+	if runtime.GOARCH == arch {
+		arch = "amd64"
+	}
+	// The build context and what the docker target reads: a copy, so that
+	// the test leaves nothing in the checkout.
+	dir := t.TempDir()
+	bin := ".build/linux-" + arch + "/tcpping_exporter"
+	buildStatic(t, "linux", arch, filepath.Join(dir, filepath.FromSlash(bin)))
+	for _, f := range []string{"Makefile", ".promu.yml", "VERSION", "Dockerfile", ".dockerignore", "tcpping.yml"} {
+		copyBuildFile(t, repoFile(f), filepath.Join(dir, f))
+	}
+	tag := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
+	image := fmt.Sprintf("localhost/tcpping_exporter-test-linux-%s:%s", arch, tag)
+	// -o: the binary is built; make must not build it again with promu.
+	// BUILDAH_LAYERS=false: podman leaves no intermediate images behind.
+	pkgRun(t, dir, []string{"BUILDAH_LAYERS=false"}, 5*time.Minute, mk, "-o", bin, "docker-"+arch,
+		"DOCKER="+podman, "DOCKER_REPO=localhost", "DOCKER_IMAGE_NAME=tcpping_exporter-test", "DOCKER_IMAGE_TAG="+tag)
+	t.Cleanup(func() { pkgRun(t, root, nil, time.Minute, podman, "rmi", "--force", image) })
+	platform := strings.TrimSpace(pkgRun(t, root, nil, time.Minute, podman, "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", image))
+	if platform != "linux/"+arch {
+		t.Errorf("make docker-%s: image %s says platform %s, want linux/%s, its binary's", arch, image, platform, arch)
+	}
+}
