@@ -110,15 +110,20 @@ func echoOneFrame(t *testing.T, addr string) {
 	}
 }
 
-// TestContainerImage builds the image from the Dockerfile with podman,
-// runs it with the shipped tcpping.yml, and checks what an operator relies
-// on: the self-probe and the echo port work through the port mappings, it
-// runs as a numeric non-root user, and it exits 0 on podman stop (SIGTERM).
-func TestContainerImage(t *testing.T) {
+// podmanFunc runs podman (with runc) and returns its output, trimmed; a
+// failure fails the test.
+type podmanFunc func(timeout time.Duration, args ...string) string
+
+// buildImage builds the image from the Dockerfile for the host's
+// architecture with podman, from what `make docker` leaves in the
+// checkout, and returns how to run podman, the image and an ID for the
+// names of the test's containers. The test's cleanup removes the image.
+func buildImage(t *testing.T) (pm podmanFunc, image, id string) {
+	t.Helper()
 	podman := requireTool(t, "podman", "podman")
 	requireTool(t, "runc", "runc")
 	ensureContainersConf(t)
-	pm := func(timeout time.Duration, args ...string) string {
+	pm = func(timeout time.Duration, args ...string) string {
 		t.Helper()
 		return strings.TrimSpace(pkgRun(t, root, nil, timeout, podman, append([]string{"--runtime", "runc"}, args...)...))
 	}
@@ -133,11 +138,20 @@ func TestContainerImage(t *testing.T) {
 		copyBuildFile(t, repoFile(f), filepath.Join(buildDir, f))
 	}
 
-	id := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
-	image := "localhost/tcpping_exporter-test:" + id
+	id = fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
+	image = "localhost/tcpping_exporter-test:" + id
 	// --layers=false: no intermediate images are left behind after rmi.
 	pm(5*time.Minute, "build", "--layers=false", "--build-arg", "OS=linux", "--build-arg", "ARCH="+arch, "-t", image, buildDir)
 	t.Cleanup(func() { pm(time.Minute, "rmi", "--force", image) })
+	return pm, image, id
+}
+
+// TestContainerImage builds the image from the Dockerfile with podman,
+// runs it with the shipped tcpping.yml, and checks what an operator relies
+// on: the self-probe and the echo port work through the port mappings, it
+// runs as a numeric non-root user, and it exits 0 on podman stop (SIGTERM).
+func TestContainerImage(t *testing.T) {
+	pm, image, id := buildImage(t)
 
 	t.Run("image user is numeric and not root", func(t *testing.T) {
 		user := pm(time.Minute, "image", "inspect", "--format", "{{.Config.User}}", image)
