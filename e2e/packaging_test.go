@@ -194,4 +194,22 @@ func TestPackagingTarballServiceInstall(t *testing.T) {
 	if installs == 0 {
 		t.Errorf("README, Running as a service: no install command in\n%s", blocks[0])
 	}
+
+	// The README it holds sends an operator to CONFIGURATION.md, "the
+	// reference of every flag", and to the guides in docs/: the tarball
+	// has them.
+	readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := 0
+	for _, m := range regexp.MustCompile(`\]\(((?:CONFIGURATION\.md|docs/[^)#]+\.md))(?:#[^)]*)?\)`).FindAllSubmatch(readme, -1) {
+		refs++
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(string(m[1])))); err != nil {
+			t.Errorf("the tarball's README links %s, which the tarball lacks (it has %s)", m[1], strings.Join(files, ", "))
+		}
+	}
+	if refs == 0 {
+		t.Error("the tarball's README links neither CONFIGURATION.md nor docs/: the check above checked nothing")
+	}
 }
