@@ -40,7 +40,7 @@ type pingCommand struct {
 // addPingCommand adds `ping [flags] HOST:PORT` to app.
 func addPingCommand(app *kingpin.Application) *pingCommand {
 	pc := &pingCommand{opts: ping.Options{Interval: time.Second}}
-	pc.cmd = app.Command("ping", "Probe one echo server from the command line, the way ping does: a line per reply, a summary on exit or Ctrl-C. Exit code 0 if any reply came back, 1 if none, 2 on a usage error.")
+	pc.cmd = app.Command("ping", "Probe one echo server from the command line, the way ping does: a line per reply, a summary on exit or Ctrl-C, the counts so far on Ctrl-\\ (SIGQUIT). Exit code 0 if any reply came back, 1 if none, 2 on a usage error.")
 	pc.cmd.Flag("count", "Stop after COUNT probes, 1 or more (default: until interrupted).").Short('c').PlaceHolder("COUNT").SetValue((*probeCount)(&pc.opts.Count))
 	pc.cmd.Flag("interval", "Time between probes, 1ms to 1000000s: seconds (0.2) or a duration (200ms).").Short('i').Default("1s").SetValue(&seconds{d: &pc.opts.Interval})
 	pc.cmd.Flag("timeout", "Fixed time to wait for each reply, as -i (default: the exporter's adaptive timeout, 100ms to 3s).").Short('W').PlaceHolder("TIMEOUT").SetValue(&seconds{d: &pc.opts.Timeout})
@@ -52,11 +52,15 @@ func addPingCommand(app *kingpin.Application) *pingCommand {
 }
 
 // run pings until the count is reached or SIGINT or SIGTERM, and returns
-// the exit code.
+// the exit code. SIGQUIT (Ctrl-\) prints the counts so far, as ping(8)'s
+// does, rather than Go's dump of goroutines and exit code 2.
 func (pc *pingCommand) run(stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	pc.opts.Stdout, pc.opts.Stderr = stdout, stderr
+	status := make(chan os.Signal, 1)
+	signal.Notify(status, syscall.SIGQUIT)
+	defer signal.Stop(status)
+	pc.opts.Stdout, pc.opts.Stderr, pc.opts.Status = stdout, stderr, status
 	return ping.Run(ctx, pc.opts)
 }
 

@@ -25,6 +25,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/tcpping/tcpping_exporter/config"
@@ -58,8 +59,13 @@ type Options struct {
 	// JSON prints one JSON object per line instead of text.
 	JSON bool
 	// Stdout takes the probes' lines and the summary, Stderr the
-	// connection's troubles (text only: JSON puts everything on Stdout).
+	// connection's troubles and the status lines (text only: JSON puts
+	// everything on Stdout).
 	Stdout, Stderr io.Writer
+	// Status, if set, asks for the counts so far: each value received
+	// prints a status line and the ping goes on, as ping(8) does on
+	// SIGQUIT (Ctrl-\).
+	Status <-chan os.Signal
 }
 
 // Module returns the prober settings of o: the default module's, with
@@ -125,9 +131,15 @@ func Run(ctx context.Context, o Options) int {
 	}, nil)
 	s.start()
 	p.Start(ctx)
-	select {
-	case <-ctx.Done():
-	case <-s.done:
+	for running := true; running; {
+		select {
+		case <-ctx.Done():
+			running = false
+		case <-s.done:
+			running = false
+		case <-o.Status:
+			s.status(p.Snapshot())
+		}
 	}
 	p.Stop()
 	return s.finish(p.Snapshot())

@@ -123,20 +123,9 @@ func (s *session) end(lastSent uint64) {
 func (s *session) finish(snap prober.Snapshot) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// A late reply came back, though after its probe's timeout: ping(8)
-	// counts it received, and the loss is the probes never answered, as
-	// the exporter's loss is timeouts less late replies.
-	sent, recv := snap.Sent-s.unsent, snap.Received+snap.Late
-	loss := 0.0
-	if sent > 0 {
-		loss = float64(sent-recv) / float64(sent)
-	}
+	sent, recv := s.counts(snap)
 	if s.o.JSON {
-		e := event{Type: "summary", Target: s.o.Target, Transmitted: &sent, Received: &recv, LossRatio: &loss}
-		if s.rtt.n > 0 {
-			e.RTT = &rttSummary{s.rtt.min.Seconds(), s.rtt.mean(), s.rtt.max.Seconds(), s.rtt.mdev()}
-		}
-		s.json(e)
+		s.json(s.totals("summary", sent, recv))
 	} else {
 		fmt.Fprintf(s.o.Stdout, "\n--- %s tcpping statistics ---\n", s.o.Target)
 		fmt.Fprintf(s.o.Stdout, "%d probes transmitted, %d received, %s%% loss\n", sent, recv, lossPercent(sent, recv))
@@ -148,6 +137,48 @@ func (s *session) finish(snap prober.Snapshot) int {
 		return ExitReplied
 	}
 	return ExitNoReply
+}
+
+// status prints the counts so far, as ping(8) does on SIGQUIT: on stderr,
+// "received/transmitted probes, loss" and the RTTs, or as JSON.
+func (s *session) status(snap prober.Snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return // the summary comes next
+	}
+	sent, recv := s.counts(snap)
+	if s.o.JSON {
+		s.json(s.totals("status", sent, recv))
+		return
+	}
+	line := fmt.Sprintf("%d/%d probes, %s%% loss", recv, sent, lossPercent(sent, recv))
+	if s.iputils.n > 0 {
+		line += ", min/avg/max/mdev = " + s.iputils.summary() + " ms"
+	}
+	fmt.Fprintln(s.o.Stderr, line)
+}
+
+// counts returns the probes transmitted and received by snap. A late
+// reply came back, though after its probe's timeout: ping(8) counts it
+// received, and the loss is the probes never answered, as the exporter's
+// loss is timeouts less late replies. The caller holds s.mu.
+func (s *session) counts(snap prober.Snapshot) (sent, recv uint64) {
+	return snap.Sent - s.unsent, snap.Received + snap.Late
+}
+
+// totals returns the JSON summary or status of sent and recv. The caller
+// holds s.mu.
+func (s *session) totals(typ string, sent, recv uint64) event {
+	loss := 0.0
+	if sent > 0 {
+		loss = float64(sent-recv) / float64(sent)
+	}
+	e := event{Type: typ, Target: s.o.Target, Transmitted: &sent, Received: &recv, LossRatio: &loss}
+	if s.rtt.n > 0 {
+		e.RTT = &rttSummary{s.rtt.min.Seconds(), s.rtt.mean(), s.rtt.max.Seconds(), s.rtt.mdev()}
+	}
+	return e
 }
 
 // line prints a probe's or the connection's outcome to stdout.
