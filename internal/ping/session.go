@@ -128,7 +128,7 @@ func (s *session) finish(snap prober.Snapshot) int {
 		s.json(s.totals("summary", sent, recv))
 	} else {
 		fmt.Fprintf(s.o.Stdout, "\n--- %s tcpping statistics ---\n", s.o.Target)
-		fmt.Fprintf(s.o.Stdout, "%d probes transmitted, %d received, %s%% loss\n", sent, recv, lossPercent(sent, recv))
+		fmt.Fprintf(s.o.Stdout, "%d probes transmitted, %d received%s\n", sent, recv, lossClause(sent, recv))
 		if s.iputils.n > 0 {
 			fmt.Fprintf(s.o.Stdout, "rtt min/avg/max/mdev = %s ms\n", s.iputils.summary())
 		}
@@ -152,7 +152,7 @@ func (s *session) status(snap prober.Snapshot) {
 		s.json(s.totals("status", sent, recv))
 		return
 	}
-	line := fmt.Sprintf("%d/%d probes, %s%% loss", recv, sent, lossPercent(sent, recv))
+	line := fmt.Sprintf("%d/%d probes%s", recv, sent, lossClause(sent, recv))
 	if s.iputils.n > 0 {
 		line += ", min/avg/max/mdev = " + s.iputils.summary() + " ms"
 	}
@@ -167,14 +167,15 @@ func (s *session) counts(snap prober.Snapshot) (sent, recv uint64) {
 	return snap.Sent - s.unsent, snap.Received + snap.Late
 }
 
-// totals returns the JSON summary or status of sent and recv. The caller
-// holds s.mu.
+// totals returns the JSON summary or status of sent and recv: with no
+// loss_ratio if nothing was transmitted, as lossClause. The caller holds
+// s.mu.
 func (s *session) totals(typ string, sent, recv uint64) event {
-	loss := 0.0
+	e := event{Type: typ, Target: s.o.Target, Transmitted: &sent, Received: &recv}
 	if sent > 0 {
-		loss = float64(sent-recv) / float64(sent)
+		loss := float64(sent-recv) / float64(sent)
+		e.LossRatio = &loss
 	}
-	e := event{Type: typ, Target: s.o.Target, Transmitted: &sent, Received: &recv, LossRatio: &loss}
 	if s.rtt.n > 0 {
 		e.RTT = &rttSummary{s.rtt.min.Seconds(), s.rtt.mean(), s.rtt.max.Seconds(), s.rtt.mdev()}
 	}
@@ -257,6 +258,17 @@ func ms(d time.Duration) string {
 		return fmt.Sprintf("%d.%02d", (us+5)/1000, (us+5)%1000/10)
 	}
 	return fmt.Sprintf("%d.%03d", us/1000, us%1000)
+}
+
+// lossClause returns ", L% loss" for the summary and the status line, or
+// nothing if nothing was transmitted: as ping(8)'s finish, which prints
+// no loss then, since none can be worked out (and "0% loss" would read
+// as a healthy path).
+func lossClause(sent, recv uint64) string {
+	if sent == 0 {
+		return ""
+	}
+	return ", " + lossPercent(sent, recv) + "% loss"
 }
 
 // lossPercent writes the share of sent probes not received as ping(8)

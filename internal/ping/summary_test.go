@@ -184,3 +184,27 @@ func TestLateRepliesAreReceived(t *testing.T) {
 		}
 	}
 }
+
+// TestNothingTransmitted ends pings before their first probe, at a peer
+// that is not an echo server: nothing was transmitted, so nothing was
+// lost either, and the summary says no loss at all, as ping(8)'s finish
+// prints none when it transmitted nothing. It used to say "0% loss"
+// (loss_ratio 0 with --json), which reads as a healthy path.
+func TestNothingTransmitted(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		addr := testenv.Serve(t, notEcho)
+		code, stdout, stderr := run(t, context.Background(), Options{Target: addr, Count: 5, Interval: 20 * time.Millisecond, JSON: asJSON})
+		ok := strings.HasSuffix(stdout, "\n0 probes transmitted, 0 received\n")
+		if asJSON {
+			var s map[string]any
+			i := strings.Index(stdout, `{"type":"summary"`)
+			ok = i >= 0 && json.Unmarshal([]byte(stdout[i:]), &s) == nil && s["transmitted"] == 0.0
+			if _, has := s["loss_ratio"]; has {
+				ok = false
+			}
+		}
+		if code != ExitNoReply || !ok {
+			t.Errorf("json %v: exit code %d, want %d and a summary of nothing transmitted with no loss:\n%s%s", asJSON, code, ExitNoReply, stdout, stderr)
+		}
+	}
+}
