@@ -83,21 +83,22 @@ func logFallback(p *Prober, logged bool, msg string, err error) bool {
 
 // endConn records the end of the connection with end, under the
 // prober's lock: its probes in flight time out there, and are reported
-// and kept in the history as those that expire are.
-func (p *Prober) endConn(now time.Time, end func(*state)) {
+// (with lostWith, the reason the connection was lost, if it was) and kept
+// in the history as those that expire are.
+func (p *Prober) endConn(now time.Time, lostWith string, end func(*state)) {
 	p.mu.Lock()
 	before, lost := p.st.tally(), p.lostSeqs(now, false)
 	end(&p.st)
 	p.noteHistory(now, before)
 	p.mu.Unlock()
-	p.reportTimeouts(now, lost)
+	p.reportTimeouts(now, lost, lostWith)
 }
 
 // connLost records the loss of the connection and schedules a redial.
 func (f *flow) connLost(now time.Time, why string) {
 	p := f.p
 	var answered bool
-	p.endConn(now, func(s *state) {
+	p.endConn(now, why, func(s *state) {
 		answered = s.lastReplied >= s.connFirst
 		s.connDown(now, why)
 	})
@@ -116,7 +117,7 @@ func (f *flow) connLost(now time.Time, why string) {
 // refresh.go): not a loss, so not counted as dropped.
 func (f *flow) reconnecting(now time.Time, why string) {
 	p := f.p
-	p.endConn(now, func(s *state) { s.connReplaced(now, why) })
+	p.endConn(now, "", func(s *state) { s.connReplaced(now, why) })
 	level.Debug(p.logger()).Log("msg", "reconnecting: "+why)
 }
 
@@ -174,7 +175,7 @@ func (f *flow) expire(now time.Time) string {
 	dead := p.st.expire(now, after)
 	p.noteHistory(now, before)
 	p.mu.Unlock()
-	p.reportTimeouts(now, lost)
+	p.reportTimeouts(now, lost, "")
 	if dead {
 		return fmt.Sprintf("no reply to %d consecutive probes", after)
 	}

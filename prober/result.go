@@ -61,7 +61,9 @@ type Result struct {
 	RTT time.Duration
 	// Local and Remote are the connection's addresses (Connected).
 	Local, Remote string
-	// Err says why (ConnectFailed, ConnectionLost).
+	// Err says why (ConnectFailed, ConnectionLost). For a Timeout it is
+	// "" unless the probe was in flight when its connection was lost:
+	// then it is why, as the ConnectionLost that follows says.
 	Err string
 }
 
@@ -100,10 +102,11 @@ func (p *Prober) report(r Result) {
 // OnResult, or to the debug log.
 func (p *Prober) reports() bool { return (p.x != nil && p.x.onResult != nil) || !p.opts.debugOff }
 
-// reportTimeouts reports the timeouts of seqs at now.
-func (p *Prober) reportTimeouts(now time.Time, seqs []uint64) {
+// reportTimeouts reports the timeouts of seqs at now; lostWith, if not
+// "", is why their connection was lost with them in flight.
+func (p *Prober) reportTimeouts(now time.Time, seqs []uint64, lostWith string) {
 	for _, seq := range seqs {
-		p.report(Result{Kind: ResultTimeout, Time: now, Seq: seq})
+		p.report(Result{Kind: ResultTimeout, Time: now, Seq: seq, Err: lostWith})
 	}
 }
 

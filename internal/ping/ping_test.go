@@ -109,6 +109,22 @@ func echoThenGarbage(c net.Conn) {
 	_, _ = io.Copy(io.Discard, c)
 }
 
+// echoThenClose echoes the HELLO and one probe, as an original server,
+// then reads the next probe and closes the connection.
+func echoThenClose(c net.Conn) {
+	defer c.Close()
+	buf := make([]byte, 24)
+	for range 2 {
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return
+		}
+		if _, err := c.Write(buf); err != nil {
+			return
+		}
+	}
+	_, _ = io.ReadFull(c, buf)
+}
+
 // banner greets each connection as a POP3 or FTP server does, with a line
 // shorter than a frame, and waits for the client to go.
 func banner(c net.Conn) {
@@ -172,6 +188,12 @@ func TestPing(t *testing.T) {
 		{name: "closed port", addr: closedPort, opts: Options{Count: 2, Interval: 20 * time.Millisecond},
 			code: ExitNoReply, summary: "2 probes transmitted, 0 received, 100% loss", noRTTSum: true,
 			stdout: []string{"no reply: seq=1 (not connected)"}, stderr: "connection refused"},
+		// The probe in flight is lost with its connection, long before
+		// its timeout: not a timeout. With -c 2 it ends the ping, and
+		// the line is all that says so.
+		{name: "connection closed with a probe in flight", addr: func(t testing.TB) string { return testenv.Serve(t, echoThenClose) },
+			opts: Options{Count: 2, Interval: 20 * time.Millisecond}, code: ExitReplied, replies: 1,
+			summary: "2 probes transmitted, 1 received, 50% loss", stdout: []string{"no reply: seq=2 (connection lost)"}},
 		{name: "not an echo server", addr: func(t testing.TB) string { return testenv.Serve(t, notEcho) },
 			opts: Options{Count: 1000, Interval: 20 * time.Millisecond}, // ends at the first reply
 			code: ExitNoReply, summary: "0 probes transmitted, 0 received", noRTTSum: true, onlyHeader: true,

@@ -92,7 +92,9 @@ func (s *session) result(r prober.Result) {
 		s.counted()
 	case prober.ResultTimeout:
 		why := "timeout"
-		if !s.connected {
+		if r.Err != "" {
+			why = "connection lost" // with the probe in flight, before its timeout
+		} else if !s.connected {
 			why = "not connected"
 		}
 		s.line(event{Type: "lost", Seq: r.Seq, Reason: why}, "no reply: seq=%d (%s)", r.Seq, why)
