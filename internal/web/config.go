@@ -17,6 +17,8 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"sync"
+	"weak"
 
 	"github.com/tcpping/tcpping_exporter/config"
 )
@@ -41,8 +43,42 @@ func (f ConfigFile) Load() (cfg *config.Config, found bool, err error) {
 	return cfg, err == nil, err
 }
 
-// configHandler shows the loaded config as YAML.
-type configHandler struct{ r *Reloader }
+// configHandler shows the loaded config as YAML. A loaded config never
+// changes, so its YAML is made once, at its first request, and kept until
+// a reload loads another: made anew per request, the YAML of 2 000
+// targets allocated 32 MB, and a few requests at once for a config of
+// 10 000 took the exporter to gigabytes.
+type configHandler struct {
+	r     *Reloader
+	cache *configYAML
+}
+
+// configYAML is the YAML of the config /config last served. It holds
+// that config weakly: a config a reload replaced is not kept for it.
+type configYAML struct {
+	mu   sync.Mutex // held while the YAML is made: requests that come meanwhile wait for it
+	cfg  weak.Pointer[config.Config]
+	yaml []byte
+}
+
+// newConfigHandler returns the handler of /config of r's config.
+func newConfigHandler(r *Reloader) configHandler {
+	return configHandler{r: r, cache: &configYAML{}}
+}
+
+// of returns cfg's YAML, made once per config.
+func (c *configYAML) of(cfg *config.Config) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := weak.Make(cfg); c.cfg != p {
+		out, err := cfg.YAML()
+		if err != nil {
+			return nil, err
+		}
+		c.cfg, c.yaml = p, out
+	}
+	return c.yaml, nil
+}
 
 func (h configHandler) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	cfg := h.r.current.Load()
@@ -50,7 +86,7 @@ func (h configHandler) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "no config loaded", http.StatusServiceUnavailable)
 		return
 	}
-	out, err := cfg.YAML()
+	out, err := h.cache.of(cfg)
 	if err != nil {
 		http.Error(w, "marshal config: "+err.Error(), http.StatusInternalServerError)
 		return

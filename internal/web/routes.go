@@ -118,7 +118,7 @@ var fixedRoutes = [...]route{
 	}},
 	{http.MethodGet, "/-/healthy", func(Options, proberList, log.Logger) http.Handler { return http.HandlerFunc(healthy) }},
 	{http.MethodPost, "/-/reload", func(o Options, _ proberList, _ log.Logger) http.Handler { return o.Reloader }},
-	{http.MethodGet, "/config", func(o Options, _ proberList, _ log.Logger) http.Handler { return configHandler{o.Reloader} }},
+	{http.MethodGet, "/config", func(o Options, _ proberList, _ log.Logger) http.Handler { return newConfigHandler(o.Reloader) }},
 	{http.MethodGet, "/graph", func(o Options, ps proberList, _ log.Logger) http.Handler {
 		return graphHandler{probers: ps, span: o.HistorySpan}
 	}},
