@@ -31,7 +31,10 @@ func TestGraphRequests(t *testing.T) {
 	healthy := pastProber(t, pool, "healthy", "10.0.0.2:4000", nil, 0, nil)
 	dynamic := pastProber(t, pool, "10.0.0.3:4000", "10.0.0.3:4000", nil, 0, minuteLoss{2: 0.1})
 	evil := pastProber(t, pool, hostile, "10.0.0.4:4000", nil, 0, nil)
-	base := serve(t, graphHandler{probers: list(lossy, healthy, dynamic, evil), span: pool.Span(), clock: pastClock})
+	// Two targets of one address: address= alone names neither.
+	twinA := pastProber(t, pool, "twin-a", "10.0.0.9:4000", nil, 0, nil)
+	twinB := pastProber(t, pool, "twin-b", "10.0.0.9:4000", nil, 0, nil)
+	base := serve(t, graphHandler{probers: list(lossy, healthy, dynamic, evil, twinA, twinB), span: pool.Span(), clock: pastClock})
 	off := serve(t, graphHandler{probers: list(lossy), span: 0, clock: pastClock})
 
 	for _, tt := range []struct {
@@ -55,6 +58,9 @@ func TestGraphRequests(t *testing.T) {
 		{"unknown module", base, "target=lossy&module=other", http.StatusNotFound, "no prober for target lossy in module other"},
 		{"unknown target, not UTF-8", base, "target=%FFx", http.StatusNotFound, "no prober for target \uFFFDx in module default"},
 		{"address of another target", base, "target=lossy&address=10.0.0.2:4000", http.StatusNotFound, "no prober"},
+		{"address of two targets", base, "address=10.0.0.9:4000", http.StatusBadRequest,
+			"address 10.0.0.9:4000 in module default is the address of 2 targets (twin-a, twin-b): name one with target="},
+		{"address of two targets, one named", base, "address=10.0.0.9:4000&target=twin-b", http.StatusOK, ""},
 		{"history off", off, "target=lossy", http.StatusNotFound, "--web.history is 0"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +119,40 @@ func findProbers(w http.ResponseWriter, q url.Values, list proberList) ([]*probe
 		http.Error(w, "no prober for "+strings.ToValidUTF8(truncate(tq.String()), "\uFFFD"), http.StatusNotFound)
 		return nil, false
 	}
+	if names := targetNames(ps); len(names) > 1 {
+		// address= alone, of an address several targets share: it names
+		// none of them (a page of them all would be titled with one name;
+		// of 10 000 targets on one address, it was 116 MB).
+		http.Error(w, fmt.Sprintf("address %s in module %s is the address of %d targets (%s): name one with target=",
+			truncate(tq.address), truncate(tq.module), len(names), namesText(names)), http.StatusBadRequest)
+		return nil, false
+	}
 	return ps, true
+}
+
+// targetNames returns the names of the targets of ps, sorted, each once:
+// a target of several flows has a prober per flow.
+func targetNames(ps []*prober.Prober) []string {
+	names := make([]string, 0, len(ps))
+	for _, p := range ps {
+		names = append(names, p.Options().Name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// namesText lists names for a one-line reason: the first three, each
+// truncated, then how many more.
+func namesText(names []string) string {
+	const most = 3
+	out := make([]string, 0, most+1)
+	for _, n := range names[:min(len(names), most)] {
+		out = append(out, truncate(n))
+	}
+	if len(names) > most {
+		out = append(out, fmt.Sprintf("and %d more", len(names)-most))
+	}
+	return strings.Join(out, ", ")
 }
 
 // String names q's target for a reason or a title.

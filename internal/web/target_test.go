@@ -35,7 +35,10 @@ func TestTargetPage(t *testing.T) {
 	// Two probers of one name in one module: the page lists both.
 	twinA := pastProber(t, pool, "twin", "10.0.0.5:4000", nil, 0, nil)
 	twinB := pastProber(t, pool, "twin", "10.0.0.6:4000", nil, 0, nil)
-	probers := list(lossy, evil, twinA, twinB)
+	// Two targets of one address in one module.
+	alpha := pastProber(t, pool, "alpha", "10.0.0.8:4000", nil, 0, nil)
+	beta := pastProber(t, pool, "beta", "10.0.0.8:4000", nil, 0, nil)
+	probers := list(lossy, evil, twinA, twinB, beta, alpha)
 	base := serve(t, targetHandler{probers: probers, span: pool.Span(), clock: pastClock})
 
 	t.Run("graphs, probers and debug text", func(t *testing.T) {
@@ -88,6 +91,20 @@ func TestTargetPage(t *testing.T) {
 		_, _, page = getType(t, base+"/target?target=twin&address=10.0.0.6:4000")
 		if strings.Contains(page, "10.0.0.5:4000") || strings.Count(page, `<section class="prober">`) != 1 {
 			t.Error("address= did not pick one prober")
+		}
+	})
+
+	// address= alone is a /probe prober's, whose name is its address: of
+	// an address several targets share, it names none of them. The page
+	// of them all would be titled with the first one's name, and of 10 000
+	// targets on one address it was 116 MB.
+	t.Run("address of two targets", func(t *testing.T) {
+		code, _, body := getType(t, base+"/target?address=10.0.0.8:4000")
+		if want := "address 10.0.0.8:4000 in module default is the address of 2 targets (alpha, beta): name one with target=\n"; code != http.StatusBadRequest || body != want {
+			t.Errorf("HTTP %d %q, want 400 %q", code, body, want)
+		}
+		if code, _, page := getType(t, base+"/target?address=10.0.0.8:4000&target=beta"); code != http.StatusOK || !strings.Contains(page, `<h2 id="title">beta</h2>`) {
+			t.Errorf("with target=beta: HTTP %d\n%s", code, page)
 		}
 	})
 
