@@ -14,7 +14,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,7 +25,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -153,55 +151,12 @@ func TestPingCommand(t *testing.T) {
 // checks that it prints its summary and exits 0.
 func TestPingSIGINT(t *testing.T) {
 	addr := testenv.EchoServer(t)
-	cmd := exec.Command(binary, "ping", "-i", "0.05", addr)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr testenv.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	var all []string
-	timeout := time.After(15 * time.Second)
-	for replies := 0; replies < 5; {
-		select {
-		case l := <-lines:
-			all = append(all, l)
-			if pingReply.MatchString(l) {
-				replies++
-			}
-		case <-timeout:
-			t.Fatalf("no 5 replies:\n%s\n%s", strings.Join(all, "\n"), stderr.String())
-		}
-	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	for l := range lines {
-		all = append(all, l)
-	}
-	done := make(chan error)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("ping did not exit on SIGINT")
-	}
-	text := strings.Join(all, "\n") + "\n"
+	p := startPing(t, "-i", "0.05", addr)
+	p.replies(5)
+	text, err := p.interrupt()
 	m := pingSummary.FindStringSubmatch(text)
-	if err != nil || cmd.ProcessState.ExitCode() != 0 || m == nil || !pingRTT.MatchString(text) {
-		t.Fatalf("exit %v; output:\n%s\nstderr:\n%s", err, text, stderr.String())
+	if err != nil || p.cmd.ProcessState.ExitCode() != 0 || m == nil || !pingRTT.MatchString(text) {
+		t.Fatalf("exit %v; output:\n%s\nstderr:\n%s", err, text, p.stderr.String())
 	}
 	sent, _ := strconv.Atoi(m[2])
 	recv, _ := strconv.Atoi(m[3])
