@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,8 +36,20 @@ import (
 // grow.
 type smallBufListener struct {
 	net.Listener
+	made  *atomic.Int64 // the pages made by the server
 	mu    sync.Mutex
 	conns []*net.TCPConn
+}
+
+// countingWriter counts the Write calls of a handler in made.
+type countingWriter struct {
+	http.ResponseWriter
+	made *atomic.Int64
+}
+
+func (w countingWriter) Write(b []byte) (int, error) {
+	w.made.Add(1)
+	return w.ResponseWriter.Write(b)
 }
 
 func (l *smallBufListener) Accept() (net.Conn, error) {
@@ -83,9 +96,14 @@ func TestLandingPagesAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(pastLanding(t, list(probers...), pool.Span()))
+	// made counts the pages made: a page is written whole, in one Write.
+	var made atomic.Int64
+	h := pastLanding(t, list(probers...), pool.Span())
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(countingWriter{w, &made}, r)
+	}))
 	srv.Listener.Close()
-	sl := &smallBufListener{Listener: l}
+	sl := &smallBufListener{Listener: l, made: &made}
 	srv.Listener = sl
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -102,6 +120,9 @@ func TestLandingPagesAtOnce(t *testing.T) {
 	check(one)
 	const many = 24
 	all := stalledLandings(t, sl, many)
+	if all.made > maxLandings {
+		t.Errorf("%d landing pages made and held for %d clients that do not read, want at most %d", all.made, many, maxLandings)
+	}
 	check(all)
 	t.Logf("the heap grew by %d bytes for one request waiting for its client, by %d for %d", one.grown, all.grown, many)
 	if all.grown > 8*one.grown {
@@ -114,6 +135,7 @@ func TestLandingPagesAtOnce(t *testing.T) {
 type stalled struct {
 	l     *smallBufListener
 	conns []net.Conn
+	made  int64  // the pages made for them, before any was read
 	grown uint64 // how much the heap grew meanwhile
 }
 
@@ -129,6 +151,8 @@ func stalledLandings(t *testing.T, l *smallBufListener, n int) stalled {
 		return m.HeapAlloc
 	}
 	base := heap()
+	start := l.made.Load()
+	made := func() int64 { return l.made.Load() - start }
 	s := stalled{l: l}
 	for range n {
 		c, err := net.Dial("tcp", l.Addr().String())
@@ -141,11 +165,21 @@ func stalledLandings(t *testing.T, l *smallBufListener, n int) stalled {
 		}
 		s.conns = append(s.conns, c)
 	}
-	// Give the server the time to make what pages it makes, then see
-	// what they hold.
-	time.Sleep(1500 * time.Millisecond)
+	// Wait for the pages the server makes at once (of a slow, loaded
+	// machine too: they are made at low priority), give it the time to
+	// make more if it would, then see what they hold.
+	first := min(int64(n), maxLandings)
+	deadline := time.Now().Add(60 * time.Second)
+	for made() < first {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the first %d pages made within 60 s", made(), first)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
 	h := heap()
 	s.grown = h - min(h, base)
+	s.made = made()
 	return s
 }
 
