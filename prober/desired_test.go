@@ -86,8 +86,8 @@ func TestReconcileTargetsDiscovered(t *testing.T) {
 		t.Errorf("counts static %d discovered %d dynamic %d, want 1 2 0", s, d, dyn)
 	}
 	before := byAddress(m)
-	if p := before[d2.Address]; p.opts.Name != "s" || p.opts.Discovered {
-		t.Errorf("prober of %s is %q (discovered %v), want the static target s", d2.Address, p.opts.Name, p.opts.Discovered)
+	if p := before[d2.Address]; p.opts.Name != "s" || p.discovered.Load() {
+		t.Errorf("prober of %s is %q (discovered %v), want the static target s", d2.Address, p.opts.Name, p.discovered.Load())
 	}
 	if p, _, err := m.Get(config.DefaultModuleName, d1.Address); err != nil || p != before[d1.Address] {
 		t.Errorf("/probe of a discovered target's address does not answer from its prober (err %v)", err)
@@ -125,7 +125,7 @@ func TestReconcileTargetsDiscovered(t *testing.T) {
 	if res.Started != 1 || res.Stopped != 1 || res.Ignored != 0 {
 		t.Errorf("static target removed = %+v, want d2 started and s stopped", res)
 	}
-	if p := byAddress(m)[d2.Address]; !p.opts.Discovered || p.opts.Name != d2.Name {
+	if p := byAddress(m)[d2.Address]; !p.discovered.Load() || p.opts.Name != d2.Name {
 		t.Errorf("prober of %s: %+v, want the discovered target", d2.Address, p.opts)
 	}
 	// A changed label restarts the target; a module the config lacks

@@ -132,10 +132,11 @@ func newLoopEngine(loop Loop, logger log.Logger) *engine {
 	return e
 }
 
-// sameIdentity reports whether a running prober can be kept for opts.
+// sameIdentity reports whether a running prober can be kept for opts:
+// where its target is listed (the config or discovery) is not part of it.
 func sameIdentity(a, b Options) bool {
 	return a.Name == b.Name && a.Address == b.Address && a.ModuleName == b.ModuleName &&
-		a.Discovered == b.Discovered && maps.Equal(a.Labels, b.Labels) && a.Module.Equal(b.Module)
+		maps.Equal(a.Labels, b.Labels) && a.Module.Equal(b.Module)
 }
 
 // staticOptions returns the prober options of every target in cfg.
@@ -174,8 +175,9 @@ func (m *Manager) Reconcile(cfg *config.Config) ReconcileResult {
 // desiredOptions: a static target wins over a discovered one with its
 // module and address), and stops dynamic probers whose module changed or
 // vanished. A prober whose identity (name, address, module and its
-// settings, labels, source) is unchanged keeps running, with its
-// connection and counters.
+// settings, labels) is unchanged keeps running, with its connection and
+// counters, also when its target moved between the config's targets and
+// discovery.
 func (m *Manager) ReconcileTargets(cfg *config.Config, discovered []config.Target) ReconcileResult {
 	var res ReconcileResult
 	want, ignored := desiredOptions(cfg, discovered)
@@ -200,6 +202,11 @@ func (m *Manager) ReconcileTargets(cfg *config.Config, discovered []config.Targe
 		if ok && sameIdentity(p.Options(), o) {
 			delete(running, k)
 			res.Kept++
+			// A target moved between the config and discovery keeps
+			// its connections and counters; only its source changes.
+			for _, f := range p.Flows() {
+				f.discovered.Store(o.Discovered)
+			}
 		} else {
 			// A target whose identity changed, flows included, restarts
 			// with all its flows.

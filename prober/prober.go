@@ -23,6 +23,7 @@ package prober
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -87,7 +88,7 @@ type Options struct {
 type identity struct {
 	Name, Address, ModuleName string
 	Labels                    map[string]string
-	Dynamic, Discovered       bool
+	Dynamic                   bool
 	NoSplay, FromFirstProbe   bool
 	// debugOff: debug messages are not logged (ManagerOptions.DebugOff),
 	// so the prober skips those it would log per reply.
@@ -187,6 +188,11 @@ type sendHooks struct {
 // Start and stopped with Stop.
 type Prober struct {
 	opts identity
+	// discovered is Options.Discovered: where the target comes from, which
+	// the Manager changes on a kept prober whose target moved between the
+	// config and discovery (a target is its name, address, labels and
+	// module, not where it is listed).
+	discovered atomic.Bool
 	// mod is the module's settings, shared by the probers of a module
 	// when the Manager made them: 10,000 copies cost 1.5 MB.
 	mod *config.Module
@@ -268,12 +274,13 @@ func New(opts Options, logger log.Logger) *Prober {
 	}
 	p := &Prober{
 		opts: identity{Name: opts.Name, Address: opts.Address, ModuleName: opts.ModuleName,
-			Labels: opts.Labels, Dynamic: opts.Dynamic, Discovered: opts.Discovered, NoSplay: opts.NoSplay, FromFirstProbe: opts.FromFirstProbe,
+			Labels: opts.Labels, Dynamic: opts.Dynamic, NoSplay: opts.NoSplay, FromFirstProbe: opts.FromFirstProbe,
 			Flow: int32(opts.Flow), debugOff: opts.debugOff},
 		mod:  mod,
 		base: logger,
 		hist: opts.History,
 	}
+	p.discovered.Store(opts.Discovered)
 	if opts.MaxProbes > 0 || opts.OnResult != nil {
 		x := p.more()
 		x.maxProbes, x.onResult = opts.MaxProbes, opts.OnResult
@@ -298,7 +305,7 @@ func (p *Prober) logger() log.Logger {
 func (p *Prober) Options() Options {
 	o := p.opts
 	return Options{Name: o.Name, Address: o.Address, ModuleName: o.ModuleName, Module: *p.mod,
-		Labels: o.Labels, Dynamic: o.Dynamic, Discovered: o.Discovered, NoSplay: o.NoSplay, FromFirstProbe: o.FromFirstProbe, Flow: int(o.Flow), MaxProbes: p.maxProbes(), shared: p.mod,
+		Labels: o.Labels, Dynamic: o.Dynamic, Discovered: p.discovered.Load(), NoSplay: o.NoSplay, FromFirstProbe: o.FromFirstProbe, Flow: int(o.Flow), MaxProbes: p.maxProbes(), shared: p.mod,
 		debugOff: o.debugOff}
 }
 
