@@ -60,18 +60,22 @@ type state struct {
 	kernelTS            bool // replies are timed by the kernel
 	kernelTx            bool // probes are timed by the kernel when sent
 	ext                 bool // the connection speaks extended frames
+	lastOK              bool
 	// txBase and frameLen give each probe of the connection its transmit
 	// timestamp key (txstamp.go): txBase + n·frameLen − 1 for the n-th.
 	txBase, frameLen uint32
 	consecutive      int32 // consecutive timeouts on this connection, saturating
 	timing           timing
-	lastOK           bool
 	// nEvents counts the events ever recorded, modulo 2^32 (a multiple
 	// of maxEvents): events[nEvents%maxEvents] is the next to replace.
 	nEvents uint32
-	lastErr string
-	recent  recentWindow
-	events  []Event // a ring of up to maxEvents, grown as needed
+	// countFrom is the low 32 bits of the first sequence number whose
+	// timeout counts in consecutive: the first probe sent after the last
+	// timeout that did, with the timeout backed off (probeTimedOut).
+	countFrom uint32
+	lastErr   string
+	recent    recentWindow
+	events    []Event // a ring of up to maxEvents, grown as needed
 
 	first chan struct{} // made by the first FirstResult, closed at the first result or at stop
 
@@ -148,13 +152,22 @@ func (s *state) timeout(now time.Time) {
 	s.recent.add(now)
 }
 
-// probeTimedOut counts a probe on a live connection that got no reply in
-// time: a timeout that also counts towards declaring the connection dead
-// and backs the timeout off (RFC 6298 section 5.5).
-func (s *state) probeTimedOut(now time.Time) {
+// probeTimedOut counts probe seq, on a live connection, that got no reply
+// in time: a timeout that backs the timeout off (RFC 6298 section 5.5)
+// and counts towards declaring the connection dead if the probe was sent
+// after the last timeout that did. Probes sent before it went out with a
+// timeout not yet backed off: when a delay spike on a path holds several
+// of them, they time out together, before the first reply comes back, and
+// count as one, as TCP waits the doubled timeout (section 5.6) before it
+// counts another retransmission. Else a connection that answers could be
+// declared dead within one RTT, and its answered probes in flight lost.
+func (s *state) probeTimedOut(now time.Time, seq uint64) {
 	s.timeout(now)
-	if s.consecutive < math.MaxInt32 {
-		s.consecutive++
+	if int32(uint32(seq)-s.countFrom) >= 0 {
+		if s.consecutive < math.MaxInt32 {
+			s.consecutive++
+		}
+		s.countFrom = uint32(s.seq + 1)
 	}
 	s.rto.backoff()
 }
@@ -208,7 +221,7 @@ func (s *state) reply(r echoReply, m *config.Module) replyResult {
 			// It arrived after its deadline, though it was read before
 			// the timeout was processed: a timeout and a late reply,
 			// exactly as if the timeout had been counted on time.
-			s.probeTimedOut(r.recv)
+			s.probeTimedOut(r.recv, pr.seq)
 			s.lateReply()
 			return replyLate
 		}
@@ -255,19 +268,17 @@ func (s *state) lateReply() {
 // whether the connection must now be declared dead.
 func (s *state) expire(now time.Time, reconnectAfter int) bool {
 	kept := s.inflight[:0]
-	expired := 0
+	expired := false
 	for _, pr := range s.inflight {
 		if !pr.due(now) {
 			kept = append(kept, pr)
 			continue
 		}
-		expired++
+		expired = true
+		s.probeTimedOut(now, pr.seq)
 	}
 	s.inflight = kept
-	for range expired {
-		s.probeTimedOut(now)
-	}
-	return expired > 0 && reconnectAfter > 0 && int(s.consecutive) >= reconnectAfter
+	return expired && reconnectAfter > 0 && int(s.consecutive) >= reconnectAfter
 }
 
 // nextDeadline returns the earliest deadline in flight.
@@ -286,6 +297,7 @@ func (s *state) connUp(now time.Time, handshake time.Duration, local, remote str
 	s.kernelTS = kernelTS
 	s.timing.connUp()
 	s.connFirst = s.seq + 1
+	s.countFrom = uint32(s.connFirst)
 	s.lastReplied = s.seq
 	s.status = StateConnected
 	s.consecutive = 0
