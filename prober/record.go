@@ -61,8 +61,8 @@ func (f *flow) connected(now time.Time, a attempt) {
 		f.userTxTime = logFallback(p, f.userTxTime, "kernel transmit timestamps unavailable, using the clock read before each write", a.txErr)
 	}
 	p.mu.Lock()
-	p.st.connUp(now, a.handshake, a.local, a.remote, a.kernel)
-	p.st.kernelTx, p.st.ext = a.tx, a.proto.ext
+	p.st.connUp(now, a.handshake, a.local, a.remote, a.kernel, a.proto.ext)
+	p.st.kernelTx = a.tx
 	p.st.txBase, p.st.frameLen = a.proto.hello, uint32(len(f.out()))
 	p.mu.Unlock()
 	level.Info(p.logger()).Log("msg", "connected", "remote_addr", a.remote,

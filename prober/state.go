@@ -292,10 +292,10 @@ func (s *state) nextDeadline() (time.Time, bool) {
 	return d, len(s.inflight) > 0
 }
 
-// connUp records a new connection.
-func (s *state) connUp(now time.Time, handshake time.Duration, local, remote string, kernelTS bool) {
-	s.kernelTS = kernelTS
-	s.timing.connUp()
+// connUp records a new connection, which speaks extended frames if ext.
+func (s *state) connUp(now time.Time, handshake time.Duration, local, remote string, kernelTS, ext bool) {
+	s.kernelTS, s.ext = kernelTS, ext
+	s.timing.connUp(ext)
 	s.connFirst = s.seq + 1
 	s.countFrom = uint32(s.connFirst)
 	s.lastReplied = s.seq

@@ -164,7 +164,7 @@ func TestTxStampKeys(t *testing.T) {
 			var s state
 			s.init(&m)
 			s.seq = tt.connFirst - 1
-			s.connUp(time.Unix(1, 0), 0, "", "", true)
+			s.connUp(time.Unix(1, 0), 0, "", "", true, false)
 			s.txBase, s.frameLen = tt.hello, tt.length
 			s.seq = max(s.seq, tt.stampSeq-2) // the probes before went unstamped
 			for s.seq < tt.stampSeq+1 {

@@ -118,9 +118,18 @@ func (t *timing) turnHistogram(m *config.Module) *histogram {
 	return t.turn
 }
 
-// connUp starts a new connection: its echo server may be another, with a
-// clock of its own, so transits are compared within a connection only.
-func (t *timing) connUp() { t.hasTransit = false }
+// connUp starts a new connection, which speaks extended frames if ext:
+// its echo server may be another, with a clock of its own, so transits are
+// compared within a connection only. One of 24-byte frames measures no
+// transit: the one-way series go back to 0, as for a target that never
+// spoke the extended protocol, rather than show the last extended
+// connection's for as long as it lasts.
+func (t *timing) connUp(ext bool) {
+	t.hasTransit = false
+	if !ext {
+		t.fwd, t.rev, t.fwdJitter, t.revJitter = 0, 0, 0, 0
+	}
+}
 
 // snapshot copies the timing into s; m is the prober's module, whose
 // buckets an empty turnaround histogram shows.

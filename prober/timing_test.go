@@ -36,8 +36,7 @@ func (p path) run(t *testing.T) *state {
 	s := &state{}
 	s.init(&m)
 	start := time.Unix(1_000_000, 0)
-	s.connUp(start, 0, "", "", true)
-	s.ext = true
+	s.connUp(start, 0, "", "", true, true)
 	for i := range p.fwd {
 		sent := start.Add(time.Duration(i+1) * 10 * time.Millisecond)
 		seq := s.send(sent)
@@ -137,7 +136,7 @@ func TestTimingOfV1Replies(t *testing.T) {
 	var s state
 	s.init(&m)
 	start := time.Unix(1_000_000, 0)
-	s.connUp(start, 0, "", "", false)
+	s.connUp(start, 0, "", "", false, false)
 	for i, rtt := range repeat(50, 100*time.Microsecond, 300*time.Microsecond) {
 		sent := start.Add(time.Duration(i+1) * 10 * time.Millisecond)
 		seq := s.send(sent)
