@@ -14,8 +14,11 @@
 package prober
 
 import (
+	"bytes"
 	"encoding/binary"
+	"io"
 	"math"
+	"net"
 	"testing"
 	"time"
 )
@@ -59,6 +62,78 @@ func TestTurnaroundWithinTheRoundTrip(t *testing.T) {
 			if inf := s.Turnaround.Counts[last]; inf != 0 {
 				t.Errorf("%d turnarounds above the top bucket (%vs), for RTTs of at most %v on loopback",
 					inf, s.Turnaround.UpperBounds[last-1], s.LastRTT)
+			}
+			if net := s.ForwardDelay + s.ReverseDelay; net < 0 || net > s.LastRTT {
+				t.Errorf("forward %v + reverse %v = %v: the network's share of a %v RTT must lie within it",
+					s.ForwardDelay, s.ReverseDelay, net, s.LastRTT)
+			}
+		})
+	}
+}
+
+// TestAbsurdPeerReceiveTimes probes extended echo servers whose replies
+// carry receive times no clock shows: 1970, 2^63 ns and 2^64-1 ns after
+// it (years 2262 and 2554), and one that jumps 2^63 ns back and forth
+// from the request's send time. One-way delays are clock differences,
+// absurd here, but they must keep the sign of the server clock's offset (a
+// server clock in 2554 is ahead, not behind), and no jitter may be
+// negative: int64 arithmetic must not wrap.
+func TestAbsurdPeerReceiveTimes(t *testing.T) {
+	tests := []struct {
+		name string
+		rx   func(tx uint64, n int) uint64
+		// ahead: +1 the server clock is ahead (forward delay > 0, reverse
+		// < 0), -1 behind, 0 jumping (not checked).
+		ahead int
+	}{
+		{"1970", func(uint64, int) uint64 { return 1 }, -1},
+		{"2^63 ns", func(uint64, int) uint64 { return 1 << 63 }, +1},
+		{"2^64-1 ns", func(uint64, int) uint64 { return math.MaxUint64 }, +1},
+		{"2^63 ns back and forth", func(tx uint64, n int) uint64 {
+			if n%2 == 0 {
+				return tx
+			}
+			return tx + 1<<63
+		}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startServer(t, func(c net.Conn) {
+				if f, err := readFrame(c); err != nil || !bytes.Equal(f, testHello) {
+					return
+				}
+				if _, err := c.Write(offerFrame(9000)); err != nil {
+					return
+				}
+				for n := 1; ; n++ {
+					r := make([]byte, 24)
+					if _, err := io.ReadFull(c, r); err != nil {
+						return
+					}
+					r[6] = 2
+					binary.LittleEndian.PutUint64(r[16:24], tt.rx(binary.LittleEndian.Uint64(r[16:24]), n))
+					if _, err := c.Write(r); err != nil {
+						return
+					}
+				}
+			})
+			m := testModule(20*time.Millisecond, 300*time.Millisecond, false)
+			m.TxTimestamps = false // the send time is then the request's
+			_, snap := startProber(t, srv.addr(), m)
+			waitFor(t, "20 replies", 10*time.Second, func() bool { return snap().Received >= 20 })
+			s := snap()
+			if !s.Extended || s.Unexpected != 0 || s.Dropped != 0 {
+				t.Fatalf("extended %v unexpected %d dropped %d", s.Extended, s.Unexpected, s.Dropped)
+			}
+			if s.ForwardJitter < 0 || s.ReverseJitter < 0 {
+				t.Errorf("forward jitter %v, reverse jitter %v: a jitter is never negative", s.ForwardJitter, s.ReverseJitter)
+			}
+			if tt.ahead == 0 {
+				return
+			}
+			if ahead := s.ForwardDelay > 0 && s.ReverseDelay < 0; ahead != (tt.ahead > 0) {
+				t.Errorf("forward delay %v, reverse delay %v: the server's clock is %s", s.ForwardDelay, s.ReverseDelay,
+					map[bool]string{true: "ahead", false: "behind"}[tt.ahead > 0])
 			}
 			if net := s.ForwardDelay + s.ReverseDelay; net < 0 || net > s.LastRTT {
 				t.Errorf("forward %v + reverse %v = %v: the network's share of a %v RTT must lie within it",

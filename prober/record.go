@@ -194,7 +194,7 @@ func (f *flow) account(frame []byte, recv time.Time, kernelNs int64) error {
 		if err != nil {
 			return f.badMagic()
 		}
-		seq32, r.peerRxNs, r.turnaround = e.Seq, int64(e.UnixNano), time.Duration(e.Turnaround)
+		seq32, r.peerRxNs, r.turnaround = e.Seq, e.UnixNano, time.Duration(e.Turnaround)
 	} else {
 		v1, err := wire.Decode(frame)
 		if err != nil {

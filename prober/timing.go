@@ -14,6 +14,7 @@
 package prober
 
 import (
+	"math"
 	"time"
 
 	"github.com/tcpping/tcpping_exporter/config"
@@ -30,7 +31,7 @@ type echoReply struct {
 	// time (Unix ns, by its own clock) and its turnaround, the time from
 	// that receive to its send of the reply.
 	ext        bool
-	peerRxNs   int64
+	peerRxNs   uint64
 	turnaround time.Duration
 }
 
@@ -81,11 +82,26 @@ type timing struct {
 
 // jitterStep is one step of RFC 3550's jitter estimator.
 func jitterStep(j, prev, cur time.Duration) time.Duration {
-	d := cur - prev
+	d := diff(int64(cur), int64(prev))
 	if d < 0 {
 		d = -d
 	}
 	return j + (d-j)/16
+}
+
+// diff returns a − b, saturated at ±math.MaxInt64 ns rather than wrapped:
+// a transit takes an echo server's receive time as its reply states it, and
+// one from a clock decades off (or a server that lies) must stay absurd,
+// not change sign, nor, as |−2⁶³| does not fit, make a jitter negative.
+func diff(a, b int64) time.Duration {
+	d := a - b
+	if (a >= 0) != (b >= 0) && (d >= 0) != (a >= 0) { // wrapped
+		if a >= 0 {
+			return math.MaxInt64
+		}
+		return -math.MaxInt64
+	}
+	return time.Duration(max(d, -math.MaxInt64))
 }
 
 // rtt takes the RTT cur of a reply that follows one of RTT prev.
@@ -101,8 +117,10 @@ func (t *timing) rtt(prev, cur time.Duration) { t.jitter = jitterStep(t.jitter, 
 func (t *timing) peer(txNs, rxNs int64, r echoReply, m *config.Module) {
 	turn := min(r.turnaround, time.Duration(rxNs-txNs))
 	t.turnHistogram(m).observe(turn.Seconds())
-	fwd := time.Duration(r.peerRxNs - txNs)
-	rev := time.Duration(rxNs - r.peerRxNs - int64(turn))
+	// A receive time past 2262 is as far ahead as a Duration reaches.
+	peerRx := int64(min(r.peerRxNs, math.MaxInt64))
+	fwd := diff(peerRx, txNs)
+	rev := diff(int64(diff(rxNs, peerRx)), int64(turn))
 	if t.hasTransit {
 		t.fwdJitter = jitterStep(t.fwdJitter, t.fwd, fwd)
 		t.revJitter = jitterStep(t.revJitter, t.rev, rev)

@@ -46,7 +46,7 @@ func (p path) run(t *testing.T) *state {
 		rx := peerRx.Add(p.hold[i] + p.rev[i])
 		r := echoReply{
 			seq: seq, recv: rx.Add(30 * time.Microsecond), kernelNs: rx.UnixNano(),
-			ext: true, peerRxNs: peerRx.Add(p.offset).UnixNano(), turnaround: p.hold[i],
+			ext: true, peerRxNs: uint64(peerRx.Add(p.offset).UnixNano()), turnaround: p.hold[i],
 		}
 		if res := s.reply(r, &m); res != replyMatched {
 			t.Fatalf("probe %d: reply result %v", i, res)
