@@ -142,3 +142,29 @@ func TestAbsurdPeerReceiveTimes(t *testing.T) {
 		})
 	}
 }
+
+// TestWrongLengthInAShortFrame probes an extended echo server with 24-byte
+// extended frames (payload_size 24) whose third reply states another
+// length than the connection's, in a header that arrives whole. As a bad
+// magic or kind does, a bad length closes the connection and counts as
+// unexpected, never as a reply: the README says so of every frame length,
+// and the length is checked when the header arrives in parts too.
+func TestWrongLengthInAShortFrame(t *testing.T) {
+	for _, l := range []uint16{48, 9000} {
+		srv := startServer(t, extServer(func(r []byte, n int) []byte {
+			if n == 3 {
+				binary.LittleEndian.PutUint16(r[4:6], l)
+			}
+			return r
+		}))
+		m := testModule(20*time.Millisecond, 300*time.Millisecond, false)
+		m.ReconnectAfter = 0
+		_, snap := startProber(t, srv.addr(), m)
+		waitFor(t, "10 replies", 10*time.Second, func() bool { return snap().Received >= 10 })
+		s := snap()
+		if !s.Extended || s.FrameLength != 24 || s.Unexpected < 1 || s.Dropped < 1 || srv.accepted.Load() < 2 {
+			t.Errorf("length %d in the third reply: extended %v, %d-byte frames, unexpected %d, dropped %d, %d connections; want 24-byte extended frames, the reply unexpected and the connection closed",
+				l, s.Extended, s.FrameLength, s.Unexpected, s.Dropped, srv.accepted.Load())
+		}
+	}
+}

@@ -55,15 +55,19 @@ func (r *replyBuf) room() []byte {
 // got takes n bytes read into room with kernel arrival time kernelNs (Unix
 // ns, 0 if unknown): a completed frame is accounted by f, one whose magic,
 // length or kind is wrong is an error.
+//
+// The prefix is checked before a frame is accounted, even one completed by
+// this read: a 24-byte extended frame's header arrives whole, and its length
+// must be the connection's as much as a longer frame's.
 func (r *replyBuf) got(f *flow, n int, kernelNs int64) error {
 	r.pending += n
-	if r.pending == r.length {
-		r.pending = 0
-		return f.account(r.head[:], time.Now(), kernelNs)
-	}
 	head := r.head[:min(r.pending, len(r.head))]
 	if r.ext && !wire.ValidExtPrefix(head, wire.KindReply, uint16(r.length)) || !r.ext && !wire.ValidPrefix(head) {
 		return f.badMagic()
+	}
+	if r.pending == r.length {
+		r.pending = 0
+		return f.account(r.head[:], time.Now(), kernelNs)
 	}
 	return nil
 }
