@@ -241,12 +241,17 @@ func offerFrame(maxLen uint16) []byte {
 // with a reply that change may alter (it gets the reply and the request's
 // sequence number), until the connection fails.
 func extServer(change func(reply []byte, n int) []byte) func(net.Conn) {
+	return extServerOffering(offerFrame(9000), change)
+}
+
+// extServerOffering is extServer answering the HELLO with offer.
+func extServerOffering(offer []byte, change func(reply []byte, n int) []byte) func(net.Conn) {
 	return func(c net.Conn) {
 		f, err := readFrame(c)
 		if err != nil || !bytes.Equal(f, testHello) {
 			return
 		}
-		if _, err := c.Write(offerFrame(9000)); err != nil {
+		if _, err := c.Write(offer); err != nil {
 			return
 		}
 		for n := 1; ; n++ {
