@@ -285,32 +285,33 @@ func TestHostileExtendedReplies(t *testing.T) {
 		name      string
 		change    func(r []byte, n int) []byte
 		wantClose bool
+		wantErr   string // the last error, if the connection closes
 	}{
 		{"wrong magic", func(r []byte, n int) []byte {
 			if n == 3 {
 				copy(r, "TPX2")
 			}
 			return r
-		}, true},
+		}, true, "reply: bad magic"},
 		{"request kind", func(r []byte, n int) []byte {
 			if n == 3 {
 				r[6] = 1
 			}
 			return r
-		}, true},
+		}, true, "reply: bad frame kind"},
 		{"another length", func(r []byte, n int) []byte {
 			if n == 3 {
 				binary.LittleEndian.PutUint16(r[4:6], 48)
 				return append(r, make([]byte, 24)...)
 			}
 			return r
-		}, true},
+		}, true, "reply: bad frame length"},
 		{"unknown sequence number", func(r []byte, n int) []byte {
 			if n == 3 {
 				binary.LittleEndian.PutUint32(r[8:12], 0xDEADBEEF)
 			}
 			return r
-		}, false},
+		}, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -330,6 +331,9 @@ func TestHostileExtendedReplies(t *testing.T) {
 			if closed := srv.accepted.Load() > 1; closed != tt.wantClose {
 				t.Errorf("%d connections: closed = %v, want %v (dropped %d, last error %q)",
 					srv.accepted.Load(), closed, tt.wantClose, s.Dropped, s.LastError)
+			}
+			if tt.wantClose && !strings.HasSuffix(s.LastError, tt.wantErr) {
+				t.Errorf("last error %q, want it to end in %q", s.LastError, tt.wantErr)
 			}
 		})
 	}

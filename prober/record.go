@@ -192,13 +192,13 @@ func (f *flow) account(frame []byte, recv time.Time, kernelNs int64) error {
 	if f.ext {
 		e, err := wire.DecodeExt(frame, wire.KindReply)
 		if err != nil {
-			return f.badMagic()
+			return f.badReply(err)
 		}
 		seq32, r.peerRxNs, r.turnaround = e.Seq, e.UnixNano, time.Duration(e.Turnaround)
 	} else {
 		v1, err := wire.Decode(frame)
 		if err != nil {
-			return f.badMagic()
+			return f.badReply(err)
 		}
 		r.seq = v1.Seq
 	}
@@ -229,15 +229,16 @@ func (f *flow) account(frame []byte, recv time.Time, kernelNs int64) error {
 	return nil
 }
 
-// badMagic counts a reply that is not a frame; the error it returns ends
-// the connection.
-func (f *flow) badMagic() error {
+// badReply counts a reply that is not a frame of the connection, for
+// why (the codec's error: a bad magic, length or kind); the error it
+// returns ends the connection.
+func (f *flow) badReply(why error) error {
 	f.p.mu.Lock()
 	f.p.st.unexpected++
 	last := f.p.st.seq
 	f.p.mu.Unlock()
 	f.p.report(Result{Kind: ResultBadReply, Time: time.Now(), Seq: last})
-	return fmt.Errorf("reply: %w", wire.ErrBadMagic)
+	return fmt.Errorf("reply: %w", why)
 }
 
 // setStatus sets the connection state shown in snapshots.

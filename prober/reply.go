@@ -62,8 +62,12 @@ func (r *replyBuf) room() []byte {
 func (r *replyBuf) got(f *flow, n int, kernelNs int64) error {
 	r.pending += n
 	head := r.head[:min(r.pending, len(r.head))]
-	if r.ext && !wire.ValidExtPrefix(head, wire.KindReply, uint16(r.length)) || !r.ext && !wire.ValidPrefix(head) {
-		return f.badMagic()
+	if r.ext {
+		if err := wire.CheckExtPrefix(head, wire.KindReply, uint16(r.length)); err != nil {
+			return f.badReply(err)
+		}
+	} else if !wire.ValidPrefix(head) {
+		return f.badReply(wire.ErrBadMagic)
 	}
 	if r.pending == r.length {
 		r.pending = 0
