@@ -21,7 +21,6 @@ import (
 	"math"
 	"net"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -94,38 +93,6 @@ func TestHalfClosingServer(t *testing.T) {
 	if !strings.Contains(s.LastError, "closed by peer") || srv.accepted.Load() < 2 {
 		t.Errorf("last error %q, %d connections: a half-closed connection must be dropped and redialed",
 			s.LastError, srv.accepted.Load())
-	}
-}
-
-// TestUrgentDataBetweenFrames probes a server that sends a byte of TCP
-// urgent data after each reply. Out of band, it is not part of the
-// stream: every probe is answered, nothing is unexpected, and the
-// connection stays.
-func TestUrgentDataBetweenFrames(t *testing.T) {
-	srv := startServerStop(t, func(c net.Conn, stop <-chan struct{}) {
-		raw, err := c.(*net.TCPConn).SyscallConn()
-		if err != nil {
-			return
-		}
-		for {
-			f, ok := hostileRead(c)
-			if !ok {
-				return
-			}
-			if _, err := c.Write(f); err != nil {
-				return
-			}
-			_ = raw.Write(func(fd uintptr) bool {
-				_ = syscall.Sendto(int(fd), []byte("!"), syscall.MSG_OOB, nil)
-				return true
-			})
-		}
-	})
-	snap, stop := hostileProbe(t, srv.addr(), hostileModule())
-	s := hostileWait(t, "20 replies", snap, func(s Snapshot) bool { return s.Received >= 20 })
-	stop()
-	if s.Timeouts != 0 || s.Unexpected != 0 || s.Dropped != 0 {
-		t.Errorf("timeouts %d unexpected %d dropped %d: urgent data is not part of the stream", s.Timeouts, s.Unexpected, s.Dropped)
 	}
 }
 
