@@ -132,11 +132,7 @@ func TestExtendedFloodingServer(t *testing.T) {
 	m.PayloadSize = 9000
 	m.ReconnectAfter = 0 // keep the flooded connection
 	snap, stop := hostileProbe(t, srv.addr(), m)
-	first := hostileWait(t, "connected", snap, func(s Snapshot) bool { return s.Connected })
-	start := time.Now()
-	time.Sleep(floodFor / 2)
-	mid := snap()
-	span := time.Since(start)
+	first, mid, span := midFlood(t, snap, floodFor)
 	stop() // while the flood still runs: hostileProbe bounds its time
 	due := uint64(span / m.Interval.D())
 	t.Logf("in %v: sent %d (%d due), unexpected %d", span.Round(time.Millisecond), mid.Sent-first.Sent, due, mid.Unexpected)

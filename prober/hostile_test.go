@@ -350,11 +350,7 @@ func TestFloodingServer(t *testing.T) {
 	m := hostileModule()
 	m.ReconnectAfter = 0 // keep the flooded connection: the flood is the test
 	snap, stop := hostileProbe(t, srv.addr(), m)
-	first := hostileWait(t, "connected", snap, func(s Snapshot) bool { return s.Connected })
-	start := time.Now()
-	time.Sleep(floodFor / 2)
-	mid := snap()
-	span := time.Since(start)
+	first, mid, span := midFlood(t, snap, floodFor)
 
 	stopStart := time.Now()
 	stop() // while the flood still runs
@@ -378,4 +374,16 @@ func TestFloodingServer(t *testing.T) {
 func isTimeoutErr(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
+}
+
+// midFlood waits for the prober of snap to connect to a flooding server,
+// then half the flood's length, floodFor: it returns the snapshots at both
+// ends and the time between them.
+func midFlood(t *testing.T, snap func() Snapshot, floodFor time.Duration) (first, mid Snapshot, span time.Duration) {
+	t.Helper()
+	first = hostileWait(t, "connected", snap, func(s Snapshot) bool { return s.Connected })
+	start := time.Now()
+	time.Sleep(floodFor / 2)
+	mid = snap()
+	return first, mid, time.Since(start)
 }
